@@ -1,0 +1,117 @@
+import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { Logger } from 'pino';
+import { deviceMayPublish, deviceMaySubscribe, isStatusTopic } from '../../shared/topics.js';
+import type { Db } from '../store/database.js';
+import type { ServerStats } from '../stats.js';
+import type { BrokerLink } from './link.js';
+import { checkDeviceSecret } from './device-auth.js';
+
+export interface EmbeddedBroker {
+  readonly link: BrokerLink;
+  /** Starts the MQTT (TCP) listener; returns the port. */
+  listen(host: string, port: number): Promise<number>;
+  connectedClients(): number;
+  close(): Promise<void>;
+}
+
+interface BrokerDeps {
+  db: Db;
+  stats: ServerStats;
+  log: Logger;
+}
+
+function authError(code: 4 | 5): AuthenticateError {
+  return Object.assign(new Error(code === 4 ? 'bad username or password' : 'not authorized'), { returnCode: code });
+}
+
+/**
+ * The in-process aedes broker. Every client is a locker that proves itself with its own secret; client id =
+ * username = locker id; each locker may use only its own topics, by exact name. The server itself talks to the
+ * broker in process (no client, no credentials to leak).
+ */
+export async function createEmbeddedBroker({ db, stats, log }: BrokerDeps): Promise<EmbeddedBroker> {
+  const aedes = await Aedes.createBroker({
+    authenticate(client: Client, username, password, done) {
+      if (!username || username !== client.id || !password) {
+        stats.authFailures++;
+        done(authError(4), false);
+        return;
+      }
+      checkDeviceSecret(db, username, password).then(
+        (ok) => {
+          if (!ok) stats.authFailures++;
+          done(ok ? null : authError(4), ok);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'broker authentication failed');
+          done(authError(5), false);
+        },
+      );
+    },
+    authorizePublish(client: Client | null, packet: PublishPacket, done) {
+      if (client === null) return done(null);
+      const ok = deviceMayPublish(client.id, packet.topic) && (!packet.retain || isStatusTopic(packet.topic));
+      if (!ok) {
+        stats.aclDenied++;
+        log.warn({ lockerId: client.id, topic: packet.topic.slice(0, 200) }, 'publish denied');
+      }
+      done(ok ? null : new Error('publish not authorized'));
+    },
+    authorizeSubscribe(client: Client, sub: Subscription, done) {
+      if (deviceMaySubscribe(client.id, sub.topic)) return done(null, sub);
+      stats.aclDenied++;
+      log.warn({ lockerId: client.id, filter: sub.topic.slice(0, 200) }, 'subscribe denied');
+      // A null subscription answers SUBACK 0x80 (failure) for this filter.
+      done(null, null);
+    },
+  });
+  aedes.on('clientError', (client, err) => log.debug({ lockerId: client.id, err: err.message }, 'mqtt client error'));
+  aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'));
+
+  let tcp: Server | undefined;
+  const link: BrokerLink = {
+    publish(topic, payload, { qos, retain = false }) {
+      return new Promise((resolve, reject) => {
+        aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) => (err ? reject(err) : resolve()));
+      });
+    },
+    subscribe(filter, handler) {
+      return new Promise((resolve) => {
+        aedes.subscribe(
+          filter,
+          (packet, cb) => {
+            const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+            handler(packet.topic, payload).then(
+              () => cb(),
+              (err: unknown) => {
+                log.error({ err, topic: packet.topic }, 'message handler failed');
+                cb();
+              },
+            );
+          },
+          resolve,
+        );
+      });
+    },
+  };
+
+  return {
+    link,
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        tcp = createServer(aedes.handle);
+        tcp.once('error', reject);
+        tcp.listen(port, host, () => resolve((tcp?.address() as AddressInfo).port));
+      });
+    },
+    connectedClients: () => aedes.connectedClients,
+    async close() {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      if (tcp) {
+        const server = tcp;
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
+  };
+}

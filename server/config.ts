@@ -1,0 +1,123 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import path from 'node:path';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+
+export const ServerConfigSchema = Type.Object(
+  {
+    /** HTTP port (0 picks a free one). */
+    port: Port,
+    /** MQTT (TCP) port of the embedded broker (0 picks a free one). */
+    mqttPort: Port,
+    /** Address both listeners bind to. */
+    host: Type.String({ minLength: 1 }),
+    /** Folder for the database, keys and secrets; created on first start. */
+    dataDir: Type.String({ minLength: 1 }),
+    /** Bootstrap admin bearer token; when absent one is generated and kept in the data folder. */
+    adminToken: Type.Optional(Type.String({ minLength: 32, maxLength: 512 })),
+    /** MQTT URL handed to devices; defaults to mqtt://host:mqttPort. */
+    mqttPublicUrl: Type.Optional(Type.String({ pattern: '^mqtts?://' })),
+    logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
+    pinLength: Type.Integer({ minimum: 6, maximum: 12 }),
+    /** How long a booked compartment waits for the deposit. */
+    depositWindowSec: Type.Integer({ minimum: 60 }),
+    /** How long the recipient has after the deposit. */
+    pickupWindowSec: Type.Integer({ minimum: 60 }),
+    /** Slack the devices allow for clock drift when checking grant windows. */
+    clockToleranceSec: Type.Integer({ minimum: 0, maximum: 3600 }),
+    doorOpenTimeoutMs: Type.Integer({ minimum: 1000 }),
+    heartbeatMs: Type.Integer({ minimum: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type ServerConfig = Readonly<Static<typeof ServerConfigSchema>>;
+
+const check = TypeCompiler.Compile(ServerConfigSchema);
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/** Environment variable for each setting, as documented in the README. */
+const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
+  port: 'PORT',
+  mqttPort: 'MQTT_PORT',
+  host: 'HOST',
+  dataDir: 'DATA_DIR',
+  adminToken: 'ADMIN_TOKEN',
+  mqttPublicUrl: 'MQTT_PUBLIC_URL',
+  logLevel: 'LOG_LEVEL',
+  pinLength: 'PIN_LENGTH',
+  depositWindowSec: 'DEPOSIT_WINDOW_SEC',
+  pickupWindowSec: 'PICKUP_WINDOW_SEC',
+  clockToleranceSec: 'CLOCK_TOLERANCE_SEC',
+  doorOpenTimeoutMs: 'DOOR_OPEN_TIMEOUT_MS',
+  heartbeatMs: 'HEARTBEAT_MS',
+};
+
+export const CONFIG_DEFAULTS = {
+  port: 8080,
+  mqttPort: 1883,
+  host: '127.0.0.1',
+  dataDir: './data',
+  logLevel: 'info',
+  pinLength: 8,
+  depositWindowSec: 72 * 3600,
+  pickupWindowSec: 72 * 3600,
+  clockToleranceSec: 300,
+  doorOpenTimeoutMs: 30_000,
+  heartbeatMs: 30_000,
+} as const;
+
+const NUMERIC = new Set<string>([
+  'port',
+  'mqttPort',
+  'pinLength',
+  'depositWindowSec',
+  'pickupWindowSec',
+  'clockToleranceSec',
+  'doorOpenTimeoutMs',
+  'heartbeatMs',
+]);
+
+/** Validates and freezes a configuration; overrides win over defaults. Throws ConfigError listing every problem. */
+export function makeConfig(overrides: Partial<Static<typeof ServerConfigSchema>> = {}): ServerConfig {
+  const merged = { ...CONFIG_DEFAULTS, ...stripUndefined(overrides) };
+  if (!check.Check(merged)) {
+    const problems = [...check.Errors(merged)].map((e) => {
+      const key = e.path.slice(1) as keyof typeof ENV;
+      return `${ENV[key] ?? e.path}: ${e.message}`;
+    });
+    throw new ConfigError(problems.length ? problems : ['invalid']);
+  }
+  return Object.freeze({ ...merged, dataDir: path.resolve(merged.dataDir) });
+}
+
+/** Reads the configuration from environment variables once, at start. */
+export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, name] of Object.entries(ENV)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (NUMERIC.has(key)) {
+      if (!/^-?\d+$/.test(value.trim())) {
+        problems.push(`${name}: expected an integer, got "${value}"`);
+        continue;
+      }
+      raw[key] = Number(value);
+    } else {
+      raw[key] = value;
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return makeConfig(raw as Partial<Static<typeof ServerConfigSchema>>);
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../shared/clock.js';
+import type { BrokerLink } from './broker/link.js';
+import type { ServerConfig } from './config.js';
+import type { SigningKeys } from './keys/signing-keys.js';
+import type { ServerStats } from './stats.js';
+import type { Db } from './store/database.js';
+
+/** What the domain and the shells need, passed down explicitly. */
+export interface ServerContext {
+  readonly config: ServerConfig;
+  readonly clock: Clock;
+  readonly db: Db;
+  readonly keys: SigningKeys;
+  /** Secret behind every PIN and locker PIN key. Never logged. */
+  readonly pinSecret: Buffer;
+  readonly link: BrokerLink;
+  readonly log: Logger;
+  readonly stats: ServerStats;
+}

@@ -1,0 +1,43 @@
+/**
+ * Every error the server returns, in one catalogue: a stable machine code, an HTTP status and a message for
+ * people. Clients and tests match on `code`, never on the message.
+ */
+export const ERRORS = {
+  UNAUTHENTICATED: { status: 401, message: 'A valid bearer token is required.' },
+  FORBIDDEN: { status: 403, message: 'Your role may not do this.' },
+  VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema.' },
+  MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  ROUTE_NOT_FOUND: { status: 404, message: 'No such route.' },
+  LOCKER_NOT_FOUND: { status: 404, message: 'No locker with this id.' },
+  PARCEL_NOT_FOUND: { status: 404, message: 'No parcel with this id.' },
+  DUPLICATE_COMPARTMENT: { status: 400, message: 'Compartment ids must be unique within a locker.' },
+  SIZE_NOT_OFFERED: { status: 409, message: 'This locker has no compartment of this size or larger.' },
+  NO_FREE_COMPARTMENT: { status: 409, message: 'No compartment of a fitting size is free at this locker.' },
+  CODE_SPACE_EXHAUSTED: { status: 503, message: 'Could not find a PIN unique among the live codes of this locker.' },
+  INTERNAL: { status: 500, message: 'Internal error.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error the domain raises with a catalogue code; the HTTP shell maps it to a response. */
+export class LockstepError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, details?: Record<string, unknown>, message?: string) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'LockstepError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+export function errorBody(code: ErrorCode, details?: Record<string, unknown>, message?: string): ErrorBody {
+  return { error: { code, message: message ?? ERRORS[code].message, ...(details ? { details } : {}) } };
+}

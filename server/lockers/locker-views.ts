@@ -1,0 +1,72 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { CompartmentSize } from '../../shared/compartment-sizes.js';
+import type { Db } from '../store/database.js';
+import type { LockerRow, ParcelStatus } from '../store/schema.js';
+
+export const CompartmentState = Type.Union(
+  ['free', 'reserved', 'occupied', 'out_of_service'].map((s) => Type.Literal(s)),
+);
+
+export const CompartmentView = Type.Object({
+  id: Type.String(),
+  size: CompartmentSize,
+  state: CompartmentState,
+  inService: Type.Boolean(),
+  parcelId: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const LockerView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  location: Type.Object({ lat: Type.Number(), lon: Type.Number() }),
+  online: Type.Boolean(),
+  lastSeenAt: Type.Union([Type.Integer(), Type.Null()]),
+  desiredVersion: Type.Integer(),
+  reportedVersion: Type.Integer(),
+  compartments: Type.Array(CompartmentView),
+});
+export type LockerView = Static<typeof LockerView>;
+
+function compartmentState(inService: boolean, parcelStatus: ParcelStatus | null): Static<typeof CompartmentState> {
+  if (parcelStatus === 'booked') return 'reserved';
+  if (parcelStatus === 'in_locker' || parcelStatus === 'expired') return 'occupied';
+  return inService ? 'free' : 'out_of_service';
+}
+
+/** Lockers with their compartments and each compartment's state, derived from the parcel it holds. */
+export async function readLockers(db: Db, lockerId?: string): Promise<LockerView[]> {
+  let lockersQuery = db.selectFrom('lockers').selectAll().orderBy('created_at').orderBy('id');
+  let compQuery = db
+    .selectFrom('compartments as c')
+    .leftJoin('parcels as p', 'p.id', 'c.parcel_id')
+    .select(['c.locker_id', 'c.id', 'c.size', 'c.in_service', 'c.parcel_id', 'p.status'])
+    .orderBy('c.locker_id')
+    .orderBy('c.id');
+  if (lockerId !== undefined) {
+    lockersQuery = lockersQuery.where('id', '=', lockerId);
+    compQuery = compQuery.where('c.locker_id', '=', lockerId);
+  }
+  const [lockers, compartments] = await Promise.all([lockersQuery.execute(), compQuery.execute()]);
+  const byLocker = new Map<string, LockerView['compartments']>();
+  for (const c of compartments) {
+    const list = byLocker.get(c.locker_id) ?? [];
+    list.push({
+      id: c.id,
+      size: c.size,
+      inService: c.in_service === 1,
+      state: compartmentState(c.in_service === 1, c.status),
+      parcelId: c.parcel_id,
+    });
+    byLocker.set(c.locker_id, list);
+  }
+  return lockers.map((l: LockerRow) => ({
+    id: l.id,
+    name: l.name,
+    location: { lat: l.lat, lon: l.lon },
+    online: l.online === 1,
+    lastSeenAt: l.last_seen_at,
+    desiredVersion: l.desired_version,
+    reportedVersion: l.reported_version,
+    compartments: byLocker.get(l.id) ?? [],
+  }));
+}

@@ -1,0 +1,67 @@
+import { Type } from '@sinclair/typebox';
+import { CompartmentSize } from '../../shared/compartment-sizes.js';
+import { LockerId } from '../../shared/ids.js';
+import type { App } from '../http/app.js';
+import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
+import type { ServerContext } from '../context.js';
+import { bookParcel } from './booking.js';
+import { Code, HistoryEntry, NotificationView, ParcelView, Recipient, parcelView, readNotifications, readParcel } from './parcel-views.js';
+
+const BookingBody = Type.Object(
+  {
+    lockerId: LockerId,
+    size: CompartmentSize,
+    recipient: Recipient,
+    reference: Type.String({ minLength: 1, maxLength: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+export function parcelRoutes(app: App, ctx: ServerContext): void {
+  app.post(
+    '/v1/parcels',
+    {
+      config: { roles: ['admin', 'carrier'] },
+      schema: {
+        body: BookingBody,
+        response: {
+          201: Type.Intersect([ParcelView, Type.Object({ dropoff: Code })]),
+          404: ErrorResponse,
+          409: ErrorResponse,
+          503: ErrorResponse,
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const principal = request.principal;
+      const booking = await bookParcel(ctx, request.body, principal ? `${principal.role}:${principal.id}` : 'unknown');
+      request.log.info({ parcelId: booking.parcel.id, lockerId: booking.parcel.locker_id }, 'parcel booked');
+      return reply.code(201).send({ ...parcelView(booking.parcel), dropoff: booking.dropoff });
+    },
+  );
+
+  app.get(
+    '/v1/parcels/:id',
+    {
+      config: { roles: ['admin', 'operator', 'carrier'] },
+      schema: {
+        params: IdParams,
+        response: { 200: Type.Intersect([ParcelView, Type.Object({ history: Type.Array(HistoryEntry) })]), 404: ErrorResponse, ...authErrors },
+      },
+    },
+    async (request) => readParcel(ctx, request.params.id),
+  );
+
+  app.get(
+    '/v1/parcels/:id/notifications',
+    {
+      config: { roles: ['admin', 'carrier'] },
+      schema: {
+        params: IdParams,
+        response: { 200: Type.Object({ notifications: Type.Array(NotificationView) }), 404: ErrorResponse, ...authErrors },
+      },
+    },
+    async (request) => ({ notifications: await readNotifications(ctx, request.params.id) }),
+  );
+}

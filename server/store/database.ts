@@ -1,0 +1,33 @@
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import type { Database } from './schema.js';
+import { initial } from './migrations/001-initial.js';
+
+/** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
+const MIGRATIONS: Record<string, Migration> = {
+  '001-initial': initial,
+};
+
+const provider: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};
+
+export type Db = Kysely<Database>;
+
+/** Opens (creating when missing) the SQLite database and brings its schema up to date. */
+export async function openDatabase(file: string): Promise<Db> {
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  // Events are acknowledged to devices (which then delete them) after commit: commits must survive power loss.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Database migration ${failed} failed: ${String(error)}`, { cause: error });
+  }
+  return db;
+}

@@ -1,0 +1,92 @@
+import type { Transaction } from 'kysely';
+import { topics } from '../../shared/topics.js';
+import { encode } from '../../shared/codec.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
+import type { DeviceConfig, StateChange, StateDeltaMessage, StateSnapshotMessage } from '../../shared/messages.js';
+import type { Database } from '../store/schema.js';
+import type { ServerContext } from '../context.js';
+import { lockerPinKey } from '../codes/pins.js';
+
+/**
+ * Records a change to a locker's desired state inside the caller's transaction and returns its version.
+ * Publish it with `publishDelta` after the transaction commits: the database is the truth, MQTT a cache.
+ */
+export async function appendDesiredChange(
+  trx: Transaction<Database>,
+  lockerId: string,
+  changes: StateChange[],
+  now: number,
+): Promise<number> {
+  const { desired_version: version } = await trx
+    .updateTable('lockers')
+    .set((eb) => ({ desired_version: eb('desired_version', '+', 1) }))
+    .where('id', '=', lockerId)
+    .returning('desired_version')
+    .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('desired_changes')
+    .values({ locker_id: lockerId, version, changes: JSON.stringify(changes), created_at: now })
+    .execute();
+  return version;
+}
+
+export async function publishDelta(ctx: ServerContext, lockerId: string, version: number, changes: StateChange[]): Promise<void> {
+  const msg: StateDeltaMessage = {
+    v: PROTOCOL_VERSION,
+    full: false,
+    version,
+    baseVersion: version - 1,
+    serverTime: ctx.clock.now(),
+    changes,
+  };
+  await ctx.link.publish(topics.state(lockerId), encode(msg), { qos: 1 });
+}
+
+/** What the server pushes to a locker as settings. */
+export function deviceConfig(ctx: ServerContext, lockerId: string): DeviceConfig {
+  return {
+    pinKey: lockerPinKey(ctx.pinSecret, lockerId).toString('base64url'),
+    pinLength: ctx.config.pinLength,
+    clockToleranceSec: ctx.config.clockToleranceSec,
+    doorOpenTimeoutMs: ctx.config.doorOpenTimeoutMs,
+    heartbeatMs: ctx.config.heartbeatMs,
+  };
+}
+
+/** The whole desired state of a locker at its current version, read in one transaction. */
+export async function buildSnapshot(ctx: ServerContext, lockerId: string): Promise<StateSnapshotMessage | null> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const locker = await trx.selectFrom('lockers').select('desired_version').where('id', '=', lockerId).executeTakeFirst();
+    if (!locker) return null;
+    const compartments = await trx
+      .selectFrom('compartments')
+      .select(['id', 'size', 'in_service'])
+      .where('locker_id', '=', lockerId)
+      .orderBy('id')
+      .execute();
+    const grants = await trx
+      .selectFrom('grants')
+      .select('token')
+      .where('locker_id', '=', lockerId)
+      .where('status', '=', 'live')
+      .where('exp', '>', Math.floor(now / 1000) - ctx.config.clockToleranceSec)
+      .orderBy('jti')
+      .execute();
+    return {
+      v: PROTOCOL_VERSION,
+      full: true,
+      version: locker.desired_version,
+      serverTime: now,
+      keys: ctx.keys.publicKeys(),
+      config: deviceConfig(ctx, lockerId),
+      compartments: compartments.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1 })),
+      grants: grants.map((g) => g.token),
+    };
+  });
+}
+
+export async function publishSnapshot(ctx: ServerContext, lockerId: string): Promise<void> {
+  const snapshot = await buildSnapshot(ctx, lockerId);
+  if (snapshot) await ctx.link.publish(topics.state(lockerId), encode(snapshot), { qos: 1 });
+}

@@ -1,0 +1,90 @@
+import { decoderFor } from '../../shared/codec.js';
+import {
+  EventBatchMessage,
+  HeartbeatMessage,
+  StateGetMessage,
+  StateReportedMessage,
+  StatusMessage,
+} from '../../shared/messages.js';
+import { parseTopic, SERVER_SUBSCRIPTIONS } from '../../shared/topics.js';
+import type { ServerContext } from '../context.js';
+import { handleEventBatch } from './handle-events.js';
+import { publishSnapshot } from './desired-state.js';
+
+const decode = {
+  status: decoderFor(StatusMessage),
+  heartbeat: decoderFor(HeartbeatMessage),
+  events: decoderFor(EventBatchMessage),
+  stateGet: decoderFor(StateGetMessage),
+  stateReported: decoderFor(StateReportedMessage),
+};
+
+/**
+ * Handles one message from a device: one case per topic, dispatched from one switch. Invalid payloads are
+ * counted and logged, and change nothing. Never throws.
+ */
+export async function handleDeviceMessage(ctx: ServerContext, topic: string, payload: Buffer): Promise<void> {
+  const parsed = parseTopic(topic);
+  if (!parsed) {
+    reject(ctx, 'UNKNOWN_TOPIC', topic);
+    return;
+  }
+  const { lockerId, kind } = parsed;
+  try {
+    switch (kind) {
+      case 'status': {
+        const m = decode.status(payload);
+        if (!m.ok) return reject(ctx, m.code, topic, m.detail);
+        await ctx.db
+          .updateTable('lockers')
+          .set({ online: m.value.state === 'online' ? 1 : 0, boot_id: m.value.bootId, last_seen_at: ctx.clock.now() })
+          .where('id', '=', lockerId)
+          .execute();
+        return;
+      }
+      case 'heartbeat': {
+        const m = decode.heartbeat(payload);
+        if (!m.ok) return reject(ctx, m.code, topic, m.detail);
+        await ctx.db.updateTable('lockers').set({ last_seen_at: ctx.clock.now(), online: 1 }).where('id', '=', lockerId).execute();
+        return;
+      }
+      case 'events': {
+        const m = decode.events(payload);
+        if (!m.ok) return reject(ctx, m.code, topic, m.detail);
+        await handleEventBatch(ctx, lockerId, m.value);
+        return;
+      }
+      case 'state/get': {
+        const m = decode.stateGet(payload);
+        if (!m.ok) return reject(ctx, m.code, topic, m.detail);
+        await publishSnapshot(ctx, lockerId);
+        return;
+      }
+      case 'state/reported': {
+        const m = decode.stateReported(payload);
+        if (!m.ok) return reject(ctx, m.code, topic, m.detail);
+        await ctx.db.updateTable('lockers').set({ reported_version: m.value.version }).where('id', '=', lockerId).execute();
+        return;
+      }
+      default:
+        // Server → device topics echoed back, or a kind the server does not read.
+        return reject(ctx, 'UNEXPECTED_TOPIC', topic);
+    }
+  } catch (err) {
+    // A failed commit acknowledges nothing: the device resends, so nothing is lost.
+    ctx.stats.reject('HANDLER_FAILED');
+    ctx.log.error({ err, lockerId, kind }, 'device message handler failed');
+  }
+}
+
+function reject(ctx: ServerContext, code: string, topic: string, detail?: string): void {
+  ctx.stats.reject(code);
+  ctx.log.warn({ code, topic, detail }, 'device message rejected');
+}
+
+/** Subscribes the server to every device topic. */
+export async function subscribeDeviceTopics(ctx: ServerContext): Promise<void> {
+  for (const filter of SERVER_SUBSCRIPTIONS) {
+    await ctx.link.subscribe(filter, (topic, payload) => handleDeviceMessage(ctx, topic, payload));
+  }
+}

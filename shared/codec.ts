@@ -1,0 +1,40 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from './protocol-version.js';
+
+/** Why a payload was refused. Stable codes: counted and logged by both sides. */
+export type DecodeErrorCode = 'PAYLOAD_TOO_LARGE' | 'MALFORMED_JSON' | 'UNSUPPORTED_VERSION' | 'SCHEMA_MISMATCH';
+
+export type Decoded<T> = { ok: true; value: T } | { ok: false; code: DecodeErrorCode; detail: string };
+
+export type Decoder<T> = (payload: Uint8Array | string) => Decoded<T>;
+
+/** Builds a decoder for one message schema, compiled once. Never throws. */
+export function decoderFor<S extends TSchema>(schema: S): Decoder<Static<S>> {
+  const check = TypeCompiler.Compile(schema);
+  return (payload) => {
+    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+    if (size > MAX_PAYLOAD_BYTES) {
+      return { ok: false, code: 'PAYLOAD_TOO_LARGE', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    } catch {
+      return { ok: false, code: 'MALFORMED_JSON', detail: 'payload is not JSON' };
+    }
+    if (typeof value === 'object' && value !== null && 'v' in value && value.v !== PROTOCOL_VERSION) {
+      return { ok: false, code: 'UNSUPPORTED_VERSION', detail: `v=${String(value.v)}, expected ${PROTOCOL_VERSION}` };
+    }
+    if (!check.Check(value)) {
+      const first = check.Errors(value).First();
+      return { ok: false, code: 'SCHEMA_MISMATCH', detail: first ? `${first.path || '/'}: ${first.message}` : 'invalid' };
+    }
+    return { ok: true, value };
+  };
+}
+
+/** Serialises a message for the wire. */
+export function encode(message: object): Buffer {
+  return Buffer.from(JSON.stringify(message));
+}

@@ -1,0 +1,174 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { CompartmentId, OpaqueId } from './ids.js';
+import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from './protocol-version.js';
+import { CompartmentSize } from './compartment-sizes.js';
+
+/** Every payload carries the schema version it was written with. */
+const V = Type.Literal(PROTOCOL_VERSION);
+const Millis = Type.Integer({ minimum: 0 });
+const ShortText = Type.String({ maxLength: 200 });
+
+function message<T extends Record<string, TSchema>>(props: T) {
+  return Type.Object({ v: V, ...props }, { additionalProperties: false });
+}
+
+// ---- device → server -------------------------------------------------------------------------------------
+
+/** `lockers/{id}/status`, retained. Also the MQTT will, with `state: "offline"`. */
+export const StatusMessage = message({
+  state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  bootId: OpaqueId,
+  at: Type.Optional(Millis),
+});
+export type StatusMessage = Static<typeof StatusMessage>;
+
+/** `lockers/{id}/heartbeat`: the device is alive; what it holds. */
+export const HeartbeatMessage = message({
+  bootId: OpaqueId,
+  at: Millis,
+  lastSeq: Type.Integer({ minimum: 0 }),
+  outbox: Type.Integer({ minimum: 0 }),
+  appliedVersion: Type.Integer({ minimum: 0 }),
+});
+export type HeartbeatMessage = Static<typeof HeartbeatMessage>;
+
+export const EVENT_TYPES = [
+  'code.accepted',
+  'code.rejected',
+  'door.opened',
+  'door.closed',
+  'parcel.deposited',
+  'parcel.picked_up',
+  'lock.jammed',
+  'door.forced_open',
+  'door.left_open',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const GRANT_ACTIONS = ['deposit', 'pickup', 'collect', 'service'] as const;
+export const GrantAction = Type.Union(GRANT_ACTIONS.map((a) => Type.Literal(a)));
+export type GrantAction = Static<typeof GrantAction>;
+
+/** One thing the locker recorded. `(lockerId, seq)` identifies it; the server applies it once. */
+export const DeviceEvent = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1 }),
+    id: OpaqueId,
+    bootId: OpaqueId,
+    at: Millis,
+    type: Type.Union(EVENT_TYPES.map((t) => Type.Literal(t))),
+    compartmentId: Type.Optional(CompartmentId),
+    parcelId: Type.Optional(OpaqueId),
+    jti: Type.Optional(OpaqueId),
+    action: Type.Optional(GrantAction),
+    /** How the code was entered. */
+    via: Type.Optional(Type.Union([Type.Literal('keypad'), Type.Literal('scanner')])),
+    /** Verdict code for rejections and faults (see docs/protocol.md). */
+    reason: Type.Optional(ShortText),
+  },
+  { additionalProperties: false },
+);
+export type DeviceEvent = Static<typeof DeviceEvent>;
+
+/** `lockers/{id}/events`: a batch of events from the durable outbox. */
+export const EventBatchMessage = message({
+  events: Type.Array(DeviceEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_BATCH }),
+});
+export type EventBatchMessage = Static<typeof EventBatchMessage>;
+
+/** `lockers/{id}/state/get`: the device asks for a full snapshot. */
+export const StateGetMessage = message({
+  have: Type.Integer({ minimum: 0 }),
+  reason: Type.Union([Type.Literal('connect'), Type.Literal('gap'), Type.Literal('invalid')]),
+});
+export type StateGetMessage = Static<typeof StateGetMessage>;
+
+/** `lockers/{id}/state/reported`: the version the device applied. */
+export const StateReportedMessage = message({
+  version: Type.Integer({ minimum: 0 }),
+});
+export type StateReportedMessage = Static<typeof StateReportedMessage>;
+
+// ---- server → device -------------------------------------------------------------------------------------
+
+/** `lockers/{id}/events/ack`: seqs the server has committed (or had already). Sent only after commit. */
+export const EventAckMessage = message({
+  seqs: Type.Array(Type.Integer({ minimum: 1 }), { maxItems: MAX_EVENTS_PER_BATCH }),
+  serverTime: Millis,
+});
+export type EventAckMessage = Static<typeof EventAckMessage>;
+
+/** Public Ed25519 key as JWK, as served in the JWKS. */
+export const PublicJwk = Type.Object(
+  {
+    kty: Type.Literal('OKP'),
+    crv: Type.Literal('Ed25519'),
+    x: Type.String({ maxLength: 64 }),
+    kid: Type.String({ maxLength: 64 }),
+    alg: Type.Optional(Type.Literal('EdDSA')),
+    use: Type.Optional(Type.Literal('sig')),
+  },
+  { additionalProperties: false },
+);
+export type PublicJwk = Static<typeof PublicJwk>;
+
+/** Settings the server pushes to a device. */
+export const DeviceConfig = Type.Object(
+  {
+    /** Key for the PIN hash (base64url, 32 bytes). Secret: only this locker gets it. */
+    pinKey: Type.String({ minLength: 43, maxLength: 43 }),
+    pinLength: Type.Integer({ minimum: 4, maximum: 12 }),
+    /** Grant windows are checked with this much slack for clock drift. */
+    clockToleranceSec: Type.Integer({ minimum: 0, maximum: 3600 }),
+    /** How long a released lock waits for its door to open before it counts as not opened. */
+    doorOpenTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000 }),
+    heartbeatMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
+  },
+  { additionalProperties: false },
+);
+export type DeviceConfig = Static<typeof DeviceConfig>;
+
+const Token = Type.String({ maxLength: 2048 });
+
+export const StateChange = Type.Union([
+  Type.Object({ op: Type.Literal('grant.add'), token: Token }, { additionalProperties: false }),
+  Type.Object({ op: Type.Literal('grant.revoke'), jti: OpaqueId }, { additionalProperties: false }),
+]);
+export type StateChange = Static<typeof StateChange>;
+
+/**
+ * `lockers/{id}/state`: the desired state, versioned. A snapshot (`full: true`) replaces everything; a delta
+ * applies only on top of `baseVersion`. The device ignores versions it has and asks for a snapshot on a gap.
+ */
+export const StateSnapshotMessage = message({
+  full: Type.Literal(true),
+  version: Type.Integer({ minimum: 0 }),
+  serverTime: Millis,
+  keys: Type.Array(PublicJwk, { maxItems: 16 }),
+  config: DeviceConfig,
+  compartments: Type.Array(
+    Type.Object(
+      {
+        id: CompartmentId,
+        size: CompartmentSize,
+        inService: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
+    { maxItems: 512 },
+  ),
+  grants: Type.Array(Token, { maxItems: 1024 }),
+});
+export type StateSnapshotMessage = Static<typeof StateSnapshotMessage>;
+
+export const StateDeltaMessage = message({
+  full: Type.Literal(false),
+  version: Type.Integer({ minimum: 1 }),
+  baseVersion: Type.Integer({ minimum: 0 }),
+  serverTime: Millis,
+  changes: Type.Array(StateChange, { minItems: 1, maxItems: 64 }),
+});
+export type StateDeltaMessage = Static<typeof StateDeltaMessage>;
+
+export const StateMessage = Type.Union([StateSnapshotMessage, StateDeltaMessage]);
+export type StateMessage = Static<typeof StateMessage>;

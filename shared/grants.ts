@@ -45,8 +45,8 @@ export type GrantVerdict = { ok: true; claims: GrantClaims; kid: string } | { ok
 export interface GrantCheck {
   /** The locker doing the check: must equal `aud`. */
   lockerId: string;
-  /** Current time in milliseconds. */
-  now: number;
+  /** Current time in milliseconds; null skips the window (when a grant is stored, to be checked at use). */
+  now: number | null;
   /** Slack, in seconds, on both ends of the validity window. */
   clockToleranceSec: number;
   /** When given, the grant must be for this action. */
@@ -115,9 +115,11 @@ export class GrantVerifier {
 /** The claim rules alone (audience, window, action), for claims whose signature was already checked. */
 export function checkClaims(claims: GrantClaims, check: GrantCheck): GrantVerdictCode | null {
   if (claims.aud !== check.lockerId) return 'WRONG_LOCKER';
-  const nowSec = Math.floor(check.now / 1000);
-  if (nowSec + check.clockToleranceSec < claims.nbf) return 'NOT_YET_VALID';
-  if (nowSec - check.clockToleranceSec >= claims.exp) return 'EXPIRED';
+  if (check.now !== null) {
+    const nowSec = Math.floor(check.now / 1000);
+    if (nowSec + check.clockToleranceSec < claims.nbf) return 'NOT_YET_VALID';
+    if (nowSec - check.clockToleranceSec >= claims.exp) return 'EXPIRED';
+  }
   if (check.action !== undefined && claims.act !== check.action) return 'WRONG_ACTION';
   return null;
 }

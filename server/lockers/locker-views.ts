@@ -23,6 +23,8 @@ export const LockerView = Type.Object({
   lastSeenAt: Type.Union([Type.Integer(), Type.Null()]),
   desiredVersion: Type.Integer(),
   reportedVersion: Type.Integer(),
+  /** Device events committed from this locker: how many, and the highest seq. */
+  events: Type.Object({ received: Type.Integer(), lastSeq: Type.Integer() }),
   compartments: Type.Array(CompartmentView),
 });
 export type LockerView = Static<typeof LockerView>;
@@ -46,7 +48,13 @@ export async function readLockers(db: Db, lockerId?: string): Promise<LockerView
     lockersQuery = lockersQuery.where('id', '=', lockerId);
     compQuery = compQuery.where('c.locker_id', '=', lockerId);
   }
-  const [lockers, compartments] = await Promise.all([lockersQuery.execute(), compQuery.execute()]);
+  let eventsQuery = db
+    .selectFrom('device_events')
+    .select((eb) => ['locker_id', eb.fn.countAll<number>().as('received'), eb.fn.max('seq').as('last_seq')])
+    .groupBy('locker_id');
+  if (lockerId !== undefined) eventsQuery = eventsQuery.where('locker_id', '=', lockerId);
+  const [lockers, compartments, events] = await Promise.all([lockersQuery.execute(), compQuery.execute(), eventsQuery.execute()]);
+  const eventsByLocker = new Map(events.map((e) => [e.locker_id, { received: Number(e.received), lastSeq: Number(e.last_seq) }]));
   const byLocker = new Map<string, LockerView['compartments']>();
   for (const c of compartments) {
     const list = byLocker.get(c.locker_id) ?? [];
@@ -67,6 +75,7 @@ export async function readLockers(db: Db, lockerId?: string): Promise<LockerView
     lastSeenAt: l.last_seen_at,
     desiredVersion: l.desired_version,
     reportedVersion: l.reported_version,
+    events: eventsByLocker.get(l.id) ?? { received: 0, lastSeq: 0 },
     compartments: byLocker.get(l.id) ?? [],
   }));
 }

@@ -1,0 +1,48 @@
+import { checkClaims, type GrantClaims, type GrantVerdictCode } from '../shared/grants.js';
+
+/** Why the locker refuses a code. Carried as `reason` in `code.rejected` events. */
+export type AccessRefusal =
+  | GrantVerdictCode
+  | 'UNKNOWN_CODE'
+  | 'ALREADY_USED'
+  | 'UNKNOWN_COMPARTMENT'
+  | 'OUT_OF_SERVICE'
+  | 'COMPARTMENT_FAULT'
+  | 'COMPARTMENT_BUSY'
+  | 'COMPARTMENT_OCCUPIED'
+  | 'NOT_FILLED'
+  | 'UNSUPPORTED_ACTION';
+
+export interface AccessContext {
+  lockerId: string;
+  /** Best estimate of the true time (device clock corrected by the server's), ms. */
+  now: number;
+  clockToleranceSec: number;
+  used: boolean;
+  /** What this locker knows of the compartment the grant names; undefined when it has no such compartment. */
+  compartment: { inService: boolean; fault: string | null; parcelId: string | null; busy: boolean } | undefined;
+}
+
+/**
+ * Whether a grant whose signature checked out may open its compartment now. Pure: the whole decision, no I/O.
+ * A pickup opens only a compartment this locker itself saw filled with that parcel; a deposit only an empty one.
+ */
+export function decideAccess(claims: GrantClaims, ctx: AccessContext): AccessRefusal | null {
+  const claimVerdict = checkClaims(claims, { lockerId: ctx.lockerId, now: ctx.now, clockToleranceSec: ctx.clockToleranceSec });
+  if (claimVerdict) return claimVerdict;
+  if (ctx.used) return 'ALREADY_USED';
+  const c = ctx.compartment;
+  if (!c) return 'UNKNOWN_COMPARTMENT';
+  if (c.fault) return 'COMPARTMENT_FAULT';
+  if (c.busy) return 'COMPARTMENT_BUSY';
+  switch (claims.act) {
+    case 'deposit':
+      if (!c.inService) return 'OUT_OF_SERVICE';
+      return c.parcelId === null ? null : 'COMPARTMENT_OCCUPIED';
+    case 'pickup':
+    case 'collect':
+      return c.parcelId === claims.sub ? null : 'NOT_FILLED';
+    default:
+      return 'UNSUPPORTED_ACTION';
+  }
+}

@@ -1,0 +1,29 @@
+import type { CompartmentSize } from '../shared/compartment-sizes.js';
+
+export type DoorState = 'open' | 'closed';
+
+export interface CompartmentInfo {
+  id: string;
+  size: CompartmentSize;
+}
+
+/**
+ * What the agent needs from the locker's hardware. The simulator implements it; a real driver (GPIO, RS-485
+ * lock boards) would too. Every implementation must pass test/device/hardware-contract.ts.
+ */
+export interface LockerHardware {
+  /** The compartments this controller drives. */
+  compartments(): readonly CompartmentInfo[];
+  /** Releases the latch of one compartment (a short pulse; the latch closes again when the door closes). */
+  pulseLock(compartmentId: string): Promise<void>;
+  /** The door sensor, read now. */
+  readDoor(compartmentId: string): Promise<DoorState>;
+  /** Calls `listener` on every door sensor change. Returns a function that stops listening. */
+  onDoor(listener: (compartmentId: string, state: DoorState) => void): () => void;
+  /** Calls `listener` with each code typed on the keypad (digits, confirmed by the user). */
+  onKeypad(listener: (code: string) => void): () => void;
+  /** Calls `listener` with each QR or barcode the scanner reads. */
+  onScan(listener: (data: string) => void): () => void;
+  /** Shows one line to the person at the locker. */
+  display(line: string): void;
+}

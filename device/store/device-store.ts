@@ -1,0 +1,217 @@
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, type Transaction } from 'kysely';
+import type { DeviceConfig, DeviceEvent, PublicJwk } from '../../shared/messages.js';
+import type { GrantClaims } from '../../shared/grants.js';
+import type { CompartmentInfo } from '../hardware.js';
+import type { CompartmentsTable, DeviceDatabase, GrantsTable } from './schema.js';
+import { deviceMigrations } from './migrations.js';
+
+/** An event before the store gives it its sequence number. */
+export type NewEvent = Omit<DeviceEvent, 'seq' | 'id' | 'bootId' | 'at'>;
+export type DeviceTx = Transaction<DeviceDatabase>;
+export type CompartmentRecord = CompartmentsTable;
+
+/** Used grants are remembered this long after they expire, so a clock that jumps back cannot reopen them. */
+const USED_RETENTION_SEC = 30 * 24 * 3600;
+
+/**
+ * The locker's durable memory (one SQLite file): grants, used grants, the event outbox, what each compartment
+ * holds, the applied desired-state version and settings. Every write that matters is a transaction committed
+ * with synchronous=FULL, so a power cut loses nothing that was acknowledged.
+ */
+export class DeviceStore {
+  private constructor(
+    readonly db: Kysely<DeviceDatabase>,
+    private readonly newEventId: () => string,
+  ) {}
+
+  static async open(file: string, newEventId: () => string): Promise<DeviceStore> {
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    const db = new Kysely<DeviceDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const { error } = await new Migrator({ db, provider: { getMigrations: async () => deviceMigrations } }).migrateToLatest();
+    if (error) {
+      await db.destroy();
+      throw new Error(`device store migration failed: ${String(error)}`, { cause: error });
+    }
+    return new DeviceStore(db, newEventId);
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
+  }
+
+  // ---- settings --------------------------------------------------------------------------------------------
+
+  async getMeta(key: string, trx: Kysely<DeviceDatabase> = this.db): Promise<string | undefined> {
+    const row = await trx.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst();
+    return row?.value;
+  }
+
+  async setMeta(key: string, value: string, trx: Kysely<DeviceDatabase> = this.db): Promise<void> {
+    await trx
+      .insertInto('meta')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
+  async appliedVersion(): Promise<number> {
+    return Number((await this.getMeta('applied_version')) ?? 0);
+  }
+
+  async config(): Promise<DeviceConfig | undefined> {
+    const raw = await this.getMeta('config');
+    return raw ? (JSON.parse(raw) as DeviceConfig) : undefined;
+  }
+
+  async keys(): Promise<PublicJwk[]> {
+    const raw = await this.getMeta('keys');
+    return raw ? (JSON.parse(raw) as PublicJwk[]) : [];
+  }
+
+  async lastSeq(): Promise<number> {
+    return Number((await this.getMeta('last_seq')) ?? 0);
+  }
+
+  // ---- events ----------------------------------------------------------------------------------------------
+
+  /**
+   * Records events in the outbox with the next sequence numbers, together with `alsoDo` in one transaction:
+   * either all of it is durable or none.
+   */
+  async record(
+    events: readonly NewEvent[],
+    meta: { bootId: string; now: number },
+    alsoDo?: (trx: DeviceTx) => Promise<void>,
+  ): Promise<DeviceEvent[]> {
+    return this.db.transaction().execute(async (trx) => {
+      if (alsoDo) await alsoDo(trx);
+      let seq = Number((await this.getMeta('last_seq', trx)) ?? 0);
+      const recorded: DeviceEvent[] = [];
+      for (const e of events) {
+        seq++;
+        const event: DeviceEvent = { seq, id: this.newEventId(), bootId: meta.bootId, at: meta.now, ...e };
+        await trx.insertInto('outbox').values({ seq, body: JSON.stringify(event) }).execute();
+        recorded.push(event);
+      }
+      if (recorded.length) await this.setMeta('last_seq', String(seq), trx);
+      return recorded;
+    });
+  }
+
+  /** The oldest unacknowledged events, in seq order. */
+  async pending(limit: number): Promise<DeviceEvent[]> {
+    const rows = await this.db.selectFrom('outbox').select('body').orderBy('seq').limit(limit).execute();
+    return rows.map((r) => JSON.parse(r.body) as DeviceEvent);
+  }
+
+  /** Deletes events the server acknowledged (after it committed them). */
+  async acknowledge(seqs: readonly number[]): Promise<void> {
+    if (seqs.length) await this.db.deleteFrom('outbox').where('seq', 'in', seqs).execute();
+  }
+
+  async outboxSize(): Promise<number> {
+    const row = await this.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  // ---- grants ----------------------------------------------------------------------------------------------
+
+  async grantByPinHash(pinHash: string): Promise<GrantsTable | undefined> {
+    return this.db.selectFrom('grants').selectAll().where('pin_hash', '=', pinHash).orderBy('exp', 'desc').executeTakeFirst();
+  }
+
+  async isUsed(jti: string, trx: Kysely<DeviceDatabase> = this.db): Promise<boolean> {
+    return (await trx.selectFrom('used_grants').select('jti').where('jti', '=', jti).executeTakeFirst()) !== undefined;
+  }
+
+  /** Marks a grant used; false when it already was (the caller must not open). */
+  async markUsed(trx: DeviceTx, jti: string, exp: number, now: number): Promise<boolean> {
+    const r = await trx
+      .insertInto('used_grants')
+      .values({ jti, used_at: now, exp })
+      .onConflict((oc) => oc.column('jti').doNothing())
+      .executeTakeFirst();
+    return r.numInsertedOrUpdatedRows === 1n;
+  }
+
+  async grantCount(): Promise<number> {
+    const row = await this.db.selectFrom('grants').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Replaces the grant set (a snapshot) or adds/revokes grants (a delta), and records the applied version. */
+  async applyDesired(change: {
+    version: number;
+    replaceAll: boolean;
+    add: readonly { token: string; claims: GrantClaims }[];
+    revoke: readonly string[];
+    keys?: PublicJwk[];
+    config?: DeviceConfig;
+    compartments?: readonly { id: string; inService: boolean }[];
+  }): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      if (change.replaceAll) await trx.deleteFrom('grants').execute();
+      if (change.revoke.length) await trx.deleteFrom('grants').where('jti', 'in', change.revoke).execute();
+      for (const { token, claims } of change.add) {
+        await trx
+          .insertInto('grants')
+          .values({
+            jti: claims.jti,
+            token,
+            action: claims.act,
+            parcel_id: claims.sub,
+            compartment_id: claims.cmp,
+            pin_hash: claims.ph,
+            nbf: claims.nbf,
+            exp: claims.exp,
+          })
+          .onConflict((oc) => oc.column('jti').doNothing())
+          .execute();
+      }
+      if (change.keys) await this.setMeta('keys', JSON.stringify(change.keys), trx);
+      if (change.config) await this.setMeta('config', JSON.stringify(change.config), trx);
+      for (const c of change.compartments ?? []) {
+        await trx.updateTable('compartments').set({ in_service: c.inService ? 1 : 0 }).where('id', '=', c.id).execute();
+      }
+      await this.setMeta('applied_version', String(change.version), trx);
+    });
+  }
+
+  /** Drops grants long expired and used-grant records past their retention. */
+  async prune(nowSec: number): Promise<void> {
+    await this.db.deleteFrom('grants').where('exp', '<', nowSec - 24 * 3600).execute();
+    await this.db.deleteFrom('used_grants').where('exp', '<', nowSec - USED_RETENTION_SEC).execute();
+  }
+
+  // ---- compartments ----------------------------------------------------------------------------------------
+
+  /** Makes sure every compartment the hardware has is known (new ones start empty). */
+  async ensureCompartments(list: readonly CompartmentInfo[]): Promise<void> {
+    for (const c of list) {
+      await this.db
+        .insertInto('compartments')
+        .values({ id: c.id, size: c.size, in_service: 1, parcel_id: null, fault: null })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+    }
+  }
+
+  async compartment(id: string, trx: Kysely<DeviceDatabase> = this.db): Promise<CompartmentRecord | undefined> {
+    return trx.selectFrom('compartments').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async compartments(): Promise<CompartmentRecord[]> {
+    return this.db.selectFrom('compartments').selectAll().orderBy('id').execute();
+  }
+
+  async setContents(trx: DeviceTx, id: string, parcelId: string | null): Promise<void> {
+    await trx.updateTable('compartments').set({ parcel_id: parcelId }).where('id', '=', id).execute();
+  }
+
+  async setFault(trx: DeviceTx, id: string, fault: string | null): Promise<void> {
+    await trx.updateTable('compartments').set({ fault }).where('id', '=', id).execute();
+  }
+}

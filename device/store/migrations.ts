@@ -1,0 +1,47 @@
+import type { Kysely, Migration } from 'kysely';
+
+export const deviceMigrations: Record<string, Migration> = {
+  '001-initial': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('meta')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('grants')
+        .addColumn('jti', 'text', (c) => c.primaryKey())
+        .addColumn('token', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('parcel_id', 'text', (c) => c.notNull())
+        .addColumn('compartment_id', 'text', (c) => c.notNull())
+        .addColumn('pin_hash', 'text', (c) => c.notNull())
+        .addColumn('nbf', 'integer', (c) => c.notNull())
+        .addColumn('exp', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('grants_pin_hash').on('grants').column('pin_hash').execute();
+      await db.schema
+        .createTable('used_grants')
+        .addColumn('jti', 'text', (c) => c.primaryKey())
+        .addColumn('used_at', 'integer', (c) => c.notNull())
+        .addColumn('exp', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('outbox')
+        .addColumn('seq', 'integer', (c) => c.primaryKey())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('compartments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('size', 'text', (c) => c.notNull())
+        .addColumn('in_service', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('parcel_id', 'text')
+        .addColumn('fault', 'text')
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      for (const t of ['compartments', 'outbox', 'used_grants', 'grants', 'meta']) await db.schema.dropTable(t).execute();
+    },
+  },
+};

@@ -1,0 +1,236 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { decoderFor, encode } from '../../shared/codec.js';
+import { EventAckMessage, StateMessage, type StateGetMessage } from '../../shared/messages.js';
+import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from '../../shared/protocol-version.js';
+import { topics } from '../../shared/topics.js';
+import type { Clock } from '../../shared/clock.js';
+import type { DeviceStore } from '../store/device-store.js';
+import { backoffDelay } from './backoff.js';
+
+export interface SyncOptions {
+  lockerId: string;
+  mqttUrl: string;
+  password: string;
+  bootId: string;
+  clock: Clock;
+  store: DeviceStore;
+  random?: () => number;
+  /** Resend the in-flight batch when no ack came within this time. */
+  ackTimeoutMs?: number;
+  heartbeatMs?: number;
+  log?: (msg: string, data?: Record<string, unknown>) => void;
+}
+
+export interface SyncHandlers {
+  /** A valid desired-state message arrived; returns the version now applied, or null to ask for a snapshot. */
+  onState(message: StateMessage): Promise<{ applied: number } | { gap: true }>;
+  /** The server's clock, as seen in a message. */
+  onServerTime(serverTime: number): void;
+}
+
+const decodeState = decoderFor(StateMessage);
+const decodeAck = decoderFor(EventAckMessage);
+
+/**
+ * The device's MQTT side: presence (retained status + will), desired state in, events out from the durable
+ * outbox one batch at a time, deleted only when the server acknowledges them. Reconnects with full jitter.
+ */
+export class SyncClient {
+  readonly #o: Required<Omit<SyncOptions, 'log'>> & Pick<SyncOptions, 'log'>;
+  #client: MqttClient | undefined;
+  #handlers: SyncHandlers | undefined;
+  #attempt = 0;
+  #stopped = false;
+  #inFlight: number[] | null = null;
+  #cancelAckTimer: (() => void) | undefined;
+  #cancelReconnect: (() => void) | undefined;
+  #cancelHeartbeat: (() => void) | undefined;
+  #flushing = false;
+  #flushAgain = false;
+  /** Counters for the simulator and operators. */
+  readonly stats = { connects: 0, batchesSent: 0, eventsSent: 0, eventsResent: 0, invalidMessages: 0 };
+
+  constructor(options: SyncOptions) {
+    this.#o = { random: Math.random, ackTimeoutMs: 15_000, heartbeatMs: 30_000, ...options };
+  }
+
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+
+  start(handlers: SyncHandlers): void {
+    this.#handlers = handlers;
+    const { lockerId, bootId } = this.#o;
+    const offline = encode({ v: PROTOCOL_VERSION, state: 'offline', bootId });
+    const client = mqtt.connect(this.#o.mqttUrl, {
+      clientId: lockerId,
+      username: lockerId,
+      password: this.#o.password,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 30,
+      connectTimeout: 10_000,
+      reconnectPeriod: 0,
+      will: { topic: topics.status(lockerId), payload: offline, qos: 1, retain: true },
+    });
+    this.#client = client;
+    client.on('connect', () => void this.#onConnect());
+    client.on('message', (topic, payload) => void this.#onMessage(topic, payload));
+    client.on('close', () => this.#onClose());
+    client.on('error', (err) => this.#o.log?.('mqtt error', { err: err.message }));
+  }
+
+  /** Sends what is in the outbox, if connected. Safe to call at any time. */
+  flush(): void {
+    if (this.#flushing) {
+      this.#flushAgain = true;
+      return;
+    }
+    this.#flushing = true;
+    void this.#flushOnce().finally(() => {
+      this.#flushing = false;
+      if (this.#flushAgain) {
+        this.#flushAgain = false;
+        this.flush();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#cancelReconnect?.();
+    this.#cancelAckTimer?.();
+    this.#cancelHeartbeat?.();
+    const client = this.#client;
+    if (!client) return;
+    if (client.connected) {
+      const offline = encode({ v: PROTOCOL_VERSION, state: 'offline', bootId: this.#o.bootId, at: this.#o.clock.now() });
+      await client.publishAsync(topics.status(this.#o.lockerId), offline, { qos: 1, retain: true }).catch(() => undefined);
+    }
+    await client.endAsync(true).catch(() => undefined);
+  }
+
+  /** Drops the connection without a goodbye (as a network cut would); reconnects as usual. */
+  dropConnection(): void {
+    this.#client?.stream?.destroy();
+  }
+
+  async requestSnapshot(reason: StateGetMessage['reason']): Promise<void> {
+    const msg: StateGetMessage = { v: PROTOCOL_VERSION, have: await this.#o.store.appliedVersion(), reason };
+    await this.#publish(topics.stateGet(this.#o.lockerId), encode(msg));
+  }
+
+  async #onConnect(): Promise<void> {
+    this.#attempt = 0;
+    this.stats.connects++;
+    this.#inFlight = null;
+    const { lockerId, bootId, clock } = this.#o;
+    try {
+      const client = this.#client;
+      if (!client) return;
+      await client.subscribeAsync([topics.state(lockerId), topics.eventsAck(lockerId)], { qos: 1 });
+      await this.#publish(topics.status(lockerId), encode({ v: PROTOCOL_VERSION, state: 'online', bootId, at: clock.now() }), true);
+      await this.requestSnapshot('connect');
+      this.flush();
+      this.#scheduleHeartbeat();
+    } catch (err) {
+      this.#o.log?.('connect setup failed', { err: String(err) });
+    }
+  }
+
+  #onClose(): void {
+    this.#cancelAckTimer?.();
+    this.#cancelHeartbeat?.();
+    this.#inFlight = null;
+    if (this.#stopped) return;
+    this.#cancelReconnect?.();
+    const delay = backoffDelay(this.#attempt++, this.#o.random);
+    this.#cancelReconnect = this.#o.clock.setTimeout(() => {
+      if (!this.#stopped) this.#client?.reconnect();
+    }, delay);
+  }
+
+  async #onMessage(topic: string, payload: Buffer): Promise<void> {
+    const { lockerId, store } = this.#o;
+    if (topic === topics.eventsAck(lockerId)) {
+      const m = decodeAck(payload);
+      if (!m.ok) {
+        this.stats.invalidMessages++;
+        return;
+      }
+      this.#handlers?.onServerTime(m.value.serverTime);
+      await store.acknowledge(m.value.seqs);
+      if (this.#inFlight && this.#inFlight.every((s) => m.value.seqs.includes(s))) {
+        this.#inFlight = null;
+        this.#cancelAckTimer?.();
+      }
+      this.flush();
+      return;
+    }
+    if (topic === topics.state(lockerId)) {
+      const m = decodeState(payload);
+      if (!m.ok) {
+        this.stats.invalidMessages++;
+        this.#o.log?.('invalid state message', { code: m.code, detail: m.detail });
+        return;
+      }
+      this.#handlers?.onServerTime(m.value.serverTime);
+      const result = await this.#handlers?.onState(m.value);
+      if (!result) return;
+      if ('gap' in result) {
+        await this.requestSnapshot('gap');
+      } else {
+        await this.#publish(topics.stateReported(lockerId), encode({ v: PROTOCOL_VERSION, version: result.applied }));
+      }
+    }
+  }
+
+  async #flushOnce(): Promise<void> {
+    if (!this.connected || this.#inFlight) return;
+    const events = await this.#o.store.pending(MAX_EVENTS_PER_BATCH);
+    if (events.length === 0 || !this.connected || this.#inFlight) return;
+    this.#inFlight = events.map((e) => e.seq);
+    this.stats.batchesSent++;
+    this.stats.eventsSent += events.length;
+    this.#cancelAckTimer?.();
+    this.#cancelAckTimer = this.#o.clock.setTimeout(() => {
+      // No ack: send again (the server applies each seq once, so a resend is harmless).
+      if (this.#inFlight) this.stats.eventsResent += this.#inFlight.length;
+      this.#inFlight = null;
+      this.flush();
+    }, this.#o.ackTimeoutMs);
+    try {
+      await this.#publish(topics.events(this.#o.lockerId), encode({ v: PROTOCOL_VERSION, events }));
+    } catch {
+      this.#inFlight = null;
+    }
+  }
+
+  #scheduleHeartbeat(): void {
+    this.#cancelHeartbeat?.();
+    this.#cancelHeartbeat = this.#o.clock.setTimeout(() => {
+      void this.#sendHeartbeat().finally(() => {
+        if (this.connected && !this.#stopped) this.#scheduleHeartbeat();
+      });
+    }, this.#o.heartbeatMs);
+  }
+
+  async #sendHeartbeat(): Promise<void> {
+    const { store, lockerId, bootId, clock } = this.#o;
+    const msg = {
+      v: PROTOCOL_VERSION,
+      bootId,
+      at: clock.now(),
+      lastSeq: await store.lastSeq(),
+      outbox: await store.outboxSize(),
+      appliedVersion: await store.appliedVersion(),
+    };
+    await this.#publish(topics.heartbeat(lockerId), encode(msg)).catch(() => undefined);
+  }
+
+  async #publish(topic: string, payload: Buffer, retain = false): Promise<void> {
+    const client = this.#client;
+    if (!client?.connected) throw new Error('not connected');
+    await client.publishAsync(topic, payload, { qos: 1, retain });
+  }
+}

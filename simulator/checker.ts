@@ -1,0 +1,92 @@
+import type { LockerView } from '../server/lockers/locker-views.js';
+import type { ParcelView } from '../server/parcels/parcel-views.js';
+import type { DeviceTap } from './fleet.js';
+
+export interface CheckInput {
+  /** Every parcel the simulator booked, as the server reports it now. */
+  parcels: readonly ParcelView[];
+  lockers: readonly LockerView[];
+  /** What each locker recorded, by locker id. */
+  taps: ReadonlyMap<string, DeviceTap>;
+}
+
+export interface Books {
+  booked: number;
+  inTransit: number;
+  inLockers: number;
+  pickedUp: number;
+  returned: number;
+  cancelled: number;
+}
+
+/** Counts parcels by where they are. */
+export function keepBooks(parcels: readonly ParcelView[]): Books {
+  const count = (...s: string[]) => parcels.filter((p) => s.includes(p.status)).length;
+  return {
+    booked: parcels.length,
+    inTransit: count('booked'),
+    inLockers: count('in_locker', 'expired'),
+    pickedUp: count('picked_up'),
+    returned: count('returned'),
+    cancelled: count('cancelled'),
+  };
+}
+
+/**
+ * The design brief's invariants, checked on the state at the end of a run (after the fleet converged).
+ * Returns one line per broken invariant; empty when all hold.
+ */
+export function checkInvariants({ parcels, lockers, taps }: CheckInput): string[] {
+  const violations: string[] = [];
+  const holding = new Map<string, string[]>();
+  for (const p of parcels) {
+    if (p.status === 'booked' || p.status === 'in_locker' || p.status === 'expired') {
+      const key = `${p.lockerId}/${p.compartmentId}`;
+      holding.set(key, [...(holding.get(key) ?? []), p.id]);
+    }
+  }
+  // 1. A compartment holds at most one parcel; a parcel is in at most one compartment.
+  for (const [key, ids] of holding) {
+    if (ids.length > 1) violations.push(`compartment ${key} holds ${ids.length} parcels: ${ids.join(', ')}`);
+  }
+  const seenIn = new Map<string, string>();
+  for (const l of lockers) {
+    for (const c of l.compartments) {
+      if (!c.parcelId) continue;
+      const where = `${l.id}/${c.id}`;
+      const other = seenIn.get(c.parcelId);
+      if (other) violations.push(`parcel ${c.parcelId} is in two compartments: ${other} and ${where}`);
+      seenIn.set(c.parcelId, where);
+      const holders = holding.get(where);
+      const known = parcels.some((p) => p.id === c.parcelId);
+      if (known && !holders?.includes(c.parcelId)) violations.push(`compartment ${where} is held by ${c.parcelId}, which does not hold it`);
+    }
+  }
+  for (const [key, ids] of holding) {
+    const [lockerId, compartmentId] = key.split('/');
+    const c = lockers.find((l) => l.id === lockerId)?.compartments.find((x) => x.id === compartmentId);
+    if (c && c.parcelId !== ids[0]) violations.push(`parcel ${ids[0]} holds ${key}, but the compartment says ${c.parcelId ?? 'free'}`);
+  }
+  // 2. A grant opens a door at most once.
+  for (const [lockerId, tap] of taps) {
+    for (const [jti, n] of tap.acceptedByJti) {
+      if (n > 1) violations.push(`grant ${jti} opened a door ${n} times at ${lockerId}`);
+    }
+  }
+  // 3. Every event a locker recorded reached the server exactly once.
+  for (const l of lockers) {
+    const tap = taps.get(l.id);
+    if (!tap) continue;
+    const recorded = tap.seqs.size;
+    const maxSeq = Math.max(0, ...tap.seqs);
+    if (maxSeq !== recorded) violations.push(`locker ${l.id} recorded seqs with gaps (max ${maxSeq}, count ${recorded})`);
+    if (l.events.received !== recorded || l.events.lastSeq !== maxSeq) {
+      violations.push(`locker ${l.id} recorded ${recorded} events (last seq ${maxSeq}); the server committed ${l.events.received} (last seq ${l.events.lastSeq})`);
+    }
+  }
+  // 4. Booked = in transit + in lockers + picked up + returned + cancelled.
+  const b = keepBooks(parcels);
+  const sum = b.inTransit + b.inLockers + b.pickedUp + b.returned + b.cancelled;
+  if (sum !== b.booked) violations.push(`books do not balance: booked ${b.booked} ≠ ${sum}`);
+  return violations;
+}

@@ -1,0 +1,140 @@
+import { EventEmitter } from 'node:events';
+import type { CompartmentInfo, DoorState, LockerHardware } from '../device/hardware.js';
+
+interface SimCompartment {
+  info: CompartmentInfo;
+  door: DoorState;
+  /** The latch let go and the door may be pulled open. */
+  released: boolean;
+  jammed: boolean;
+  pulses: number;
+}
+
+/**
+ * Simulated locker hardware: latches, door sensors, keypad, scanner and display. The agent drives it through
+ * `LockerHardware`; simulated people use the other methods (type a code, pull a door, push it shut).
+ */
+export class SimulatedLocker implements LockerHardware {
+  readonly #compartments = new Map<string, SimCompartment>();
+  readonly #events = new EventEmitter();
+  readonly displayed: string[] = [];
+
+  constructor(compartments: readonly CompartmentInfo[]) {
+    for (const info of compartments) {
+      this.#compartments.set(info.id, { info, door: 'closed', released: false, jammed: false, pulses: 0 });
+    }
+    this.#events.setMaxListeners(0);
+  }
+
+  // ---- LockerHardware ----------------------------------------------------------------------------------------
+
+  compartments(): readonly CompartmentInfo[] {
+    return [...this.#compartments.values()].map((c) => c.info);
+  }
+
+  async pulseLock(compartmentId: string): Promise<void> {
+    const c = this.#get(compartmentId);
+    c.pulses++;
+    if (c.jammed) return;
+    c.released = true;
+    this.#events.emit('released', compartmentId);
+  }
+
+  async readDoor(compartmentId: string): Promise<DoorState> {
+    return this.#get(compartmentId).door;
+  }
+
+  onDoor(listener: (compartmentId: string, state: DoorState) => void): () => void {
+    return this.#listen('door', listener);
+  }
+
+  onKeypad(listener: (code: string) => void): () => void {
+    return this.#listen('keypad', listener);
+  }
+
+  onScan(listener: (data: string) => void): () => void {
+    return this.#listen('scan', listener);
+  }
+
+  display(line: string): void {
+    this.displayed.push(line);
+    if (this.displayed.length > 50) this.displayed.shift();
+  }
+
+  // ---- the person at the locker ------------------------------------------------------------------------------
+
+  type(code: string): void {
+    this.#events.emit('keypad', code);
+  }
+
+  scan(data: string): void {
+    this.#events.emit('scan', data);
+  }
+
+  isReleased(compartmentId: string): boolean {
+    return this.#get(compartmentId).released;
+  }
+
+  /** Pulls the door; it opens only when the latch was released. */
+  openDoor(compartmentId: string): boolean {
+    const c = this.#get(compartmentId);
+    if (c.door === 'open') return true;
+    if (!c.released) return false;
+    c.door = 'open';
+    this.#events.emit('door', compartmentId, 'open');
+    return true;
+  }
+
+  /** Forces the door open whatever the latch says (vandalism, a broken lock). */
+  forceOpen(compartmentId: string): void {
+    const c = this.#get(compartmentId);
+    if (c.door === 'open') return;
+    c.door = 'open';
+    this.#events.emit('door', compartmentId, 'open');
+  }
+
+  /** Pushes the door shut; the latch catches it again. */
+  closeDoor(compartmentId: string): void {
+    const c = this.#get(compartmentId);
+    c.released = false;
+    if (c.door === 'closed') return;
+    c.door = 'closed';
+    this.#events.emit('door', compartmentId, 'closed');
+  }
+
+  /** Resolves with the first compartment whose latch is released after this call, or null after `timeoutMs`. */
+  waitForRelease(timeoutMs: number): Promise<string | null> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#events.off('released', onRelease);
+        resolve(null);
+      }, timeoutMs);
+      const onRelease = (id: string) => {
+        clearTimeout(timer);
+        this.#events.off('released', onRelease);
+        resolve(id);
+      };
+      this.#events.on('released', onRelease);
+    });
+  }
+
+  jam(compartmentId: string, jammed = true): void {
+    this.#get(compartmentId).jammed = jammed;
+  }
+
+  pulses(compartmentId: string): number {
+    return this.#get(compartmentId).pulses;
+  }
+
+  #get(id: string): SimCompartment {
+    const c = this.#compartments.get(id);
+    if (!c) throw new Error(`no compartment ${id}`);
+    return c;
+  }
+
+  #listen<A extends unknown[]>(event: string, listener: (...args: A) => void): () => void {
+    const l = (...args: unknown[]) => listener(...(args as A));
+    this.#events.on(event, l);
+    return () => this.#events.off(event, l);
+  }
+}

@@ -31,6 +31,8 @@ export function createHttpApp(log: Logger, adminToken: string): App {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  // JSON only: a body in any other type is refused with UNSUPPORTED_MEDIA_TYPE.
+  app.removeContentTypeParser('text/plain');
   registerAuth(app, adminToken);
 
   app.setErrorHandler((err: FastifyError | LockstepError, request, reply) => {

@@ -1,0 +1,92 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../shared/clock.js';
+import { SimulatedLocker } from '../simulator/simulated-locker.js';
+import { LockerAgent } from './agent.js';
+import { DeviceConfigError, deviceSettings } from './config.js';
+import { DeviceStore } from './store/device-store.js';
+
+const HELP = `Usage: npm run device -- [--credentials FILE]
+
+Runs one locker agent against a server. Settings come from FILE (the "device" object returned by
+POST /v1/lockers, plus "compartments": [{"id","size"}]) or from LOCKER_ID, MQTT_URL, MQTT_PASSWORD,
+DEVICE_DATA_DIR and COMPARTMENTS ("A1:S,A2:M"). This build drives simulated hardware from the terminal:
+
+  12345678        type a PIN on the keypad
+  scan <qr>       scan a QR grant
+  open A1         pull door A1 (opens only when its latch was released)
+  close A1        push door A1 shut
+  force A1        force door A1 open
+  quit            stop the agent`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { credentials: { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  let file: Record<string, unknown> = {};
+  if (values.credentials) {
+    try {
+      file = JSON.parse(readFileSync(values.credentials, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new DeviceConfigError(`cannot read ${values.credentials}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const settings = deviceSettings(process.env, file);
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  const store = await DeviceStore.open(path.join(settings.dataDir, `${settings.lockerId}.sqlite`), () => randomUUID().replaceAll('-', ''));
+  const hardware = new SimulatedLocker(settings.compartments);
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const agent = new LockerAgent({
+    lockerId: settings.lockerId,
+    mqttUrl: settings.mqttUrl,
+    password: settings.password,
+    hardware,
+    store,
+    clock: systemClock,
+    log: (msg, data) => process.stderr.write(`${msg} ${data ? JSON.stringify(data) : ''}\n`),
+  });
+  const origDisplay = hardware.display.bind(hardware);
+  hardware.display = (line) => {
+    origDisplay(line);
+    say(`[display] ${line}`);
+  };
+  hardware.onDoor((id, state) => say(`[door] ${id} ${state}`));
+  await agent.start();
+  say(`locker ${settings.lockerId} started (boot ${agent.bootId}); type "help" for commands`);
+
+  const stop = async () => {
+    await agent.stop();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+
+  for await (const raw of createInterface({ input: process.stdin })) {
+    const line = raw.trim();
+    const [cmd = '', arg = ''] = line.split(/\s+/, 2);
+    try {
+      if (/^\d+$/.test(line)) say(JSON.stringify(await agent.enterCode(line, 'keypad')));
+      else if (cmd === 'scan') say(JSON.stringify(await agent.enterCode(arg, 'scanner')));
+      else if (cmd === 'open') say(hardware.openDoor(arg) ? `door ${arg} open` : `door ${arg} is latched`);
+      else if (cmd === 'close') hardware.closeDoor(arg);
+      else if (cmd === 'force') hardware.forceOpen(arg);
+      else if (cmd === 'quit') break;
+      else if (line) say(HELP);
+    } catch (err) {
+      say(`error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  await stop();
+}
+
+main().catch((err: unknown) => {
+  const code = err instanceof DeviceConfigError ? err.code : 'DEVICE_FAILED';
+  process.stderr.write(`${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(err instanceof DeviceConfigError ? 2 : 1);
+});

@@ -1,0 +1,96 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Value } from '@sinclair/typebox/value';
+import { describe, expect, it } from 'vitest';
+import { GrantVerifier, peekGrantClaims } from '../../shared/grants.js';
+import { pinHash } from '../../shared/pin.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
+import { ProtocolVectors, VECTORS_FILE, VERDICT_CODES, generateVectors, renderVectors } from './generate-vectors.js';
+
+const committed = readFileSync(VECTORS_FILE, 'utf8');
+
+function load(text: string): ProtocolVectors {
+  const raw: unknown = JSON.parse(text);
+  if (!Value.Check(ProtocolVectors, raw)) {
+    const first = Value.Errors(ProtocolVectors, raw).First();
+    throw new Error(`docs/protocol-vectors.json does not match its schema: ${first?.path ?? '/'} ${first?.message ?? ''}`);
+  }
+  return raw;
+}
+
+const vectors = load(committed);
+const pinKey = Buffer.from(vectors.pin.pinKey, 'base64url');
+
+describe('the committed test vectors (docs/protocol-vectors.json)', () => {
+  it('are exactly what the generator produces today, byte for byte', async () => {
+    expect(renderVectors(await generateVectors())).toBe(committed);
+  });
+
+  it('are for the protocol version the code speaks', () => {
+    expect(vectors.protocolVersion).toBe(PROTOCOL_VERSION);
+  });
+
+  it('publish the public key that belongs to the stated private key', () => {
+    const { privateJwk, publicJwk } = vectors.keys.signing;
+    const derived = createPublicKey(createPrivateKey({ key: { kty: privateJwk.kty, crv: privateJwk.crv, d: privateJwk.d, x: privateJwk.x }, format: 'jwk' }));
+    expect(derived.export({ format: 'jwk' }).x).toBe(publicJwk.x);
+    expect(publicJwk.kid).toBe(privateJwk.kid);
+  });
+
+  it('give the impostor key the same kid as the signing key, but a different key', () => {
+    expect(vectors.keys.impostor.publicJwk.kid).toBe(vectors.keys.signing.publicJwk.kid);
+    expect(vectors.keys.impostor.publicJwk.x).not.toBe(vectors.keys.signing.publicJwk.x);
+  });
+
+  it('cover every verdict the verifier can give, and acceptance', () => {
+    const seen = new Set(vectors.grants.map((v) => v.expected));
+    for (const code of ['OK', ...VERDICT_CODES]) expect(seen, code).toContain(code);
+  });
+
+  it('name each grant vector once', () => {
+    const names = vectors.grants.map((v) => v.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe('PIN hashes', () => {
+  it('use a 32-byte pinKey', () => {
+    expect(pinKey).toHaveLength(32);
+    expect(pinKey.toString('hex')).toBe(vectors.pin.pinKeyHex);
+  });
+
+  it.each(vectors.pin.vectors)('PIN $pin hashes to $pinHash under the vector pinKey', ({ pin, hmacInput, pinHash: expected }) => {
+    expect(hmacInput).toBe(`lockstep-pin-v1:${pin}`);
+    expect(pinHash(pinKey, pin)).toBe(expected);
+    expect(expected).toHaveLength(43);
+  });
+
+  it('the pickup grant carries the hash of its PIN in ph, never the PIN itself', () => {
+    const pickup = vectors.grants.find((v) => v.name === 'pickup-ok');
+    expect(pickup?.pin).toBeDefined();
+    const pin = pickup?.pin ?? '';
+    const claims = peekGrantClaims(pickup?.token ?? '');
+    expect(claims).toMatchObject({ act: 'pickup', ph: pinHash(pinKey, pin) });
+    expect(pickup?.token).not.toContain(pin);
+    expect(vectors.pin.vectors.map((p) => p.pin)).toContain(pin);
+  });
+});
+
+describe('grant verification: every vector gets its stated verdict from the reference verifier', () => {
+  it.each(vectors.grants)('$name → $expected', async ({ token, context, expected, claims }) => {
+    const verdict = await new GrantVerifier([vectors.keys.signing.publicJwk]).verify(token, context);
+    expect(verdict.ok ? 'OK' : verdict.code).toBe(expected);
+    if (verdict.ok) {
+      expect(verdict.kid).toBe(vectors.keys.signing.publicJwk.kid);
+      expect(verdict.claims).toEqual(claims);
+    }
+  });
+
+  it('a locker that holds only the impostor key accepts none of the signing key’s grants', async () => {
+    const verifier = new GrantVerifier([vectors.keys.impostor.publicJwk]);
+    for (const v of vectors.grants.filter((g) => g.expected === 'OK')) {
+      const verdict = await verifier.verify(v.token, v.context);
+      expect(verdict.ok ? 'OK' : verdict.code, v.name).toBe('BAD_SIGNATURE');
+    }
+  });
+});

@@ -82,9 +82,9 @@ export class LockerAgent {
       this.#phases.set(c.id, record?.fault ? { kind: 'fault', reason: 'jam' } : door === 'open' ? { kind: 'open', session: null, leftOpenReported: false } : { kind: 'closed' });
     }
     this.#unsubscribe.push(
-      hardware.onKeypad((code) => void this.enterCode(code, 'keypad')),
-      hardware.onScan((data) => void this.enterCode(data, 'scanner')),
-      hardware.onDoor((id, state) => void this.#serial(() => this.#feed(id, { type: 'door', state }))),
+      hardware.onKeypad((code) => this.#background(this.enterCode(code, 'keypad'))),
+      hardware.onScan((data) => this.#background(this.enterCode(data, 'scanner'))),
+      hardware.onDoor((id, state) => this.#background(this.#serial(() => this.#feed(id, { type: 'door', state })))),
     );
     hardware.display(this.#config ? 'Enter your code' : 'Starting…');
     this.sync.start({
@@ -118,9 +118,14 @@ export class LockerAgent {
     return this.#serial(() => this.#checkCode(input, via));
   }
 
+  /** Work started by hardware or timers: a failure is logged, never an unhandled rejection. */
+  #background(p: Promise<unknown>): void {
+    p.catch((err: unknown) => this.#o.log?.('agent task failed', { err: String(err) }));
+  }
+
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn, fn);
-    this.#queue = run.catch((err: unknown) => this.#o.log?.('agent task failed', { err: String(err) }));
+    this.#queue = run.catch(() => undefined);
     return run;
   }
 
@@ -198,7 +203,7 @@ export class LockerAgent {
       case 'timer': {
         this.#timers.get(compartmentId)?.();
         const ms = effect.ms === 'doorOpen' ? (this.#config?.doorOpenTimeoutMs ?? 30_000) : (this.#o.doorLeftOpenMs ?? 120_000);
-        this.#timers.set(compartmentId, clock.setTimeout(() => void this.#serial(() => this.#feed(compartmentId, { type: 'timeout' })), ms));
+        this.#timers.set(compartmentId, clock.setTimeout(() => this.#background(this.#serial(() => this.#feed(compartmentId, { type: 'timeout' }))), ms));
         return;
       }
       case 'cancelTimer':

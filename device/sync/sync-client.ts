@@ -75,7 +75,10 @@ export class SyncClient {
     });
     this.#client = client;
     client.on('connect', () => void this.#onConnect());
-    client.on('message', (topic, payload) => void this.#onMessage(topic, payload));
+    client.on('message', (topic, payload) => {
+      // A message that cannot be handled is logged and dropped; the server resends what matters.
+      this.#onMessage(topic, payload).catch((err: unknown) => this.#o.log?.('message handling failed', { topic, err: String(err) }));
+    });
     client.on('close', () => this.#onClose());
     client.on('error', (err) => this.#o.log?.('mqtt error', { err: err.message }));
   }
@@ -87,7 +90,9 @@ export class SyncClient {
       return;
     }
     this.#flushing = true;
-    void this.#flushOnce().finally(() => {
+    void this.#flushOnce()
+      .catch((err: unknown) => this.#o.log?.('flush failed', { err: String(err) }))
+      .finally(() => {
       this.#flushing = false;
       if (this.#flushAgain) {
         this.#flushAgain = false;
@@ -209,7 +214,9 @@ export class SyncClient {
   #scheduleHeartbeat(): void {
     this.#cancelHeartbeat?.();
     this.#cancelHeartbeat = this.#o.clock.setTimeout(() => {
-      void this.#sendHeartbeat().finally(() => {
+      void this.#sendHeartbeat()
+        .catch(() => undefined)
+        .finally(() => {
         if (this.connected && !this.#stopped) this.#scheduleHeartbeat();
       });
     }, this.#o.heartbeatMs);

@@ -105,4 +105,18 @@ describe('one parcel from booking to pickup, over real MQTT', () => {
     const view = await t.api.get<{ events: { received: number; lastSeq: number } }>(`/v1/lockers/${locker.id}`);
     expect(view.events).toEqual({ received: locker.tap.seqs.size, lastSeq: Math.max(...locker.tap.seqs) });
   });
+
+  it('drops malformed messages from the broker, counts them, and keeps working', async () => {
+    const { topics } = await import('../../shared/topics.js');
+    const before = locker.agent.sync.stats.invalidMessages;
+    const link = t.server.ctx.link;
+    await link.publish(topics.state(locker.id), Buffer.from('{oops'), { qos: 1 });
+    await link.publish(topics.state(locker.id), Buffer.from(JSON.stringify({ v: 1, full: true, version: 99 })), { qos: 1 });
+    await link.publish(topics.eventsAck(locker.id), Buffer.from(JSON.stringify({ v: 1, seqs: 'all' })), { qos: 1 });
+    await waitFor(() => locker.agent.sync.stats.invalidMessages - before === 3, 'three invalid messages counted');
+    const parcel = await book('E2E-3');
+    await waitFor(async () => (await locker.store.grantCount()) >= 6, 'the new grants');
+    expect(await locker.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
+    useDoor(parcel.compartmentId);
+  });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import { makeConfig, type ServerConfig } from '../../server/config.js';
 import { createServer, type LockstepServer } from '../../server/create-server.js';
@@ -18,10 +19,10 @@ export interface TestServer {
 }
 
 /** A real server (SQLite file, aedes on a loopback port, Fastify) in a temporary folder. */
-export async function startTestServer(overrides: Partial<ServerConfig> = {}, clock?: Clock): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, clock?: Clock, logger?: Logger): Promise<TestServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-test-'));
   const config = makeConfig({ port: 0, mqttPort: 0, dataDir: dir, logLevel: 'silent', ...overrides });
-  const server = await createServer(config, clock ? { clock } : {});
+  const server = await createServer(config, { ...(clock ? { clock } : {}), ...(logger ? { logger } : {}) });
   const { httpUrl, mqttUrl } = await server.start();
   return {
     server,

@@ -61,7 +61,7 @@ export const GrantVector = Type.Object({
     action: Type.Optional(GrantAction),
   }),
   expected: Type.Union([Type.Literal('OK'), ...VERDICT_CODES.map((c) => Type.Literal(c))]),
-  /** For "OK" vectors: the claims the verifier must return. */
+  /** For "OK" vectors: the ten defined claims the verifier must return (unknown claims left out). */
   claims: Type.Optional(GrantClaims),
 });
 export type GrantVector = Static<typeof GrantVector>;

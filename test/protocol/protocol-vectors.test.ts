@@ -82,7 +82,9 @@ describe('grant verification: every vector gets its stated verdict from the refe
     expect(verdict.ok ? 'OK' : verdict.code).toBe(expected);
     if (verdict.ok) {
       expect(verdict.kid).toBe(vectors.keys.signing.publicJwk.kid);
-      expect(verdict.claims).toEqual(claims);
+      expect(claims, 'an OK vector states its claims').toBeDefined();
+      // The ten defined claims; a verifier may keep unknown claims besides.
+      expect(verdict.claims).toMatchObject(claims ?? {});
     }
   });
 

@@ -56,6 +56,7 @@ export class LockerAgent {
       clock: options.clock,
       store: options.store,
       random: options.random ?? Math.random,
+      heartbeatMs: () => this.#config?.heartbeatMs ?? 30_000,
       ...(options.ackTimeoutMs ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
       ...(options.log ? { log: options.log } : {}),
     });

@@ -9,13 +9,16 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; code: DecodeError
 
 export type Decoder<T> = (payload: Uint8Array | string) => Decoded<T>;
 
-/** Builds a decoder for one message schema, compiled once. Never throws. */
-export function decoderFor<S extends TSchema>(schema: S): Decoder<Static<S>> {
+/**
+ * Builds a decoder for one message schema, compiled once. Never throws. `maxBytes` is MAX_PAYLOAD_BYTES for
+ * every topic but `state` (MAX_STATE_PAYLOAD_BYTES).
+ */
+export function decoderFor<S extends TSchema>(schema: S, maxBytes = MAX_PAYLOAD_BYTES): Decoder<Static<S>> {
   const check = TypeCompiler.Compile(schema);
   return (payload) => {
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
-    if (size > MAX_PAYLOAD_BYTES) {
-      return { ok: false, code: 'PAYLOAD_TOO_LARGE', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
+    if (size > maxBytes) {
+      return { ok: false, code: 'PAYLOAD_TOO_LARGE', detail: `${size} bytes > ${maxBytes}` };
     }
     let value: unknown;
     try {

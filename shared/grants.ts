@@ -81,6 +81,8 @@ export class GrantVerifier {
     if (token.split('.').length !== 3) return { ok: false, code: 'MALFORMED' };
     if (header.alg !== GRANT_ALG) return { ok: false, code: 'BAD_ALGORITHM' };
     if (header.typ !== GRANT_TYP) return { ok: false, code: 'WRONG_TYPE' };
+    // No header extensions: `crit` (and with it RFC 7797's unencoded `b64: false` payloads) is refused.
+    if (header.crit !== undefined || header.b64 !== undefined) return { ok: false, code: 'MALFORMED' };
     if (typeof header.kid !== 'string') return { ok: false, code: 'UNKNOWN_KEY' };
     const key = this.#key(header.kid);
     if (!key) return { ok: false, code: 'UNKNOWN_KEY' };

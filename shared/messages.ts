@@ -128,7 +128,8 @@ export const DeviceConfig = Type.Object(
 );
 export type DeviceConfig = Static<typeof DeviceConfig>;
 
-const Token = Type.String({ maxLength: 2048 });
+/** A compact JWS grant (ours are about 560 characters). */
+const Token = Type.String({ maxLength: 1024 });
 
 export const StateChange = Type.Union([
   Type.Object({ op: Type.Literal('grant.add'), token: Token }, { additionalProperties: false }),

@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { decoderFor, encode } from '../../shared/codec.js';
 import { EventAckMessage, StateMessage, type StateGetMessage } from '../../shared/messages.js';
-import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from '../../shared/protocol-version.js';
+import { MAX_EVENTS_PER_BATCH, MAX_STATE_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { topics } from '../../shared/topics.js';
 import type { Clock } from '../../shared/clock.js';
 import type { DeviceStore } from '../store/device-store.js';
@@ -17,7 +17,8 @@ export interface SyncOptions {
   random?: () => number;
   /** Resend the in-flight batch when no ack came within this time. */
   ackTimeoutMs?: number;
-  heartbeatMs?: number;
+  /** Heartbeat period, read each time (it comes with the server's config). */
+  heartbeatMs?: () => number;
   log?: (msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -28,7 +29,7 @@ export interface SyncHandlers {
   onServerTime(serverTime: number): void;
 }
 
-const decodeState = decoderFor(StateMessage);
+const decodeState = decoderFor(StateMessage, MAX_STATE_PAYLOAD_BYTES);
 const decodeAck = decoderFor(EventAckMessage);
 
 /**
@@ -51,7 +52,7 @@ export class SyncClient {
   readonly stats = { connects: 0, batchesSent: 0, eventsSent: 0, eventsResent: 0, invalidMessages: 0 };
 
   constructor(options: SyncOptions) {
-    this.#o = { random: Math.random, ackTimeoutMs: 15_000, heartbeatMs: 30_000, ...options };
+    this.#o = { random: Math.random, ackTimeoutMs: 15_000, heartbeatMs: () => 30_000, ...options };
   }
 
   get connected(): boolean {
@@ -219,7 +220,7 @@ export class SyncClient {
         .finally(() => {
         if (this.connected && !this.#stopped) this.#scheduleHeartbeat();
       });
-    }, this.#o.heartbeatMs);
+    }, this.#o.heartbeatMs());
   }
 
   async #sendHeartbeat(): Promise<void> {

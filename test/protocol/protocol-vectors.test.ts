@@ -1,10 +1,22 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
+import { decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { decoderFor, type Decoder } from '../../shared/codec.js';
 import { GrantVerifier, peekGrantClaims } from '../../shared/grants.js';
+import {
+  EventAckMessage,
+  EventBatchMessage,
+  HeartbeatMessage,
+  StateGetMessage,
+  StateMessage,
+  StateReportedMessage,
+  StatusMessage,
+} from '../../shared/messages.js';
 import { pinHash } from '../../shared/pin.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
+import { DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, type TopicKind } from '../../shared/topics.js';
 import { ProtocolVectors, VECTORS_FILE, VERDICT_CODES, generateVectors, renderVectors } from './generate-vectors.js';
 
 const committed = readFileSync(VECTORS_FILE, 'utf8');
@@ -94,5 +106,87 @@ describe('grant verification: every vector gets its stated verdict from the refe
       const verdict = await verifier.verify(v.token, v.context);
       expect(verdict.ok ? 'OK' : verdict.code, v.name).toBe('BAD_SIGNATURE');
     }
+  });
+});
+
+// ---- docs/protocol.md: its examples are real payloads -------------------------------------------------------
+
+const spec = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
+
+/** JSON examples in the spec, tagged after the fence: ```json <topic kind | grant-header | grant-claims>. */
+const examples = [...spec.matchAll(/^```json ([^\n]+)\n([\s\S]*?)^```$/gm)].map((m) => ({ tag: m[1] ?? '', text: m[2] ?? '' }));
+
+const decodeEvents = decoderFor(EventBatchMessage);
+const decodeState = decoderFor(StateMessage);
+const decoders: Record<TopicKind, Decoder<unknown>> = {
+  status: decoderFor(StatusMessage),
+  heartbeat: decoderFor(HeartbeatMessage),
+  events: decodeEvents,
+  'state/get': decoderFor(StateGetMessage),
+  'state/reported': decoderFor(StateReportedMessage),
+  'events/ack': decoderFor(EventAckMessage),
+  state: decodeState,
+};
+const isTopicKind = (tag: string): tag is TopicKind => tag in decoders;
+const payloadExamples = examples.filter((e): e is { tag: TopicKind; text: string } => isTopicKind(e.tag));
+
+function onlyExample(tag: string): unknown {
+  const found = examples.filter((e) => e.tag === tag);
+  expect(found, tag).toHaveLength(1);
+  return JSON.parse(found[0]?.text ?? 'null');
+}
+
+describe('the payload examples in docs/protocol.md', () => {
+  it('show at least one payload for every topic', () => {
+    for (const kind of [...DEVICE_PUBLISHES, ...DEVICE_SUBSCRIBES]) expect(payloadExamples.map((e) => e.tag), kind).toContain(kind);
+  });
+
+  it.each(payloadExamples.map((e, i) => ({ ...e, n: i + 1 })))('example $n ($tag) decodes with the schema of its topic', ({ tag, text }) => {
+    const decoded = decoders[tag](text);
+    expect(decoded.ok ? 'ok' : `${decoded.code}: ${decoded.detail}`).toBe('ok');
+  });
+
+  it('the events examples show every event type', () => {
+    const types = new Set<string>();
+    for (const e of payloadExamples.filter((x) => x.tag === 'events')) {
+      const decoded = decodeEvents(e.text);
+      if (decoded.ok) for (const ev of decoded.value.events) types.add(ev.type);
+    }
+    expect([...types].sort()).toEqual([
+      'code.accepted',
+      'code.rejected',
+      'door.closed',
+      'door.forced_open',
+      'door.left_open',
+      'door.opened',
+      'lock.jammed',
+      'parcel.deposited',
+      'parcel.picked_up',
+    ]);
+  });
+
+  it('the grant header and claims shown are those of the deposit-ok vector', () => {
+    const depositOk = vectors.grants.find((v) => v.name === 'deposit-ok');
+    expect(onlyExample('grant-header')).toEqual(decodeProtectedHeader(depositOk?.token ?? ''));
+    expect(onlyExample('grant-claims')).toEqual(depositOk?.claims);
+  });
+
+  it('the snapshot example carries the vector key, pinKey and a grant that opens at its server time', async () => {
+    const snapshot = payloadExamples
+      .filter((e) => e.tag === 'state')
+      .map((e) => decodeState(e.text))
+      .flatMap((d) => (d.ok && d.value.full ? [d.value] : []));
+    expect(snapshot).toHaveLength(1);
+    const s = snapshot[0];
+    if (!s) return;
+    expect(s.keys).toEqual([vectors.keys.signing.publicJwk]);
+    expect(s.config.pinKey).toBe(vectors.pin.pinKey);
+    const depositOk = vectors.grants.find((v) => v.name === 'deposit-ok');
+    const verdict = await new GrantVerifier(s.keys).verify(s.grants[0] ?? '', {
+      lockerId: depositOk?.context.lockerId ?? '',
+      now: s.serverTime,
+      clockToleranceSec: s.config.clockToleranceSec,
+    });
+    expect(verdict.ok).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import { CompactSign, base64url } from 'jose';
+import { CompactSign, FlattenedSign, base64url } from 'jose';
 import { createHmac } from 'node:crypto';
 import { GrantVerifier, GRANT_TYP } from '../../shared/grants.js';
 import { T0, claims, makeSigner, sign, type Signer } from '../helpers/grant-fixtures.js';
@@ -85,5 +85,18 @@ describe('grant verification', () => {
       .setProtectedHeader({ alg: 'EdDSA', typ: GRANT_TYP, kid: 'k1' })
       .sign(signer.privateKey);
     expect(await verifier.verify(partial, check)).toEqual({ ok: false, code: 'MALFORMED' });
+  });
+});
+
+describe('grant header extensions', () => {
+  it('refuses a correctly signed grant that uses crit / b64 (unencoded payload)', async () => {
+    const signer = await makeSigner('k1');
+    const verifier = new GrantVerifier([signer.publicJwk]);
+    const f = await new FlattenedSign(new TextEncoder().encode(JSON.stringify(claims())))
+      .setProtectedHeader({ alg: 'EdDSA', typ: GRANT_TYP, kid: 'k1', b64: false, crit: ['b64'] })
+      .sign(signer.privateKey);
+    const token = `${f.protected}.${f.payload}.${f.signature}`;
+    expect(token.split('.')).toHaveLength(3);
+    expect(await verifier.verify(token, check)).toEqual({ ok: false, code: 'MALFORMED' });
   });
 });

@@ -5,6 +5,7 @@ export type AccessRefusal =
   | GrantVerdictCode
   | 'UNKNOWN_CODE'
   | 'ALREADY_USED'
+  | 'REVOKED'
   | 'UNKNOWN_COMPARTMENT'
   | 'OUT_OF_SERVICE'
   | 'COMPARTMENT_FAULT'
@@ -19,6 +20,8 @@ export interface AccessContext {
   now: number;
   clockToleranceSec: number;
   used: boolean;
+  /** The server revoked this grant. */
+  revoked: boolean;
   /** What this locker knows of the compartment the grant names; undefined when it has no such compartment. */
   compartment: { inService: boolean; fault: string | null; parcelId: string | null; busy: boolean } | undefined;
 }
@@ -31,6 +34,7 @@ export function decideAccess(claims: GrantClaims, ctx: AccessContext): AccessRef
   const claimVerdict = checkClaims(claims, { lockerId: ctx.lockerId, now: ctx.now, clockToleranceSec: ctx.clockToleranceSec });
   if (claimVerdict) return claimVerdict;
   if (ctx.used) return 'ALREADY_USED';
+  if (ctx.revoked) return 'REVOKED';
   const c = ctx.compartment;
   if (!c) return 'UNKNOWN_COMPARTMENT';
   if (c.fault) return 'COMPARTMENT_FAULT';

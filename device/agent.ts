@@ -4,9 +4,11 @@ import { GrantVerifier, type GrantClaims } from '../shared/grants.js';
 import type { DeviceConfig, EventType, StateMessage } from '../shared/messages.js';
 import { isPinFormat, pinHash } from '../shared/pin.js';
 import { decideAccess, type AccessRefusal } from './access-rules.js';
-import { step, type Effect, type Input, type Phase, type Session } from './compartment-machine.js';
+import { runCommand } from './commands.js';
+import { DeviceTime } from './device-time.js';
+import { DoorController, sessionRecord } from './door-controller.js';
 import type { LockerHardware } from './hardware.js';
-import type { DeviceStore, NewEvent } from './store/device-store.js';
+import type { DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
 import { applyDesiredState } from './sync/apply-state.js';
 import { SyncClient } from './sync/sync-client.js';
 
@@ -21,26 +23,34 @@ export interface AgentOptions {
   /** After this long open, a door raises `door.left_open`. */
   doorLeftOpenMs?: number;
   ackTimeoutMs?: number;
+  /** Spread of the first connect after a start (a fleet powered on at once). */
+  startJitterMs?: number;
+  /**
+   * Unacknowledged events the locker holds before it stops taking new codes (door and alarm events are still
+   * recorded; nothing is ever dropped). See docs/protocol.md, "When the outbox grows".
+   */
+  outboxLimit?: number;
   log?: (msg: string, data?: Record<string, unknown>) => void;
 }
 
-export type CodeOutcome = { opened: string } | { refused: AccessRefusal | 'NOT_READY' | 'MALFORMED' };
+export type CodeOutcome = { opened: string } | { refused: AccessRefusal | 'NOT_READY' | 'MALFORMED' | 'OUTBOX_FULL' };
+
+export const DEFAULT_OUTBOX_LIMIT = 50_000;
 
 /**
  * The locker agent: decides locally whether a typed PIN or scanned QR opens a door (never waiting for the
- * network), records the grant as used before it drives the lock, follows the door sensors, and keeps the
- * server informed through the durable outbox.
+ * network), records the grant as used before it drives the lock, follows the door sensors, runs operators'
+ * commands once, and keeps the server informed through the durable outbox.
  */
 export class LockerAgent {
   readonly bootId = randomUUID().replaceAll('-', '');
   readonly sync: SyncClient;
+  readonly doors: DoorController;
   readonly #o: AgentOptions;
-  readonly #phases = new Map<string, Phase>();
-  readonly #timers = new Map<string, () => void>();
+  #time: DeviceTime;
   #verifier = new GrantVerifier([]);
   #config: DeviceConfig | undefined;
-  #serverOffset = 0;
-  /** Code checks and compartment inputs run one at a time, in arrival order. */
+  /** Code checks, door inputs, state and commands run one at a time, in arrival order. */
   #queue: Promise<unknown> = Promise.resolve();
   #unsubscribe: (() => void)[] = [];
   /** Every event recorded by this agent (for the simulator's checker). */
@@ -48,6 +58,7 @@ export class LockerAgent {
 
   constructor(options: AgentOptions) {
     this.#o = options;
+    this.#time = new DeviceTime(options.clock);
     this.sync = new SyncClient({
       lockerId: options.lockerId,
       mqttUrl: options.mqttUrl,
@@ -57,8 +68,20 @@ export class LockerAgent {
       store: options.store,
       random: options.random ?? Math.random,
       heartbeatMs: () => this.#config?.heartbeatMs ?? 30_000,
+      ...(options.startJitterMs ? { startJitterMs: options.startJitterMs } : {}),
       ...(options.ackTimeoutMs ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
       ...(options.log ? { log: options.log } : {}),
+    });
+    this.doors = new DoorController({
+      store: options.store,
+      hardware: options.hardware,
+      clock: options.clock,
+      record: (events, alsoDo) => this.#record(events, alsoDo),
+      serial: (fn) => this.#serial(fn),
+      background: (p) => this.#background(p),
+      doorOpenTimeoutMs: () => this.#config?.doorOpenTimeoutMs ?? 30_000,
+      doorLeftOpenMs: options.doorLeftOpenMs ?? 120_000,
+      display: (line) => options.hardware.display(line),
     });
   }
 
@@ -74,44 +97,35 @@ export class LockerAgent {
   async start(): Promise<void> {
     const { store, hardware } = this.#o;
     await store.ensureCompartments(hardware.compartments());
+    this.#time = new DeviceTime(this.#o.clock, DeviceTime.parse(await store.getMeta('time')));
     this.#config = await store.config();
     this.#verifier = new GrantVerifier(await store.keys());
-    for (const c of hardware.compartments()) {
-      const record = await store.compartment(c.id);
-      const door = await hardware.readDoor(c.id);
-      // After a restart the door sensor is the truth: an open door stays open until it closes.
-      this.#phases.set(c.id, record?.fault ? { kind: 'fault', reason: 'jam' } : door === 'open' ? { kind: 'open', session: null, leftOpenReported: false } : { kind: 'closed' });
-    }
+    await this.#serial(() => this.doors.restore());
     this.#unsubscribe.push(
       hardware.onKeypad((code) => this.#background(this.enterCode(code, 'keypad'))),
       hardware.onScan((data) => this.#background(this.enterCode(data, 'scanner'))),
-      hardware.onDoor((id, state) => this.#background(this.#serial(() => this.#feed(id, { type: 'door', state })))),
+      hardware.onDoor((id, state) => this.doors.door(id, state)),
     );
     hardware.display(this.#config ? 'Enter your code' : 'Starting…');
     this.sync.start({
       onState: (msg) => this.#serial(() => this.#applyState(msg)),
-      onServerTime: (t) => {
-        this.#serverOffset = t - this.#o.clock.now();
-      },
+      onServerTime: (t) => this.#time.learn(t),
+      onCommand: (cmd) =>
+        this.#serial(() => runCommand({ store, doors: this.doors, now: () => this.now(), record: (e, a) => this.#record(e, a) }, cmd)),
     });
   }
 
   async stop(): Promise<void> {
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
-    for (const cancel of this.#timers.values()) cancel();
-    this.#timers.clear();
+    this.doors.stop();
     await this.sync.stop();
     await this.#queue.catch(() => undefined);
   }
 
-  /** Best estimate of the true time: the device clock corrected by what the server last said. */
+  /** Best estimate of the true time: the device clock corrected by the server's, never running backwards. */
   now(): number {
-    return this.#o.clock.now() + this.#serverOffset;
-  }
-
-  phase(compartmentId: string): Phase | undefined {
-    return this.#phases.get(compartmentId);
+    return this.#time.now();
   }
 
   /** A code from the keypad (a PIN) or the scanner (a QR grant). Resolves with what the locker did. */
@@ -137,6 +151,11 @@ export class LockerAgent {
       hardware.display('Not ready, try again shortly');
       return { refused: 'NOT_READY' };
     }
+    if ((await store.outboxSize()) >= (this.#o.outboxLimit ?? DEFAULT_OUTBOX_LIMIT)) {
+      // Not recorded: the outbox is full. Doors and alarms are still recorded; codes wait for the network.
+      hardware.display('Temporarily out of service');
+      return { refused: 'OUTBOX_FULL' };
+    }
     let token: string | undefined;
     if (via === 'keypad') {
       if (!isPinFormat(input, config.pinLength)) return this.#refuse('MALFORMED', via);
@@ -145,36 +164,40 @@ export class LockerAgent {
     } else {
       token = input.trim();
     }
-    const verdict = await this.#verifier.verify(token, { lockerId: this.#o.lockerId, now: this.now(), clockToleranceSec: config.clockToleranceSec });
+    const now = this.now();
+    const verdict = await this.#verifier.verify(token, { lockerId: this.#o.lockerId, now, clockToleranceSec: config.clockToleranceSec });
     if (!verdict.ok) return this.#refuse(verdict.code, via);
     const claims = verdict.claims;
     const compartment = await store.compartment(claims.cmp);
-    const phase = this.#phases.get(claims.cmp);
     const refusal = decideAccess(claims, {
       lockerId: this.#o.lockerId,
-      now: this.now(),
+      now,
       clockToleranceSec: config.clockToleranceSec,
       used: await store.isUsed(claims.jti),
+      revoked: await store.isRevoked(claims.jti),
       compartment: compartment && {
         inService: compartment.in_service === 1,
         fault: compartment.fault,
         parcelId: compartment.parcel_id,
-        busy: phase !== undefined && phase.kind !== 'closed',
+        busy: this.doors.isBusy(claims.cmp),
       },
     });
     if (refusal) return this.#refuse(refusal, via, claims);
 
-    // Durably used before the lock moves: a power cut after this line can never open the door twice.
+    // Durably used (and the session stored) before the lock moves: a power cut after this can never open the
+    // door twice, and a restart knows what was going on.
+    const session = { jti: claims.jti, action: claims.act, parcelId: claims.sub };
     let fresh = true;
     await this.#record([{ type: 'code.accepted', jti: claims.jti, action: claims.act, parcelId: claims.sub, compartmentId: claims.cmp, via }], async (trx) => {
-      fresh = await store.markUsed(trx, claims.jti, claims.exp, this.#o.clock.now());
+      fresh = await store.markUsed(trx, claims.jti, claims.exp, now);
       if (!fresh) throw new UsedRace();
+      await store.setSession(trx, claims.cmp, sessionRecord(session, 'accepted'));
     }).catch((err: unknown) => {
       if (!(err instanceof UsedRace)) throw err;
     });
     if (!fresh) return this.#refuse('ALREADY_USED', via, claims);
     hardware.display(`Door ${claims.cmp} is open`);
-    await this.#feed(claims.cmp, { type: 'unlock', session: { jti: claims.jti, action: claims.act, parcelId: claims.sub } });
+    await this.doors.unlock(claims.cmp, session);
     return { opened: claims.cmp };
   }
 
@@ -184,68 +207,21 @@ export class LockerAgent {
     return { refused: reason };
   }
 
-  /** Runs one input through a compartment's state machine and carries out its effects in order. */
-  async #feed(compartmentId: string, input: Input): Promise<void> {
-    const phase = this.#phases.get(compartmentId);
-    if (!phase) return;
-    const { phase: next, effects } = step(phase, input);
-    this.#phases.set(compartmentId, next);
-    const session = phase.kind === 'unlocking' || phase.kind === 'open' ? phase.session : input.type === 'unlock' ? input.session : null;
-    for (const effect of effects) await this.#effect(compartmentId, effect, session);
-  }
-
-  async #effect(compartmentId: string, effect: Effect, session: Session | null): Promise<void> {
-    const { store, hardware, clock } = this.#o;
-    const about = { compartmentId, ...(session ? { jti: session.jti, parcelId: session.parcelId } : {}) };
-    switch (effect.type) {
-      case 'pulse':
-        await hardware.pulseLock(compartmentId);
-        return;
-      case 'timer': {
-        this.#timers.get(compartmentId)?.();
-        const ms = effect.ms === 'doorOpen' ? (this.#config?.doorOpenTimeoutMs ?? 30_000) : (this.#o.doorLeftOpenMs ?? 120_000);
-        this.#timers.set(compartmentId, clock.setTimeout(() => this.#background(this.#serial(() => this.#feed(compartmentId, { type: 'timeout' }))), ms));
-        return;
-      }
-      case 'cancelTimer':
-        this.#timers.get(compartmentId)?.();
-        this.#timers.delete(compartmentId);
-        return;
-      case 'emit':
-        if (effect.event === 'lock.jammed') {
-          await this.#record([{ type: 'lock.jammed', ...about }], (trx) => store.setFault(trx, compartmentId, 'jam'));
-        } else {
-          await this.#record([{ type: effect.event, ...about }]);
-        }
-        return;
-      case 'completed': {
-        const s = effect.session;
-        if (s.action === 'deposit') {
-          await this.#record([{ type: 'parcel.deposited', ...about }], (trx) => store.setContents(trx, compartmentId, s.parcelId));
-        } else if (s.action === 'pickup' || s.action === 'collect') {
-          await this.#record([{ type: 'parcel.picked_up', ...about }], (trx) => store.setContents(trx, compartmentId, null));
-        }
-        hardware.display('Thank you');
-        return;
-      }
-      case 'refused':
-        await this.#record([{ type: 'code.rejected', reason: effect.reason, ...about }]);
-        return;
+  async #record(events: NewEvent[], alsoDo?: (trx: DeviceTx) => Promise<void>): Promise<void> {
+    const recorded = await this.#o.store.record(events, { bootId: this.bootId, now: this.now(), time: this.#time.serialize() }, alsoDo);
+    if (recorded.length) {
+      this.onRecorded?.(recorded);
+      this.sync.flush();
     }
   }
 
-  async #record(events: NewEvent[], alsoDo?: Parameters<DeviceStore['record']>[2]): Promise<void> {
-    const recorded = await this.#o.store.record(events, { bootId: this.bootId, now: this.now() }, alsoDo);
-    this.onRecorded?.(recorded);
-    this.sync.flush();
-  }
-
   async #applyState(msg: StateMessage): Promise<{ applied: number } | { gap: true }> {
-    const result = await applyDesiredState(this.#o.store, msg, { lockerId: this.#o.lockerId });
+    const result = await applyDesiredState(this.#o.store, msg, { lockerId: this.#o.lockerId, now: this.now() });
     if ('applied' in result && result.changed) {
       this.#config = await this.#o.store.config();
       this.#verifier = new GrantVerifier(await this.#o.store.keys());
       this.#o.hardware.display('Enter your code');
+      if (this.#time.serverConfirmed > 0) await this.#o.store.prune(Math.floor(this.#time.serverConfirmed / 1000));
     }
     return result;
   }

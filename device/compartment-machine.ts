@@ -1,10 +1,12 @@
 import type { GrantAction } from '../shared/messages.js';
 
-/** Why the door is being opened. */
+/** Why the door is being opened: a grant (`jti`) or an operator's command (`commandId`). */
 export interface Session {
-  jti: string;
+  jti?: string;
+  commandId?: string;
   action: GrantAction;
-  parcelId: string;
+  /** The parcel going in or out; null for a service opening. */
+  parcelId: string | null;
 }
 
 /** The state of one compartment, as far as the door and lock go. The door sensor is the truth. */

@@ -28,6 +28,16 @@ export const ServerConfigSchema = Type.Object(
     clockToleranceSec: Type.Integer({ minimum: 0, maximum: 3600 }),
     doorOpenTimeoutMs: Type.Integer({ minimum: 1000 }),
     heartbeatMs: Type.Integer({ minimum: 1000 }),
+    /** How long an operator's command waits for its locker by default. */
+    commandTtlSec: Type.Integer({ minimum: 10, maximum: 86_400 }),
+    /** Lifetime of an API access token issued to an account. */
+    apiTokenTtlSec: Type.Integer({ minimum: 60, maximum: 2 * 365 * 24 * 3600 }),
+    /** Requests per minute and account for operator and carrier accounts. */
+    rateLimitPerMinute: Type.Integer({ minimum: 1 }),
+    /** Requests per minute and account for admins (bootstrap token and admin accounts); 0 = not limited. */
+    rateLimitAdminPerMinute: Type.Integer({ minimum: 0 }),
+    /** Requests per minute and client address that carry no valid token (guessing tokens). */
+    rateLimitAnonymousPerMinute: Type.Integer({ minimum: 1 }),
   },
   { additionalProperties: false },
 );
@@ -57,6 +67,11 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   clockToleranceSec: 'CLOCK_TOLERANCE_SEC',
   doorOpenTimeoutMs: 'DOOR_OPEN_TIMEOUT_MS',
   heartbeatMs: 'HEARTBEAT_MS',
+  commandTtlSec: 'COMMAND_TTL_SEC',
+  apiTokenTtlSec: 'API_TOKEN_TTL_SEC',
+  rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
+  rateLimitAdminPerMinute: 'RATE_LIMIT_ADMIN_PER_MINUTE',
+  rateLimitAnonymousPerMinute: 'RATE_LIMIT_ANONYMOUS_PER_MINUTE',
 };
 
 export const CONFIG_DEFAULTS = {
@@ -71,6 +86,11 @@ export const CONFIG_DEFAULTS = {
   clockToleranceSec: 300,
   doorOpenTimeoutMs: 30_000,
   heartbeatMs: 30_000,
+  commandTtlSec: 300,
+  apiTokenTtlSec: 90 * 24 * 3600,
+  rateLimitPerMinute: 1200,
+  rateLimitAdminPerMinute: 0,
+  rateLimitAnonymousPerMinute: 60,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -82,6 +102,11 @@ const NUMERIC = new Set<string>([
   'clockToleranceSec',
   'doorOpenTimeoutMs',
   'heartbeatMs',
+  'commandTtlSec',
+  'apiTokenTtlSec',
+  'rateLimitPerMinute',
+  'rateLimitAdminPerMinute',
+  'rateLimitAnonymousPerMinute',
 ]);
 
 /** Validates and freezes a configuration; overrides win over defaults. Throws ConfigError listing every problem. */

@@ -4,12 +4,20 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import type { ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { prepareDataDir } from './data-dir.js';
+import { AccessTokens } from './accounts/access-tokens.js';
+import { makeAuthenticator } from './accounts/authenticator.js';
+import { BootstrapToken } from './accounts/bootstrap-token.js';
+import { accountRoutes } from './accounts/routes.js';
 import { createEmbeddedBroker } from './broker/embedded-broker.js';
 import { createHttpApp, type App } from './http/app.js';
 import { systemRoutes } from './http/system-routes.js';
 import { SigningKeys } from './keys/signing-keys.js';
 import { lockerRoutes } from './lockers/routes.js';
 import { parcelRoutes } from './parcels/routes.js';
+import { cancelRoute } from './parcels/cancel-route.js';
+import { alarmRoutes } from './alarms/routes.js';
+import { commandRoutes } from './commands/routes.js';
+import { startScheduler } from './scheduler.js';
 import { ServerStats } from './stats.js';
 import { openDatabase } from './store/database.js';
 import { subscribeDeviceTopics } from './sync/device-router.js';
@@ -25,6 +33,7 @@ export interface LockstepServer {
   readonly stats: ServerStats;
   /** Set when this start generated the admin token (print it once). */
   readonly generatedAdminToken: string | undefined;
+  /** The bootstrap admin token in force (it changes when rotated through the API). */
   readonly adminToken: string;
   /** Starts both listeners; returns where they listen. */
   start(): Promise<{ httpUrl: string; mqttUrl: string }>;
@@ -49,27 +58,47 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   const ctx: ServerContext = { config, clock, db, keys, pinSecret: secrets.pinSecret, link: broker.link, log, stats };
 
   let mqttUrl = config.mqttPublicUrl ?? `mqtt://${config.host}:${config.mqttPort}`;
-  const app = createHttpApp(log, secrets.adminToken);
+  const bootstrap = new BootstrapToken(secrets.adminToken, secrets.adminTokenFile);
+  const tokens = new AccessTokens(secrets.apiTokenSecret, clock, config.apiTokenTtlSec);
+  const app = await createHttpApp({
+    log,
+    clock,
+    authenticate: makeAuthenticator({ db, clock, tokens, bootstrap }),
+    rateLimits: {
+      perMinute: config.rateLimitPerMinute,
+      adminPerMinute: config.rateLimitAdminPerMinute,
+      anonymousPerMinute: config.rateLimitAnonymousPerMinute,
+    },
+  });
   systemRoutes(app, ctx);
+  accountRoutes(app, { db, clock, tokens, bootstrap });
   lockerRoutes(app, ctx, () => mqttUrl);
   parcelRoutes(app, ctx);
+  cancelRoute(app, ctx);
+  commandRoutes(app, ctx);
+  alarmRoutes(app, ctx);
   await subscribeDeviceTopics(ctx);
+  let stopScheduler: (() => void) | undefined;
 
   return {
     ctx,
     app,
     stats,
-    adminToken: secrets.adminToken,
+    get adminToken() {
+      return bootstrap.current;
+    },
     generatedAdminToken: secrets.adminTokenGenerated ? secrets.adminToken : undefined,
     async start() {
       const mqttPort = await broker.listen(config.host, config.mqttPort);
       if (!config.mqttPublicUrl) mqttUrl = `mqtt://${config.host}:${mqttPort}`;
       await app.listen({ port: config.port, host: config.host });
+      stopScheduler = startScheduler(ctx);
       const { port } = app.server.address() as AddressInfo;
       return { httpUrl: `http://${config.host}:${port}`, mqttUrl };
     },
     connectedLockers: () => broker.connectedClients(),
     async stop() {
+      stopScheduler?.();
       await app.close();
       await broker.close();
       await db.destroy();

@@ -42,6 +42,11 @@ export const EVENT_TYPES = [
   'lock.jammed',
   'door.forced_open',
   'door.left_open',
+  /** A door session the agent could not finish (e.g. a restart before the lock was driven). */
+  'session.aborted',
+  'command.succeeded',
+  'command.failed',
+  'command.expired',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -65,6 +70,8 @@ export const DeviceEvent = Type.Object(
     via: Type.Optional(Type.Union([Type.Literal('keypad'), Type.Literal('scanner')])),
     /** Verdict code for rejections and faults (see docs/protocol.md). */
     reason: Type.Optional(ShortText),
+    /** The command a `command.*` event reports on, or that a door session served. */
+    commandId: Type.Optional(OpaqueId),
   },
   { additionalProperties: false },
 );
@@ -83,9 +90,13 @@ export const StateGetMessage = message({
 });
 export type StateGetMessage = Static<typeof StateGetMessage>;
 
-/** `lockers/{id}/state/reported`: the version the device applied. */
+/**
+ * `lockers/{id}/state/reported`: the version the device applied, and the last event seq it had recorded by
+ * then (once the server has committed that seq, it knows every use of a grant the version revoked).
+ */
 export const StateReportedMessage = message({
   version: Type.Integer({ minimum: 0 }),
+  lastSeq: Type.Integer({ minimum: 0 }),
 });
 export type StateReportedMessage = Static<typeof StateReportedMessage>;
 
@@ -134,6 +145,9 @@ const Token = Type.String({ maxLength: 1024 });
 export const StateChange = Type.Union([
   Type.Object({ op: Type.Literal('grant.add'), token: Token }, { additionalProperties: false }),
   Type.Object({ op: Type.Literal('grant.revoke'), jti: OpaqueId }, { additionalProperties: false }),
+  Type.Object({ op: Type.Literal('keys.set'), keys: Type.Array(PublicJwk, { minItems: 1, maxItems: 16 }) }, { additionalProperties: false }),
+  Type.Object({ op: Type.Literal('config.set'), config: DeviceConfig }, { additionalProperties: false }),
+  Type.Object({ op: Type.Literal('compartment.service'), id: CompartmentId, inService: Type.Boolean() }, { additionalProperties: false }),
 ]);
 export type StateChange = Static<typeof StateChange>;
 
@@ -173,3 +187,22 @@ export type StateDeltaMessage = Static<typeof StateDeltaMessage>;
 
 export const StateMessage = Type.Union([StateSnapshotMessage, StateDeltaMessage]);
 export type StateMessage = Static<typeof StateMessage>;
+
+export const COMMAND_TYPES = ['open', 'set_service'] as const;
+export type CommandType = (typeof COMMAND_TYPES)[number];
+
+/**
+ * `lockers/{id}/commands`: something the operator asked this locker to do. Sent again until the device reports
+ * a final state (as a `command.*` event); the device runs each id at most once and never after `expiresAt`.
+ */
+export const CommandMessage = message({
+  id: OpaqueId,
+  type: Type.Union(COMMAND_TYPES.map((t) => Type.Literal(t))),
+  compartmentId: CompartmentId,
+  /** For `set_service`: the new state. */
+  inService: Type.Optional(Type.Boolean()),
+  issuedAt: Millis,
+  expiresAt: Millis,
+  serverTime: Millis,
+});
+export type CommandMessage = Static<typeof CommandMessage>;

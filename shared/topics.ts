@@ -9,7 +9,7 @@ export const TOPIC_ROOT = 'lockers';
 /** Topics a device publishes to (device → server). */
 export const DEVICE_PUBLISHES = ['status', 'heartbeat', 'events', 'state/get', 'state/reported'] as const;
 /** Topics a device subscribes to (server → device). */
-export const DEVICE_SUBSCRIBES = ['state', 'events/ack'] as const;
+export const DEVICE_SUBSCRIBES = ['state', 'events/ack', 'commands'] as const;
 
 export type DeviceTopicKind = (typeof DEVICE_PUBLISHES)[number];
 export type ServerTopicKind = (typeof DEVICE_SUBSCRIBES)[number];
@@ -27,6 +27,7 @@ export const topics = {
   state: (id: string) => lockerTopic(id, 'state'),
   stateGet: (id: string) => lockerTopic(id, 'state/get'),
   stateReported: (id: string) => lockerTopic(id, 'state/reported'),
+  commands: (id: string) => lockerTopic(id, 'commands'),
 };
 
 /** Filters the server subscribes with (one wildcard level: the locker id). */

@@ -83,11 +83,12 @@ export class DeviceStore {
    */
   async record(
     events: readonly NewEvent[],
-    meta: { bootId: string; now: number },
+    meta: { bootId: string; now: number; time?: string },
     alsoDo?: (trx: DeviceTx) => Promise<void>,
   ): Promise<DeviceEvent[]> {
     return this.db.transaction().execute(async (trx) => {
       if (alsoDo) await alsoDo(trx);
+      if (meta.time !== undefined) await this.setMeta('time', meta.time, trx);
       let seq = Number((await this.getMeta('last_seq', trx)) ?? 0);
       const recorded: DeviceEvent[] = [];
       for (const e of events) {
@@ -127,6 +128,10 @@ export class DeviceStore {
     return (await trx.selectFrom('used_grants').select('jti').where('jti', '=', jti).executeTakeFirst()) !== undefined;
   }
 
+  async isRevoked(jti: string): Promise<boolean> {
+    return (await this.db.selectFrom('revoked_grants').select('jti').where('jti', '=', jti).executeTakeFirst()) !== undefined;
+  }
+
   /** Marks a grant used; false when it already was (the caller must not open). */
   async markUsed(trx: DeviceTx, jti: string, exp: number, now: number): Promise<boolean> {
     const r = await trx
@@ -151,10 +156,18 @@ export class DeviceStore {
     keys?: PublicJwk[];
     config?: DeviceConfig;
     compartments?: readonly { id: string; inService: boolean }[];
+    now: number;
   }): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       if (change.replaceAll) await trx.deleteFrom('grants').execute();
-      if (change.revoke.length) await trx.deleteFrom('grants').where('jti', 'in', change.revoke).execute();
+      if (change.revoke.length) {
+        await trx.deleteFrom('grants').where('jti', 'in', change.revoke).execute();
+        await trx
+          .insertInto('revoked_grants')
+          .values(change.revoke.map((jti) => ({ jti, revoked_at: change.now })))
+          .onConflict((oc) => oc.column('jti').doNothing())
+          .execute();
+      }
       for (const { token, claims } of change.add) {
         await trx
           .insertInto('grants')
@@ -180,10 +193,13 @@ export class DeviceStore {
     });
   }
 
-  /** Drops grants long expired and used-grant records past their retention. */
-  async prune(nowSec: number): Promise<void> {
-    await this.db.deleteFrom('grants').where('exp', '<', nowSec - 24 * 3600).execute();
-    await this.db.deleteFrom('used_grants').where('exp', '<', nowSec - USED_RETENTION_SEC).execute();
+  /**
+   * Drops grants long expired and used-grant records past their retention. `serverNowSec` must be a time the
+   * server confirmed: a device clock that jumps forward must not make the locker forget what was used.
+   */
+  async prune(serverNowSec: number): Promise<void> {
+    await this.db.deleteFrom('grants').where('exp', '<', serverNowSec - 24 * 3600).execute();
+    await this.db.deleteFrom('used_grants').where('exp', '<', serverNowSec - USED_RETENTION_SEC).execute();
   }
 
   // ---- compartments ----------------------------------------------------------------------------------------
@@ -193,7 +209,7 @@ export class DeviceStore {
     for (const c of list) {
       await this.db
         .insertInto('compartments')
-        .values({ id: c.id, size: c.size, in_service: 1, parcel_id: null, fault: null })
+        .values({ id: c.id, size: c.size, in_service: 1, parcel_id: null, fault: null, session: null })
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
     }
@@ -213,5 +229,27 @@ export class DeviceStore {
 
   async setFault(trx: DeviceTx, id: string, fault: string | null): Promise<void> {
     await trx.updateTable('compartments').set({ fault }).where('id', '=', id).execute();
+  }
+
+  async setSession(trx: Kysely<DeviceDatabase>, id: string, session: string | null): Promise<void> {
+    await trx.updateTable('compartments').set({ session }).where('id', '=', id).execute();
+  }
+
+  async setInService(trx: DeviceTx, id: string, inService: boolean): Promise<void> {
+    await trx.updateTable('compartments').set({ in_service: inService ? 1 : 0 }).where('id', '=', id).execute();
+  }
+
+  // ---- commands --------------------------------------------------------------------------------------------
+
+  async commandState(id: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('commands').select('state').where('id', '=', id).executeTakeFirst())?.state;
+  }
+
+  async putCommand(trx: DeviceTx, id: string, type: string, state: 'running' | 'succeeded' | 'failed' | 'expired', now: number): Promise<void> {
+    await trx
+      .insertInto('commands')
+      .values({ id, type, state, received_at: now })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ state }))
+      .execute();
   }
 }

@@ -44,4 +44,26 @@ export const deviceMigrations: Record<string, Migration> = {
       for (const t of ['compartments', 'outbox', 'used_grants', 'grants', 'meta']) await db.schema.dropTable(t).execute();
     },
   },
+  '002-sessions-revocations-commands': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('compartments').addColumn('session', 'text').execute();
+      await db.schema
+        .createTable('revoked_grants')
+        .addColumn('jti', 'text', (c) => c.primaryKey())
+        .addColumn('revoked_at', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('commands')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'integer', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('commands').execute();
+      await db.schema.dropTable('revoked_grants').execute();
+      await db.schema.alterTable('compartments').dropColumn('session').execute();
+    },
+  },
 };

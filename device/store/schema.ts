@@ -38,6 +38,22 @@ export interface CompartmentsTable {
   /** The parcel this locker saw deposited here; null when it saw it empty. */
   parcel_id: string | null;
   fault: string | null;
+  /** JSON of the door session in progress (see door-controller.ts); null when none. */
+  session: string | null;
+}
+
+/** Grants the server revoked: refused even when shown as a QR code. */
+export interface RevokedGrantsTable {
+  jti: string;
+  revoked_at: number;
+}
+
+/** Commands this locker received, so that each runs at most once. */
+export interface CommandsTable {
+  id: string;
+  type: string;
+  state: 'running' | 'succeeded' | 'failed' | 'expired';
+  received_at: number;
 }
 
 export interface DeviceDatabase {
@@ -46,4 +62,6 @@ export interface DeviceDatabase {
   used_grants: UsedGrantsTable;
   outbox: OutboxTable;
   compartments: CompartmentsTable;
+  revoked_grants: RevokedGrantsTable;
+  commands: CommandsTable;
 }

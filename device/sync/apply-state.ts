@@ -1,5 +1,5 @@
 import { GrantVerifier, type GrantClaims } from '../../shared/grants.js';
-import type { PublicJwk, StateMessage } from '../../shared/messages.js';
+import type { DeviceConfig, PublicJwk, StateMessage } from '../../shared/messages.js';
 import type { DeviceStore } from '../store/device-store.js';
 
 export type ApplyResult = { applied: number; changed: boolean; refusedGrants: number } | { gap: true };
@@ -7,15 +7,14 @@ export type ApplyResult = { applied: number; changed: boolean; refusedGrants: nu
 /**
  * Applies a desired-state message: only newer versions, a delta only on top of the version this locker has,
  * a snapshot as a whole. Each grant is verified (signature, this locker) before it is kept; the window is
- * checked when it is used.
+ * checked when it is used. A revoked grant is remembered, so its QR code is refused too.
  */
 export async function applyDesiredState(
   store: DeviceStore,
   msg: StateMessage,
-  ctx: { lockerId: string },
+  ctx: { lockerId: string; now: number },
 ): Promise<ApplyResult> {
   const applied = await store.appliedVersion();
-  const haveConfig = (await store.config()) !== undefined;
   if (msg.full) {
     if (msg.version < applied) return { applied, changed: false, refusedGrants: 0 };
     const { grants, refused } = await verifyAll(msg.grants, msg.keys, ctx.lockerId);
@@ -27,16 +26,48 @@ export async function applyDesiredState(
       keys: msg.keys,
       config: msg.config,
       compartments: msg.compartments,
+      now: ctx.now,
     });
     return { applied: msg.version, changed: true, refusedGrants: refused };
   }
   if (msg.version <= applied) return { applied, changed: false, refusedGrants: 0 };
-  if (msg.baseVersion !== applied || !haveConfig) return { gap: true };
-  const keys = await store.keys();
-  const adds = msg.changes.flatMap((c) => (c.op === 'grant.add' ? [c.token] : []));
-  const revoke = msg.changes.flatMap((c) => (c.op === 'grant.revoke' ? [c.jti] : []));
-  const { grants, refused } = await verifyAll(adds, keys, ctx.lockerId);
-  await store.applyDesired({ version: msg.version, replaceAll: false, add: grants, revoke });
+  if (msg.baseVersion !== applied || (await store.config()) === undefined) return { gap: true };
+
+  let keys: PublicJwk[] | undefined;
+  let config: DeviceConfig | undefined;
+  const adds: string[] = [];
+  const revoke: string[] = [];
+  const compartments: { id: string; inService: boolean }[] = [];
+  for (const c of msg.changes) {
+    switch (c.op) {
+      case 'grant.add':
+        adds.push(c.token);
+        break;
+      case 'grant.revoke':
+        revoke.push(c.jti);
+        break;
+      case 'keys.set':
+        keys = c.keys;
+        break;
+      case 'config.set':
+        config = c.config;
+        break;
+      case 'compartment.service':
+        compartments.push({ id: c.id, inService: c.inService });
+        break;
+    }
+  }
+  const { grants, refused } = await verifyAll(adds, keys ?? (await store.keys()), ctx.lockerId);
+  await store.applyDesired({
+    version: msg.version,
+    replaceAll: false,
+    add: grants.filter((g) => !revoke.includes(g.claims.jti)),
+    revoke,
+    ...(keys ? { keys } : {}),
+    ...(config ? { config } : {}),
+    compartments,
+    now: ctx.now,
+  });
   return { applied: msg.version, changed: true, refusedGrants: refused };
 }
 

@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { decoderFor, encode } from '../../shared/codec.js';
-import { EventAckMessage, StateMessage, type StateGetMessage } from '../../shared/messages.js';
+import { CommandMessage, EventAckMessage, StateMessage, type StateGetMessage } from '../../shared/messages.js';
 import { MAX_EVENTS_PER_BATCH, MAX_STATE_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { topics } from '../../shared/topics.js';
 import type { Clock } from '../../shared/clock.js';
@@ -19,6 +19,10 @@ export interface SyncOptions {
   ackTimeoutMs?: number;
   /** Heartbeat period, read each time (it comes with the server's config). */
   heartbeatMs?: () => number;
+  /** The first connect waits a random time up to this long, so a fleet powered on at once does not connect at once. */
+  startJitterMs?: number;
+  /** A connection that lasted this long resets the backoff. */
+  stableAfterMs?: number;
   log?: (msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -27,10 +31,13 @@ export interface SyncHandlers {
   onState(message: StateMessage): Promise<{ applied: number } | { gap: true }>;
   /** The server's clock, as seen in a message. */
   onServerTime(serverTime: number): void;
+  /** A valid command arrived (it may be one already run: the handler runs each id once). */
+  onCommand(command: CommandMessage): Promise<void>;
 }
 
 const decodeState = decoderFor(StateMessage, MAX_STATE_PAYLOAD_BYTES);
 const decodeAck = decoderFor(EventAckMessage);
+const decodeCommand = decoderFor(CommandMessage);
 
 /**
  * The device's MQTT side: presence (retained status + will), desired state in, events out from the durable
@@ -47,12 +54,13 @@ export class SyncClient {
   #cancelReconnect: (() => void) | undefined;
   #cancelHeartbeat: (() => void) | undefined;
   #flushing = false;
+  #connectedAt = 0;
   #flushAgain = false;
   /** Counters for the simulator and operators. */
   readonly stats = { connects: 0, batchesSent: 0, eventsSent: 0, eventsResent: 0, invalidMessages: 0 };
 
   constructor(options: SyncOptions) {
-    this.#o = { random: Math.random, ackTimeoutMs: 15_000, heartbeatMs: () => 30_000, ...options };
+    this.#o = { random: Math.random, ackTimeoutMs: 15_000, heartbeatMs: () => 30_000, startJitterMs: 0, stableAfterMs: 30_000, ...options };
   }
 
   get connected(): boolean {
@@ -72,6 +80,7 @@ export class SyncClient {
       keepalive: 30,
       connectTimeout: 10_000,
       reconnectPeriod: 0,
+      manualConnect: true,
       will: { topic: topics.status(lockerId), payload: offline, qos: 1, retain: true },
     });
     this.#client = client;
@@ -82,6 +91,14 @@ export class SyncClient {
     });
     client.on('close', () => this.#onClose());
     client.on('error', (err) => this.#o.log?.('mqtt error', { err: err.message }));
+    const delay = this.#o.startJitterMs > 0 ? Math.floor(this.#o.random() * this.#o.startJitterMs) : 0;
+    if (delay === 0) {
+      client.connect();
+      return;
+    }
+    this.#cancelReconnect = this.#o.clock.setTimeout(() => {
+      if (!this.#stopped) client.connect();
+    }, delay);
   }
 
   /** Sends what is in the outbox, if connected. Safe to call at any time. */
@@ -127,14 +144,14 @@ export class SyncClient {
   }
 
   async #onConnect(): Promise<void> {
-    this.#attempt = 0;
+    this.#connectedAt = this.#o.clock.now();
     this.stats.connects++;
     this.#inFlight = null;
     const { lockerId, bootId, clock } = this.#o;
     try {
       const client = this.#client;
       if (!client) return;
-      await client.subscribeAsync([topics.state(lockerId), topics.eventsAck(lockerId)], { qos: 1 });
+      await client.subscribeAsync([topics.state(lockerId), topics.eventsAck(lockerId), topics.commands(lockerId)], { qos: 1 });
       await this.#publish(topics.status(lockerId), encode({ v: PROTOCOL_VERSION, state: 'online', bootId, at: clock.now() }), true);
       await this.requestSnapshot('connect');
       this.flush();
@@ -150,6 +167,9 @@ export class SyncClient {
     this.#inFlight = null;
     if (this.#stopped) return;
     this.#cancelReconnect?.();
+    // Only a connection that held resets the backoff: a server that accepts and drops at once is not hammered.
+    if (this.#connectedAt && this.#o.clock.now() - this.#connectedAt >= this.#o.stableAfterMs) this.#attempt = 0;
+    this.#connectedAt = 0;
     const delay = backoffDelay(this.#attempt++, this.#o.random);
     this.#cancelReconnect = this.#o.clock.setTimeout(() => {
       if (!this.#stopped) this.#client?.reconnect();
@@ -173,6 +193,17 @@ export class SyncClient {
       this.flush();
       return;
     }
+    if (topic === topics.commands(lockerId)) {
+      const m = decodeCommand(payload);
+      if (!m.ok) {
+        this.stats.invalidMessages++;
+        this.#o.log?.('invalid command', { code: m.code, detail: m.detail });
+        return;
+      }
+      this.#handlers?.onServerTime(m.value.serverTime);
+      await this.#handlers?.onCommand(m.value);
+      return;
+    }
     if (topic === topics.state(lockerId)) {
       const m = decodeState(payload);
       if (!m.ok) {
@@ -186,7 +217,7 @@ export class SyncClient {
       if ('gap' in result) {
         await this.requestSnapshot('gap');
       } else {
-        await this.#publish(topics.stateReported(lockerId), encode({ v: PROTOCOL_VERSION, version: result.applied }));
+        await this.#publish(topics.stateReported(lockerId), encode({ v: PROTOCOL_VERSION, version: result.applied, lastSeq: await store.lastSeq() }));
       }
     }
   }

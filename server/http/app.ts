@@ -1,8 +1,11 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
 import { ERRORS, LockstepError, errorBody } from '../errors.js';
+import type { Principal } from '../accounts/principal.js';
 import { registerAuth } from './auth.js';
+import { registerRateLimits, type RateLimitSettings } from './rate-limit.js';
 
 export const HTTP_BODY_LIMIT = 64 * 1024;
 
@@ -23,17 +26,33 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-/** The Fastify instance with the error catalogue, JSON-only bodies and bearer auth in place. */
-export function createHttpApp(log: Logger, adminToken: string): App {
+export interface HttpAppOptions {
+  log: Logger;
+  clock: Clock;
+  /** The principal behind a bearer token, or null. */
+  authenticate(token: string): Promise<Principal | null>;
+  rateLimits: RateLimitSettings;
+}
+
+/** The Fastify instance with the error catalogue, JSON-only bodies, bearer auth and rate limits in place. */
+export async function createHttpApp(options: HttpAppOptions): Promise<App> {
+  const { log } = options;
   const app = Fastify({
     loggerInstance: log,
     bodyLimit: HTTP_BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Errors the router raises before any route (bad percent-encoding, an over-long path parameter) get the
+    // catalogue shape too.
+    frameworkErrors: (err, _request, reply) => {
+      const code = err.code === 'FST_ERR_BAD_URL' ? 'BAD_URL' : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'URL_TOO_LONG' : 'INTERNAL';
+      void (reply as FastifyReply).code(ERRORS[code].status).send(errorBody(code));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   // JSON only: a body in any other type is refused with UNSUPPORTED_MEDIA_TYPE.
   app.removeContentTypeParser('text/plain');
-  registerAuth(app, adminToken);
+  const limit = await registerRateLimits(app, options.rateLimits, options.clock);
+  registerAuth(app, { authenticate: options.authenticate, limit });
 
   app.setErrorHandler((err: FastifyError | LockstepError, request, reply) => {
     if (err instanceof LockstepError) {

@@ -13,4 +13,4 @@ export const ErrorResponse = Type.Object({
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
 /** Errors common to authenticated routes. */
-export const authErrors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse } as const;
+export const authErrors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 429: ErrorResponse } as const;

@@ -45,6 +45,7 @@ export async function registerLocker(ctx: ServerContext, reg: LockerRegistration
         boot_id: null,
         desired_version: 0,
         reported_version: 0,
+        reported_seq: 0,
       })
       .execute();
     await trx

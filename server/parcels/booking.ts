@@ -70,6 +70,7 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
       updated_at: now,
       deposited_at: null,
       picked_up_at: null,
+      release_version: null,
     };
     await trx.insertInto('parcels').values(parcel).execute();
 

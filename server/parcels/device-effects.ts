@@ -3,75 +3,88 @@ import type { Transaction } from 'kysely';
 import type { DeviceEvent } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import type { Database, ParcelRow, ParcelStatus } from '../store/schema.js';
+import { raiseAlarm } from '../alarms/raise-alarm.js';
+import { issueGrant } from '../codes/grant-issuer.js';
+import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
 import { nextStatus, type ParcelTrigger } from './lifecycle.js';
 
+/** Where an event is applied: inside the transaction that records it, with work to do after the commit. */
+export interface EffectScope {
+  ctx: ServerContext;
+  trx: Transaction<Database>;
+  lockerId: string;
+  /** Run after the transaction committed (publishing to the locker). */
+  afterCommit: (() => Promise<void>)[];
+}
+
+/** Device events that are alarms for the operator, and the alarm kind each raises. */
+const ALARM_EVENTS: Partial<Record<DeviceEvent['type'], string>> = {
+  'lock.jammed': 'lock_jam',
+  'door.forced_open': 'forced_open',
+  'door.left_open': 'door_left_open',
+  'session.aborted': 'session_aborted',
+};
+
 /**
- * What a device event changes in the domain, inside the transaction that records the event. Called once per
- * `(lockerId, seq)`. Events may arrive in any order; each effect checks the state it finds.
+ * What a device event changes in the domain. Called once per `(lockerId, seq)`. Events may arrive in any
+ * order; each effect checks the state it finds.
  */
-export async function applyDeviceEvent(
-  ctx: ServerContext,
-  trx: Transaction<Database>,
-  lockerId: string,
-  event: DeviceEvent,
-): Promise<void> {
-  const ref = `${lockerId}#${event.seq}`;
+export async function applyDeviceEvent(s: EffectScope, event: DeviceEvent): Promise<void> {
+  const ref = `${s.lockerId}#${event.seq}`;
+  const alarm = ALARM_EVENTS[event.type];
+  if (alarm) {
+    await raiseAlarm(s.trx, {
+      lockerId: s.lockerId,
+      compartmentId: event.compartmentId ?? null,
+      parcelId: event.parcelId ?? null,
+      kind: alarm,
+      at: event.at,
+      detail: { seq: event.seq, ...(event.reason ? { reason: event.reason } : {}) },
+    });
+  }
   switch (event.type) {
     case 'code.accepted':
-      return recordGrantUse(ctx, trx, lockerId, event, ref);
+      return recordGrantUse(s, event, ref);
     case 'parcel.deposited':
-      return moveParcel(ctx, trx, lockerId, event, ref, 'deposit');
+      return moveParcel(s, event, ref, 'deposit');
     case 'parcel.picked_up':
-      return moveParcel(ctx, trx, lockerId, event, ref, 'pickup');
+      return moveParcel(s, event, ref, 'pickup');
+    case 'command.succeeded':
+    case 'command.failed':
+    case 'command.expired':
+      return finishCommand(s, event);
     default:
-      // Door, rejection and fault events are recorded as they are; alarms build on them later.
       return;
   }
 }
 
-async function recordGrantUse(
-  ctx: ServerContext,
-  trx: Transaction<Database>,
-  lockerId: string,
-  event: DeviceEvent,
-  ref: string,
-): Promise<void> {
+async function recordGrantUse(s: EffectScope, event: DeviceEvent, ref: string): Promise<void> {
   if (!event.jti) return;
-  const grant = await trx
+  const grant = await s.trx
     .updateTable('grants')
     .set((eb) => ({ status: 'used', used_at: event.at, uses: eb('uses', '+', 1) }))
     .where('jti', '=', event.jti)
-    .where('locker_id', '=', lockerId)
-    .returning(['uses', 'parcel_id', 'action'])
+    .where('locker_id', '=', s.lockerId)
+    .returning(['uses', 'parcel_id', 'status'])
     .executeTakeFirst();
   if (!grant) {
-    ctx.stats.eventsAnomalous++;
-    ctx.log.warn({ lockerId, seq: event.seq }, 'device accepted a grant the server does not know');
+    s.ctx.stats.eventsAnomalous++;
+    s.ctx.log.warn({ lockerId: s.lockerId, seq: event.seq }, 'device accepted a grant the server does not know');
     return;
   }
   if (grant.uses > 1) {
-    ctx.stats.grantReuse++;
-    ctx.log.warn({ lockerId, seq: event.seq, jti: event.jti }, 'grant reported used more than once');
-    const parcel = await trx.selectFrom('parcels').select('status').where('id', '=', grant.parcel_id).executeTakeFirst();
-    if (parcel) await addHistory(trx, grant.parcel_id, event.at, 'grant.reused', parcel.status, ref, { jti: event.jti });
+    s.ctx.stats.grantReuse++;
+    s.ctx.log.warn({ lockerId: s.lockerId, seq: event.seq, jti: event.jti }, 'grant reported used more than once');
+    const parcel = await s.trx.selectFrom('parcels').select('status').where('id', '=', grant.parcel_id).executeTakeFirst();
+    if (parcel) await addHistory(s, grant.parcel_id, event.at, 'grant.reused', parcel.status, ref, { jti: event.jti });
+    await raiseAlarm(s.trx, { lockerId: s.lockerId, parcelId: grant.parcel_id, kind: 'grant_reused', at: event.at, detail: { jti: event.jti } });
   }
 }
 
-async function moveParcel(
-  ctx: ServerContext,
-  trx: Transaction<Database>,
-  lockerId: string,
-  event: DeviceEvent,
-  ref: string,
-  trigger: ParcelTrigger,
-): Promise<void> {
+async function moveParcel(s: EffectScope, event: DeviceEvent, ref: string, trigger: ParcelTrigger): Promise<void> {
+  const { trx, ctx, lockerId } = s;
   const parcel = event.parcelId
-    ? await trx
-        .selectFrom('parcels')
-        .selectAll()
-        .where('id', '=', event.parcelId)
-        .where('locker_id', '=', lockerId)
-        .executeTakeFirst()
+    ? await trx.selectFrom('parcels').selectAll().where('id', '=', event.parcelId).where('locker_id', '=', lockerId).executeTakeFirst()
     : undefined;
   if (!parcel) {
     ctx.stats.eventsAnomalous++;
@@ -79,39 +92,80 @@ async function moveParcel(
     return;
   }
   const now = ctx.clock.now();
+  const wasCancelled = parcel.status === 'cancelled';
   let status: ParcelStatus = parcel.status;
-  if (trigger === 'pickup' && status === 'booked') {
+  if (trigger === 'pickup' && (status === 'booked' || status === 'cancelled')) {
     // The deposit event has not arrived yet (or was reordered): the pickup proves it happened.
     status = 'in_locker';
     await trx.updateTable('parcels').set({ deposited_at: event.at }).where('id', '=', parcel.id).execute();
-    await addHistory(trx, parcel.id, event.at, 'deposited', status, ref, { inferred: true });
+    await addHistory(s, parcel.id, event.at, 'deposited', status, ref, { inferred: true });
   }
   const next = nextStatus(status, trigger);
   if (!next) {
-    await addHistory(trx, parcel.id, event.at, `${event.type}.ignored`, status, ref, { from: parcel.status });
+    await addHistory(s, parcel.id, event.at, `${event.type}.ignored`, status, ref, { from: parcel.status });
     return;
   }
+  if (wasCancelled) {
+    // The door sensor's truth wins: the locker took this parcel before it learned of the cancellation.
+    await trx.updateTable('parcels').set({ release_version: null }).where('id', '=', parcel.id).execute();
+    await raiseAlarm(trx, { lockerId, compartmentId: parcel.compartment_id, parcelId: parcel.id, kind: 'revoked_grant_used', at: event.at, detail: { seq: event.seq, type: event.type } });
+    await holdCompartment(s, parcel, event.at);
+  }
+  const detail = { compartmentId: event.compartmentId, ...(wasCancelled ? { reconciled: true } : {}), ...(event.reason ? { reason: event.reason } : {}) };
   if (trigger === 'deposit') {
     await trx.updateTable('parcels').set({ status: next, deposited_at: event.at, updated_at: now }).where('id', '=', parcel.id).execute();
-    await addHistory(trx, parcel.id, event.at, 'deposited', next, ref, { compartmentId: event.compartmentId });
-    await issuePickupNotification(trx, parcel, now);
+    await addHistory(s, parcel.id, event.at, 'deposited', next, ref, detail);
+    if (wasCancelled) await reissuePickupGrant(s, parcel);
+    await issuePickupNotification(s, parcel, now);
   } else {
     await trx.updateTable('parcels').set({ status: next, picked_up_at: event.at, updated_at: now }).where('id', '=', parcel.id).execute();
     await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', lockerId).where('parcel_id', '=', parcel.id).execute();
-    await addHistory(trx, parcel.id, event.at, 'picked_up', next, ref, { compartmentId: event.compartmentId });
+    await addHistory(s, parcel.id, event.at, 'picked_up', next, ref, detail);
   }
 }
 
+/** A reconciled parcel takes its compartment back; if another parcel got it meanwhile, the operator is told. */
+async function holdCompartment(s: EffectScope, parcel: ParcelRow, at: number): Promise<void> {
+  const held = await s.trx
+    .updateTable('compartments')
+    .set({ parcel_id: parcel.id })
+    .where('locker_id', '=', s.lockerId)
+    .where('id', '=', parcel.compartment_id)
+    .where((eb) => eb.or([eb('parcel_id', 'is', null), eb('parcel_id', '=', parcel.id)]))
+    .executeTakeFirst();
+  if (held.numUpdatedRows === 0n) {
+    await raiseAlarm(s.trx, { lockerId: s.lockerId, compartmentId: parcel.compartment_id, parcelId: parcel.id, kind: 'compartment_conflict', at });
+  }
+}
+
+/** The cancelled parcel's pickup grant was revoked; the recipient gets a new one. */
+async function reissuePickupGrant(s: EffectScope, parcel: ParcelRow): Promise<void> {
+  const now = s.ctx.clock.now();
+  const pickup = await issueGrant(s.ctx, s.trx, {
+    lockerId: s.lockerId,
+    parcelId: parcel.id,
+    compartmentId: parcel.compartment_id,
+    action: 'pickup',
+    notBefore: now,
+    expiresAt: now + s.ctx.config.pickupWindowSec * 1000,
+  });
+  const changes = [{ op: 'grant.add' as const, token: pickup.row.token }];
+  const version = await appendDesiredChange(s.trx, s.lockerId, changes, now);
+  s.afterCommit.push(() => publishDelta(s.ctx, s.lockerId, version, changes));
+}
+
 /** The recipient's pickup code, released now that the server knows the parcel is in. */
-async function issuePickupNotification(trx: Transaction<Database>, parcel: ParcelRow, now: number): Promise<void> {
-  const grant = await trx
+async function issuePickupNotification(s: EffectScope, parcel: ParcelRow, now: number): Promise<void> {
+  const grant = await s.trx
     .selectFrom('grants')
     .select('jti')
     .where('parcel_id', '=', parcel.id)
     .where('action', '=', 'pickup')
+    .where('status', '=', 'live')
+    .orderBy('exp', 'desc')
     .executeTakeFirst();
   if (!grant) return;
-  await trx
+  await s.trx
     .insertInto('notifications')
     .values({
       id: `n_${randomUUID().replaceAll('-', '')}`,
@@ -124,16 +178,20 @@ async function issuePickupNotification(trx: Transaction<Database>, parcel: Parce
     .execute();
 }
 
-async function addHistory(
-  trx: Transaction<Database>,
-  parcelId: string,
-  at: number,
-  type: string,
-  status: ParcelStatus,
-  sourceRef: string,
-  detail: Record<string, unknown>,
-): Promise<void> {
-  await trx
+/** The device's word on a command is final (it is the one that drove the lock or did not). */
+async function finishCommand(s: EffectScope, event: DeviceEvent): Promise<void> {
+  if (!event.commandId) return;
+  const state = event.type === 'command.succeeded' ? 'succeeded' : event.type === 'command.failed' ? 'failed' : 'expired';
+  await s.trx
+    .updateTable('commands')
+    .set({ state, result: event.reason ?? null, updated_at: s.ctx.clock.now() })
+    .where('id', '=', event.commandId)
+    .where('locker_id', '=', s.lockerId)
+    .execute();
+}
+
+async function addHistory(s: EffectScope, parcelId: string, at: number, type: string, status: ParcelStatus, sourceRef: string, detail: Record<string, unknown>): Promise<void> {
+  await s.trx
     .insertInto('parcel_history')
     .values({ parcel_id: parcelId, at, type, status, source: 'device', source_ref: sourceRef, detail: JSON.stringify(detail) })
     .execute();

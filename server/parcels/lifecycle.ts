@@ -5,7 +5,9 @@ export type ParcelTrigger = 'deposit' | 'pickup' | 'cancel' | 'expire' | 'collec
 
 /**
  * The parcel state machine: booked → in_locker → picked_up; booked → cancelled; in_locker → expired →
- * returned. A pickup reported before its deposit (events arrive in any order) implies the deposit.
+ * returned. A pickup reported before its deposit (events arrive in any order) implies the deposit. The door
+ * sensor's truth wins over a cancellation: a locker that took the parcel offline, before it learned of the
+ * cancellation, moves it on (and the operator is told).
  */
 const TRANSITIONS: Readonly<Record<ParcelStatus, Partial<Record<ParcelTrigger, ParcelStatus>>>> = {
   booked: { deposit: 'in_locker', pickup: 'picked_up', cancel: 'cancelled' },
@@ -13,7 +15,7 @@ const TRANSITIONS: Readonly<Record<ParcelStatus, Partial<Record<ParcelTrigger, P
   expired: { pickup: 'picked_up', collect: 'returned' },
   picked_up: {},
   returned: {},
-  cancelled: {},
+  cancelled: { deposit: 'in_locker', pickup: 'picked_up' },
 };
 
 /** The status after `trigger`, or null when the trigger does not apply in `status`. */

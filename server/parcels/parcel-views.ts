@@ -63,8 +63,11 @@ export function parcelView(p: ParcelRow): ParcelView {
   };
 }
 
-export async function readParcel(ctx: ServerContext, id: string) {
-  const parcel = await ctx.db.selectFrom('parcels').selectAll().where('id', '=', id).executeTakeFirst();
+/** `ownedBy` restricts the read to parcels with that `created_by` (a carrier's own); others read as not found. */
+export async function readParcel(ctx: ServerContext, id: string, ownedBy?: string) {
+  let query = ctx.db.selectFrom('parcels').selectAll().where('id', '=', id);
+  if (ownedBy !== undefined) query = query.where('created_by', '=', ownedBy);
+  const parcel = await query.executeTakeFirst();
   if (!parcel) throw new LockstepError('PARCEL_NOT_FOUND', { parcelId: id });
   const history = await ctx.db.selectFrom('parcel_history').selectAll().where('parcel_id', '=', id).orderBy('id').execute();
   return {
@@ -81,11 +84,13 @@ export async function readParcel(ctx: ServerContext, id: string) {
 }
 
 /**
- * Notifications sent for a parcel. Stand-in for real delivery: the pickup code is re-derived from the grant id
- * when read (PINs are never stored).
+ * Notifications sent for a parcel (`ownedBy` as in readParcel). Stand-in for real delivery: the pickup code is
+ * re-derived from the grant id when read (PINs are never stored).
  */
-export async function readNotifications(ctx: ServerContext, parcelId: string) {
-  const parcel = await ctx.db.selectFrom('parcels').select('id').where('id', '=', parcelId).executeTakeFirst();
+export async function readNotifications(ctx: ServerContext, parcelId: string, ownedBy?: string) {
+  let query = ctx.db.selectFrom('parcels').select('id').where('id', '=', parcelId);
+  if (ownedBy !== undefined) query = query.where('created_by', '=', ownedBy);
+  const parcel = await query.executeTakeFirst();
   if (!parcel) throw new LockstepError('PARCEL_NOT_FOUND', { parcelId });
   const rows = await ctx.db
     .selectFrom('notifications as n')

@@ -3,6 +3,8 @@ import { CompartmentSize } from '../../shared/compartment-sizes.js';
 import { LockerId } from '../../shared/ids.js';
 import type { App } from '../http/app.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
+import { principalOf } from '../http/auth.js';
+import { parcelOwnerScope, principalRef } from '../accounts/principal.js';
 import type { ServerContext } from '../context.js';
 import { bookParcel } from './booking.js';
 import { Code, HistoryEntry, NotificationView, ParcelView, Recipient, parcelView, readNotifications, readParcel } from './parcel-views.js';
@@ -34,8 +36,7 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
       },
     },
     async (request, reply) => {
-      const principal = request.principal;
-      const booking = await bookParcel(ctx, request.body, principal ? `${principal.role}:${principal.id}` : 'unknown');
+      const booking = await bookParcel(ctx, request.body, principalRef(principalOf(request)));
       request.log.info({ parcelId: booking.parcel.id, lockerId: booking.parcel.locker_id }, 'parcel booked');
       return reply.code(201).send({ ...parcelView(booking.parcel), dropoff: booking.dropoff });
     },
@@ -50,7 +51,8 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
         response: { 200: Type.Intersect([ParcelView, Type.Object({ history: Type.Array(HistoryEntry) })]), 404: ErrorResponse, ...authErrors },
       },
     },
-    async (request) => readParcel(ctx, request.params.id),
+    // A carrier reads only the parcels it booked; another carrier's parcel is "not found", never "forbidden".
+    async (request) => readParcel(ctx, request.params.id, parcelOwnerScope(principalOf(request))),
   );
 
   app.get(
@@ -62,6 +64,6 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
         response: { 200: Type.Object({ notifications: Type.Array(NotificationView) }), 404: ErrorResponse, ...authErrors },
       },
     },
-    async (request) => ({ notifications: await readNotifications(ctx, request.params.id) }),
+    async (request) => ({ notifications: await readNotifications(ctx, request.params.id, parcelOwnerScope(principalOf(request))) }),
   );
 }

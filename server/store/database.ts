@@ -2,10 +2,14 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
 import { initial } from './migrations/001-initial.js';
+import { accounts } from './migrations/002-accounts.js';
+import { offlineSync } from './migrations/003-offline-sync.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
+  '002-accounts': accounts,
+  '003-offline-sync': offlineSync,
 };
 
 const provider: MigrationProvider = {

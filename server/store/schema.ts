@@ -19,6 +19,8 @@ export interface LockersTable {
   desired_version: number;
   /** Version the device last reported as applied. */
   reported_version: number;
+  /** The device's last event seq at that report. */
+  reported_seq: number;
 }
 
 export interface CompartmentsTable {
@@ -47,6 +49,11 @@ export interface ParcelsTable {
   updated_at: number;
   deposited_at: number | null;
   picked_up_at: number | null;
+  /**
+   * For a cancelled parcel still holding its compartment: the desired-state version that revoked its grants.
+   * The compartment is freed once the locker applied it and every event it had recorded by then is committed.
+   */
+  release_version: number | null;
 }
 
 export type GrantStatus = 'live' | 'used' | 'revoked';
@@ -129,3 +136,80 @@ export type ParcelRow = Selectable<ParcelsTable>;
 export type GrantRow = Selectable<GrantsTable>;
 export type NewGrant = Insertable<GrantsTable>;
 export type HistoryRow = Selectable<ParcelHistoryTable>;
+
+/** Roles an API account can hold. */
+export const ACCOUNT_ROLES = ['admin', 'operator', 'carrier'] as const;
+export type AccountRole = (typeof ACCOUNT_ROLES)[number];
+
+/** An API account (a carrier's system, an operator, an admin). The bootstrap admin token is not an account. */
+export interface AccountsTable {
+  id: string;
+  name: string;
+  role: AccountRole;
+  created_at: number;
+  disabled: number;
+}
+
+/** One issued access token, by its `jti`; the token itself is shown once and never stored. */
+export interface AccountTokensTable {
+  jti: string;
+  account_id: string;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+// Declaration merging adds the account tables to `Database` without touching the declaration above.
+export interface Database {
+  accounts: AccountsTable;
+  account_tokens: AccountTokensTable;
+}
+
+export type AccountRow = Selectable<AccountsTable>;
+export type AccountTokenRow = Selectable<AccountTokensTable>;
+
+export const COMMAND_STATES = ['pending', 'succeeded', 'failed', 'expired'] as const;
+export type CommandState = (typeof COMMAND_STATES)[number];
+
+/** An operator's command to a locker, sent until the device reports a final state or it expires. */
+export interface CommandsTable {
+  id: string;
+  locker_id: string;
+  type: 'open' | 'set_service';
+  compartment_id: string;
+  in_service: number | null;
+  reason: string;
+  requested_by: string;
+  state: CommandState;
+  /** Why it failed or expired (a device or server code). */
+  result: string | null;
+  created_at: number;
+  expires_at: number;
+  updated_at: number;
+}
+
+export const ALARM_STATES = ['open', 'acknowledged', 'resolved'] as const;
+export type AlarmState = (typeof ALARM_STATES)[number];
+
+/** Something an operator must look at. One open alarm per (locker, compartment, kind): repeats count up. */
+export interface AlarmsTable {
+  id: string;
+  locker_id: string;
+  compartment_id: string | null;
+  parcel_id: string | null;
+  kind: string;
+  state: AlarmState;
+  count: number;
+  first_at: number;
+  last_at: number;
+  /** JSON with what was seen last. */
+  detail: string | null;
+}
+
+export interface Database {
+  commands: CommandsTable;
+  alarms: AlarmsTable;
+}
+
+export type CommandRow = Selectable<CommandsTable>;
+export type AlarmRow = Selectable<AlarmsTable>;

@@ -10,6 +10,8 @@ import { parseTopic, SERVER_SUBSCRIPTIONS } from '../../shared/topics.js';
 import type { ServerContext } from '../context.js';
 import { handleEventBatch } from './handle-events.js';
 import { publishSnapshot } from './desired-state.js';
+import { releaseConfirmed } from './release-compartments.js';
+import { resendPending } from '../commands/commands.js';
 
 const decode = {
   status: decoderFor(StatusMessage),
@@ -40,6 +42,8 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
           .set({ online: m.value.state === 'online' ? 1 : 0, boot_id: m.value.bootId, last_seen_at: ctx.clock.now() })
           .where('id', '=', lockerId)
           .execute();
+        // Back online: every command still waiting for a result goes again (the device runs each id once).
+        if (m.value.state === 'online') await resendPending(ctx, lockerId);
         return;
       }
       case 'heartbeat': {
@@ -63,7 +67,13 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
       case 'state/reported': {
         const m = decode.stateReported(payload);
         if (!m.ok) return reject(ctx, m.code, topic, m.detail);
-        await ctx.db.updateTable('lockers').set({ reported_version: m.value.version }).where('id', '=', lockerId).execute();
+        const { version, lastSeq } = m.value;
+        const now = ctx.clock.now();
+        await ctx.db.transaction().execute(async (trx) => {
+          // Reports may arrive out of order: an older one never moves the record back.
+          await trx.updateTable('lockers').set({ reported_version: version, reported_seq: lastSeq, last_seen_at: now }).where('id', '=', lockerId).where('reported_version', '<=', version).execute();
+          await releaseConfirmed(trx, lockerId, now);
+        });
         return;
       }
       default:

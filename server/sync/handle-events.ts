@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { topics } from '../../shared/topics.js';
 import type { ServerContext } from '../context.js';
 import { applyDeviceEvent } from '../parcels/device-effects.js';
+import { releaseConfirmed } from './release-compartments.js';
 
 export interface BatchOutcome {
   applied: number;
@@ -17,6 +18,7 @@ export interface BatchOutcome {
 export async function handleEventBatch(ctx: ServerContext, lockerId: string, batch: EventBatchMessage): Promise<BatchOutcome> {
   const receivedAt = ctx.clock.now();
   const events = [...batch.events].sort((a, b) => a.seq - b.seq);
+  const afterCommit: (() => Promise<void>)[] = [];
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     let applied = 0;
     let duplicates = 0;
@@ -39,10 +41,11 @@ export async function handleEventBatch(ctx: ServerContext, lockerId: string, bat
         duplicates++;
         continue;
       }
-      await applyDeviceEvent(ctx, trx, lockerId, event);
+      await applyDeviceEvent({ ctx, trx, lockerId, afterCommit }, event);
       applied++;
     }
     await trx.updateTable('lockers').set({ last_seen_at: receivedAt }).where('id', '=', lockerId).execute();
+    if (applied) await releaseConfirmed(trx, lockerId, receivedAt);
     return { applied, duplicates };
   });
   ctx.stats.eventsApplied += outcome.applied;
@@ -50,5 +53,8 @@ export async function handleEventBatch(ctx: ServerContext, lockerId: string, bat
 
   const ack: EventAckMessage = { v: PROTOCOL_VERSION, seqs: events.map((e) => e.seq), serverTime: ctx.clock.now() };
   await ctx.link.publish(topics.eventsAck(lockerId), encode(ack), { qos: 1 });
+  for (const run of afterCommit) {
+    await run().catch((err: unknown) => ctx.log.warn({ err, lockerId }, 'post-commit publish failed; the next snapshot carries it'));
+  }
   return outcome;
 }

@@ -9,6 +9,7 @@ const ctx = (over: Partial<AccessContext> = {}): AccessContext => ({
   now: T0 + 1000,
   clockToleranceSec: 60,
   used: false,
+  revoked: false,
   compartment: empty,
   ...over,
 });
@@ -27,6 +28,10 @@ describe('access rules at the locker', () => {
   it('a used grant never opens again', () => {
     expect(decideAccess(claims({ act: 'deposit' }), ctx({ used: true }))).toBe('ALREADY_USED');
     expect(decideAccess(claims({ act: 'pickup' }), ctx({ used: true, compartment: holding }))).toBe('ALREADY_USED');
+  });
+
+  it('a revoked grant never opens, even shown as a QR code', () => {
+    expect(decideAccess(claims({ act: 'deposit' }), ctx({ revoked: true }))).toBe('REVOKED');
   });
 
   it('a grant for another locker or outside its window is refused before anything else', () => {

@@ -164,7 +164,7 @@ describe('desired state over MQTT', () => {
     expect(snap.full && snap.grants).toHaveLength(2);
     expect(snap.full && snap.config.pinKey).toHaveLength(43);
 
-    await c.publishAsync(topics.stateReported(a.id), encode({ v: 1, version: 1 }), { qos: 1 });
+    await c.publishAsync(topics.stateReported(a.id), encode({ v: 1, version: 1, lastSeq: 0 }), { qos: 1 });
     await waitFor(async () => (await t.api.get<{ reportedVersion: number }>(`/v1/lockers/${a.id}`)).reportedVersion === 1, 'the reported version');
     expect(parcel.id).toMatch(/^p_/);
   });

@@ -43,14 +43,16 @@ describe('parcel lifecycle', () => {
     ['picked_up', 'deposit', null],
     ['picked_up', 'pickup', null],
     ['returned', 'pickup', null],
-    ['cancelled', 'deposit', null],
+    ['cancelled', 'deposit', 'in_locker'],
+    ['cancelled', 'pickup', 'picked_up'],
+    ['cancelled', 'cancel', null],
   ];
   it.each(table)('%s + %s → %s', (from, trigger, to) => {
     expect(nextStatus(from as (typeof PARCEL_STATUSES)[number], trigger)).toBe(to);
   });
 
   it('final states accept nothing', () => {
-    for (const s of ['picked_up', 'returned', 'cancelled'] as const) {
+    for (const s of ['picked_up', 'returned'] as const) {
       for (const t of ['deposit', 'pickup', 'cancel', 'expire', 'collect'] as const) expect(nextStatus(s, t)).toBeNull();
     }
   });

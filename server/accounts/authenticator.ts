@@ -1,0 +1,37 @@
+import type { Clock } from '../../shared/clock.js';
+import type { Db } from '../store/database.js';
+import type { AccessTokens } from './access-tokens.js';
+import { findTokenAccount } from './account-store.js';
+import type { BootstrapToken } from './bootstrap-token.js';
+import { BOOTSTRAP_ADMIN_ID, type Principal } from './principal.js';
+
+export interface AuthenticatorDeps {
+  db: Db;
+  clock: Clock;
+  tokens: AccessTokens;
+  bootstrap: BootstrapToken;
+}
+
+/**
+ * Turns a bearer token into a principal, or null when it is unknown, forged, expired, revoked, or its account
+ * is disabled. The reason is not told to the caller (all of them are UNAUTHENTICATED).
+ */
+export function makeAuthenticator(deps: AuthenticatorDeps): (token: string) => Promise<Principal | null> {
+  return async (token) => {
+    if (deps.bootstrap.matches(token)) return { id: BOOTSTRAP_ADMIN_ID, role: 'admin' };
+    const claims = await deps.tokens.verify(token);
+    if (!claims) return null;
+    const row = await findTokenAccount(deps.db, claims.jti);
+    if (
+      !row ||
+      row.account_id !== claims.sub ||
+      row.role !== claims.role ||
+      row.disabled !== 0 ||
+      row.revoked_at !== null ||
+      row.expires_at <= deps.clock.now()
+    ) {
+      return null;
+    }
+    return { id: claims.sub, role: claims.role };
+  };
+}

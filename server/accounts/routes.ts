@@ -1,0 +1,143 @@
+import { Type } from '@sinclair/typebox';
+import type { Clock } from '../../shared/clock.js';
+import type { App } from '../http/app.js';
+import { principalOf } from '../http/auth.js';
+import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
+import { LockstepError } from '../errors.js';
+import type { Db } from '../store/database.js';
+import type { AccessTokens } from './access-tokens.js';
+import { disableAccount, findAccount, insertAccount, insertToken, listAccounts, listTokens, revokeToken } from './account-store.js';
+import { AccountView, IssuedTokenView, RoleSchema, TokenView, accountView, tokenView } from './account-views.js';
+import type { BootstrapToken } from './bootstrap-token.js';
+
+export interface AccountRoutesDeps {
+  db: Db;
+  clock: Clock;
+  tokens: AccessTokens;
+  bootstrap: BootstrapToken;
+}
+
+const CreateAccountBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 100 }), role: RoleSchema },
+  { additionalProperties: false },
+);
+
+const TokenParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 64 }), tokenId: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
+
+const ADMIN = { roles: ['admin'] } as const;
+
+/** Accounts, their tokens, and rotation of the bootstrap admin token. Admin only. */
+export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
+  const { db, clock, tokens } = deps;
+
+  async function issueFor(account: { id: string; role: AccountView['role'] }) {
+    const issued = await tokens.issue(account);
+    await insertToken(db, { id: issued.id, accountId: account.id, createdAt: issued.createdAt, expiresAt: issued.expiresAt });
+    return issued;
+  }
+
+  async function existing(id: string) {
+    const account = await findAccount(db, id);
+    if (!account) throw new LockstepError('ACCOUNT_NOT_FOUND', { accountId: id });
+    return account;
+  }
+
+  app.post(
+    '/v1/accounts',
+    {
+      config: ADMIN,
+      schema: {
+        body: CreateAccountBody,
+        response: {
+          201: Type.Intersect([AccountView, Type.Object({ token: Type.String(), tokenId: Type.String(), tokenExpiresAt: Type.Integer() })]),
+          ...authErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      // Account and first token in one transaction: a failure leaves neither.
+      const { account, issued } = await db.transaction().execute(async (trx) => {
+        const row = await insertAccount(trx, request.body, clock.now());
+        const token = await tokens.issue(row);
+        await insertToken(trx, { id: token.id, accountId: row.id, createdAt: token.createdAt, expiresAt: token.expiresAt });
+        return { account: row, issued: token };
+      });
+      request.log.info({ accountId: account.id, role: account.role, by: principalOf(request).id }, 'account created');
+      return reply
+        .code(201)
+        .send({ ...accountView(account), token: issued.token, tokenId: issued.id, tokenExpiresAt: issued.expiresAt });
+    },
+  );
+
+  app.get(
+    '/v1/accounts',
+    { config: ADMIN, schema: { response: { 200: Type.Object({ accounts: Type.Array(AccountView) }), ...authErrors } } },
+    async () => ({ accounts: (await listAccounts(db)).map(accountView) }),
+  );
+
+  app.get(
+    '/v1/accounts/:id',
+    {
+      config: ADMIN,
+      schema: {
+        params: IdParams,
+        response: { 200: Type.Intersect([AccountView, Type.Object({ tokens: Type.Array(TokenView) })]), 404: ErrorResponse, ...authErrors },
+      },
+    },
+    async (request) => {
+      const account = await existing(request.params.id);
+      return { ...accountView(account), tokens: (await listTokens(db, account.id)).map(tokenView) };
+    },
+  );
+
+  app.post(
+    '/v1/accounts/:id/tokens',
+    {
+      config: ADMIN,
+      schema: { params: IdParams, response: { 201: IssuedTokenView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+    },
+    async (request, reply) => {
+      const account = await existing(request.params.id);
+      if (account.disabled) throw new LockstepError('ACCOUNT_DISABLED', { accountId: account.id });
+      const issued = await issueFor(account);
+      request.log.info({ accountId: account.id, tokenId: issued.id, by: principalOf(request).id }, 'token issued');
+      return reply.code(201).send(issued);
+    },
+  );
+
+  app.post(
+    '/v1/accounts/:id/tokens/:tokenId/revoke',
+    { config: ADMIN, schema: { params: TokenParams, response: { 200: TokenView, 404: ErrorResponse, ...authErrors } } },
+    async (request) => {
+      await existing(request.params.id);
+      const row = await revokeToken(db, request.params.id, request.params.tokenId, clock.now());
+      if (!row) throw new LockstepError('TOKEN_NOT_FOUND', { accountId: request.params.id, tokenId: request.params.tokenId });
+      request.log.info({ accountId: row.account_id, tokenId: row.jti, by: principalOf(request).id }, 'token revoked');
+      return tokenView(row);
+    },
+  );
+
+  app.post(
+    '/v1/accounts/:id/disable',
+    { config: ADMIN, schema: { params: IdParams, response: { 200: AccountView, 404: ErrorResponse, ...authErrors } } },
+    async (request) => {
+      await existing(request.params.id);
+      await disableAccount(db, request.params.id);
+      request.log.info({ accountId: request.params.id, by: principalOf(request).id }, 'account disabled');
+      return accountView(await existing(request.params.id));
+    },
+  );
+
+  app.post(
+    '/v1/admin/rotate-token',
+    { config: ADMIN, schema: { response: { 200: Type.Object({ token: Type.String() }), 409: ErrorResponse, ...authErrors } } },
+    async (request) => {
+      const token = deps.bootstrap.rotate();
+      request.log.warn({ by: principalOf(request).id }, 'bootstrap admin token rotated');
+      return { token };
+    },
+  );
+}

@@ -1,0 +1,37 @@
+import type { StateChange } from '../../shared/messages.js';
+import { LockstepError } from '../errors.js';
+import type { ServerContext } from '../context.js';
+import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { nextStatus } from './lifecycle.js';
+import type { ParcelRow } from '../store/schema.js';
+
+/**
+ * Cancels a booked parcel: its grants are revoked (a new desired-state version for the locker), and its
+ * compartment is kept until the locker confirms the revocation (see release-compartments.ts), because a locker
+ * that is offline may already have taken the parcel in.
+ */
+export async function cancelParcel(ctx: ServerContext, parcelId: string, principalRef: string, ownedBy?: string): Promise<ParcelRow> {
+  const now = ctx.clock.now();
+  const result = await ctx.db.transaction().execute(async (trx) => {
+    let q = trx.selectFrom('parcels').selectAll().where('id', '=', parcelId);
+    if (ownedBy !== undefined) q = q.where('created_by', '=', ownedBy);
+    const parcel = await q.executeTakeFirst();
+    if (!parcel) throw new LockstepError('PARCEL_NOT_FOUND', { parcelId });
+    const next = nextStatus(parcel.status, 'cancel');
+    if (!next) throw new LockstepError('PARCEL_NOT_CANCELLABLE', { parcelId, status: parcel.status });
+    const grants = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', parcelId).where('status', '=', 'live').execute();
+    await trx.updateTable('grants').set({ status: 'revoked' }).where('parcel_id', '=', parcelId).where('status', '=', 'live').execute();
+    const changes: StateChange[] = grants.map((g) => ({ op: 'grant.revoke', jti: g.jti }));
+    const version = await appendDesiredChange(trx, parcel.locker_id, changes, now);
+    await trx.updateTable('parcels').set({ status: next, release_version: version, updated_at: now }).where('id', '=', parcelId).execute();
+    await trx
+      .insertInto('parcel_history')
+      .values({ parcel_id: parcelId, at: now, type: 'cancelled', status: next, source: 'api', source_ref: principalRef, detail: JSON.stringify({ revokedGrants: grants.length, version }) })
+      .execute();
+    return { parcel: { ...parcel, status: next, release_version: version, updated_at: now }, version, changes };
+  });
+  await publishDelta(ctx, result.parcel.locker_id, result.version, result.changes).catch((err: unknown) =>
+    ctx.log.warn({ err, lockerId: result.parcel.locker_id }, 'desired-state delta not published'),
+  );
+  return result.parcel;
+}

@@ -1,0 +1,36 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../store/schema.js';
+
+/**
+ * Frees the compartments of cancelled parcels once it is safe: the locker has applied the version that revoked
+ * their grants, and the server has committed every event the locker recorded up to then, so any use of those
+ * grants made offline is known. Call inside the transaction that changed either fact.
+ */
+export async function releaseConfirmed(trx: Transaction<Database>, lockerId: string, now: number): Promise<number> {
+  const locker = await trx.selectFrom('lockers').select(['reported_version', 'reported_seq']).where('id', '=', lockerId).executeTakeFirst();
+  if (!locker) return 0;
+  const committed = await trx
+    .selectFrom('device_events')
+    .select((eb) => eb.fn.count<number>('seq').as('n'))
+    .where('locker_id', '=', lockerId)
+    .where('seq', '<=', locker.reported_seq)
+    .executeTakeFirstOrThrow();
+  // Seqs start at 1 without gaps: all of 1..reported_seq are committed when there are reported_seq of them.
+  if (Number(committed.n) < locker.reported_seq) return 0;
+  const ready = await trx
+    .selectFrom('parcels')
+    .select(['id', 'compartment_id'])
+    .where('locker_id', '=', lockerId)
+    .where('status', '=', 'cancelled')
+    .where('release_version', '<=', locker.reported_version)
+    .execute();
+  for (const p of ready) {
+    await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', lockerId).where('parcel_id', '=', p.id).execute();
+    await trx.updateTable('parcels').set({ release_version: null, updated_at: now }).where('id', '=', p.id).execute();
+    await trx
+      .insertInto('parcel_history')
+      .values({ parcel_id: p.id, at: now, type: 'compartment.released', status: 'cancelled', source: 'device', source_ref: `${lockerId}@v${locker.reported_version}`, detail: JSON.stringify({ compartmentId: p.compartment_id }) })
+      .execute();
+  }
+  return ready.length;
+}

@@ -3,7 +3,10 @@ import { step, type Effect, type Input, type Phase, type Session } from './compa
 import type { LockerHardware } from './hardware.js';
 import type { DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
 
-/** How far a door session got, persisted with the compartment so a restart knows what happened. */
+/**
+ * How far a door session got, persisted with the compartment so a restart knows what happened: `accepted`
+ * (grant used, lock not driven), `released` (lock driven), `open` (the door sensor saw it open).
+ */
 export type SessionStage = 'accepted' | 'released' | 'open';
 
 export interface StoredSession extends Session {
@@ -123,8 +126,10 @@ export class DoorController {
     const { store, hardware } = this.#c;
     switch (effect.type) {
       case 'pulse':
-        await hardware.pulseLock(id);
+        // Stored before the lock moves: `accepted` after a restart then proves the lock was never driven, and
+        // `released` means it was (or was about to be, a window of one hardware call).
         if (session) await store.setSession(store.db, id, sessionRecord(session, 'released'));
+        await hardware.pulseLock(id);
         return;
       case 'timer':
         this.#startTimer(id, effect.ms);

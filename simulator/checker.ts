@@ -1,13 +1,20 @@
 import type { LockerView } from '../server/lockers/locker-views.js';
 import type { ParcelView } from '../server/parcels/parcel-views.js';
-import type { DeviceTap } from './fleet.js';
+
+/** What a locker's own store says it recorded (and, for agents in this process, which grants it accepted). */
+export interface DeviceRecord {
+  lastSeq: number;
+  acceptedByJti?: ReadonlyMap<string, number>;
+}
+
+export type ParcelWithHistory = ParcelView & { history?: readonly { type: string }[] };
 
 export interface CheckInput {
-  /** Every parcel the simulator booked, as the server reports it now. */
-  parcels: readonly ParcelView[];
+  /** Every parcel the simulator booked, as the server reports it now (with its history). */
+  parcels: readonly ParcelWithHistory[];
   lockers: readonly LockerView[];
   /** What each locker recorded, by locker id. */
-  taps: ReadonlyMap<string, DeviceTap>;
+  devices: ReadonlyMap<string, DeviceRecord>;
 }
 
 export interface Books {
@@ -36,7 +43,7 @@ export function keepBooks(parcels: readonly ParcelView[]): Books {
  * The design brief's invariants, checked on the state at the end of a run (after the fleet converged).
  * Returns one line per broken invariant; empty when all hold.
  */
-export function checkInvariants({ parcels, lockers, taps }: CheckInput): string[] {
+export function checkInvariants({ parcels, lockers, devices }: CheckInput): string[] {
   const violations: string[] = [];
   const holding = new Map<string, string[]>();
   for (const p of parcels) {
@@ -67,21 +74,21 @@ export function checkInvariants({ parcels, lockers, taps }: CheckInput): string[
     const c = lockers.find((l) => l.id === lockerId)?.compartments.find((x) => x.id === compartmentId);
     if (c && c.parcelId !== ids[0]) violations.push(`parcel ${ids[0]} holds ${key}, but the compartment says ${c.parcelId ?? 'free'}`);
   }
-  // 2. A grant opens a door at most once.
-  for (const [lockerId, tap] of taps) {
-    for (const [jti, n] of tap.acceptedByJti) {
+  // 2. A grant opens a door at most once (as the locker saw it, and as the server learned it).
+  for (const [lockerId, d] of devices) {
+    for (const [jti, n] of d.acceptedByJti ?? []) {
       if (n > 1) violations.push(`grant ${jti} opened a door ${n} times at ${lockerId}`);
     }
   }
-  // 3. Every event a locker recorded reached the server exactly once.
+  for (const p of parcels) {
+    if (p.history?.some((h) => h.type === 'grant.reused')) violations.push(`a grant of parcel ${p.id} was used more than once`);
+  }
+  // 3. Every event a locker recorded reached the server exactly once (seqs run 1..lastSeq without gaps).
   for (const l of lockers) {
-    const tap = taps.get(l.id);
-    if (!tap) continue;
-    const recorded = tap.seqs.size;
-    const maxSeq = Math.max(0, ...tap.seqs);
-    if (maxSeq !== recorded) violations.push(`locker ${l.id} recorded seqs with gaps (max ${maxSeq}, count ${recorded})`);
-    if (l.events.received !== recorded || l.events.lastSeq !== maxSeq) {
-      violations.push(`locker ${l.id} recorded ${recorded} events (last seq ${maxSeq}); the server committed ${l.events.received} (last seq ${l.events.lastSeq})`);
+    const d = devices.get(l.id);
+    if (!d) continue;
+    if (l.events.received !== d.lastSeq || l.events.lastSeq !== d.lastSeq) {
+      violations.push(`locker ${l.id} recorded ${d.lastSeq} events; the server committed ${l.events.received} (last seq ${l.events.lastSeq})`);
     }
   }
   // 4. Booked = in transit + in lockers + picked up + returned + cancelled.

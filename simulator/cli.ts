@@ -1,12 +1,16 @@
 import { parseArgs } from 'node:util';
 import { runSimulation, type Progress } from './run-simulation.js';
 
-const USAGE = `Usage: npm run simulate -- [--lockers N] [--parcels N] [--seed N] [--qr-share F] [--server URL --token T] [--json]
+const USAGE = `Usage: npm run simulate -- [--lockers N] [--parcels N] [--seed N] [--qr-share F] [--outages F] [--crashes N]
+                        [--processes] [--server URL --token T] [--json]
 
   --lockers N     simulated lockers (default 3)
   --parcels N     parcels to book, deposit and pick up (default 30)
   --seed N        seed for a reproducible run (default 1)
   --qr-share F    share of people who scan the QR instead of typing the PIN, 0..1 (default 0.2)
+  --outages F     share of lockers whose network is cut (at a TCP proxy) for part of the run, 0..1 (default 0)
+  --crashes N     agents killed with SIGKILL mid-flow and restarted (default 0; runs agents as processes)
+  --processes     run every agent in its own process even without crashes
   --server URL    run against a running server instead of one in this process
   --token T       admin token for --server (or set LOCKSTEP_TOKEN)
   --json          print the report as one JSON object on stdout
@@ -35,6 +39,9 @@ async function main(): Promise<void> {
         parcels: { type: 'string' },
         seed: { type: 'string' },
         'qr-share': { type: 'string' },
+        outages: { type: 'string' },
+        crashes: { type: 'string' },
+        processes: { type: 'boolean', default: false },
         server: { type: 'string' },
         token: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -51,11 +58,16 @@ async function main(): Promise<void> {
   }
   const qrShare = values['qr-share'] === undefined ? 0.2 : Number(values['qr-share']);
   if (!Number.isFinite(qrShare) || qrShare < 0 || qrShare > 1) fail('--qr-share must be a number from 0 to 1');
+  const outages = values.outages === undefined ? 0 : Number(values.outages);
+  if (!Number.isFinite(outages) || outages < 0 || outages > 1) fail('--outages must be a number from 0 to 1');
   const options = {
     lockers: int('lockers', values.lockers, 3, 1, 1000),
     parcels: int('parcels', values.parcels, 30, 0, 100_000),
     seed: int('seed', values.seed, 1, 0, 2 ** 32 - 1),
     qrShare,
+    outages,
+    crashes: int('crashes', values.crashes, 0, 0, 1000),
+    processes: values.processes ?? false,
     ...(values.server ? { server: values.server } : {}),
     ...(values.token || process.env.LOCKSTEP_TOKEN ? { token: values.token ?? process.env.LOCKSTEP_TOKEN } : {}),
   };
@@ -72,7 +84,9 @@ async function main(): Promise<void> {
       process.stderr.write(`${line}\n`);
     }
   };
-  process.stderr.write(`simulating ${options.lockers} lockers, ${options.parcels} parcels (seed ${options.seed})\n`);
+  process.stderr.write(
+    `simulating ${options.lockers} lockers, ${options.parcels} parcels (seed ${options.seed}, outages ${options.outages}, crashes ${options.crashes})\n`,
+  );
   const report = await runSimulation({ ...options, onProgress });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);

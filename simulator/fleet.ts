@@ -1,5 +1,7 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { Clock } from '../shared/clock.js';
 import type { CompartmentSize } from '../shared/compartment-sizes.js';
 import type { EventType } from '../shared/messages.js';
@@ -8,7 +10,10 @@ import { DeviceStore } from '../device/store/device-store.js';
 import type { LockerView } from '../server/lockers/locker-views.js';
 import type { DeviceCredentials } from '../server/lockers/register-locker.js';
 import type { ApiClient } from './api-client.js';
+import type { DeviceProcessConfig } from './device-process.js';
+import { hostHardware, type ToHost } from './ipc-hardware.js';
 import { SimulatedLocker } from './simulated-locker.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 /** Compartment mix of a simulated locker. */
 export const DEFAULT_COMPARTMENTS: readonly { id: string; size: CompartmentSize }[] = [
@@ -21,21 +26,31 @@ export const DEFAULT_COMPARTMENTS: readonly { id: string; size: CompartmentSize 
   { id: 'D1', size: 'XL' },
 ];
 
-/** What the simulator saw a locker record (the device side of the books). */
+/** What the simulator saw an in-process locker record. */
 export interface DeviceTap {
   seqs: Set<number>;
   acceptedByJti: Map<string, number>;
   byType: Map<EventType, number>;
 }
 
+/** A simulated locker as the simulator drives it: hardware here, agent in process or in a child process. */
 export interface SimLocker {
   id: string;
   hardware: SimulatedLocker;
-  agent: LockerAgent;
-  store: DeviceStore;
-  tap: DeviceTap;
+  /** The locker's network: cut it for an outage. */
+  proxy: TcpProxy;
   /** One person at the keypad at a time: visits queue here. */
   turn: Promise<unknown>;
+  ready(): boolean;
+  /** Unacknowledged events, or null while the agent is down. */
+  outboxSize(): Promise<number | null>;
+  lastSeq(): Promise<number>;
+  /** Events sent again after an ack timeout, over every run of the agent. */
+  resent(): number;
+  crashes: number;
+  /** SIGKILL the agent (child-process lockers only), then start it again. */
+  crashAndRestart?(downMs: number): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface LockerSetup {
@@ -46,27 +61,36 @@ export interface LockerSetup {
   dataDir: string;
   clock: Clock;
   random: () => number;
+  /** Run the agent in its own process (needed for crashes). */
+  process?: boolean;
+  seed?: number;
 }
 
-/** Registers a locker with the server and starts its agent on simulated hardware. */
-export async function startSimLocker(s: LockerSetup): Promise<SimLocker> {
+async function register(s: LockerSetup) {
   const compartments = s.compartments ?? DEFAULT_COMPARTMENTS;
-  const created = await s.api.post<LockerView & { device: DeviceCredentials }>('/v1/lockers', {
-    name: s.name,
-    location: s.location,
-    compartments,
-  });
+  const created = await s.api.post<LockerView & { device: DeviceCredentials }>('/v1/lockers', { name: s.name, location: s.location, compartments });
+  const broker = new URL(created.device.mqttUrl);
+  const proxy = new TcpProxy(broker.hostname, Number(broker.port));
+  const mqttUrl = await proxy.listen();
+  return { created, compartments, proxy, mqttUrl };
+}
+
+export type InProcessLocker = SimLocker & { agent: LockerAgent; store: DeviceStore; tap: DeviceTap };
+
+/** Registers a locker with the server and starts its agent in this process on simulated hardware. */
+export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
+  const { created, compartments, proxy, mqttUrl } = await register(s);
   const hardware = new SimulatedLocker(compartments);
   const store = await DeviceStore.open(path.join(s.dataDir, `${created.id}.sqlite`), () => randomUUID().replaceAll('-', ''));
   const agent = new LockerAgent({
     lockerId: created.id,
-    mqttUrl: created.device.mqttUrl,
+    mqttUrl,
     password: created.device.password,
     hardware,
     store,
     clock: s.clock,
     random: s.random,
-    ackTimeoutMs: 5000,
+    ackTimeoutMs: 2000,
   });
   const tap: DeviceTap = { seqs: new Set(), acceptedByJti: new Map(), byType: new Map() };
   agent.onRecorded = (events) => {
@@ -77,10 +101,89 @@ export async function startSimLocker(s: LockerSetup): Promise<SimLocker> {
     }
   };
   await agent.start();
-  return { id: created.id, hardware, agent, store, tap, turn: Promise.resolve() };
+  return {
+    id: created.id,
+    hardware,
+    proxy,
+    agent,
+    store,
+    tap,
+    turn: Promise.resolve(),
+    crashes: 0,
+    ready: () => agent.ready,
+    outboxSize: () => store.outboxSize(),
+    lastSeq: () => store.lastSeq(),
+    resent: () => agent.sync.stats.eventsResent,
+    async stop() {
+      await agent.stop();
+      await store.close();
+      await proxy.close();
+    },
+  };
 }
 
-export async function stopSimLocker(l: SimLocker): Promise<void> {
-  await l.agent.stop();
-  await l.store.close();
+const DEVICE_ENTRY = fileURLToPath(new URL('./device-process.ts', import.meta.url));
+
+/** Registers a locker and runs its agent in a child process (killable with SIGKILL); hardware stays here. */
+export async function startProcessLocker(s: LockerSetup): Promise<SimLocker> {
+  const { created, compartments, proxy, mqttUrl } = await register(s);
+  const hardware = new SimulatedLocker(compartments);
+  const config: DeviceProcessConfig = {
+    lockerId: created.id,
+    mqttUrl,
+    password: created.device.password,
+    dbFile: path.join(s.dataDir, `${created.id}.sqlite`),
+    compartments: [...compartments],
+    seed: s.seed ?? 1,
+    ackTimeoutMs: 2000,
+  };
+  let status: Extract<ToHost, { t: 'status' }> | null = null;
+  let resentBefore = 0;
+  let child: ChildProcess | undefined;
+  let unhost = () => {};
+  const spawnAgent = () => {
+    status = null;
+    child = fork(DEVICE_ENTRY, [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, LOCKSTEP_SIM_DEVICE: JSON.stringify(config) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    unhost = hostHardware(child, hardware, (st) => (status = st));
+  };
+  spawnAgent();
+  const locker: SimLocker = {
+    id: created.id,
+    hardware,
+    proxy,
+    turn: Promise.resolve(),
+    crashes: 0,
+    ready: () => status?.ready ?? false,
+    outboxSize: async () => (status ? status.outbox : null),
+    lastSeq: async () => status?.lastSeq ?? 0,
+    resent: () => resentBefore + (status?.resent ?? 0),
+    async crashAndRestart(downMs) {
+      const c = child;
+      if (!c) return;
+      resentBefore += status?.resent ?? 0;
+      unhost();
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      await exited;
+      locker.crashes++;
+      await new Promise((r) => setTimeout(r, downMs));
+      spawnAgent();
+    },
+    async stop() {
+      const c = child;
+      if (c && c.exitCode === null) {
+        const exited = new Promise((r) => c.once('exit', r));
+        c.send({ t: 'stop' });
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (c.exitCode === null) c.kill('SIGKILL');
+      }
+      unhost();
+      await proxy.close();
+    },
+  };
+  return locker;
 }

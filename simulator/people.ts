@@ -1,4 +1,3 @@
-import type { ParcelView } from '../server/parcels/parcel-views.js';
 import type { ApiClient } from './api-client.js';
 import type { SimLocker } from './fleet.js';
 
@@ -11,58 +10,57 @@ export interface VisitOutcome {
   ok: boolean;
   /** What went wrong, for the report. */
   problem?: string;
-  /** Codes the locker refused before it opened (e.g. grants not yet synced). */
+  /** Tries on which no door opened (code refused, or the locker was restarting). */
   refusals: number;
+}
+
+export interface VisitOptions {
+  /** Scan the QR from the start instead of typing the PIN. */
+  useQr: boolean;
+  /** How long the person keeps the door open. */
+  holdMs?: number;
+  tries?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A person at the locker with a code: types the PIN (or scans the QR), waits for a latch to release, checks it
- * is the expected door, pulls it open, does their thing, pushes it shut. Retries a refused code a few times,
- * as people do when a locker is still receiving their booking.
+ * A person at the locker with a code, using only what a person has: the keypad, the scanner and the doors. Types
+ * the PIN (or scans the QR), waits for a latch to release, checks it is the expected door, pulls it open, holds
+ * it, pushes it shut. When the PIN is refused twice (the locker may not have the booking yet, being offline)
+ * they show the QR, which the locker checks by signature alone. People queue: one at the keypad at a time.
  */
-export function visitLocker(
-  locker: SimLocker,
-  code: Code,
-  expectedCompartment: string,
-  options: { useQr: boolean; tries?: number; retryMs?: number },
-): Promise<VisitOutcome> {
-  // People queue at the locker: one at the keypad at a time.
+export function visitLocker(locker: SimLocker, code: Code, expectedCompartment: string, options: VisitOptions): Promise<VisitOutcome> {
   const visit = locker.turn.then(() => useLocker(locker, code, expectedCompartment, options));
   locker.turn = visit.catch(() => undefined);
   return visit;
 }
 
-async function useLocker(
-  locker: SimLocker,
-  code: Code,
-  expectedCompartment: string,
-  options: { useQr: boolean; tries?: number; retryMs?: number },
-): Promise<VisitOutcome> {
-  const tries = options.tries ?? 40;
+async function useLocker(locker: SimLocker, code: Code, expected: string, o: VisitOptions): Promise<VisitOutcome> {
+  const tries = o.tries ?? 60;
+  const hw = locker.hardware;
   let refusals = 0;
   for (let i = 0; i < tries; i++) {
-    const released = locker.hardware.waitForRelease(5000);
-    const outcome = await locker.agent.enterCode(options.useQr ? code.qr : code.pin, options.useQr ? 'scanner' : 'keypad');
-    if ('refused' in outcome) {
+    const released = hw.waitForRelease(1500);
+    if (o.useQr || i >= 2) hw.scan(code.qr);
+    else hw.type(code.pin);
+    const door = await released;
+    if (door === null) {
       refusals++;
-      await sleep(options.retryMs ?? 100);
+      await sleep(200);
       continue;
     }
-    const door = await released;
-    if (door === null) return { ok: false, problem: 'no latch released after the code was accepted', refusals };
-    if (door !== expectedCompartment) return { ok: false, problem: `door ${door} opened, expected ${expectedCompartment}`, refusals };
-    if (!locker.hardware.openDoor(door)) return { ok: false, problem: `door ${door} would not open`, refusals };
-    await sleep(5);
-    locker.hardware.closeDoor(door);
+    if (door !== expected) return { ok: false, problem: `door ${door} opened, expected ${expected}`, refusals };
+    if (!hw.openDoor(door)) return { ok: false, problem: `door ${door} would not open`, refusals };
+    await sleep(o.holdMs ?? 5);
+    hw.closeDoor(door);
     return { ok: true, refusals };
   }
-  return { ok: false, problem: 'code refused on every try', refusals };
+  return { ok: false, problem: 'no door opened on any try', refusals };
 }
 
 /** The recipient waits for the pickup code to arrive (the notification), then returns it. */
-export async function awaitPickupCode(api: ApiClient, parcelId: string, timeoutMs = 30_000): Promise<Code | null> {
+export async function awaitPickupCode(api: ApiClient, parcelId: string, timeoutMs = 60_000): Promise<Code | null> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const { notifications } = await api.get<{ notifications: { kind: string; code: Code }[] }>(`/v1/parcels/${parcelId}/notifications`);
@@ -72,5 +70,3 @@ export async function awaitPickupCode(api: ApiClient, parcelId: string, timeoutM
   }
   return null;
 }
-
-export type ParcelWithHistory = ParcelView & { history: { type: string; status: string }[] };

@@ -10,6 +10,9 @@ interface SimCompartment {
   pulses: number;
 }
 
+/** What the agent shows when it does not open (a person reads it and tries again). */
+const REFUSAL_LINES = ['Code not valid', 'Not ready', 'Temporarily out of service'];
+
 /**
  * Simulated locker hardware: latches, door sensors, keypad, scanner and display. The agent drives it through
  * `LockerHardware`; simulated people use the other methods (type a code, pull a door, push it shut).
@@ -57,6 +60,7 @@ export class SimulatedLocker implements LockerHardware {
   }
 
   display(line: string): void {
+    this.#events.emit('display', line);
     this.displayed.push(line);
     if (this.displayed.length > 50) this.displayed.shift();
   }
@@ -69,6 +73,10 @@ export class SimulatedLocker implements LockerHardware {
 
   scan(data: string): void {
     this.#events.emit('scan', data);
+  }
+
+  isDoorOpen(compartmentId: string): boolean {
+    return this.#get(compartmentId).door === 'open';
   }
 
   isReleased(compartmentId: string): boolean {
@@ -102,19 +110,25 @@ export class SimulatedLocker implements LockerHardware {
     this.#events.emit('door', compartmentId, 'closed');
   }
 
-  /** Resolves with the first compartment whose latch is released after this call, or null after `timeoutMs`. */
+  /**
+   * Resolves with the first compartment whose latch is released after this call; null when the display says the
+   * code was not taken, or after `timeoutMs` (a person gives up waiting).
+   */
   waitForRelease(timeoutMs: number): Promise<string | null> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#events.off('released', onRelease);
-        resolve(null);
-      }, timeoutMs);
-      const onRelease = (id: string) => {
+      const done = (result: string | null) => {
         clearTimeout(timer);
         this.#events.off('released', onRelease);
-        resolve(id);
+        this.#events.off('display', onDisplay);
+        resolve(result);
+      };
+      const timer = setTimeout(() => done(null), timeoutMs);
+      const onRelease = (id: string) => done(id);
+      const onDisplay = (line: string) => {
+        if (REFUSAL_LINES.some((r) => line.startsWith(r))) done(null);
       };
       this.#events.on('released', onRelease);
+      this.#events.on('display', onDisplay);
     });
   }
 

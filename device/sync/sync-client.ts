@@ -164,6 +164,8 @@ export class SyncClient {
   #onClose(): void {
     this.#cancelAckTimer?.();
     this.#cancelHeartbeat?.();
+    // A batch without its ack goes again after the reconnect.
+    if (this.#inFlight) this.stats.eventsResent += this.#inFlight.length;
     this.#inFlight = null;
     if (this.#stopped) return;
     this.#cancelReconnect?.();
@@ -236,11 +238,15 @@ export class SyncClient {
       this.#inFlight = null;
       this.flush();
     }, this.#o.ackTimeoutMs);
-    try {
-      await this.#publish(topics.events(this.#o.lockerId), encode({ v: PROTOCOL_VERSION, events }));
-    } catch {
+    // Not awaited: a publish caught in a dropped connection may never settle. The ack (or its timeout) moves on.
+    const client = this.#client;
+    if (!client?.connected) {
       this.#inFlight = null;
+      return;
     }
+    client.publish(topics.events(this.#o.lockerId), encode({ v: PROTOCOL_VERSION, events }), { qos: 1 }, (err) => {
+      if (err) this.#o.log?.('event batch not sent', { err: err.message });
+    });
   }
 
   #scheduleHeartbeat(): void {

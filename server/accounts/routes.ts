@@ -33,9 +33,10 @@ const ADMIN = { roles: ['admin'] } as const;
 export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
   const { db, clock, tokens } = deps;
 
-  async function issueFor(account: { id: string; role: AccountView['role'] }) {
+  /** Signs a token for the account and records its id (the token itself is never stored). */
+  async function issueFor(store: Db, account: { id: string; role: AccountView['role'] }) {
     const issued = await tokens.issue(account);
-    await insertToken(db, { id: issued.id, accountId: account.id, createdAt: issued.createdAt, expiresAt: issued.expiresAt });
+    await insertToken(store, { id: issued.id, accountId: account.id, createdAt: issued.createdAt, expiresAt: issued.expiresAt });
     return issued;
   }
 
@@ -61,9 +62,7 @@ export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
       // Account and first token in one transaction: a failure leaves neither.
       const { account, issued } = await db.transaction().execute(async (trx) => {
         const row = await insertAccount(trx, request.body, clock.now());
-        const token = await tokens.issue(row);
-        await insertToken(trx, { id: token.id, accountId: row.id, createdAt: token.createdAt, expiresAt: token.expiresAt });
-        return { account: row, issued: token };
+        return { account: row, issued: await issueFor(trx, row) };
       });
       request.log.info({ accountId: account.id, role: account.role, by: principalOf(request).id }, 'account created');
       return reply
@@ -102,7 +101,7 @@ export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
     async (request, reply) => {
       const account = await existing(request.params.id);
       if (account.disabled) throw new LockstepError('ACCOUNT_DISABLED', { accountId: account.id });
-      const issued = await issueFor(account);
+      const issued = await issueFor(db, account);
       request.log.info({ accountId: account.id, tokenId: issued.id, by: principalOf(request).id }, 'token issued');
       return reply.code(201).send(issued);
     },

@@ -24,6 +24,7 @@ const MINUTE = 60_000;
 /** Registers @fastify/rate-limit (no global hook) and returns the limiter the auth hook calls. */
 export async function registerRateLimits(app: App, settings: RateLimitSettings, clock: Clock): Promise<RequestLimiter> {
   await app.register(rateLimit, { global: false, store: clockWindowStore(clock) });
+  // The auth hook sets request.principal before it asks; the key is the account, whatever the route.
   const perAccount = app.createRateLimit({
     timeWindow: MINUTE,
     keyGenerator: (req) => `account:${req.principal?.id ?? ''}`,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
 import { derivePin } from '../../server/codes/pins.js';
 import type { ParcelView } from '../../server/parcels/parcel-views.js';
-import { startSimLocker, stopSimLocker, type SimLocker } from '../../simulator/fleet.js';
+import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -12,7 +12,7 @@ type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
 type ParcelRead = ParcelView & { history: { type: string; source: string }[] };
 
 let t: TestServer;
-let locker: SimLocker;
+let locker: InProcessLocker;
 beforeAll(async () => {
   t = await startTestServer();
   locker = await startSimLocker({
@@ -31,7 +31,7 @@ beforeAll(async () => {
   await waitFor(() => locker.agent.ready, 'the locker to receive its configuration');
 });
 afterAll(async () => {
-  await stopSimLocker(locker);
+  await locker.stop();
   await t.close();
 });
 

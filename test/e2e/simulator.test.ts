@@ -12,7 +12,7 @@ describe('simulator', () => {
     expect(report.violations).toEqual([]);
     expect(report.problems).toEqual([]);
     expect(report.parcels).toMatchObject({ booked: 30, deposited: 30, pickedUp: 30, inTransit: 0, inLockers: 0, failed: 0 });
-    expect(report.codes.accepted).toBe(60);
+    expect(report.codes?.accepted).toBe(60);
     expect(report.events.committed).toBe(report.events.recorded);
   }, 60_000);
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { decoderFor, type Decoder } from '../../shared/codec.js';
 import { GrantVerifier, peekGrantClaims } from '../../shared/grants.js';
 import {
+  CommandMessage,
   EventAckMessage,
   EventBatchMessage,
   HeartbeatMessage,
@@ -126,6 +127,7 @@ const decoders: Record<TopicKind, Decoder<unknown>> = {
   'state/reported': decoderFor(StateReportedMessage),
   'events/ack': decoderFor(EventAckMessage),
   state: decodeState,
+  commands: decoderFor(CommandMessage),
 };
 const isTopicKind = (tag: string): tag is TopicKind => tag in decoders;
 const payloadExamples = examples.filter((e): e is { tag: TopicKind; text: string } => isTopicKind(e.tag));

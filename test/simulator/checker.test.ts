@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants, keepBooks } from '../../simulator/checker.js';
-import type { DeviceTap } from '../../simulator/fleet.js';
 import type { LockerView } from '../../server/lockers/locker-views.js';
 import type { ParcelView } from '../../server/parcels/parcel-views.js';
 
@@ -29,35 +28,40 @@ const locker = (parcelIds: Record<string, string | null>, events = { received: 2
   compartments: Object.entries(parcelIds).map(([id, parcelId]) => ({ id, size: 'S', state: parcelId ? 'occupied' : 'free', inService: true, parcelId })),
 });
 
-const tap = (seqs: number[], accepted: Record<string, number> = {}): DeviceTap => ({
-  seqs: new Set(seqs),
+const tap = (seqs: number[], accepted: Record<string, number> = {}) => ({
+  lastSeq: seqs.length,
   acceptedByJti: new Map(Object.entries(accepted)),
-  byType: new Map(),
 });
 
 describe('invariant checker', () => {
   it('finds nothing wrong in a consistent end state', () => {
-    const v = checkInvariants({ parcels: [parcel('p1', 'in_locker'), parcel('p2', 'picked_up', 'A2')], lockers: [locker({ A1: 'p1', A2: null })], taps: new Map([['lk_a', tap([1, 2], { j1: 1 })]]) });
+    const v = checkInvariants({ parcels: [parcel('p1', 'in_locker'), parcel('p2', 'picked_up', 'A2')], lockers: [locker({ A1: 'p1', A2: null })], devices: new Map([['lk_a', tap([1, 2], { j1: 1 })]]) });
     expect(v).toEqual([]);
   });
 
   it('reports a compartment holding two parcels', () => {
-    const v = checkInvariants({ parcels: [parcel('p1', 'in_locker'), parcel('p2', 'booked')], lockers: [locker({ A1: 'p1' })], taps: new Map([['lk_a', tap([1, 2])]]) });
+    const v = checkInvariants({ parcels: [parcel('p1', 'in_locker'), parcel('p2', 'booked')], lockers: [locker({ A1: 'p1' })], devices: new Map([['lk_a', tap([1, 2])]]) });
     expect(v.some((x) => x.includes('holds 2 parcels'))).toBe(true);
   });
 
   it('reports a grant that opened a door twice', () => {
-    const v = checkInvariants({ parcels: [], lockers: [locker({})], taps: new Map([['lk_a', tap([1, 2], { j1: 2 })]]) });
+    const v = checkInvariants({ parcels: [], lockers: [locker({})], devices: new Map([['lk_a', tap([1, 2], { j1: 2 })]]) });
     expect(v).toEqual(['grant j1 opened a door 2 times at lk_a']);
   });
 
   it('reports events the server lost or counted twice', () => {
-    const lost = checkInvariants({ parcels: [], lockers: [locker({}, { received: 1, lastSeq: 1 })], taps: new Map([['lk_a', tap([1, 2])]]) });
+    const lost = checkInvariants({ parcels: [], lockers: [locker({}, { received: 1, lastSeq: 1 })], devices: new Map([['lk_a', tap([1, 2])]]) });
     expect(lost[0]).toContain('the server committed 1');
   });
 
+  it('reports a grant the server saw used twice', () => {
+    const reused = { ...parcel('p1', 'picked_up'), history: [{ type: 'booked' }, { type: 'grant.reused' }] };
+    const v = checkInvariants({ parcels: [reused], lockers: [locker({ A1: null })], devices: new Map([['lk_a', tap([1, 2])]]) });
+    expect(v).toEqual(['a grant of parcel p1 was used more than once']);
+  });
+
   it('reports a compartment whose parcel does not hold it', () => {
-    const v = checkInvariants({ parcels: [parcel('p1', 'picked_up')], lockers: [locker({ A1: 'p1' })], taps: new Map([['lk_a', tap([1, 2])]]) });
+    const v = checkInvariants({ parcels: [parcel('p1', 'picked_up')], lockers: [locker({ A1: 'p1' })], devices: new Map([['lk_a', tap([1, 2])]]) });
     expect(v.some((x) => x.includes('which does not hold it'))).toBe(true);
   });
 

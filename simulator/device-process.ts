@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { systemClock } from '../shared/clock.js';
+import { LockerAgent } from '../device/agent.js';
+import type { CompartmentInfo } from '../device/hardware.js';
+import { DeviceStore } from '../device/store/device-store.js';
+import { IpcHardware, type ToDevice, type ToHost } from './ipc-hardware.js';
+import { seededRandom } from './random.js';
+
+/** What the simulator hands a device process (env LOCKSTEP_SIM_DEVICE, JSON). */
+export interface DeviceProcessConfig {
+  lockerId: string;
+  mqttUrl: string;
+  password: string;
+  dbFile: string;
+  compartments: CompartmentInfo[];
+  seed: number;
+  ackTimeoutMs: number;
+}
+
+/** A locker agent in its own process (so it can be killed with SIGKILL), its hardware in the simulator. */
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.LOCKSTEP_SIM_DEVICE ?? '') as DeviceProcessConfig;
+  const send = (m: ToHost) => {
+    if (process.connected) process.send?.(m);
+  };
+  const hardware = new IpcHardware(config.compartments, send);
+  const store = await DeviceStore.open(config.dbFile, () => randomUUID().replaceAll('-', ''));
+  const agent = new LockerAgent({
+    lockerId: config.lockerId,
+    mqttUrl: config.mqttUrl,
+    password: config.password,
+    hardware,
+    store,
+    clock: systemClock,
+    random: seededRandom(config.seed),
+    ackTimeoutMs: config.ackTimeoutMs,
+  });
+  let closing = false;
+  process.on('message', (raw) => {
+    const m = raw as ToDevice;
+    if (m.t === 'stop') {
+      closing = true;
+      void agent
+        .stop()
+        .then(() => store.close())
+        .finally(() => process.exit(0));
+      return;
+    }
+    hardware.receive(m);
+  });
+  process.on('disconnect', () => process.exit(0));
+  await agent.start();
+  const report = async () => {
+    if (closing) return;
+    send({ t: 'status', ready: agent.ready, outbox: await store.outboxSize(), lastSeq: await store.lastSeq(), resent: agent.sync.stats.eventsResent, connects: agent.sync.stats.connects });
+  };
+  setInterval(() => void report().catch(() => undefined), 50);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`device process failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -170,6 +170,9 @@ export class DoorController {
     const { store } = this.#c;
     const base = { ...about(id, session), ...(reason ? { reason } : {}) };
     const events: NewEvent[] = [{ type: 'door.closed', ...about(id, session) }];
+    // A remote open whose door was never seen open before a restart: the lock was driven, so it succeeded.
+    const unreported = session.commandId && reason === 'DOOR_CYCLE_ASSUMED' ? session.commandId : undefined;
+    if (unreported) events.push({ type: 'command.succeeded', commandId: unreported, compartmentId: id, ...(reason ? { reason } : {}) });
     let contents: string | null | undefined;
     if (session.action === 'deposit' && session.parcelId) {
       events.push({ type: 'parcel.deposited', ...base });
@@ -181,6 +184,7 @@ export class DoorController {
     await this.#c.record(events, async (trx) => {
       if (contents !== undefined) await store.setContents(trx, id, contents);
       await store.setSession(trx, id, null);
+      if (unreported) await store.putCommand(trx, unreported, 'open', 'succeeded', this.#c.clock.now());
     });
     this.#c.display('Thank you');
   }

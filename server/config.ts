@@ -26,8 +26,8 @@ export const ServerConfigSchema = Type.Object(
     pickupWindowSec: Type.Integer({ minimum: 60 }),
     /** Slack the devices allow for clock drift when checking grant windows. */
     clockToleranceSec: Type.Integer({ minimum: 0, maximum: 3600 }),
-    doorOpenTimeoutMs: Type.Integer({ minimum: 1000 }),
-    heartbeatMs: Type.Integer({ minimum: 1000 }),
+    doorOpenTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000 }),
+    heartbeatMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
     /** How long an operator's command waits for its locker by default. */
     commandTtlSec: Type.Integer({ minimum: 10, maximum: 86_400 }),
     /** Lifetime of an API access token issued to an account. */

@@ -173,6 +173,8 @@ export const StateSnapshotMessage = message({
     { maxItems: 512 },
   ),
   grants: Type.Array(Token, { maxItems: 1024 }),
+  /** Grants revoked and not yet expired: refused even as a QR (a snapshot replaces the deltas that said so). */
+  revoked: Type.Array(OpaqueId, { maxItems: 4096 }),
 });
 export type StateSnapshotMessage = Static<typeof StateSnapshotMessage>;
 

@@ -48,7 +48,9 @@ export interface SimLocker {
   /** Events sent again after an ack timeout, over every run of the agent. */
   resent(): number;
   crashes: number;
-  /** SIGKILL the agent (child-process lockers only), then start it again. */
+  /** SIGKILL the agent (child-process lockers only); `restart` starts it again on the same store. */
+  crash?(): Promise<void>;
+  restart?(): void;
   crashAndRestart?(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -61,8 +63,8 @@ export interface LockerSetup {
   dataDir: string;
   clock: Clock;
   random: () => number;
-  /** Run the agent in its own process (needed for crashes). */
-  process?: boolean;
+  /** Unacknowledged events before the agent stops taking codes (default: the agent's). */
+  outboxLimit?: number;
   seed?: number;
 }
 
@@ -91,6 +93,7 @@ export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
     clock: s.clock,
     random: s.random,
     ackTimeoutMs: 2000,
+    ...(s.outboxLimit !== undefined ? { outboxLimit: s.outboxLimit } : {}),
   });
   const tap: DeviceTap = { seqs: new Set(), acceptedByJti: new Map(), byType: new Map() };
   agent.onRecorded = (events) => {
@@ -161,15 +164,22 @@ export async function startProcessLocker(s: LockerSetup): Promise<SimLocker> {
     outboxSize: async () => (status ? status.outbox : null),
     lastSeq: async () => status?.lastSeq ?? 0,
     resent: () => resentBefore + (status?.resent ?? 0),
-    async crashAndRestart(downMs) {
+    async crash() {
       const c = child;
-      if (!c) return;
+      if (!c || c.exitCode !== null) return;
       resentBefore += status?.resent ?? 0;
+      status = null;
       unhost();
       const exited = new Promise((r) => c.once('exit', r));
       c.kill('SIGKILL');
       await exited;
       locker.crashes++;
+    },
+    restart() {
+      spawnAgent();
+    },
+    async crashAndRestart(downMs) {
+      await locker.crash?.();
       await new Promise((r) => setTimeout(r, downMs));
       spawnAgent();
     },

@@ -22,7 +22,7 @@ export async function applyDesiredState(
       version: msg.version,
       replaceAll: true,
       add: grants,
-      revoke: [],
+      revoke: msg.revoked,
       keys: msg.keys,
       config: msg.config,
       compartments: msg.compartments,

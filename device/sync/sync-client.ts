@@ -130,7 +130,8 @@ export class SyncClient {
       const offline = encode({ v: PROTOCOL_VERSION, state: 'offline', bootId: this.#o.bootId, at: this.#o.clock.now() });
       await client.publishAsync(topics.status(this.#o.lockerId), offline, { qos: 1, retain: true }).catch(() => undefined);
     }
-    await client.endAsync(true).catch(() => undefined);
+    // A client that never connected may not settle its end: do not wait for it forever.
+    await Promise.race([client.endAsync(true).catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
   }
 
   /** Drops the connection without a goodbye (as a network cut would); reconnects as usual. */

@@ -31,7 +31,7 @@ const ALARM_EVENTS: Partial<Record<DeviceEvent['type'], string>> = {
  */
 export async function applyDeviceEvent(s: EffectScope, event: DeviceEvent): Promise<void> {
   const ref = `${s.lockerId}#${event.seq}`;
-  const alarm = ALARM_EVENTS[event.type];
+  const alarm = event.reason === 'DOOR_CYCLE_ASSUMED' ? 'door_cycle_assumed' : ALARM_EVENTS[event.type];
   if (alarm) {
     await raiseAlarm(s.trx, {
       lockerId: s.lockerId,

@@ -73,6 +73,14 @@ export async function buildSnapshot(ctx: ServerContext, lockerId: string): Promi
       .where('exp', '>', Math.floor(now / 1000) - ctx.config.clockToleranceSec)
       .orderBy('jti')
       .execute();
+    const revoked = await trx
+      .selectFrom('grants')
+      .select('jti')
+      .where('locker_id', '=', lockerId)
+      .where('status', '=', 'revoked')
+      .where('exp', '>', Math.floor(now / 1000) - ctx.config.clockToleranceSec)
+      .orderBy('jti')
+      .execute();
     return {
       v: PROTOCOL_VERSION,
       full: true,
@@ -82,6 +90,7 @@ export async function buildSnapshot(ctx: ServerContext, lockerId: string): Promi
       config: deviceConfig(ctx, lockerId),
       compartments: compartments.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1 })),
       grants: grants.map((g) => g.token),
+      revoked: revoked.map((g) => g.jti),
     };
   });
 }

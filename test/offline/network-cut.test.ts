@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../shared/clock.js';
+import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
+import { awaitPickupCode } from '../../simulator/people.js';
+import { seededRandom } from '../../simulator/random.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
+
+let t: TestServer;
+let locker: InProcessLocker;
+beforeAll(async () => {
+  t = await startTestServer();
+  locker = await startSimLocker({
+    api: t.api,
+    name: 'Offline',
+    location: { lat: 52.2, lon: 21 },
+    compartments: [
+      { id: 'A1', size: 'S' },
+      { id: 'A2', size: 'S' },
+    ],
+    dataDir: t.dir,
+    clock: systemClock,
+    random: seededRandom(5),
+  });
+  await waitFor(() => locker.agent.ready, 'the locker configuration');
+});
+afterAll(async () => {
+  await locker.stop();
+  await t.close();
+});
+
+const book = (reference: string) => t.api.post<Booked>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference });
+const status = async (id: string) => (await t.api.get<ParcelView>(`/v1/parcels/${id}`)).status;
+const cycle = (id: string) => {
+  expect(locker.hardware.openDoor(id)).toBe(true);
+  locker.hardware.closeDoor(id);
+};
+
+describe('a locker whose network is cut (at a TCP proxy)', () => {
+  it('takes the deposit and hands the parcel over offline; the server learns each once when it is back', async () => {
+    const p = await book('CUT-1');
+    await waitFor(async () => (await locker.store.grantCount()) >= 2, 'both grants on the locker');
+    locker.proxy.cut();
+    await waitFor(() => !locker.agent.sync.connected, 'the agent to notice the cut');
+    expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
+    cycle(p.compartmentId);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await status(p.id)).toBe('booked');
+    expect(await locker.store.outboxSize()).toBeGreaterThan(0);
+
+    locker.proxy.restore();
+    await waitFor(async () => (await status(p.id)) === 'in_locker', 'the deposit after reconnecting', 15_000);
+    const code = await awaitPickupCode(t.api, p.id, 5000);
+
+    locker.proxy.cut();
+    await waitFor(() => !locker.agent.sync.connected, 'the second cut');
+    expect(await locker.agent.enterCode(code!.pin, 'keypad')).toEqual({ opened: p.compartmentId });
+    cycle(p.compartmentId);
+    locker.proxy.restore();
+    await waitFor(async () => (await status(p.id)) === 'picked_up', 'the pickup after reconnecting', 15_000);
+    await waitFor(async () => (await locker.store.outboxSize()) === 0, 'the outbox to drain');
+    const v = await t.api.get<{ events: { received: number; lastSeq: number } }>(`/v1/lockers/${locker.id}`);
+    expect(v.events).toEqual({ received: locker.tap.seqs.size, lastSeq: Math.max(...locker.tap.seqs) });
+  }, 40_000);
+
+  it('opens for a QR grant it never received, by its signature alone', async () => {
+    locker.proxy.cut();
+    await waitFor(() => !locker.agent.sync.connected, 'the cut');
+    const p = await book('CUT-QR');
+    // The PIN is unknown to the locker (the booking never reached it), the QR carries the grant.
+    expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
+    expect(await locker.agent.enterCode(p.dropoff.qr, 'scanner')).toEqual({ opened: p.compartmentId });
+    cycle(p.compartmentId);
+    locker.proxy.restore();
+    await waitFor(async () => (await status(p.id)) === 'in_locker', 'the deposit', 15_000);
+    const code = await awaitPickupCode(t.api, p.id, 5000);
+    expect(await locker.agent.enterCode(code!.qr, 'scanner')).toEqual({ opened: p.compartmentId });
+    cycle(p.compartmentId);
+    await waitFor(async () => (await status(p.id)) === 'picked_up', 'the pickup', 15_000);
+  }, 40_000);
+
+  it('refuses new codes when its outbox is full, still records the doors, and takes codes again once it drains', async () => {
+    const small = await startSimLocker({
+      api: t.api,
+      name: 'Tiny outbox',
+      location: { lat: 52.2, lon: 21 },
+      compartments: [{ id: 'A1', size: 'S' }],
+      dataDir: t.dir,
+      clock: systemClock,
+      random: seededRandom(6),
+      outboxLimit: 3,
+    });
+    try {
+      await waitFor(() => small.agent.ready, 'ready');
+      small.proxy.cut();
+      await waitFor(() => !small.agent.sync.connected, 'the cut');
+      for (let i = 0; i < 3; i++) expect(await small.agent.enterCode('11111111', 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
+      expect(await small.store.outboxSize()).toBe(3);
+      expect(await small.agent.enterCode('11111111', 'keypad')).toEqual({ refused: 'OUTBOX_FULL' });
+      expect(await small.store.outboxSize()).toBe(3);
+      // Nothing is dropped: a door forced open is still recorded beyond the limit.
+      small.hardware.forceOpen('A1');
+      await waitFor(async () => (await small.store.outboxSize()) === 4, 'the forced-open event');
+      small.hardware.closeDoor('A1');
+      small.proxy.restore();
+      await waitFor(async () => (await small.store.outboxSize()) === 0, 'the outbox to drain', 15_000);
+      expect(await small.agent.enterCode('11111111', 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
+      await waitFor(async () => (await small.store.outboxSize()) === 0, 'the last refusal to be sent');
+      const v = await t.api.get<{ events: { received: number } }>(`/v1/lockers/${small.id}`);
+      expect(v.events.received).toBe(small.tap.seqs.size);
+    } finally {
+      await small.stop();
+    }
+  }, 30_000);
+});

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../shared/clock.js';
+import type { LockerView } from '../../server/lockers/locker-views.js';
+import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
+import { awaitPickupCode } from '../../simulator/people.js';
+import { seededRandom } from '../../simulator/random.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
+type Alarm = { kind: string; parcelId: string | null; state: string };
+
+let t: TestServer;
+let locker: InProcessLocker;
+beforeAll(async () => {
+  t = await startTestServer();
+  locker = await startSimLocker({
+    api: t.api,
+    name: 'Revocations',
+    location: { lat: 52.2, lon: 21 },
+    compartments: [{ id: 'A1', size: 'S' }, { id: 'A2', size: 'S' }],
+    dataDir: t.dir,
+    clock: systemClock,
+    random: seededRandom(11),
+  });
+  await waitFor(() => locker.agent.ready, 'configuration');
+});
+afterAll(async () => {
+  await locker.stop();
+  await t.close();
+});
+
+const book = (reference: string) => t.api.post<Booked>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference });
+const read = (id: string) => t.api.get<ParcelView & { history: { type: string; detail: Record<string, unknown> | null }[] }>(`/v1/parcels/${id}`);
+const compartment = async (id: string) => (await t.api.get<LockerView>(`/v1/lockers/${locker.id}`)).compartments.find((c) => c.id === id);
+const synced = () => waitFor(async () => {
+  const v = await t.api.get<LockerView>(`/v1/lockers/${locker.id}`);
+  return v.reportedVersion === v.desiredVersion;
+}, 'the locker to apply the desired state', 15_000);
+
+describe('revocation', () => {
+  it('a cancelled booking’s codes stop working, QR included, and its compartment is freed once the locker confirms', async () => {
+    const p = await book('REVOKE-ONLINE');
+    await synced();
+    const cancelled = await t.api.post<ParcelView>(`/v1/parcels/${p.id}/cancel`, {});
+    expect(cancelled.status).toBe('cancelled');
+    await synced();
+    expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
+    expect(await locker.agent.enterCode(p.dropoff.qr, 'scanner')).toEqual({ refused: 'REVOKED' });
+    await waitFor(async () => (await compartment(p.compartmentId))?.state === 'free', 'the compartment to be freed');
+    await expect(t.api.post(`/v1/parcels/${p.id}/cancel`, {})).rejects.toMatchObject({ code: 'PARCEL_NOT_CANCELLABLE' });
+  });
+
+  it('a locker that missed the revocation while offline learns it from the snapshot, and refuses the QR', async () => {
+    const p = await book('REVOKE-SNAPSHOT');
+    await synced();
+    locker.proxy.cut();
+    await waitFor(() => !locker.agent.sync.connected, 'the cut');
+    await t.api.post(`/v1/parcels/${p.id}/cancel`, {});
+    // Keep the compartment until the locker confirms: it might have taken the parcel offline.
+    expect((await compartment(p.compartmentId))?.state).not.toBe('free');
+    locker.proxy.restore();
+    await synced();
+    expect(await locker.agent.enterCode(p.dropoff.qr, 'scanner')).toEqual({ refused: 'REVOKED' });
+    await waitFor(async () => (await compartment(p.compartmentId))?.state === 'free', 'the compartment to be freed');
+  });
+
+  it('a deposit made offline before the cancellation arrived wins: the parcel is in, the operator is told, the recipient gets a new code', async () => {
+    const p = await book('REVOKE-LATE');
+    await synced();
+    locker.proxy.cut();
+    await waitFor(() => !locker.agent.sync.connected, 'the cut');
+    expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
+    locker.hardware.openDoor(p.compartmentId);
+    locker.hardware.closeDoor(p.compartmentId);
+    await t.api.post(`/v1/parcels/${p.id}/cancel`, {});
+    locker.proxy.restore();
+
+    await waitFor(async () => (await read(p.id)).status === 'in_locker', 'the door sensor’s truth to win', 15_000);
+    const parcel = await read(p.id);
+    expect(parcel.history.find((h) => h.type === 'deposited')?.detail).toMatchObject({ reconciled: true });
+    const { alarms } = await t.api.get<{ alarms: Alarm[] }>(`/v1/alarms?lockerId=${locker.id}`);
+    expect(alarms.some((a) => a.kind === 'revoked_grant_used' && a.parcelId === p.id)).toBe(true);
+    expect((await compartment(p.compartmentId))?.parcelId).toBe(p.id);
+
+    const code = await awaitPickupCode(t.api, p.id, 10_000);
+    await synced();
+    expect(await locker.agent.enterCode(code!.pin, 'keypad')).toEqual({ opened: p.compartmentId });
+    locker.hardware.openDoor(p.compartmentId);
+    locker.hardware.closeDoor(p.compartmentId);
+    await waitFor(async () => (await read(p.id)).status === 'picked_up', 'the pickup');
+  });
+});

@@ -77,7 +77,13 @@ async function register(s: LockerSetup) {
   return { created, compartments, proxy, mqttUrl };
 }
 
-export type InProcessLocker = SimLocker & { agent: LockerAgent; store: DeviceStore; tap: DeviceTap };
+export type InProcessLocker = SimLocker & {
+  agent: LockerAgent;
+  store: DeviceStore;
+  tap: DeviceTap;
+  /** How its agent reaches the broker (through its proxy), to start another agent on the same store. */
+  credentials: { mqttUrl: string; password: string };
+};
 
 /** Registers a locker with the server and starts its agent in this process on simulated hardware. */
 export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
@@ -111,6 +117,7 @@ export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
     agent,
     store,
     tap,
+    credentials: { mqttUrl, password: created.device.password },
     turn: Promise.resolve(),
     crashes: 0,
     ready: () => agent.ready,

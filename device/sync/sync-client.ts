@@ -128,7 +128,11 @@ export class SyncClient {
     if (!client) return;
     if (client.connected) {
       const offline = encode({ v: PROTOCOL_VERSION, state: 'offline', bootId: this.#o.bootId, at: this.#o.clock.now() });
-      await client.publishAsync(topics.status(this.#o.lockerId), offline, { qos: 1, retain: true }).catch(() => undefined);
+      // A goodbye on a connection that is already dead would wait forever for its PUBACK: bounded.
+      await Promise.race([
+        client.publishAsync(topics.status(this.#o.lockerId), offline, { qos: 1, retain: true }).catch(() => undefined),
+        new Promise((r) => setTimeout(r, 1000)),
+      ]);
     }
     // A client that never connected may not settle its end: do not wait for it forever.
     await Promise.race([client.endAsync(true).catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);

@@ -16,6 +16,16 @@ describe('simulator', () => {
     expect(report.events.committed).toBe(report.events.recorded);
   }, 60_000);
 
+  it('takes 60 parcels through 6 lockers while 60% lose their network and 3 agents are killed mid-flow', async () => {
+    const report = await runSimulation({ lockers: 6, parcels: 60, seed: 1, outages: 0.6, crashes: 3 });
+    expect(report.violations).toEqual([]);
+    expect(report.problems).toEqual([]);
+    expect(report.parcels).toMatchObject({ booked: 60, pickedUp: 60, failed: 0 });
+    expect(report.faults).toMatchObject({ outages: 4, crashes: 3 });
+    expect(report.faults.networkCuts).toBeGreaterThanOrEqual(4);
+    expect(report.events.committed).toBe(report.events.recorded);
+  }, 180_000);
+
   it('prints one JSON report on stdout and progress on stderr', async () => {
     const { stdout, stderr } = await run(tsx[0]!, [tsx[1]!, '--lockers', '2', '--parcels', '6', '--seed', '3', '--json'], { timeout: 60_000 });
     const report = JSON.parse(stdout) as { parcels: { booked: number; pickedUp: number }; violations: string[] };

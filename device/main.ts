@@ -48,6 +48,8 @@ async function main(): Promise<void> {
     hardware,
     store,
     clock: systemClock,
+    // A fleet powered on at once (after a city-wide outage) does not connect at once.
+    startJitterMs: 5000,
     log: (msg, data) => process.stderr.write(`${msg} ${data ? JSON.stringify(data) : ''}\n`),
   });
   const origDisplay = hardware.display.bind(hardware);

@@ -12,7 +12,9 @@ export type AccessRefusal =
   | 'COMPARTMENT_BUSY'
   | 'COMPARTMENT_OCCUPIED'
   | 'NOT_FILLED'
-  | 'UNSUPPORTED_ACTION';
+  | 'UNSUPPORTED_ACTION'
+  /** Keypad input while the keypad is locked after repeated wrong codes (not checked at all; see keypad-lockout.ts). */
+  | 'KEYPAD_LOCKED';
 
 export interface AccessContext {
   lockerId: string;

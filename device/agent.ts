@@ -7,6 +7,7 @@ import { decideAccess, type AccessRefusal } from './access-rules.js';
 import { runCommand } from './commands.js';
 import { DeviceTime } from './device-time.js';
 import { DoorController, sessionRecord } from './door-controller.js';
+import { DEFAULT_LOCKOUT_RULES, NO_FAILURES, isClear, lockedFor, recordFailure, type LockoutRules, type LockoutState } from './keypad-lockout.js';
 import type { LockerHardware } from './hardware.js';
 import type { DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
 import { applyDesiredState } from './sync/apply-state.js';
@@ -15,7 +16,8 @@ import { SyncClient } from './sync/sync-client.js';
 export interface AgentOptions {
   lockerId: string;
   mqttUrl: string;
-  password: string;
+  /** Signs a fresh broker password for each connect (see device/identity.ts). */
+  password: () => Promise<string>;
   hardware: LockerHardware;
   store: DeviceStore;
   clock: Clock;
@@ -30,6 +32,8 @@ export interface AgentOptions {
    * recorded; nothing is ever dropped). See docs/protocol.md, "When the outbox grows".
    */
   outboxLimit?: number;
+  /** Keypad lockout after repeated wrong codes (defaults: DEFAULT_LOCKOUT_RULES, see docs/protocol.md). */
+  keypadLockout?: Partial<LockoutRules>;
   log?: (msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -47,6 +51,7 @@ export class LockerAgent {
   readonly sync: SyncClient;
   readonly doors: DoorController;
   readonly #o: AgentOptions;
+  readonly #lockout: LockoutRules;
   #time: DeviceTime;
   #verifier = new GrantVerifier([]);
   #config: DeviceConfig | undefined;
@@ -58,6 +63,7 @@ export class LockerAgent {
 
   constructor(options: AgentOptions) {
     this.#o = options;
+    this.#lockout = { ...DEFAULT_LOCKOUT_RULES, ...options.keypadLockout };
     this.#time = new DeviceTime(options.clock);
     this.sync = new SyncClient({
       lockerId: options.lockerId,
@@ -156,11 +162,16 @@ export class LockerAgent {
       hardware.display('Temporarily out of service');
       return { refused: 'OUTBOX_FULL' };
     }
+    const lockout = await store.keypadLockout();
     let token: string | undefined;
     if (via === 'keypad') {
-      if (!isPinFormat(input, config.pinLength)) return this.#refuse('MALFORMED', via);
+      // A locked keypad does not even look at the input: a guess made now tells the guesser nothing.
+      const at = this.now();
+      const lockedMs = lockedFor(lockout, at, this.#lockout);
+      if (lockedMs > 0) return this.#refuse('KEYPAD_LOCKED', via, undefined, lockedLine(lockedMs));
+      if (!isPinFormat(input, config.pinLength)) return this.#keypadFailure('MALFORMED', lockout, at);
       token = (await store.grantByPinHash(pinHash(Buffer.from(config.pinKey, 'base64url'), input)))?.token;
-      if (!token) return this.#refuse('UNKNOWN_CODE', via);
+      if (!token) return this.#keypadFailure('UNKNOWN_CODE', lockout, at);
     } else {
       token = input.trim();
     }
@@ -191,6 +202,8 @@ export class LockerAgent {
     await this.#record([{ type: 'code.accepted', jti: claims.jti, action: claims.act, parcelId: claims.sub, compartmentId: claims.cmp, via }], async (trx) => {
       fresh = await store.markUsed(trx, claims.jti, claims.exp, now);
       if (!fresh) throw new UsedRace();
+      // A code that opens ends the run of failed attempts.
+      if (!isClear(lockout)) await store.setKeypadLockout(trx, NO_FAILURES);
       await store.setSession(trx, claims.cmp, sessionRecord(session, 'accepted'));
     }).catch((err: unknown) => {
       if (!(err instanceof UsedRace)) throw err;
@@ -201,9 +214,23 @@ export class LockerAgent {
     return { opened: claims.cmp };
   }
 
-  async #refuse(reason: AccessRefusal | 'MALFORMED', via: 'keypad' | 'scanner', claims?: GrantClaims): Promise<CodeOutcome> {
-    this.#o.hardware.display('Code not valid here');
+  async #refuse(reason: AccessRefusal, via: 'keypad' | 'scanner', claims?: GrantClaims, line = 'Code not valid here'): Promise<CodeOutcome> {
+    this.#o.hardware.display(line);
     await this.#record([{ type: 'code.rejected', reason, via, ...(claims ? { jti: claims.jti, compartmentId: claims.cmp, parcelId: claims.sub } : {}) }]);
+    return { refused: reason };
+  }
+
+  /**
+   * A keypad entry that matched no code: counted, durably with its `code.rejected` event, and when it completes a
+   * run of failures the keypad locks and `keypad.locked` is recorded in the same transaction (the server raises
+   * the `repeated_wrong_codes` alarm for it).
+   */
+  async #keypadFailure(reason: 'MALFORMED' | 'UNKNOWN_CODE', before: LockoutState, at: number): Promise<CodeOutcome> {
+    const { state, lockMs } = recordFailure(before, at, this.#lockout);
+    const events: NewEvent[] = [{ type: 'code.rejected', reason, via: 'keypad' }];
+    if (lockMs > 0) events.push({ type: 'keypad.locked', via: 'keypad', failures: state.failures, lockedUntil: state.lockedUntil });
+    this.#o.hardware.display(lockMs > 0 ? lockedLine(lockMs) : 'Code not valid here');
+    await this.#record(events, (trx) => this.#o.store.setKeypadLockout(trx, state));
     return { refused: reason };
   }
 
@@ -228,3 +255,7 @@ export class LockerAgent {
 }
 
 class UsedRace extends Error {}
+
+function lockedLine(ms: number): string {
+  return `Code not valid here. Keypad locked for ${Math.ceil(ms / 1000)} s; a QR code still works`;
+}

@@ -6,9 +6,12 @@ import { CompartmentId, LockerId } from '../shared/ids.js';
 export const DeviceSettingsSchema = Type.Object(
   {
     lockerId: LockerId,
-    mqttUrl: Type.String({ pattern: '^mqtts?://' }),
-    /** The locker's broker secret from registration. Never logged. */
-    password: Type.String({ minLength: 16 }),
+    /** The server's API, for enrolment on first start. */
+    apiUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+    /** The single-use enrolment token an operator got from POST /v1/lockers (first start only). Never logged. */
+    enrolmentToken: Type.Optional(Type.String({ minLength: 10, maxLength: 200 })),
+    /** Overrides the broker URL the server gave at enrolment. */
+    mqttUrl: Type.Optional(Type.String({ pattern: '^mqtts?://' })),
     /** Folder of the device's own database. */
     dataDir: Type.String({ minLength: 1 }),
     compartments: Type.Array(Type.Object({ id: CompartmentId, size: CompartmentSize }, { additionalProperties: false }), {
@@ -39,18 +42,20 @@ export function parseCompartments(spec: string): { id: string; size: string }[] 
 }
 
 /**
- * Device settings from the environment (LOCKER_ID, MQTT_URL, MQTT_PASSWORD, DEVICE_DATA_DIR, COMPARTMENTS) or
- * from a credentials file (the `device` object returned by POST /v1/lockers, plus `compartments`); the
- * environment wins. Validated and frozen.
+ * Device settings from the environment (LOCKER_ID, API_URL, ENROLMENT_TOKEN, MQTT_URL, DEVICE_DATA_DIR,
+ * COMPARTMENTS) or from a file (the `enrolment` object returned by POST /v1/lockers, plus `apiUrl` and
+ * `compartments`); the environment wins. Validated and frozen.
  */
 export function deviceSettings(env: NodeJS.ProcessEnv, file: Record<string, unknown> = {}): DeviceSettings {
   const raw = {
     lockerId: env.LOCKER_ID ?? file.lockerId,
+    apiUrl: env.API_URL ?? file.apiUrl,
+    enrolmentToken: env.ENROLMENT_TOKEN ?? file.token,
     mqttUrl: env.MQTT_URL ?? file.mqttUrl,
-    password: env.MQTT_PASSWORD ?? file.password,
     dataDir: env.DEVICE_DATA_DIR ?? file.dataDir ?? './device-data',
     compartments: env.COMPARTMENTS ? parseCompartments(env.COMPARTMENTS) : file.compartments,
   };
+  for (const k of Object.keys(raw) as (keyof typeof raw)[]) if (raw[k] === undefined) delete raw[k];
   if (!check.Check(raw)) {
     const problems = [...check.Errors(raw)].map((e) => `${e.path || '/'}: ${e.message}`);
     throw new DeviceConfigError(`Invalid device settings:\n  ${problems.slice(0, 10).join('\n  ')}`);

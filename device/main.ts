@@ -8,12 +8,15 @@ import { SimulatedLocker } from '../simulator/simulated-locker.js';
 import { LockerAgent } from './agent.js';
 import { DeviceConfigError, deviceSettings } from './config.js';
 import { DeviceStore } from './store/device-store.js';
+import { DeviceIdentity, enrol } from './identity.js';
 
 const HELP = `Usage: npm run device -- [--credentials FILE]
 
-Runs one locker agent against a server. Settings come from FILE (the "device" object returned by
-POST /v1/lockers, plus "compartments": [{"id","size"}]) or from LOCKER_ID, MQTT_URL, MQTT_PASSWORD,
-DEVICE_DATA_DIR and COMPARTMENTS ("A1:S,A2:M"). This build drives simulated hardware from the terminal:
+Runs one locker agent against a server. On its first start it makes its own Ed25519 key pair and enrols with
+the single-use token an operator got from POST /v1/lockers; later starts reuse the key. Settings come from FILE
+(the "enrolment" object of that answer, plus "apiUrl" and "compartments": [{"id","size"}]) or from LOCKER_ID,
+API_URL, ENROLMENT_TOKEN, MQTT_URL (optional override), DEVICE_DATA_DIR and COMPARTMENTS ("A1:S,A2:M").
+This build drives simulated hardware from the terminal:
 
   12345678        type a PIN on the keypad
   scan <qr>       scan a QR grant
@@ -39,12 +42,25 @@ async function main(): Promise<void> {
   const settings = deviceSettings(process.env, file);
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const store = await DeviceStore.open(path.join(settings.dataDir, `${settings.lockerId}.sqlite`), () => randomUUID().replaceAll('-', ''));
+  const identity = await DeviceIdentity.loadOrCreate(store);
+  let mqttUrl = settings.mqttUrl ?? (await store.getMeta('mqtt_url'));
+  if (!(await store.getMeta('enrolled_at'))) {
+    if (!settings.apiUrl || !settings.enrolmentToken) {
+      throw new DeviceConfigError('this locker is not enrolled yet: give API_URL and ENROLMENT_TOKEN (or apiUrl and token in the file)');
+    }
+    const enrolled = await enrol(settings.apiUrl, settings.lockerId, settings.enrolmentToken, identity.publicKey);
+    await store.setMeta('mqtt_url', enrolled.mqttUrl);
+    await store.setMeta('enrolled_at', new Date().toISOString());
+    mqttUrl = settings.mqttUrl ?? enrolled.mqttUrl;
+    process.stdout.write(`enrolled as ${settings.lockerId}\n`);
+  }
+  if (!mqttUrl) throw new DeviceConfigError('no broker URL: set MQTT_URL');
   const hardware = new SimulatedLocker(settings.compartments);
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const agent = new LockerAgent({
     lockerId: settings.lockerId,
-    mqttUrl: settings.mqttUrl,
-    password: settings.password,
+    mqttUrl,
+    password: () => identity.brokerPassword(settings.lockerId, Date.now()),
     hardware,
     store,
     clock: systemClock,

@@ -38,6 +38,20 @@ export const ServerConfigSchema = Type.Object(
     rateLimitAdminPerMinute: Type.Integer({ minimum: 0 }),
     /** Requests per minute and client address that carry no valid token (guessing tokens). */
     rateLimitAnonymousPerMinute: Type.Integer({ minimum: 1 }),
+    /**
+     * A new signing key signs once every locker that has ever connected reported the desired-state version that
+     * carried it, or at the latest this long after it was made (lockers offline longer get it with their next
+     * snapshot, and refuse QR grants of the new key until then).
+     */
+    keyActivationGraceSec: Type.Integer({ minimum: 60, maximum: 90 * 24 * 3600 }),
+    /** Remote opens each principal (operator or admin) may ask for in any 60 seconds. */
+    remoteOpenPerOperatorPerMinute: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** Remote opens the whole fleet may receive in any 60 seconds, from all principals together. */
+    remoteOpenFleetPerMinute: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    /** Bearer token a Prometheus scraper may use for /metrics (besides admin and operator tokens); unset = none. */
+    metricsToken: Type.Optional(Type.String({ minLength: 32, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' })),
+    /** How often the dashboard's live stream (GET /v1/live) pushes the changes it collected: at most one message per interval. */
+    livePushIntervalMs: Type.Integer({ minimum: 1000, maximum: 60_000 }),
   },
   { additionalProperties: false },
 );
@@ -72,6 +86,11 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
   rateLimitAdminPerMinute: 'RATE_LIMIT_ADMIN_PER_MINUTE',
   rateLimitAnonymousPerMinute: 'RATE_LIMIT_ANONYMOUS_PER_MINUTE',
+  keyActivationGraceSec: 'KEY_ACTIVATION_GRACE_SEC',
+  remoteOpenPerOperatorPerMinute: 'REMOTE_OPEN_PER_OPERATOR_PER_MINUTE',
+  remoteOpenFleetPerMinute: 'REMOTE_OPEN_FLEET_PER_MINUTE',
+  metricsToken: 'METRICS_TOKEN',
+  livePushIntervalMs: 'LIVE_PUSH_INTERVAL_MS',
 };
 
 export const CONFIG_DEFAULTS = {
@@ -91,6 +110,10 @@ export const CONFIG_DEFAULTS = {
   rateLimitPerMinute: 1200,
   rateLimitAdminPerMinute: 0,
   rateLimitAnonymousPerMinute: 60,
+  keyActivationGraceSec: 7 * 24 * 3600,
+  remoteOpenPerOperatorPerMinute: 10,
+  remoteOpenFleetPerMinute: 60,
+  livePushIntervalMs: 1000,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -107,6 +130,10 @@ const NUMERIC = new Set<string>([
   'rateLimitPerMinute',
   'rateLimitAdminPerMinute',
   'rateLimitAnonymousPerMinute',
+  'keyActivationGraceSec',
+  'remoteOpenPerOperatorPerMinute',
+  'remoteOpenFleetPerMinute',
+  'livePushIntervalMs',
 ]);
 
 /** Validates and freezes a configuration; overrides win over defaults. Throws ConfigError listing every problem. */

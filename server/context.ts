@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import type { BrokerLink } from './broker/link.js';
+import type { ChangeBus } from './change-bus.js';
 import type { ServerConfig } from './config.js';
 import type { SigningKeys } from './keys/signing-keys.js';
 import type { ServerStats } from './stats.js';
@@ -17,4 +18,6 @@ export interface ServerContext {
   readonly link: BrokerLink;
   readonly log: Logger;
   readonly stats: ServerStats;
+  /** What changed, after commit (the dashboard's live stream and the metrics listen). */
+  readonly bus: ChangeBus;
 }

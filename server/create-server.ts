@@ -12,7 +12,11 @@ import { createEmbeddedBroker } from './broker/embedded-broker.js';
 import { createHttpApp, type App } from './http/app.js';
 import { systemRoutes } from './http/system-routes.js';
 import { SigningKeys } from './keys/signing-keys.js';
+import { startKeyMaintenance } from './keys/key-rotation.js';
+import { keyRoutes } from './keys/routes.js';
+import { auditRoutes } from './audit/routes.js';
 import { lockerRoutes } from './lockers/routes.js';
+import { enrolmentRoutes } from './enrolment/routes.js';
 import { parcelRoutes } from './parcels/routes.js';
 import { cancelRoute } from './parcels/cancel-route.js';
 import { alarmRoutes } from './alarms/routes.js';
@@ -52,9 +56,9 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     });
   const secrets = prepareDataDir(config.dataDir, config.adminToken);
   const db = await openDatabase(secrets.databaseFile);
-  const keys = await SigningKeys.load(secrets.keysDir, clock.now());
+  const keys = await SigningKeys.load(secrets.keysDir, db, clock.now());
   const stats = new ServerStats();
-  const broker = await createEmbeddedBroker({ db, stats, log });
+  const broker = await createEmbeddedBroker({ db, stats, log, clock, clockToleranceSec: config.clockToleranceSec });
   const ctx: ServerContext = { config, clock, db, keys, pinSecret: secrets.pinSecret, link: broker.link, log, stats };
 
   let mqttUrl = config.mqttPublicUrl ?? `mqtt://${config.host}:${config.mqttPort}`;
@@ -72,13 +76,17 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   });
   systemRoutes(app, ctx);
   accountRoutes(app, { db, clock, tokens, bootstrap });
-  lockerRoutes(app, ctx, () => mqttUrl);
+  lockerRoutes(app, ctx);
+  enrolmentRoutes(app, ctx, () => mqttUrl, (id) => broker.disconnect(id));
   parcelRoutes(app, ctx);
   cancelRoute(app, ctx);
   commandRoutes(app, ctx);
   alarmRoutes(app, ctx);
+  keyRoutes(app, ctx);
+  auditRoutes(app, ctx);
   await subscribeDeviceTopics(ctx);
   let stopScheduler: (() => void) | undefined;
+  let stopKeyMaintenance: (() => void) | undefined;
 
   return {
     ctx,
@@ -93,12 +101,14 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       if (!config.mqttPublicUrl) mqttUrl = `mqtt://${config.host}:${mqttPort}`;
       await app.listen({ port: config.port, host: config.host });
       stopScheduler = startScheduler(ctx);
+      stopKeyMaintenance = startKeyMaintenance(ctx);
       const { port } = app.server.address() as AddressInfo;
       return { httpUrl: `http://${config.host}:${port}`, mqttUrl };
     },
     connectedLockers: () => broker.connectedClients(),
     async stop() {
       stopScheduler?.();
+      stopKeyMaintenance?.();
       await app.close();
       await broker.close();
       await db.destroy();

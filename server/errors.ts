@@ -19,6 +19,7 @@ export const ERRORS = {
   PARCEL_NOT_CANCELLABLE: { status: 409, message: 'Only a parcel that is booked and not yet deposited can be cancelled.' },
   COMPARTMENT_NOT_FOUND: { status: 404, message: 'This locker has no compartment with this id.' },
   COMMAND_NOT_FOUND: { status: 404, message: 'No command with this id.' },
+  ENROLMENT_REFUSED: { status: 403, message: 'This enrolment token is unknown, used, expired or for another locker.' },
   NO_FREE_COMPARTMENT: { status: 409, message: 'No compartment of a fitting size is free at this locker.' },
   ACCOUNT_NOT_FOUND: { status: 404, message: 'No account with this id.' },
   TOKEN_NOT_FOUND: { status: 404, message: 'This account has no token with this id.' },
@@ -28,7 +29,21 @@ export const ERRORS = {
     message: 'The bootstrap admin token comes from the ADMIN_TOKEN environment variable; change it there and restart.',
   },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the time in the retry-after header.' },
+  REMOTE_OPEN_LIMITED: {
+    status: 429,
+    message: 'Too many remote opens in the last minute (by you, or across the fleet); retry after the time in the retry-after header.',
+  },
+  KEY_NOT_FOUND: { status: 404, message: 'No signing key with this kid.' },
+  KEY_ROTATION_IN_PROGRESS: { status: 409, message: 'A next signing key is already on its way to the lockers; activate or retire it first.' },
+  KEY_NOT_NEXT: { status: 409, message: 'Only the next signing key (delivered, not yet signing) can be activated.' },
+  KEY_ACTIVE: { status: 409, message: 'The active signing key cannot be retired; rotate and activate another key first.' },
+  TOO_MANY_KEYS: { status: 409, message: 'Lockers hold at most 16 signing keys; retire an old one first.' },
   CODE_SPACE_EXHAUSTED: { status: 503, message: 'Could not find a PIN unique among the live codes of this locker.' },
+  ALARM_NOT_FOUND: { status: 404, message: 'No alarm with this id.' },
+  ALARM_STATE_CONFLICT: {
+    status: 409,
+    message: 'The alarm is not in a state that allows this (acknowledge an open alarm; resolve an open or acknowledged one).',
+  },
   INTERNAL: { status: 500, message: 'Internal error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

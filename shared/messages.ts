@@ -47,6 +47,8 @@ export const EVENT_TYPES = [
   'command.succeeded',
   'command.failed',
   'command.expired',
+  /** Repeated wrong codes locked the keypad (alarm); see docs/protocol.md, "Keypad lockout". */
+  'keypad.locked',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -72,6 +74,10 @@ export const DeviceEvent = Type.Object(
     reason: Type.Optional(ShortText),
     /** The command a `command.*` event reports on, or that a door session served. */
     commandId: Type.Optional(OpaqueId),
+    /** On `keypad.locked`: failed keypad attempts in the run that locked it. */
+    failures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
+    /** On `keypad.locked`: until when (device time estimate, ms) the keypad refuses input. */
+    lockedUntil: Type.Optional(Millis),
   },
   { additionalProperties: false },
 );

@@ -3,6 +3,7 @@ import { systemClock } from '../shared/clock.js';
 import { LockerAgent } from '../device/agent.js';
 import type { CompartmentInfo } from '../device/hardware.js';
 import { DeviceStore } from '../device/store/device-store.js';
+import { DeviceIdentity } from '../device/identity.js';
 import { IpcHardware, type ToDevice, type ToHost } from './ipc-hardware.js';
 import { seededRandom } from './random.js';
 
@@ -10,7 +11,6 @@ import { seededRandom } from './random.js';
 export interface DeviceProcessConfig {
   lockerId: string;
   mqttUrl: string;
-  password: string;
   dbFile: string;
   compartments: CompartmentInfo[];
   seed: number;
@@ -25,10 +25,11 @@ async function main(): Promise<void> {
   };
   const hardware = new IpcHardware(config.compartments, send);
   const store = await DeviceStore.open(config.dbFile, () => randomUUID().replaceAll('-', ''));
+  const identity = await DeviceIdentity.loadOrCreate(store);
   const agent = new LockerAgent({
     lockerId: config.lockerId,
     mqttUrl: config.mqttUrl,
-    password: config.password,
+    password: () => identity.brokerPassword(config.lockerId, Date.now()),
     hardware,
     store,
     clock: systemClock,

@@ -8,7 +8,8 @@ import type { EventType } from '../shared/messages.js';
 import { LockerAgent } from '../device/agent.js';
 import { DeviceStore } from '../device/store/device-store.js';
 import type { LockerView } from '../server/lockers/locker-views.js';
-import type { DeviceCredentials } from '../server/lockers/register-locker.js';
+import type { EnrolmentTicket } from '../server/lockers/register-locker.js';
+import { DeviceIdentity, enrol } from '../device/identity.js';
 import type { ApiClient } from './api-client.js';
 import type { DeviceProcessConfig } from './device-process.js';
 import { hostHardware, type ToHost } from './ipc-hardware.js';
@@ -68,13 +69,23 @@ export interface LockerSetup {
   seed?: number;
 }
 
+const newEventId = () => randomUUID().replaceAll('-', '');
+
+/**
+ * An operator registers the locker; its controller makes its own key pair and enrols with the single-use token
+ * (as a real one does on first start), then reaches the broker through its own proxy (its network).
+ */
 async function register(s: LockerSetup) {
   const compartments = s.compartments ?? DEFAULT_COMPARTMENTS;
-  const created = await s.api.post<LockerView & { device: DeviceCredentials }>('/v1/lockers', { name: s.name, location: s.location, compartments });
-  const broker = new URL(created.device.mqttUrl);
+  const created = await s.api.post<LockerView & { enrolment: EnrolmentTicket }>('/v1/lockers', { name: s.name, location: s.location, compartments });
+  const dbFile = path.join(s.dataDir, `${created.id}.sqlite`);
+  const store = await DeviceStore.open(dbFile, newEventId);
+  const identity = await DeviceIdentity.loadOrCreate(store);
+  const enrolled = await enrol(s.api.baseUrl, created.id, created.enrolment.token, identity.publicKey);
+  const broker = new URL(enrolled.mqttUrl);
   const proxy = new TcpProxy(broker.hostname, Number(broker.port));
   const mqttUrl = await proxy.listen();
-  return { created, compartments, proxy, mqttUrl };
+  return { created, compartments, proxy, mqttUrl, store, identity, dbFile };
 }
 
 export type InProcessLocker = SimLocker & {
@@ -82,18 +93,18 @@ export type InProcessLocker = SimLocker & {
   store: DeviceStore;
   tap: DeviceTap;
   /** How its agent reaches the broker (through its proxy), to start another agent on the same store. */
-  credentials: { mqttUrl: string; password: string };
+  credentials: { mqttUrl: string; password: () => Promise<string> };
 };
 
 /** Registers a locker with the server and starts its agent in this process on simulated hardware. */
 export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
-  const { created, compartments, proxy, mqttUrl } = await register(s);
+  const { created, compartments, proxy, mqttUrl, store, identity } = await register(s);
   const hardware = new SimulatedLocker(compartments);
-  const store = await DeviceStore.open(path.join(s.dataDir, `${created.id}.sqlite`), () => randomUUID().replaceAll('-', ''));
+  const password = () => identity.brokerPassword(created.id, s.clock.now());
   const agent = new LockerAgent({
     lockerId: created.id,
     mqttUrl,
-    password: created.device.password,
+    password,
     hardware,
     store,
     clock: s.clock,
@@ -117,7 +128,7 @@ export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
     agent,
     store,
     tap,
-    credentials: { mqttUrl, password: created.device.password },
+    credentials: { mqttUrl, password },
     turn: Promise.resolve(),
     crashes: 0,
     ready: () => agent.ready,
@@ -136,13 +147,14 @@ const DEVICE_ENTRY = fileURLToPath(new URL('./device-process.ts', import.meta.ur
 
 /** Registers a locker and runs its agent in a child process (killable with SIGKILL); hardware stays here. */
 export async function startProcessLocker(s: LockerSetup): Promise<SimLocker> {
-  const { created, compartments, proxy, mqttUrl } = await register(s);
+  const { created, compartments, proxy, mqttUrl, store, dbFile } = await register(s);
+  // The agent process opens the same store, with the identity made at enrolment.
+  await store.close();
   const hardware = new SimulatedLocker(compartments);
   const config: DeviceProcessConfig = {
     lockerId: created.id,
     mqttUrl,
-    password: created.device.password,
-    dbFile: path.join(s.dataDir, `${created.id}.sqlite`),
+    dbFile,
     compartments: [...compartments],
     seed: s.seed ?? 1,
     ackTimeoutMs: 2000,

@@ -3,6 +3,7 @@ import { Kysely, Migrator, SqliteDialect, type Transaction } from 'kysely';
 import type { DeviceConfig, DeviceEvent, PublicJwk } from '../../shared/messages.js';
 import type { GrantClaims } from '../../shared/grants.js';
 import type { CompartmentInfo } from '../hardware.js';
+import { NO_FAILURES, type LockoutState } from '../keypad-lockout.js';
 import type { CompartmentsTable, DeviceDatabase, GrantsTable } from './schema.js';
 import { deviceMigrations } from './migrations.js';
 
@@ -237,6 +238,24 @@ export class DeviceStore {
 
   async setInService(trx: DeviceTx, id: string, inService: boolean): Promise<void> {
     await trx.updateTable('compartments').set({ in_service: inService ? 1 : 0 }).where('id', '=', id).execute();
+  }
+
+  // ---- keypad lockout --------------------------------------------------------------------------------------
+
+  /** The keypad's run of failed attempts (see device/keypad-lockout.ts). */
+  async keypadLockout(): Promise<LockoutState> {
+    const row = await this.db.selectFrom('keypad_lockout').selectAll().where('id', '=', 1).executeTakeFirst();
+    return row ? { failures: row.failures, lastFailureAt: row.last_failure_at, lockedUntil: row.locked_until } : { ...NO_FAILURES };
+  }
+
+  /** Stores the lockout state, inside the transaction that records the attempt it follows from. */
+  async setKeypadLockout(trx: DeviceTx, s: LockoutState): Promise<void> {
+    const values = { failures: s.failures, last_failure_at: s.lastFailureAt, locked_until: s.lockedUntil };
+    await trx
+      .insertInto('keypad_lockout')
+      .values({ id: 1, ...values })
+      .onConflict((oc) => oc.column('id').doUpdateSet(values))
+      .execute();
   }
 
   // ---- commands --------------------------------------------------------------------------------------------

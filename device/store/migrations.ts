@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 
 export const deviceMigrations: Record<string, Migration> = {
   '001-initial': {
@@ -64,6 +64,21 @@ export const deviceMigrations: Record<string, Migration> = {
       await db.schema.dropTable('commands').execute();
       await db.schema.dropTable('revoked_grants').execute();
       await db.schema.alterTable('compartments').dropColumn('session').execute();
+    },
+  },
+  '003-keypad-lockout': {
+    async up(db: Kysely<unknown>) {
+      // One row (id 1): the keypad's failed attempts, kept across reboots (see device/keypad-lockout.ts).
+      await db.schema
+        .createTable('keypad_lockout')
+        .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('last_failure_at', 'integer', (c) => c.notNull())
+        .addColumn('locked_until', 'integer', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('keypad_lockout').execute();
     },
   },
 };

@@ -56,6 +56,14 @@ export interface CommandsTable {
   received_at: number;
 }
 
+/** The keypad's run of failed attempts (one row, id 1); absent means none. */
+export interface KeypadLockoutTable {
+  id: number;
+  failures: number;
+  last_failure_at: number;
+  locked_until: number;
+}
+
 export interface DeviceDatabase {
   meta: MetaTable;
   grants: GrantsTable;
@@ -64,4 +72,5 @@ export interface DeviceDatabase {
   compartments: CompartmentsTable;
   revoked_grants: RevokedGrantsTable;
   commands: CommandsTable;
+  keypad_lockout: KeypadLockoutTable;
 }

@@ -10,7 +10,8 @@ import { backoffDelay } from './backoff.js';
 export interface SyncOptions {
   lockerId: string;
   mqttUrl: string;
-  password: string;
+  /** A fresh broker password for each connect (a short-lived token signed with the device key). */
+  password: () => Promise<string>;
   bootId: string;
   clock: Clock;
   store: DeviceStore;
@@ -74,7 +75,6 @@ export class SyncClient {
     const client = mqtt.connect(this.#o.mqttUrl, {
       clientId: lockerId,
       username: lockerId,
-      password: this.#o.password,
       protocolVersion: 4,
       clean: true,
       keepalive: 30,
@@ -92,12 +92,13 @@ export class SyncClient {
     client.on('close', () => this.#onClose());
     client.on('error', (err) => this.#o.log?.('mqtt error', { err: err.message }));
     const delay = this.#o.startJitterMs > 0 ? Math.floor(this.#o.random() * this.#o.startJitterMs) : 0;
+    const first = () => void this.#withFreshPassword(() => client.connect());
     if (delay === 0) {
-      client.connect();
+      first();
       return;
     }
     this.#cancelReconnect = this.#o.clock.setTimeout(() => {
-      if (!this.#stopped) client.connect();
+      if (!this.#stopped) first();
     }, delay);
   }
 
@@ -179,7 +180,7 @@ export class SyncClient {
     this.#connectedAt = 0;
     const delay = backoffDelay(this.#attempt++, this.#o.random);
     this.#cancelReconnect = this.#o.clock.setTimeout(() => {
-      if (!this.#stopped) this.#client?.reconnect();
+      if (!this.#stopped) void this.#withFreshPassword(() => this.#client?.reconnect());
     }, delay);
   }
 
@@ -276,6 +277,18 @@ export class SyncClient {
       appliedVersion: await store.appliedVersion(),
     };
     await this.#publish(topics.heartbeat(lockerId), encode(msg)).catch(() => undefined);
+  }
+
+  /** Signs a new broker token for this connect attempt (each expires within minutes). */
+  async #withFreshPassword(connect: () => void): Promise<void> {
+    const client = this.#client;
+    if (!client || this.#stopped) return;
+    try {
+      client.options.password = await this.#o.password();
+    } catch (err) {
+      this.#o.log?.('cannot sign broker credentials', { err: String(err) });
+    }
+    if (!this.#stopped) connect();
   }
 
   async #publish(topic: string, payload: Buffer, retain = false): Promise<void> {

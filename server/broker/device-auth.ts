@@ -1,21 +1,12 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { verifyBrokerToken, type BrokerTokenVerdict, type DevicePublicKey } from '../../shared/broker-credentials.js';
 import type { Db } from '../store/database.js';
 
-/** A new broker secret for a locker: shown once, stored only as its SHA-256. */
-export function newDeviceSecret(): { secret: string; hash: string } {
-  const secret = randomBytes(32).toString('base64url');
-  return { secret, hash: hashSecret(secret) };
-}
-
-export function hashSecret(secret: string | Buffer): string {
-  return createHash('sha256').update(secret).digest('hex');
-}
-
-/** True when `password` is the broker secret of locker `lockerId`. Constant-time on the hash. */
-export async function checkDeviceSecret(db: Db, lockerId: string, password: Buffer): Promise<boolean> {
-  const row = await db.selectFrom('lockers').select('secret_hash').where('id', '=', lockerId).executeTakeFirst();
-  if (!row) return false;
-  const given = Buffer.from(hashSecret(password), 'hex');
-  const stored = Buffer.from(row.secret_hash, 'hex');
-  return given.length === stored.length && timingSafeEqual(given, stored);
+/**
+ * Checks a locker's broker password: a short-lived token signed with the key it enrolled. A locker that is not
+ * enrolled (or whose key was revoked) has no way in.
+ */
+export async function checkBrokerPassword(db: Db, lockerId: string, password: Buffer, nowMs: number, toleranceSec: number): Promise<BrokerTokenVerdict | 'NOT_ENROLLED'> {
+  const row = await db.selectFrom('lockers').select('public_key').where('id', '=', lockerId).executeTakeFirst();
+  if (!row?.public_key) return 'NOT_ENROLLED';
+  return verifyBrokerToken(password.toString('utf8'), JSON.parse(row.public_key) as DevicePublicKey, lockerId, nowMs, toleranceSec);
 }

@@ -5,13 +5,16 @@ import { deviceMayPublish, deviceMaySubscribe, isStatusTopic } from '../../share
 import type { Db } from '../store/database.js';
 import type { ServerStats } from '../stats.js';
 import type { BrokerLink } from './link.js';
-import { checkDeviceSecret } from './device-auth.js';
+import { checkBrokerPassword } from './device-auth.js';
+import type { Clock } from '../../shared/clock.js';
 
 export interface EmbeddedBroker {
   readonly link: BrokerLink;
   /** Starts the MQTT (TCP) listener; returns the port. */
   listen(host: string, port: number): Promise<number>;
   connectedClients(): number;
+  /** Closes a locker's connection (its key was revoked). */
+  disconnect(lockerId: string): void;
   close(): Promise<void>;
 }
 
@@ -19,6 +22,8 @@ interface BrokerDeps {
   db: Db;
   stats: ServerStats;
   log: Logger;
+  clock: Clock;
+  clockToleranceSec: number;
 }
 
 function authError(code: 4 | 5): AuthenticateError {
@@ -30,7 +35,7 @@ function authError(code: 4 | 5): AuthenticateError {
  * username = locker id; each locker may use only its own topics, by exact name. The server itself talks to the
  * broker in process (no client, no credentials to leak).
  */
-export async function createEmbeddedBroker({ db, stats, log }: BrokerDeps): Promise<EmbeddedBroker> {
+export async function createEmbeddedBroker({ db, stats, log, clock, clockToleranceSec }: BrokerDeps): Promise<EmbeddedBroker> {
   const aedes = await Aedes.createBroker({
     authenticate(client: Client, username, password, done) {
       if (!username || username !== client.id || !password) {
@@ -38,9 +43,13 @@ export async function createEmbeddedBroker({ db, stats, log }: BrokerDeps): Prom
         done(authError(4), false);
         return;
       }
-      checkDeviceSecret(db, username, password).then(
-        (ok) => {
-          if (!ok) stats.authFailures++;
+      checkBrokerPassword(db, username, password, clock.now(), clockToleranceSec).then(
+        (verdict) => {
+          const ok = verdict === 'OK';
+          if (!ok) {
+            stats.authFailures++;
+            log.warn({ lockerId: username, verdict }, 'broker sign-in refused');
+          }
           done(ok ? null : authError(4), ok);
         },
         (err: unknown) => {
@@ -106,6 +115,10 @@ export async function createEmbeddedBroker({ db, stats, log }: BrokerDeps): Prom
       });
     },
     connectedClients: () => aedes.connectedClients,
+    disconnect(lockerId) {
+      const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+      clients[lockerId]?.close();
+    },
     async close() {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       if (tcp) {

@@ -5,7 +5,8 @@ import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { topics } from '../../shared/topics.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
-import type { CommandRow } from '../store/schema.js';
+import type { Transaction } from 'kysely';
+import type { CommandRow, Database } from '../store/schema.js';
 import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
 
 export interface CommandRequest {
@@ -17,47 +18,66 @@ export interface CommandRequest {
   ttlSec?: number;
 }
 
+type ServiceDelta = { version: number; changes: [{ op: 'compartment.service'; id: string; inService: boolean }] };
+
 /**
  * Stores an operator's command (with who asked and why) and sends it to the locker. Taking a compartment out
  * of service also takes effect at once on the server (no new bookings) and goes into the desired state.
+ * Remote opens go through `openRemotely` (remote-open.ts), which adds the limits and the audit trail.
  */
 export async function createCommand(ctx: ServerContext, lockerId: string, req: CommandRequest, requestedBy: string): Promise<CommandRow> {
   const now = ctx.clock.now();
-  const id = `c_${randomUUID().replaceAll('-', '')}`;
-  const result = await ctx.db.transaction().execute(async (trx) => {
-    const compartment = await trx.selectFrom('compartments').select('id').where('locker_id', '=', lockerId).where('id', '=', req.compartmentId).executeTakeFirst();
-    if (!compartment) {
-      const locker = await trx.selectFrom('lockers').select('id').where('id', '=', lockerId).executeTakeFirst();
-      throw new LockstepError(locker ? 'COMPARTMENT_NOT_FOUND' : 'LOCKER_NOT_FOUND', { lockerId, compartmentId: req.compartmentId });
-    }
-    const row: CommandRow = {
-      id,
-      locker_id: lockerId,
-      type: req.type,
-      compartment_id: req.compartmentId,
-      in_service: req.type === 'set_service' ? (req.inService ? 1 : 0) : null,
-      reason: req.reason,
-      requested_by: requestedBy,
-      state: 'pending',
-      result: null,
-      created_at: now,
-      expires_at: now + (req.ttlSec ?? ctx.config.commandTtlSec) * 1000,
-      updated_at: now,
-    };
-    await trx.insertInto('commands').values(row).execute();
-    let delta: { version: number; changes: [{ op: 'compartment.service'; id: string; inService: boolean }] } | undefined;
-    if (req.type === 'set_service') {
-      const inService = req.inService ?? false;
-      await trx.updateTable('compartments').set({ in_service: inService ? 1 : 0 }).where('locker_id', '=', lockerId).where('id', '=', req.compartmentId).execute();
-      const changes: [{ op: 'compartment.service'; id: string; inService: boolean }] = [{ op: 'compartment.service', id: req.compartmentId, inService }];
-      delta = { version: await appendDesiredChange(trx, lockerId, changes, now), changes };
-    }
-    return { row, delta };
-  });
-  ctx.log.info({ lockerId, commandId: id, type: req.type, compartmentId: req.compartmentId, requestedBy }, 'command created');
-  if (result.delta) await publishDelta(ctx, lockerId, result.delta.version, result.delta.changes).catch(() => undefined);
-  await publishCommand(ctx, result.row).catch(() => undefined);
+  const result = await ctx.db.transaction().execute((trx) => insertCommand(ctx, trx, lockerId, req, requestedBy, now));
+  await sendCommand(ctx, result);
   return result.row;
+}
+
+/** The command row (and, for set_service, the desired-state change), inside the caller's transaction. */
+export async function insertCommand(
+  ctx: ServerContext,
+  trx: Transaction<Database>,
+  lockerId: string,
+  req: CommandRequest,
+  requestedBy: string,
+  now: number,
+): Promise<{ row: CommandRow; delta: ServiceDelta | undefined }> {
+  const id = `c_${randomUUID().replaceAll('-', '')}`;
+  const compartment = await trx.selectFrom('compartments').select('id').where('locker_id', '=', lockerId).where('id', '=', req.compartmentId).executeTakeFirst();
+  if (!compartment) {
+    const locker = await trx.selectFrom('lockers').select('id').where('id', '=', lockerId).executeTakeFirst();
+    throw new LockstepError(locker ? 'COMPARTMENT_NOT_FOUND' : 'LOCKER_NOT_FOUND', { lockerId, compartmentId: req.compartmentId });
+  }
+  const row: CommandRow = {
+    id,
+    locker_id: lockerId,
+    type: req.type,
+    compartment_id: req.compartmentId,
+    in_service: req.type === 'set_service' ? (req.inService ? 1 : 0) : null,
+    reason: req.reason,
+    requested_by: requestedBy,
+    state: 'pending',
+    result: null,
+    created_at: now,
+    expires_at: now + (req.ttlSec ?? ctx.config.commandTtlSec) * 1000,
+    updated_at: now,
+  };
+  await trx.insertInto('commands').values(row).execute();
+  let delta: ServiceDelta | undefined;
+  if (req.type === 'set_service') {
+    const inService = req.inService ?? false;
+    await trx.updateTable('compartments').set({ in_service: inService ? 1 : 0 }).where('locker_id', '=', lockerId).where('id', '=', req.compartmentId).execute();
+    const changes: ServiceDelta['changes'] = [{ op: 'compartment.service', id: req.compartmentId, inService }];
+    delta = { version: await appendDesiredChange(trx, lockerId, changes, now), changes };
+  }
+  return { row, delta };
+}
+
+/** After the commit: the service change and the command go to the locker (a failure is retried on reconnect). */
+export async function sendCommand(ctx: ServerContext, created: { row: CommandRow; delta: ServiceDelta | undefined }): Promise<void> {
+  const { row, delta } = created;
+  ctx.log.info({ lockerId: row.locker_id, commandId: row.id, type: row.type, compartmentId: row.compartment_id, requestedBy: row.requested_by }, 'command created');
+  if (delta) await publishDelta(ctx, row.locker_id, delta.version, delta.changes).catch(() => undefined);
+  await publishCommand(ctx, row).catch(() => undefined);
 }
 
 function toMessage(row: CommandRow, serverTime: number): CommandMessage {

@@ -9,6 +9,7 @@ import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import { COMMAND_STATES } from '../store/schema.js';
 import { commandView, createCommand } from './commands.js';
+import { openRemotely } from './remote-open.js';
 
 const CommandBody = Type.Object(
   {
@@ -16,7 +17,7 @@ const CommandBody = Type.Object(
     compartmentId: CompartmentId,
     /** Required for set_service. */
     inService: Type.Optional(Type.Boolean()),
-    /** Why: kept with the command for the audit trail. */
+    /** Why: kept with the command and, for a remote open, in the audit log. One compartment per call: no bulk open. */
     reason: Type.String({ minLength: 3, maxLength: 200 }),
     ttlSec: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
   },
@@ -50,8 +51,14 @@ export function commandRoutes(app: App, ctx: ServerContext): void {
       if (body.type === 'set_service' && body.inService === undefined) {
         throw new LockstepError('VALIDATION_FAILED', { path: '/inService', problem: 'set_service needs inService' });
       }
-      const row = await createCommand(ctx, request.params.id, body, principalRef(principalOf(request)));
-      return reply.code(202).send(commandView(row));
+      const actor = principalRef(principalOf(request));
+      if (body.type !== 'open') return reply.code(202).send(commandView(await createCommand(ctx, request.params.id, body, actor)));
+      try {
+        return reply.code(202).send(commandView(await openRemotely(ctx, request.params.id, body, actor)));
+      } catch (err) {
+        if (err instanceof LockstepError && err.code === 'REMOTE_OPEN_LIMITED') reply.header('retry-after', String(err.details?.retryAfterSec ?? 60));
+        throw err;
+      }
     },
   );
 

@@ -30,7 +30,7 @@ export const LockerView = Type.Object({
 export type LockerView = Static<typeof LockerView>;
 
 /** A held compartment is occupied once its parcel is in, reserved before (or while a cancellation is confirmed). */
-function compartmentState(inService: boolean, parcelStatus: ParcelStatus | null): Static<typeof CompartmentState> {
+export function compartmentState(inService: boolean, parcelStatus: ParcelStatus | null): Static<typeof CompartmentState> {
   if (parcelStatus === 'in_locker' || parcelStatus === 'expired') return 'occupied';
   if (parcelStatus !== null) return 'reserved';
   return inService ? 'free' : 'out_of_service';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
-import { newDeviceSecret } from '../broker/device-auth.js';
+import { createEnrolmentToken } from '../enrolment/enrolment-tokens.js';
 
 export interface LockerRegistration {
   name: string;
@@ -10,27 +10,26 @@ export interface LockerRegistration {
   compartments: { id: string; size: CompartmentSize }[];
 }
 
-/** What a device needs to connect. The password is shown only here; the server keeps its hash. */
-export interface DeviceCredentials {
+/** What the operator hands the locker's controller: a single-use enrolment token, shown only here. */
+export interface EnrolmentTicket {
   lockerId: string;
-  mqttUrl: string;
-  username: string;
-  password: string;
+  token: string;
+  expiresAt: number;
 }
 
 export function newLockerId(): string {
   return `lk_${randomBytes(8).toString('hex')}`;
 }
 
-export async function registerLocker(ctx: ServerContext, reg: LockerRegistration, mqttUrl: string): Promise<DeviceCredentials> {
+export async function registerLocker(ctx: ServerContext, reg: LockerRegistration, createdBy: string): Promise<EnrolmentTicket> {
   const ids = new Set<string>();
   for (const c of reg.compartments) {
     if (ids.has(c.id)) throw new LockstepError('DUPLICATE_COMPARTMENT', { compartmentId: c.id });
     ids.add(c.id);
   }
   const id = newLockerId();
-  const { secret, hash } = newDeviceSecret();
-  await ctx.db.transaction().execute(async (trx) => {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
     await trx
       .insertInto('lockers')
       .values({
@@ -38,20 +37,24 @@ export async function registerLocker(ctx: ServerContext, reg: LockerRegistration
         name: reg.name,
         lat: reg.location.lat,
         lon: reg.location.lon,
-        created_at: ctx.clock.now(),
-        secret_hash: hash,
+        created_at: now,
+        // Lockers sign in with their own key (enrolment), never with a secret the server made.
+        secret_hash: '',
         online: 0,
         last_seen_at: null,
         boot_id: null,
         desired_version: 0,
         reported_version: 0,
         reported_seq: 0,
+        public_key: null,
+        enrolled_at: null,
       })
       .execute();
     await trx
       .insertInto('compartments')
       .values(reg.compartments.map((c) => ({ locker_id: id, id: c.id, size: c.size, in_service: 1, parcel_id: null })))
       .execute();
+    const ticket = await createEnrolmentToken(trx, id, createdBy, now);
+    return { lockerId: id, ...ticket };
   });
-  return { lockerId: id, mqttUrl, username: id, password: secret };
 }

@@ -7,6 +7,9 @@ import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import { LockerView, readLockers } from './locker-views.js';
 import { registerLocker } from './register-locker.js';
+import { principalOf } from '../http/auth.js';
+import { principalRef } from '../accounts/principal.js';
+import { EnrolmentView } from '../enrolment/routes.js';
 
 const RegisterBody = Type.Object(
   {
@@ -23,28 +26,21 @@ const RegisterBody = Type.Object(
   { additionalProperties: false },
 );
 
-const DeviceCredentials = Type.Object({
-  lockerId: Type.String(),
-  mqttUrl: Type.String(),
-  username: Type.String(),
-  password: Type.String(),
-});
-
-export function lockerRoutes(app: App, ctx: ServerContext, mqttUrl: () => string): void {
+export function lockerRoutes(app: App, ctx: ServerContext): void {
   app.post(
     '/v1/lockers',
     {
       config: { roles: ['admin', 'operator'] },
       schema: {
         body: RegisterBody,
-        response: { 201: Type.Intersect([LockerView, Type.Object({ device: DeviceCredentials })]), ...authErrors },
+        response: { 201: Type.Intersect([LockerView, Type.Object({ enrolment: EnrolmentView })]), ...authErrors },
       },
     },
     async (request, reply) => {
-      const device = await registerLocker(ctx, request.body, mqttUrl());
-      const [view] = await readLockers(ctx.db, device.lockerId);
-      request.log.info({ lockerId: device.lockerId }, 'locker registered');
-      return reply.code(201).send({ ...(view as LockerView), device });
+      const enrolment = await registerLocker(ctx, request.body, principalRef(principalOf(request)));
+      const [view] = await readLockers(ctx.db, enrolment.lockerId);
+      request.log.info({ lockerId: enrolment.lockerId }, 'locker registered');
+      return reply.code(201).send({ ...(view as LockerView), enrolment });
     },
   );
 

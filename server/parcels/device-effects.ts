@@ -23,6 +23,7 @@ const ALARM_EVENTS: Partial<Record<DeviceEvent['type'], string>> = {
   'door.forced_open': 'forced_open',
   'door.left_open': 'door_left_open',
   'session.aborted': 'session_aborted',
+  'keypad.locked': 'repeated_wrong_codes',
 };
 
 /**

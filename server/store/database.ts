@@ -4,12 +4,18 @@ import type { Database } from './schema.js';
 import { initial } from './migrations/001-initial.js';
 import { accounts } from './migrations/002-accounts.js';
 import { offlineSync } from './migrations/003-offline-sync.js';
+import { deviceIdentity } from './migrations/006-device-identity.js';
+import { auditAndKeys } from './migrations/004-audit-and-keys.js';
+import { alarmActions } from './migrations/005-alarm-actions.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-accounts': accounts,
   '003-offline-sync': offlineSync,
+  '004-audit-and-keys': auditAndKeys,
+  '005-alarm-actions': alarmActions,
+  '006-device-identity': deviceIdentity,
 };
 
 const provider: MigrationProvider = {

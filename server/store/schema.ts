@@ -21,6 +21,9 @@ export interface LockersTable {
   reported_version: number;
   /** The device's last event seq at that report. */
   reported_seq: number;
+  /** JSON of the locker's own Ed25519 public key (DevicePublicKey), set at enrolment; null: not enrolled. */
+  public_key: string | null;
+  enrolled_at: number | null;
 }
 
 export interface CompartmentsTable {
@@ -213,3 +216,90 @@ export interface Database {
 
 export type CommandRow = Selectable<CommandsTable>;
 export type AlarmRow = Selectable<AlarmsTable>;
+
+export const SIGNING_KEY_STATUSES = ['next', 'active', 'previous', 'retired'] as const;
+/**
+ * `next`: delivered to lockers, not signing yet; `active`: signs every new grant (exactly one); `previous`: signs
+ * nothing, kept while grants it signed may be live; `retired`: gone from the JWKS and the lockers' key sets.
+ */
+export type SigningKeyStatus = (typeof SIGNING_KEY_STATUSES)[number];
+
+/** A grant-signing key's life. The private key is a file in DATA_DIR/keys (mode 0600), deleted on retirement. */
+export interface SigningKeysTable {
+  kid: string;
+  status: SigningKeyStatus;
+  /** The public key (base64url `x` of the Ed25519 JWK). */
+  public_x: string;
+  created_at: number;
+  activated_at: number | null;
+  retired_at: number | null;
+}
+
+/** The desired-state version that carried a `next` key to each locker that existed when it was made. */
+export interface KeyDeliveriesTable {
+  kid: string;
+  locker_id: string;
+  version: number;
+}
+
+export const AUDIT_ACTIONS = ['remote_open', 'key.rotate', 'key.activate', 'key.retire'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export const AUDIT_RESULTS = ['created', 'done', 'refused'] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
+
+/** Security-relevant actions: who did what, when, to what, why, and whether it was done or refused. */
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  /** `role:id` of the principal, or `system` for what the server did by itself. */
+  actor: string;
+  action: AuditAction;
+  locker_id: string | null;
+  compartment_id: string | null;
+  /** The reason the actor gave (remote opens), or why the server acted. */
+  reason: string | null;
+  /** `created` (a remote open's command was stored: its final state is in `commands`), `done`, or `refused`. */
+  result: AuditResult;
+  /** The catalogue code of a refusal. */
+  code: string | null;
+  command_id: string | null;
+  /** e.g. the key id of a key action. */
+  subject: string | null;
+  /** JSON with what else matters (limits, counts). */
+  detail: string | null;
+}
+
+export interface Database {
+  signing_keys: SigningKeysTable;
+  key_deliveries: KeyDeliveriesTable;
+  audit_log: AuditLogTable;
+}
+
+export type SigningKeyRow = Selectable<SigningKeysTable>;
+export type AuditRow = Selectable<AuditLogTable>;
+export type NewAuditRow = Insertable<AuditLogTable>;
+
+/** A single-use enrolment token, kept only as its SHA-256. */
+export interface EnrolmentTokensTable {
+  token_hash: string;
+  locker_id: string;
+  created_by: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface Database {
+  enrolment_tokens: EnrolmentTokensTable;
+}
+
+// Alarm actions (migration 005): declaration merging adds the columns to AlarmsTable above.
+export interface AlarmsTable {
+  acknowledged_at: number | null;
+  /** `role:id` of who acknowledged it. */
+  acknowledged_by: string | null;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  /** The last note an operator gave with an acknowledge or resolve. */
+  note: string | null;
+}

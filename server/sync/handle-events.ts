@@ -50,6 +50,7 @@ export async function handleEventBatch(ctx: ServerContext, lockerId: string, bat
   });
   ctx.stats.eventsApplied += outcome.applied;
   ctx.stats.eventsDuplicate += outcome.duplicates;
+  ctx.bus.eventsCommitted({ lockerId, receivedAt, events, ...outcome });
 
   const ack: EventAckMessage = { v: PROTOCOL_VERSION, seqs: events.map((e) => e.seq), serverTime: ctx.clock.now() };
   await ctx.link.publish(topics.eventsAck(lockerId), encode(ack), { qos: 1 });

@@ -7,7 +7,11 @@ import { makeConfig, type ServerConfig } from '../../server/config.js';
 import { createServer, type LockstepServer } from '../../server/create-server.js';
 import { ApiClient } from '../../simulator/api-client.js';
 import type { LockerView } from '../../server/lockers/locker-views.js';
-import type { DeviceCredentials } from '../../server/lockers/register-locker.js';
+import { exportJWK, generateKeyPair } from 'jose';
+import { randomUUID } from 'node:crypto';
+import type { EnrolmentTicket } from '../../server/lockers/register-locker.js';
+import { signBrokerToken } from '../../shared/broker-credentials.js';
+import { enrol } from '../../device/identity.js';
 
 export interface TestServer {
   server: LockstepServer;
@@ -37,14 +41,32 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, clo
   };
 }
 
-export type RegisteredLocker = LockerView & { device: DeviceCredentials };
+/** What a test needs to act as the locker's controller on MQTT. */
+export interface TestDevice {
+  lockerId: string;
+  mqttUrl: string;
+  username: string;
+  /** A broker token (valid 10 minutes) signed with the locker's key. */
+  password: string;
+  /** Signs another broker token, optionally for another time or locker id. */
+  sign(options?: { nowMs?: number; lockerId?: string; lifetimeSec?: number }): Promise<string>;
+}
 
-export function registerLocker(
+export type RegisteredLocker = LockerView & { enrolment: EnrolmentTicket; device: TestDevice };
+
+/** Registers a locker (as an operator) and enrols it with a fresh Ed25519 key (as its controller would). */
+export async function registerLocker(
   api: ApiClient,
   compartments: { id: string; size: string }[] = [
     { id: 'A1', size: 'S' },
     { id: 'B1', size: 'M' },
   ],
 ): Promise<RegisteredLocker> {
-  return api.post<RegisteredLocker>('/v1/lockers', { name: 'Test locker', location: { lat: 52.23, lon: 21.01 }, compartments });
+  const created = await api.post<LockerView & { enrolment: EnrolmentTicket }>('/v1/lockers', { name: 'Test locker', location: { lat: 52.23, lon: 21.01 }, compartments });
+  const { privateKey, publicKey } = await generateKeyPair('Ed25519', { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  const { mqttUrl } = await enrol(api.baseUrl, created.id, created.enrolment.token, { kty: 'OKP', crv: 'Ed25519', x: String(jwk.x) });
+  const sign = (o: { nowMs?: number; lockerId?: string; lifetimeSec?: number } = {}) =>
+    signBrokerToken(privateKey, o.lockerId ?? created.id, o.nowMs ?? Date.now(), randomUUID().replaceAll('-', ''), o.lifetimeSec ?? 600);
+  return { ...created, device: { lockerId: created.id, mqttUrl, username: created.id, password: await sign(), sign } };
 }

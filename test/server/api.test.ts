@@ -36,7 +36,7 @@ describe('HTTP API', () => {
     }
   });
 
-  it('registers a locker and returns its compartments and device credentials once', async () => {
+  it('registers a locker and returns its compartments and a single-use enrolment token once', async () => {
     const res = await inject({
       method: 'POST',
       url: '/v1/lockers',
@@ -48,10 +48,11 @@ describe('HTTP API', () => {
       { id: 'A1', size: 'S', state: 'free', inService: true, parcelId: null },
       { id: 'B1', size: 'L', state: 'free', inService: true, parcelId: null },
     ]);
-    expect(body.device).toMatchObject({ lockerId: body.id, username: body.id, mqttUrl: t.mqttUrl });
-    expect(body.device.password.length).toBeGreaterThanOrEqual(32);
+    expect(body.enrolment).toMatchObject({ lockerId: body.id });
+    expect(body.enrolment.token.length).toBeGreaterThanOrEqual(32);
+    expect(body.enrolment.expiresAt).toBeGreaterThan(Date.now());
     const again = (await inject({ method: 'GET', url: `/v1/lockers/${body.id}` })).json();
-    expect(again.device).toBeUndefined();
+    expect(again.enrolment).toBeUndefined();
     expect(again.online).toBe(false);
   });
 

@@ -27,7 +27,7 @@ describe('logs', () => {
       await fetch(`${t.httpUrl}/v1/lockers`, { headers: { authorization: 'Bearer not-the-token-at-all' } });
       const text = lines.join('');
       expect(text.length).toBeGreaterThan(0);
-      for (const secret of [parcel.dropoff.pin, parcel.dropoff.qr, t.server.adminToken, locker.device.password, 'guess-guess-guess', 'not-the-token-at-all']) {
+      for (const secret of [parcel.dropoff.pin, parcel.dropoff.qr, t.server.adminToken, locker.device.password, locker.enrolment.token, 'guess-guess-guess', 'not-the-token-at-all']) {
         expect(text).not.toContain(secret);
       }
     } finally {

@@ -1,0 +1,77 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { Db } from '../store/database.js';
+import { ALARM_STATES, type AlarmRow, type AlarmState } from '../store/schema.js';
+
+export const AlarmStateSchema = Type.Union(ALARM_STATES.map((s) => Type.Literal(s)));
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const NullableTime = Type.Union([Type.Integer(), Type.Null()]);
+
+export const AlarmView = Type.Object({
+  id: Type.String(),
+  lockerId: Type.String(),
+  compartmentId: NullableString,
+  parcelId: NullableString,
+  kind: Type.String(),
+  state: AlarmStateSchema,
+  count: Type.Integer(),
+  firstAt: Type.Integer(),
+  lastAt: Type.Integer(),
+  detail: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  acknowledgedAt: NullableTime,
+  acknowledgedBy: NullableString,
+  resolvedAt: NullableTime,
+  resolvedBy: NullableString,
+  note: NullableString,
+});
+export type AlarmView = Static<typeof AlarmView>;
+
+export function alarmView(a: AlarmRow): AlarmView {
+  return {
+    id: a.id,
+    lockerId: a.locker_id,
+    compartmentId: a.compartment_id,
+    parcelId: a.parcel_id,
+    kind: a.kind,
+    state: a.state,
+    count: a.count,
+    firstAt: a.first_at,
+    lastAt: a.last_at,
+    detail: a.detail ? (JSON.parse(a.detail) as Record<string, unknown>) : null,
+    acknowledgedAt: a.acknowledged_at,
+    acknowledgedBy: a.acknowledged_by,
+    resolvedAt: a.resolved_at,
+    resolvedBy: a.resolved_by,
+    note: a.note,
+  };
+}
+
+export interface AlarmFilter {
+  lockerId?: string;
+  state?: AlarmState;
+  kind?: string;
+  limit?: number;
+}
+
+/** Alarms, most recent first. */
+export async function readAlarms(db: Db, f: AlarmFilter = {}): Promise<AlarmView[]> {
+  let q = db.selectFrom('alarms').selectAll().orderBy('last_at', 'desc').orderBy('id').limit(f.limit ?? 1000);
+  if (f.lockerId) q = q.where('locker_id', '=', f.lockerId);
+  if (f.state) q = q.where('state', '=', f.state);
+  if (f.kind) q = q.where('kind', '=', f.kind);
+  return (await q.execute()).map(alarmView);
+}
+
+/** The alarms not yet resolved of some lockers (what the dashboard shows and the live stream sends). */
+export async function readUnresolvedAlarms(db: Db, lockerIds: readonly string[]): Promise<AlarmView[]> {
+  if (lockerIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('alarms')
+    .selectAll()
+    .where('locker_id', 'in', lockerIds)
+    .where('state', '!=', 'resolved')
+    .orderBy('last_at', 'desc')
+    .orderBy('id')
+    .execute();
+  return rows.map(alarmView);
+}

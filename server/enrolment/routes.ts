@@ -1,0 +1,47 @@
+import { Type } from '@sinclair/typebox';
+import { DevicePublicKey } from '../../shared/broker-credentials.js';
+import { LockerId } from '../../shared/ids.js';
+import type { App } from '../http/app.js';
+import { principalOf } from '../http/auth.js';
+import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
+import { principalRef } from '../accounts/principal.js';
+import type { ServerContext } from '../context.js';
+import { enrolDevice, reEnrol } from './enrol.js';
+
+export const EnrolmentView = Type.Object({
+  lockerId: Type.String(),
+  token: Type.String(),
+  expiresAt: Type.Integer(),
+});
+
+const EnrolBody = Type.Object(
+  { lockerId: LockerId, token: Type.String({ minLength: 10, maxLength: 200 }), publicKey: DevicePublicKey },
+  { additionalProperties: false },
+);
+
+export function enrolmentRoutes(app: App, ctx: ServerContext, mqttUrl: () => string, disconnect: (lockerId: string) => void): void {
+  app.post(
+    '/v1/enrol',
+    {
+      // The device has no account: the single-use token is its credential (anonymous rate limits apply).
+      config: { roles: 'public' },
+      schema: { body: EnrolBody, response: { 200: Type.Object({ lockerId: Type.String(), mqttUrl: Type.String() }), 400: ErrorResponse, 403: ErrorResponse } },
+    },
+    async (request) => {
+      await enrolDevice(ctx, request.body.lockerId, request.body.token, request.body.publicKey);
+      return { lockerId: request.body.lockerId, mqttUrl: mqttUrl() };
+    },
+  );
+
+  app.post(
+    '/v1/lockers/:id/re-enrol',
+    {
+      config: { roles: ['admin', 'operator'] },
+      schema: { params: IdParams, response: { 201: EnrolmentView, 404: ErrorResponse, ...authErrors } },
+    },
+    async (request, reply) => {
+      const issued = await reEnrol(ctx, request.params.id, principalRef(principalOf(request)), disconnect);
+      return reply.code(201).send({ lockerId: request.params.id, ...issued });
+    },
+  );
+}

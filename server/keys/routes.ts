@@ -1,0 +1,68 @@
+import { Type } from '@sinclair/typebox';
+import { PublicJwk } from '../../shared/messages.js';
+import { principalRef } from '../accounts/principal.js';
+import type { App } from '../http/app.js';
+import { principalOf } from '../http/auth.js';
+import { ErrorResponse, authErrors } from '../http/schemas.js';
+import type { ServerContext } from '../context.js';
+import { SIGNING_KEY_STATUSES, type SigningKeyRow } from '../store/schema.js';
+import { activateKey, liveGrantsOf, lockersWithoutKey, retireKey, rotateKey } from './key-rotation.js';
+
+const KeyView = Type.Object({
+  kid: Type.String(),
+  status: Type.Union(SIGNING_KEY_STATUSES.map((s) => Type.Literal(s))),
+  publicJwk: PublicJwk,
+  createdAt: Type.Integer(),
+  activatedAt: Type.Union([Type.Integer(), Type.Null()]),
+  retiredAt: Type.Union([Type.Integer(), Type.Null()]),
+  /** Grants signed with the key that a locker may still accept. */
+  liveGrants: Type.Integer(),
+  /** For the next key: lockers heard from that have not yet reported the version that carried it. */
+  pendingLockers: Type.Union([Type.Integer(), Type.Null()]),
+});
+
+const KidParams = Type.Object({ kid: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+const ADMIN = { roles: ['admin'] } as const;
+
+/** Signing keys: list, rotate, activate, retire (admin). */
+export function keyRoutes(app: App, ctx: ServerContext): void {
+  async function view(row: SigningKeyRow) {
+    return {
+      kid: row.kid,
+      status: row.status,
+      publicJwk: { kty: 'OKP' as const, crv: 'Ed25519' as const, x: row.public_x, kid: row.kid, alg: 'EdDSA' as const, use: 'sig' as const },
+      createdAt: row.created_at,
+      activatedAt: row.activated_at,
+      retiredAt: row.retired_at,
+      liveGrants: await liveGrantsOf(ctx, row.kid),
+      pendingLockers: row.status === 'next' ? await lockersWithoutKey(ctx, row.kid) : null,
+    };
+  }
+
+  app.get(
+    '/v1/admin/keys',
+    { config: ADMIN, schema: { response: { 200: Type.Object({ keys: Type.Array(KeyView) }), ...authErrors } } },
+    async () => {
+      const rows = await ctx.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
+      return { keys: await Promise.all(rows.map(view)) };
+    },
+  );
+
+  app.post(
+    '/v1/admin/keys/rotate',
+    { config: ADMIN, schema: { response: { 201: KeyView, 409: ErrorResponse, ...authErrors } } },
+    async (request, reply) => reply.code(201).send(await view(await rotateKey(ctx, principalRef(principalOf(request))))),
+  );
+
+  app.post(
+    '/v1/admin/keys/:kid/activate',
+    { config: ADMIN, schema: { params: KidParams, response: { 200: KeyView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
+    async (request) => view(await activateKey(ctx, request.params.kid, principalRef(principalOf(request)))),
+  );
+
+  app.post(
+    '/v1/admin/keys/:kid/retire',
+    { config: ADMIN, schema: { params: KidParams, response: { 200: KeyView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
+    async (request) => view((await retireKey(ctx, request.params.kid, principalRef(principalOf(request)))).key),
+  );
+}

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt, { type MqttClient } from 'mqtt';
+import { exportJWK, generateKeyPair } from 'jose';
+import { enrol } from '../../device/identity.js';
+import type { EnrolmentTicket } from '../../server/lockers/register-locker.js';
+import type { LockerView } from '../../server/lockers/locker-views.js';
+import { ShiftClock } from '../helpers/shift-clock.js';
+import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+let t: TestServer;
+const clock = new ShiftClock();
+const clients: MqttClient[] = [];
+beforeAll(async () => {
+  t = await startTestServer({}, clock);
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  await t.close();
+});
+
+async function newKey() {
+  const { privateKey, publicKey } = await generateKeyPair('Ed25519', { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  return { privateKey, publicKey: { kty: 'OKP' as const, crv: 'Ed25519' as const, x: String(jwk.x) } };
+}
+
+const register = () => t.api.post<LockerView & { enrolment: EnrolmentTicket }>('/v1/lockers', { name: 'Id', location: { lat: 1, lon: 1 }, compartments: [{ id: 'A1', size: 'S' }] });
+
+async function connect(clientId: string, username: string, password: string): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(t.mqttUrl, { clientId, username, password, reconnectPeriod: 0, connectTimeout: 3000 });
+  clients.push(c);
+  return c;
+}
+
+describe('enrolment', () => {
+  it('takes a single-use token once, for its own locker only', async () => {
+    const a = await register();
+    const b = await register();
+    const key = await newKey();
+    await expect(enrol(t.httpUrl, b.id, a.enrolment.token, key.publicKey)).rejects.toThrow(/ENROLMENT_REFUSED/);
+    await expect(enrol(t.httpUrl, a.id, `${a.enrolment.token}x`, key.publicKey)).rejects.toThrow(/ENROLMENT_REFUSED/);
+    expect(await enrol(t.httpUrl, a.id, a.enrolment.token, key.publicKey)).toMatchObject({ lockerId: a.id, mqttUrl: t.mqttUrl });
+    const replay = await newKey();
+    await expect(enrol(t.httpUrl, a.id, a.enrolment.token, replay.publicKey)).rejects.toThrow(/ENROLMENT_REFUSED/);
+  });
+
+  it('refuses an expired token', async () => {
+    const a = await register();
+    clock.shiftMs += 8 * 24 * 3600_000;
+    try {
+      await expect(enrol(t.httpUrl, a.id, a.enrolment.token, (await newKey()).publicKey)).rejects.toThrow(/ENROLMENT_REFUSED/);
+    } finally {
+      clock.shiftMs -= 8 * 24 * 3600_000;
+    }
+  });
+
+  it('refuses a malformed public key with a validation error', async () => {
+    const a = await register();
+    const res = await fetch(`${t.httpUrl}/v1/enrol`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ lockerId: a.id, token: a.enrolment.token, publicKey: { kty: 'RSA', n: 'x', e: 'AQAB' } }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('broker sign-in with the locker’s own key', () => {
+  it('accepts a fresh token signed by the enrolled key and nothing else', async () => {
+    const a = await registerLocker(t.api);
+    const b = await registerLocker(t.api);
+    expect((await connect(a.id, a.id, await a.device.sign())).connected).toBe(true);
+    const refused = [
+      ['expired', await a.device.sign({ nowMs: Date.now() - 3600_000 })],
+      ['signed by another locker’s key', await b.device.sign({ lockerId: a.id })],
+      ['issued to another locker', await a.device.sign({ lockerId: b.id })],
+      ['not a token', 'x'.repeat(60)],
+    ] as const;
+    const failures = t.server.stats.authFailures;
+    for (const [why, password] of refused) {
+      await expect(connect(`${a.id}`, a.id, password), why).rejects.toThrow();
+    }
+    expect(t.server.stats.authFailures - failures).toBe(refused.length);
+  });
+
+  it('does not let an impostor with a bad token take over a connected locker’s session', async () => {
+    const a = await registerLocker(t.api);
+    const real = await connect(a.id, a.id, await a.device.sign());
+    await expect(connect(a.id, a.id, 'forged')).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(real.connected).toBe(true);
+  });
+
+  it('re-enrolment revokes the old key: its connection is closed and it cannot sign in again', async () => {
+    const a = await registerLocker(t.api);
+    const old = await connect(a.id, a.id, await a.device.sign());
+    const ticket = await t.api.post<EnrolmentTicket>(`/v1/lockers/${a.id}/re-enrol`, {});
+    await waitFor(() => !old.connected, 'the old controller to be disconnected');
+    await expect(connect(`${a.id}`, a.id, await a.device.sign())).rejects.toThrow();
+    const fresh = await newKey();
+    await enrol(t.httpUrl, a.id, ticket.token, fresh.publicKey);
+    const { signBrokerToken } = await import('../../shared/broker-credentials.js');
+    const c = await connect(a.id, a.id, await signBrokerToken(fresh.privateKey, a.id, Date.now(), 'j1'));
+    expect(c.connected).toBe(true);
+    await expect(enrol(t.httpUrl, a.id, a.enrolment.token, (await newKey()).publicKey)).rejects.toThrow(/ENROLMENT_REFUSED/);
+  });
+
+  it('an operator cannot re-enrol without the role, and a carrier gets 403', async () => {
+    const a = await registerLocker(t.api);
+    const carrier = await t.api.post<{ token: string }>('/v1/accounts', { name: 'Carrier', role: 'carrier' });
+    const res = await fetch(`${t.httpUrl}/v1/lockers/${a.id}/re-enrol`, { method: 'POST', headers: { authorization: `Bearer ${carrier.token}` } });
+    expect(res.status).toBe(403);
+  });
+});

@@ -28,6 +28,8 @@ export const ServerConfigSchema = Type.Object(
     clockToleranceSec: Type.Integer({ minimum: 0, maximum: 3600 }),
     doorOpenTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000 }),
     heartbeatMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
+    /** How long a carrier has to collect an expired parcel with its collection code. */
+    collectWindowSec: Type.Integer({ minimum: 60 }),
     /** How long an operator's command waits for its locker by default. */
     commandTtlSec: Type.Integer({ minimum: 10, maximum: 86_400 }),
     /** Lifetime of an API access token issued to an account. */
@@ -52,6 +54,19 @@ export const ServerConfigSchema = Type.Object(
     metricsToken: Type.Optional(Type.String({ minLength: 32, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' })),
     /** How often the dashboard's live stream (GET /v1/live) pushes the changes it collected: at most one message per interval. */
     livePushIntervalMs: Type.Integer({ minimum: 1000, maximum: 60_000 }),
+    /** Attempts per webhook delivery before it is dead-lettered. */
+    webhookMaxAttempts: Type.Integer({ minimum: 1, maximum: 100 }),
+    /** How long one webhook attempt may take (connect, send, answer) before it counts as failed. */
+    webhookTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+    /** Webhook deliveries in flight at once (per server process). */
+    webhookConcurrency: Type.Integer({ minimum: 1, maximum: 256 }),
+    /** First retry delay of a webhook delivery; each further retry doubles it (with jitter), up to webhookRetryMaxMs. */
+    webhookRetryBaseMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+    webhookRetryMaxMs: Type.Integer({ minimum: 1000, maximum: 86_400_000 }),
+    /** How often the webhook worker looks for due deliveries (on the injected clock). */
+    webhookPollMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
+    /** Delivered and dead webhook deliveries are deleted this long after they were created. */
+    webhookRetentionSec: Type.Integer({ minimum: 3600, maximum: 365 * 24 * 3600 }),
   },
   { additionalProperties: false },
 );
@@ -82,6 +97,7 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   doorOpenTimeoutMs: 'DOOR_OPEN_TIMEOUT_MS',
   heartbeatMs: 'HEARTBEAT_MS',
   commandTtlSec: 'COMMAND_TTL_SEC',
+  collectWindowSec: 'COLLECT_WINDOW_SEC',
   apiTokenTtlSec: 'API_TOKEN_TTL_SEC',
   rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
   rateLimitAdminPerMinute: 'RATE_LIMIT_ADMIN_PER_MINUTE',
@@ -91,6 +107,13 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   remoteOpenFleetPerMinute: 'REMOTE_OPEN_FLEET_PER_MINUTE',
   metricsToken: 'METRICS_TOKEN',
   livePushIntervalMs: 'LIVE_PUSH_INTERVAL_MS',
+  webhookMaxAttempts: 'WEBHOOK_MAX_ATTEMPTS',
+  webhookTimeoutMs: 'WEBHOOK_TIMEOUT_MS',
+  webhookConcurrency: 'WEBHOOK_CONCURRENCY',
+  webhookRetryBaseMs: 'WEBHOOK_RETRY_BASE_MS',
+  webhookRetryMaxMs: 'WEBHOOK_RETRY_MAX_MS',
+  webhookPollMs: 'WEBHOOK_POLL_MS',
+  webhookRetentionSec: 'WEBHOOK_RETENTION_SEC',
 };
 
 export const CONFIG_DEFAULTS = {
@@ -106,6 +129,7 @@ export const CONFIG_DEFAULTS = {
   doorOpenTimeoutMs: 30_000,
   heartbeatMs: 30_000,
   commandTtlSec: 300,
+  collectWindowSec: 7 * 24 * 3600,
   apiTokenTtlSec: 90 * 24 * 3600,
   rateLimitPerMinute: 1200,
   rateLimitAdminPerMinute: 0,
@@ -114,6 +138,13 @@ export const CONFIG_DEFAULTS = {
   remoteOpenPerOperatorPerMinute: 10,
   remoteOpenFleetPerMinute: 60,
   livePushIntervalMs: 1000,
+  webhookMaxAttempts: 8,
+  webhookTimeoutMs: 5000,
+  webhookConcurrency: 8,
+  webhookRetryBaseMs: 10_000,
+  webhookRetryMaxMs: 3_600_000,
+  webhookPollMs: 1000,
+  webhookRetentionSec: 30 * 24 * 3600,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -126,6 +157,7 @@ const NUMERIC = new Set<string>([
   'doorOpenTimeoutMs',
   'heartbeatMs',
   'commandTtlSec',
+  'collectWindowSec',
   'apiTokenTtlSec',
   'rateLimitPerMinute',
   'rateLimitAdminPerMinute',
@@ -134,6 +166,13 @@ const NUMERIC = new Set<string>([
   'remoteOpenPerOperatorPerMinute',
   'remoteOpenFleetPerMinute',
   'livePushIntervalMs',
+  'webhookMaxAttempts',
+  'webhookTimeoutMs',
+  'webhookConcurrency',
+  'webhookRetryBaseMs',
+  'webhookRetryMaxMs',
+  'webhookPollMs',
+  'webhookRetentionSec',
 ]);
 
 /** Validates and freezes a configuration; overrides win over defaults. Throws ConfigError listing every problem. */

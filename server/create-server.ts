@@ -9,12 +9,21 @@ import { makeAuthenticator } from './accounts/authenticator.js';
 import { BootstrapToken } from './accounts/bootstrap-token.js';
 import { accountRoutes } from './accounts/routes.js';
 import { createEmbeddedBroker } from './broker/embedded-broker.js';
+import { ChangeBus } from './change-bus.js';
+import { LiveHub } from './dashboard/live-hub.js';
+import { liveRoutes } from './dashboard/live-routes.js';
+import { dashboardReadRoutes } from './dashboard/read-routes.js';
+import { dashboardStaticRoutes } from './dashboard/static-routes.js';
+import { ServerMetrics } from './metrics/metrics.js';
+import { metricsRoutes, metricsTokenMatcher } from './metrics/routes.js';
 import { createHttpApp, type App } from './http/app.js';
 import { systemRoutes } from './http/system-routes.js';
 import { SigningKeys } from './keys/signing-keys.js';
 import { startKeyMaintenance } from './keys/key-rotation.js';
 import { keyRoutes } from './keys/routes.js';
 import { auditRoutes } from './audit/routes.js';
+import { webhookRoutes } from './webhooks/routes.js';
+import { startWebhookWorker } from './webhooks/delivery-worker.js';
 import { lockerRoutes } from './lockers/routes.js';
 import { enrolmentRoutes } from './enrolment/routes.js';
 import { parcelRoutes } from './parcels/routes.js';
@@ -55,11 +64,16 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       redact: { paths: ['req.headers.authorization', 'password', '*.password', 'pin', '*.pin'], censor: '[redacted]' },
     });
   const secrets = prepareDataDir(config.dataDir, config.adminToken);
-  const db = await openDatabase(secrets.databaseFile);
+  const metrics = new ServerMetrics();
+  const db = (await openDatabase(secrets.databaseFile)).withPlugin(metrics.queryTimer());
   const keys = await SigningKeys.load(secrets.keysDir, db, clock.now());
   const stats = new ServerStats();
   const broker = await createEmbeddedBroker({ db, stats, log, clock, clockToleranceSec: config.clockToleranceSec });
-  const ctx: ServerContext = { config, clock, db, keys, pinSecret: secrets.pinSecret, link: broker.link, log, stats };
+  const bus = new ChangeBus(log);
+  const ctx: ServerContext = { config, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus };
+  const live = new LiveHub({ db, bus, log, now: () => Date.now(), intervalMs: config.livePushIntervalMs });
+  let brokerListening = false;
+  metrics.bind({ db, stats, bus, log, connectedLockers: () => broker.connectedClients(), liveSubscribers: () => live.subscriberCount });
 
   let mqttUrl = config.mqttPublicUrl ?? `mqtt://${config.host}:${config.mqttPort}`;
   const bootstrap = new BootstrapToken(secrets.adminToken, secrets.adminTokenFile);
@@ -73,6 +87,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       adminPerMinute: config.rateLimitAdminPerMinute,
       anonymousPerMinute: config.rateLimitAnonymousPerMinute,
     },
+    isMetricsToken: metricsTokenMatcher(config.metricsToken),
+    observeRequest: (labels, seconds) => metrics.httpDuration.observe(labels, seconds),
   });
   systemRoutes(app, ctx);
   accountRoutes(app, { db, clock, tokens, bootstrap });
@@ -82,11 +98,17 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   cancelRoute(app, ctx);
   commandRoutes(app, ctx);
   alarmRoutes(app, ctx);
+  dashboardReadRoutes(app, ctx);
+  liveRoutes(app, live);
+  dashboardStaticRoutes(app);
+  metricsRoutes(app, metrics, { db, brokerListening: () => brokerListening });
   keyRoutes(app, ctx);
   auditRoutes(app, ctx);
+  webhookRoutes(app, ctx);
   await subscribeDeviceTopics(ctx);
   let stopScheduler: (() => void) | undefined;
   let stopKeyMaintenance: (() => void) | undefined;
+  let stopWebhooks: (() => Promise<void>) | undefined;
 
   return {
     ctx,
@@ -98,10 +120,12 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     generatedAdminToken: secrets.adminTokenGenerated ? secrets.adminToken : undefined,
     async start() {
       const mqttPort = await broker.listen(config.host, config.mqttPort);
+      brokerListening = true;
       if (!config.mqttPublicUrl) mqttUrl = `mqtt://${config.host}:${mqttPort}`;
       await app.listen({ port: config.port, host: config.host });
       stopScheduler = startScheduler(ctx);
       stopKeyMaintenance = startKeyMaintenance(ctx);
+      stopWebhooks = startWebhookWorker(ctx);
       const { port } = app.server.address() as AddressInfo;
       return { httpUrl: `http://${config.host}:${port}`, mqttUrl };
     },
@@ -109,8 +133,12 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     async stop() {
       stopScheduler?.();
       stopKeyMaintenance?.();
+      await stopWebhooks?.();
+      live.close();
       await app.close();
+      brokerListening = false;
       await broker.close();
+      metrics.close();
       await db.destroy();
     },
   };

@@ -45,6 +45,12 @@ export const ERRORS = {
     message: 'The alarm is not in a state that allows this (acknowledge an open alarm; resolve an open or acknowledged one).',
   },
   INTERNAL: { status: 500, message: 'Internal error.' },
+  WEBHOOK_URL_INVALID: { status: 400, message: 'The webhook URL must be an absolute http or https URL without credentials.' },
+  WEBHOOK_NOT_FOUND: { status: 404, message: 'This account has no webhook.' },
+  WEBHOOK_NOT_CONFIGURED: { status: 409, message: 'The account has no webhook to deliver to; set one first.' },
+  ACCOUNT_NOT_CARRIER: { status: 409, message: 'Webhooks belong to carrier accounts.' },
+  DELIVERY_NOT_FOUND: { status: 404, message: 'No webhook delivery with this id.' },
+  DELIVERY_NOT_DEAD: { status: 409, message: 'Only a dead-lettered delivery can be retried by hand.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,14 +1,19 @@
 import type { ServerContext } from './context.js';
 import { expireCommands } from './commands/commands.js';
+import { runParcelExpiry } from './parcels/expiry.js';
 
-/** Periodic work on the injected clock: commands past their expiry. Returns a function that stops it. */
+/**
+ * Periodic work on the injected clock: commands past their expiry, reservations and pickup windows that ended.
+ * Returns a function that stops it.
+ */
 export function startScheduler(ctx: ServerContext, everyMs = 1000): () => void {
   let stopped = false;
   let cancel = () => {};
   const tick = () => {
-    expireCommands(ctx)
-      .then((n) => {
-        if (n) ctx.log.info({ expired: n }, 'commands expired');
+    Promise.all([expireCommands(ctx), runParcelExpiry(ctx)])
+      .then(([commands, parcels]) => {
+        if (commands) ctx.log.info({ expired: commands }, 'commands expired');
+        if (parcels.released || parcels.expired) ctx.log.info(parcels, 'parcel windows ended');
       })
       .catch((err: unknown) => ctx.log.error({ err }, 'scheduler tick failed'))
       .finally(() => {

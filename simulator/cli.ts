@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { runSimulation, type Progress } from './run-simulation.js';
 
 const USAGE = `Usage: npm run simulate -- [--lockers N] [--parcels N] [--seed N] [--qr-share F] [--outages F] [--crashes N]
-                        [--processes] [--server URL --token T] [--json]
+                        [--no-show F] [--processes] [--server URL --token T] [--json]
 
   --lockers N     simulated lockers (default 3)
   --parcels N     parcels to book, deposit and pick up (default 30)
@@ -10,6 +10,8 @@ const USAGE = `Usage: npm run simulate -- [--lockers N] [--parcels N] [--seed N]
   --qr-share F    share of people who scan the QR instead of typing the PIN, 0..1 (default 0.2)
   --outages F     share of lockers whose network is cut (at a TCP proxy) for part of the run, 0..1 (default 0)
   --crashes N     agents killed with SIGKILL mid-flow and restarted (default 0; runs agents as processes)
+  --no-show F     share of recipients who never come; virtual time then passes the pickup window and couriers
+                  collect those parcels with their collection codes (they end returned), 0..1 (default 0)
   --processes     run every agent in its own process even without crashes
   --server URL    run against a running server instead of one in this process
   --token T       admin token for --server (or set LOCKSTEP_TOKEN)
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
         outages: { type: 'string' },
         crashes: { type: 'string' },
         processes: { type: 'boolean', default: false },
+        'no-show': { type: 'string' },
         server: { type: 'string' },
         token: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -60,6 +63,8 @@ async function main(): Promise<void> {
   if (!Number.isFinite(qrShare) || qrShare < 0 || qrShare > 1) fail('--qr-share must be a number from 0 to 1');
   const outages = values.outages === undefined ? 0 : Number(values.outages);
   if (!Number.isFinite(outages) || outages < 0 || outages > 1) fail('--outages must be a number from 0 to 1');
+  const noShow = values['no-show'] === undefined ? 0 : Number(values['no-show']);
+  if (!Number.isFinite(noShow) || noShow < 0 || noShow > 1) fail('--no-show must be a number from 0 to 1');
   const options = {
     lockers: int('lockers', values.lockers, 3, 1, 1000),
     parcels: int('parcels', values.parcels, 30, 0, 100_000),
@@ -68,6 +73,7 @@ async function main(): Promise<void> {
     outages,
     crashes: int('crashes', values.crashes, 0, 0, 1000),
     processes: values.processes ?? false,
+    noShow,
     ...(values.server ? { server: values.server } : {}),
     ...(values.token || process.env.LOCKSTEP_TOKEN ? { token: values.token ?? process.env.LOCKSTEP_TOKEN } : {}),
   };
@@ -76,8 +82,8 @@ async function main(): Promise<void> {
   const tty = process.stderr.isTTY;
   let lastLine = 0;
   const onProgress = (p: Progress) => {
-    const line = `parcels: booked ${p.booked}/${p.total}, deposited ${p.deposited}, picked up ${p.pickedUp}, failed ${p.failed}`;
-    const done = p.pickedUp + p.failed === p.total;
+    const line = `parcels: booked ${p.booked}/${p.total}, deposited ${p.deposited}, picked up ${p.pickedUp}, returned ${p.returned}, failed ${p.failed}`;
+    const done = p.pickedUp + p.returned + p.failed === p.total;
     if (tty) process.stderr.write(`\r${line}${done ? '\n' : ''}`);
     else if (done || Date.now() - lastLine > 1000) {
       lastLine = Date.now();

@@ -60,11 +60,16 @@ async function useLocker(locker: SimLocker, code: Code, expected: string, o: Vis
 }
 
 /** The recipient waits for the pickup code to arrive (the notification), then returns it. */
-export async function awaitPickupCode(api: ApiClient, parcelId: string, timeoutMs = 60_000): Promise<Code | null> {
+export function awaitPickupCode(api: ApiClient, parcelId: string, timeoutMs = 60_000): Promise<Code | null> {
+  return awaitCode(api, parcelId, 'pickup_code', timeoutMs);
+}
+
+/** Waits for a code notification of a kind (`pickup_code` for the recipient, `collection_code` for the carrier). */
+export async function awaitCode(api: ApiClient, parcelId: string, kind: 'pickup_code' | 'collection_code', timeoutMs = 60_000): Promise<Code | null> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const { notifications } = await api.get<{ notifications: { kind: string; code: Code }[] }>(`/v1/parcels/${parcelId}/notifications`);
-    const n = notifications.find((x) => x.kind === 'pickup_code');
+    const n = notifications.find((x) => x.kind === kind);
     if (n) return n.code;
     await sleep(50);
   }

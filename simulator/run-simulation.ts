@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { systemClock } from '../shared/clock.js';
 import type { CompartmentSize } from '../shared/compartment-sizes.js';
 import { makeConfig } from '../server/config.js';
 import { createServer, type LockstepServer } from '../server/create-server.js';
@@ -11,7 +10,8 @@ import { ApiClient, ApiError } from './api-client.js';
 import { checkInvariants, keepBooks, type Books, type DeviceRecord, type ParcelWithHistory } from './checker.js';
 import { planOutages, runCrashes, runOutages } from './faults.js';
 import { startProcessLocker, startSimLocker, type InProcessLocker, type SimLocker } from './fleet.js';
-import { awaitPickupCode, visitLocker } from './people.js';
+import { awaitCode, awaitPickupCode, visitLocker } from './people.js';
+import { VirtualClock } from './virtual-clock.js';
 import { pick, seededRandom } from './random.js';
 
 export interface SimulationOptions {
@@ -30,6 +30,8 @@ export interface SimulationOptions {
   crashes?: number;
   /** Run every agent in its own process even without crashes. */
   processes?: boolean;
+  /** Share of recipients who never come: virtual time then passes the pickup window and couriers collect. */
+  noShow?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -37,6 +39,7 @@ export interface Progress {
   booked: number;
   deposited: number;
   pickedUp: number;
+  returned: number;
   failed: number;
   total: number;
 }
@@ -68,6 +71,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const random = seededRandom(o.seed);
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-sim-'));
   const inProcess = !(o.processes || (o.crashes ?? 0) > 0);
+  // Server and in-process agents share a clock that the simulator can move forward (days in seconds); agents in
+  // their own processes follow it through the server time in every sync message.
+  const clock = new VirtualClock();
+  if ((o.noShow ?? 0) > 0 && o.server) throw new Error('--no-show moves the server clock: run it with the in-process server');
   let server: LockstepServer | undefined;
   const lockers: SimLocker[] = [];
   try {
@@ -76,7 +83,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       if (!o.token) throw new Error('--server needs --token (or LOCKSTEP_TOKEN)');
       api = new ApiClient(o.server.replace(/\/$/, ''), o.token);
     } else {
-      server = await createServer(makeConfig({ port: 0, mqttPort: 0, dataDir: path.join(workDir, 'server'), logLevel: 'silent' }));
+      server = await createServer(makeConfig({ port: 0, mqttPort: 0, dataDir: path.join(workDir, 'server'), logLevel: 'silent' }), { clock });
       const { httpUrl } = await server.start();
       api = new ApiClient(httpUrl, server.adminToken);
     }
@@ -87,7 +94,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         name: `Sim locker ${i + 1}`,
         location: { lat: 52.2 + random() / 10, lon: 21 + random() / 10 },
         dataDir: workDir,
-        clock: systemClock,
+        clock,
         random,
         seed: o.seed * 1000 + i,
       };
@@ -95,12 +102,14 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     }
     await waitFor(() => lockers.every((l) => l.ready()), 30_000, 'lockers never received their configuration');
 
-    const progress: Progress = { booked: 0, deposited: 0, pickedUp: 0, failed: 0, total: o.parcels };
+    const progress: Progress = { booked: 0, deposited: 0, pickedUp: 0, returned: 0, failed: 0, total: o.parcels };
     const problems: string[] = [];
     const parcelIds: string[] = [];
     const report = () => o.onProgress?.({ ...progress });
     const outagePlan = planOutages(lockers, o.outages ?? 0, random);
+    const noShows = new Set(shuffledIndices(o.parcels, random).slice(0, Math.round((o.noShow ?? 0) * o.parcels)));
     const flows = Array.from({ length: o.parcels }, (_, i) => ({
+      noShow: noShows.has(i),
       locker: lockers[i % lockers.length] as SimLocker,
       size: pick(random, SIZES),
       qrDropoff: random() < (o.qrShare ?? 0.2),
@@ -113,7 +122,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     const outages = runOutages(lockers, outagePlan);
     const crashes = runCrashes(lockers, o.crashes ?? 0, random, () => !peopleDone);
     await Promise.all(
-      flows.map(async (f) => {
+      flows.filter((f) => !f.noShow).map(async (f) => {
         const fail = (problem: string) => {
           progress.failed++;
           problems.push(`${f.reference}: ${problem}`);
@@ -136,6 +145,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         report();
       }),
     );
+    await runNoShows(api, server, clock, flows.filter((f) => f.noShow), { progress, problems, report, parcelIds });
     peopleDone = true;
     const crashCount = await crashes;
     await outages;
@@ -197,8 +207,8 @@ async function lockerViews(api: ApiClient, lockers: readonly SimLocker[]): Promi
 }
 
 /** A carrier books, waiting and retrying while the locker is full (pickups free compartments). */
-async function bookWhenFree(api: ApiClient, lockerId: string, size: CompartmentSize, reference: string) {
-  for (let i = 0; i < 1200; i++) {
+async function bookWhenFree(api: ApiClient, lockerId: string, size: CompartmentSize, reference: string, tries = 1200) {
+  for (let i = 0; i < tries; i++) {
     try {
       return await api.post<ParcelView & { dropoff: { pin: string; qr: string } }>('/v1/parcels', {
         lockerId,
@@ -208,7 +218,7 @@ async function bookWhenFree(api: ApiClient, lockerId: string, size: CompartmentS
       });
     } catch (err) {
       if (!(err instanceof ApiError) || err.code !== 'NO_FREE_COMPARTMENT') throw err;
-      await sleep(100);
+      if (i + 1 < tries) await sleep(100);
     }
   }
   return null;
@@ -219,5 +229,74 @@ async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number
   while (!(await cond())) {
     if (Date.now() > until) throw new Error(what);
     await sleep(50);
+  }
+}
+
+function shuffledIndices(n: number, random: () => number): number[] {
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [a[i], a[j]] = [a[j] as number, a[i] as number];
+  }
+  return a;
+}
+
+interface NoShowFlow {
+  locker: SimLocker;
+  size: CompartmentSize;
+  reference: string;
+}
+
+/**
+ * Parcels whose recipients never come, after everyone else is done: couriers deposit as many as fit, virtual time
+ * passes the pickup window, couriers collect them with their collection codes (they end `returned`); repeated
+ * until all went round.
+ */
+async function runNoShows(
+  api: ApiClient,
+  server: LockstepServer | undefined,
+  clock: VirtualClock,
+  pending: NoShowFlow[],
+  out: { progress: Progress; problems: string[]; report: () => void; parcelIds: string[] },
+): Promise<void> {
+  const windowMs = (server?.ctx.config.pickupWindowSec ?? 0) * 1000;
+  while (pending.length) {
+    const inLocker: { f: NoShowFlow; parcel: ParcelView }[] = [];
+    for (const f of [...pending]) {
+      const parcel = await bookWhenFree(api, f.locker.id, f.size, f.reference, 1);
+      if (!parcel) continue;
+      pending.splice(pending.indexOf(f), 1);
+      out.parcelIds.push(parcel.id);
+      out.progress.booked++;
+      const drop = await visitLocker(f.locker, parcel.dropoff, parcel.compartmentId, { useQr: false });
+      if (!drop.ok) {
+        out.progress.failed++;
+        out.problems.push(`${f.reference}: deposit failed: ${drop.problem}`);
+        continue;
+      }
+      out.progress.deposited++;
+      inLocker.push({ f, parcel });
+      out.report();
+    }
+    if (inLocker.length === 0) {
+      for (const f of pending) out.problems.push(`${f.reference}: could not book at ${f.locker.id}`);
+      out.progress.failed += pending.length;
+      return;
+    }
+    await waitFor(async () => {
+      for (const { parcel } of inLocker) if ((await api.get<ParcelView>(`/v1/parcels/${parcel.id}`)).status !== 'in_locker') return false;
+      return true;
+    }, 60_000, 'no-show parcels never reached the server as deposited').catch((err: Error) => out.problems.push(err.message));
+    clock.advance(windowMs + 60_000);
+    await Promise.all(
+      inLocker.map(async ({ f, parcel }) => {
+        const code = await awaitCode(api, parcel.id, 'collection_code');
+        if (!code) return void out.problems.push(`${f.reference}: no collection code was issued`);
+        const visit = await visitLocker(f.locker, code, parcel.compartmentId, { useQr: false });
+        if (!visit.ok) return void out.problems.push(`${f.reference}: collection failed: ${visit.problem}`);
+        out.progress.returned++;
+        out.report();
+      }),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { Type } from '@sinclair/typebox';
 import type { App } from '../http/app.js';
 import { authErrors } from '../http/schemas.js';
 import type { LiveHub } from './live-hub.js';
@@ -19,7 +20,7 @@ export function liveRoutes(app: App, hub: LiveHub): void {
     for (const stream of open) stream.end();
   });
 
-  app.get('/v1/live', { config: { roles: ['admin', 'operator'] }, schema: { response: { ...authErrors } } }, async (request, reply) => {
+  app.get('/v1/live', { config: { roles: ['admin', 'operator'], streaming: true }, schema: { response: { 200: Type.Unknown({ description: 'text/event-stream' }), ...authErrors } } }, async (request, reply) => {
     const stream = new PassThrough();
     open.add(stream);
     const keepAlive = setInterval(() => stream.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
@@ -38,7 +39,7 @@ export function liveRoutes(app: App, hub: LiveHub): void {
       open.delete(stream);
     };
     stream.once('close', done);
-    request.raw.once('close', () => stream.end());
+    reply.raw.once('close', () => stream.destroy());
     request.log.info('live stream opened');
     return reply
       .header('content-type', 'text/event-stream; charset=utf-8')

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
@@ -32,13 +33,28 @@ export interface HttpAppOptions {
   /** The principal behind a bearer token, or null. */
   authenticate(token: string): Promise<Principal | null>;
   rateLimits: RateLimitSettings;
+  /** Whether a bearer token is the metrics scraper's token (admitted only on routes with `metricsToken`). */
+  isMetricsToken?(token: string): boolean;
+  /** Called with every finished request (not long-lived streams): route pattern, method, status, seconds. */
+  observeRequest?(labels: { route: string; method: string; status: string }, seconds: number): void;
 }
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A long-lived stream (the live dashboard): its duration is not request latency, so it is not observed. */
+    streaming?: boolean;
+  }
+}
+
+/** Request ids: random, so they stay unique across restarts and processes; returned as `x-request-id`. */
+const requestId = () => randomBytes(8).toString('hex');
 
 /** The Fastify instance with the error catalogue, JSON-only bodies, bearer auth and rate limits in place. */
 export async function createHttpApp(options: HttpAppOptions): Promise<App> {
   const { log } = options;
   const app = Fastify({
     loggerInstance: log,
+    genReqId: requestId,
     bodyLimit: HTTP_BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Errors the router raises before any route (bad percent-encoding, an over-long path parameter) get the
@@ -51,8 +67,22 @@ export async function createHttpApp(options: HttpAppOptions): Promise<App> {
 
   // JSON only: a body in any other type is refused with UNSUPPORTED_MEDIA_TYPE.
   app.removeContentTypeParser('text/plain');
+  // Every log line of a request carries its id (`reqId`), and the locker id when the route is about one locker.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const url = request.routeOptions.url;
+    const params = request.params as Record<string, unknown> | undefined;
+    if (url?.startsWith('/v1/lockers/:id') && typeof params?.id === 'string') request.log = request.log.child({ lockerId: params.id });
+  });
+  const observe = options.observeRequest;
+  if (observe) {
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.routeOptions.config.streaming) return;
+      observe({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+  }
   const limit = await registerRateLimits(app, options.rateLimits, options.clock);
-  registerAuth(app, { authenticate: options.authenticate, limit });
+  registerAuth(app, { authenticate: options.authenticate, limit, ...(options.isMetricsToken ? { isMetricsToken: options.isMetricsToken } : {}) });
 
   app.setErrorHandler((err: FastifyError | LockstepError, request, reply) => {
     if (err instanceof LockstepError) {

@@ -13,6 +13,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route. Every route states it; a route without it is refused to everyone. */
     roles?: readonly Role[] | 'public';
+    /** The route also admits the METRICS_TOKEN (a scraper, not an account; not rate-limited): /metrics. */
+    metricsToken?: boolean;
   }
 }
 
@@ -20,6 +22,7 @@ export interface AuthDeps {
   /** The principal behind a bearer token, or null when the token is not (or no longer) valid. */
   authenticate(token: string): Promise<Principal | null>;
   limit: RequestLimiter;
+  isMetricsToken?(token: string): boolean;
 }
 
 /** The token of an `Authorization: Bearer <token>` header (printable ASCII, at most 1024 characters). */
@@ -39,6 +42,7 @@ export function registerAuth(app: App, deps: AuthDeps): void {
     const roles = request.routeOptions.config.roles;
     if (roles === 'public' || request.is404) return;
     const token = bearerToken(request.headers.authorization);
+    if (token && request.routeOptions.config.metricsToken && deps.isMetricsToken?.(token)) return;
     const principal = token ? await deps.authenticate(token) : null;
     request.principal = principal;
     const verdict = await deps.limit(request, principal);

@@ -6,6 +6,8 @@ import type { ServerContext } from '../context.js';
 import { issueGrant } from '../codes/grant-issuer.js';
 import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
 import { chooseCompartment } from './allocation.js';
+import { nearestWithSpace } from './nearest-lockers.js';
+import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 import type { ParcelRow } from '../store/schema.js';
 
 export interface Recipient {
@@ -44,7 +46,11 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
       compartments.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id })),
       req.size,
     );
-    if (!choice.ok) throw new LockstepError(choice.code, { lockerId: req.lockerId, size: req.size });
+    if (!choice.ok) {
+      // A full locker answers with the nearest lockers that have a fitting compartment free.
+      const alternatives = choice.code === 'NO_FREE_COMPARTMENT' ? await nearestWithSpace(trx, req.lockerId, req.size) : [];
+      throw new LockstepError(choice.code, { lockerId: req.lockerId, size: req.size, ...(alternatives.length ? { alternatives } : {}) });
+    }
     const compartmentId = choice.compartmentId;
     // Conditional update: the compartment row is the booking lock, so two bookings never share it.
     const reserved = await trx
@@ -95,6 +101,7 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
         detail: JSON.stringify({ compartmentId, size }),
       })
       .execute();
+    await enqueueParcelEvent(trx, parcel, 'parcel.booked', now);
     const changes: StateChange[] = [
       { op: 'grant.add', token: dropoff.row.token },
       { op: 'grant.add', token: pickup.row.token },

@@ -7,6 +7,7 @@ import { raiseAlarm } from '../alarms/raise-alarm.js';
 import { issueGrant } from '../codes/grant-issuer.js';
 import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
 import { nextStatus, type ParcelTrigger } from './lifecycle.js';
+import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 
 /** Where an event is applied: inside the transaction that records it, with work to do after the commit. */
 export interface EffectScope {
@@ -49,7 +50,8 @@ export async function applyDeviceEvent(s: EffectScope, event: DeviceEvent): Prom
     case 'parcel.deposited':
       return moveParcel(s, event, ref, 'deposit');
     case 'parcel.picked_up':
-      return moveParcel(s, event, ref, 'pickup');
+      // Taken out with the carrier's collection code, the parcel goes back to the sender.
+      return moveParcel(s, event, ref, (await grantAction(s, event)) === 'collect' ? 'collect' : 'pickup');
     case 'command.succeeded':
     case 'command.failed':
     case 'command.expired':
@@ -57,6 +59,12 @@ export async function applyDeviceEvent(s: EffectScope, event: DeviceEvent): Prom
     default:
       return;
   }
+}
+
+async function grantAction(s: EffectScope, event: DeviceEvent): Promise<string | undefined> {
+  if (!event.jti) return undefined;
+  const g = await s.trx.selectFrom('grants').select('action').where('jti', '=', event.jti).where('locker_id', '=', s.lockerId).executeTakeFirst();
+  return g?.action;
 }
 
 async function recordGrantUse(s: EffectScope, event: DeviceEvent, ref: string): Promise<void> {
@@ -118,10 +126,12 @@ async function moveParcel(s: EffectScope, event: DeviceEvent, ref: string, trigg
     await addHistory(s, parcel.id, event.at, 'deposited', next, ref, detail);
     if (wasCancelled) await reissuePickupGrant(s, parcel);
     await issuePickupNotification(s, parcel, now);
+    await enqueueParcelEvent(trx, parcel, 'parcel.deposited', event.at, detail);
   } else {
     await trx.updateTable('parcels').set({ status: next, picked_up_at: event.at, updated_at: now }).where('id', '=', parcel.id).execute();
     await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', lockerId).where('parcel_id', '=', parcel.id).execute();
-    await addHistory(s, parcel.id, event.at, 'picked_up', next, ref, detail);
+    await addHistory(s, parcel.id, event.at, trigger === 'collect' ? 'collected' : 'picked_up', next, ref, detail);
+    await enqueueParcelEvent(trx, parcel, trigger === 'collect' ? 'parcel.returned' : 'parcel.picked_up', event.at, detail);
   }
 }
 

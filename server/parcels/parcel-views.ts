@@ -42,8 +42,9 @@ export const Code = Type.Object({ pin: Type.String(), qr: Type.String() });
 
 export const NotificationView = Type.Object({
   id: Type.String(),
-  kind: Type.Literal('pickup_code'),
-  to: Recipient,
+  /** `pickup_code` for the recipient; `collection_code` for the carrier, once the pickup window ended. */
+  kind: Type.Union([Type.Literal('pickup_code'), Type.Literal('collection_code')]),
+  to: Type.Union([Recipient, Type.Object({ carrier: Type.String() })]),
   createdAt: Type.Integer(),
   code: Code,
 });

@@ -7,6 +7,7 @@ import { offlineSync } from './migrations/003-offline-sync.js';
 import { deviceIdentity } from './migrations/006-device-identity.js';
 import { auditAndKeys } from './migrations/004-audit-and-keys.js';
 import { alarmActions } from './migrations/005-alarm-actions.js';
+import { webhooks } from './migrations/007-webhooks.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-audit-and-keys': auditAndKeys,
   '005-alarm-actions': alarmActions,
   '006-device-identity': deviceIdentity,
+  '007-webhooks': webhooks,
 };
 
 const provider: MigrationProvider = {

@@ -115,8 +115,8 @@ export interface DesiredChangesTable {
 export interface NotificationsTable {
   id: string;
   parcel_id: string;
-  kind: 'pickup_code';
-  /** JSON: {phone?, email?} */
+  kind: 'pickup_code' | 'collection_code';
+  /** JSON: {phone?, email?} for a recipient; {carrier} for a collection code. */
   recipient: string;
   grant_jti: string;
   created_at: number;
@@ -303,3 +303,50 @@ export interface AlarmsTable {
   /** The last note an operator gave with an acknowledge or resolve. */
   note: string | null;
 }
+
+// Webhooks (migration 007): one endpoint per carrier account and the durable outbox of its deliveries.
+export const WEBHOOK_DELIVERY_STATES = ['pending', 'delivered', 'dead'] as const;
+export type WebhookDeliveryState = (typeof WEBHOOK_DELIVERY_STATES)[number];
+
+/** A carrier account's webhook endpoint. The secret signs every delivery; it is shown once and never logged. */
+export interface WebhooksTable {
+  account_id: string;
+  url: string;
+  secret: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One event for one account, written in the transaction of the change it reports, sent until 2xx or dead. */
+export interface WebhookDeliveriesTable {
+  /** Order of creation. */
+  seq: Generated<number>;
+  /** The event id (`Lockstep-Event-Id`), stable across retries. */
+  id: string;
+  account_id: string;
+  event_type: string;
+  parcel_id: string;
+  /** JSON of the event as sent, without the pickup code (derived from `grant_jti` at send time, never stored). */
+  payload: string;
+  /** The pickup grant whose code a `parcel.deposited` event carries. */
+  grant_jti: string | null;
+  created_at: number;
+  /** Attempts started (counted when an attempt is claimed, so a crash mid-attempt still counts it). */
+  attempts: number;
+  /** When the next attempt is due (a never-tried delivery is due at once); while an attempt runs, its lease end. */
+  next_attempt_at: number;
+  state: WebhookDeliveryState;
+  last_error: string | null;
+  /** HTTP status of the last answer, if any. */
+  last_status: number | null;
+  last_attempt_at: number | null;
+  delivered_at: number | null;
+}
+
+export interface Database {
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+}
+
+export type WebhookRow = Selectable<WebhooksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

@@ -26,6 +26,13 @@ describe('simulator', () => {
     expect(report.events.committed).toBe(report.events.recorded);
   }, 180_000);
 
+  it('returns the parcels nobody came for: 40 parcels, 25 % no-shows, seed 11', async () => {
+    const report = await runSimulation({ lockers: 4, parcels: 40, seed: 11, noShow: 0.25 });
+    expect(report.violations).toEqual([]);
+    expect(report.problems).toEqual([]);
+    expect(report.parcels).toMatchObject({ booked: 40, pickedUp: 30, returned: 10, inTransit: 0, inLockers: 0, cancelled: 0 });
+  }, 120_000);
+
   it('prints one JSON report on stdout and progress on stderr', async () => {
     const { stdout, stderr } = await run(tsx[0]!, [tsx[1]!, '--lockers', '2', '--parcels', '6', '--seed', '3', '--json'], { timeout: 60_000 });
     const report = JSON.parse(stdout) as { parcels: { booked: number; pickedUp: number }; violations: string[] };

@@ -1,0 +1,60 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import { sql } from 'kysely';
+import type { App } from '../http/app.js';
+import { authErrors } from '../http/schemas.js';
+import type { Db } from '../store/database.js';
+import type { ServerMetrics } from './metrics.js';
+
+/** Whether a bearer token is the configured METRICS_TOKEN (compared in constant time); false when none is set. */
+export function metricsTokenMatcher(expected: string | undefined): (token: string) => boolean {
+  if (!expected) return () => false;
+  const want = createHash('sha256').update(expected).digest();
+  return (token) => timingSafeEqual(createHash('sha256').update(token).digest(), want);
+}
+
+export interface Readiness {
+  db: Db;
+  brokerListening(): boolean;
+  timeoutMs?: number;
+}
+
+export type CheckResult = 'ok' | 'failing';
+
+/** The database answers a query in time, and the broker listens. */
+export async function checkReadiness(r: Readiness): Promise<{ database: CheckResult; broker: CheckResult }> {
+  const timeout = new Promise<'failing'>((resolve) => setTimeout(() => resolve('failing'), r.timeoutMs ?? 2000).unref());
+  const query = sql`select 1 as ok`.execute(r.db).then(
+    () => 'ok' as const,
+    () => 'failing' as const,
+  );
+  return { database: await Promise.race([query, timeout]), broker: r.brokerListening() ? 'ok' : 'failing' };
+}
+
+const Check = Type.Union([Type.Literal('ok'), Type.Literal('failing')]);
+const ReadyView = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), checks: Type.Object({ database: Check, broker: Check }) });
+
+/**
+ * GET /metrics (admin, operator, or the METRICS_TOKEN) in Prometheus text format; GET /readyz (public: it tells
+ * only ready or not). HTTP requests are timed by the app (createHttpApp's `observeRequest`).
+ */
+export function metricsRoutes(app: App, metrics: ServerMetrics, readiness: Readiness): void {
+  app.get(
+    '/metrics',
+    { config: { roles: ['admin', 'operator'], metricsToken: true }, schema: { response: { 200: Type.String({ description: 'Prometheus text format' }), ...authErrors } } },
+    async (_request, reply) => {
+      const body = await metrics.registry.metrics();
+      return reply.header('cache-control', 'no-store').type(metrics.registry.contentType).send(body);
+    },
+  );
+
+  app.get(
+    '/readyz',
+    { config: { roles: 'public' }, schema: { response: { 200: ReadyView, 503: ReadyView } } },
+    async (_request, reply) => {
+      const checks = await checkReadiness(readiness);
+      const ready = checks.database === 'ok' && checks.broker === 'ok';
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+    },
+  );
+}

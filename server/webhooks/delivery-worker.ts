@@ -1,0 +1,170 @@
+import type { ServerContext } from '../context.js';
+import type { WebhookDeliveryRow } from '../store/schema.js';
+import { claimDelivery, dueDeliveries, pruneDeliveries, recordOutcome, releaseClaim } from './delivery-store.js';
+import { deliveryBody } from './parcel-events.js';
+import { afterFailure, type RetryPolicy } from './retry-policy.js';
+import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signing.js';
+import { deliveryTarget } from './webhook-endpoints.js';
+
+export interface WebhookWorkerOptions {
+  /** Jitter source (tests pin it). */
+  random?: () => number;
+}
+
+/** A lease outlives an attempt by this much before another worker may take the delivery over. */
+const LEASE_MARGIN_MS = 30_000;
+/** Old delivered and dead deliveries are pruned at most this often (clock time). */
+const PRUNE_EVERY_MS = 60_000;
+const MAX_ERROR_LENGTH = 200;
+
+type Attempt = { ok: true; status: number } | { ok: false; status: number | null; error: string } | { ok: false; aborted: true };
+
+/**
+ * Delivers the webhook outbox: polls on the injected clock every `webhookPollMs` (and again at once when an
+ * attempt ends, so an account's backlog drains at the speed of its endpoint), at most `webhookConcurrency`
+ * attempts in flight and at most one per account, oldest first per account. Returns a function that stops it,
+ * aborting attempts in flight (they are given back uncounted) and waiting for them.
+ */
+export function startWebhookWorker(ctx: ServerContext, options: WebhookWorkerOptions = {}): () => Promise<void> {
+  const { config, clock, db, log } = ctx;
+  const random = options.random ?? Math.random;
+  const policy: RetryPolicy = { maxAttempts: config.webhookMaxAttempts, baseMs: config.webhookRetryBaseMs, maxMs: config.webhookRetryMaxMs };
+  const inFlight = new Map<number, Promise<void>>();
+  const busyAccounts = new Set<string>();
+  const shutdown = new AbortController();
+  let stopped = false;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let lastPrune = Number.NEGATIVE_INFINITY;
+  let cancelTimer = () => {};
+
+  /** One pass: claim what is due, start it. Re-runs when asked again while running. */
+  const pass = async (): Promise<void> => {
+    do {
+      again = false;
+      const free = config.webhookConcurrency - inFlight.size;
+      if (free <= 0) return;
+      const now = clock.now();
+      const due = await dueDeliveries(db, now, free, [...busyAccounts]);
+      for (const row of due) {
+        if (stopped) return;
+        if (busyAccounts.has(row.account_id) || inFlight.size >= config.webhookConcurrency) continue;
+        if (!(await claimDelivery(db, row, now, now + config.webhookTimeoutMs + LEASE_MARGIN_MS))) continue;
+        busyAccounts.add(row.account_id);
+        const claimed = { ...row, attempts: row.attempts + 1 };
+        const p = deliver(claimed)
+          .catch((err: unknown) => log.error({ err, deliveryId: row.id }, 'webhook attempt failed unexpectedly'))
+          .finally(() => {
+            inFlight.delete(row.seq);
+            busyAccounts.delete(row.account_id);
+            kick();
+          });
+        inFlight.set(row.seq, p);
+      }
+      if (now - lastPrune >= PRUNE_EVERY_MS) {
+        lastPrune = now;
+        const pruned = await pruneDeliveries(db, now - config.webhookRetentionSec * 1000);
+        if (pruned) log.info({ pruned }, 'old webhook deliveries pruned');
+      }
+    } while (again && !stopped);
+  };
+
+  const kick = (): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = pass()
+      .catch((err: unknown) => log.error({ err }, 'webhook worker pass failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+
+  const poll = (): void => {
+    kick();
+    if (!stopped) cancelTimer = clock.setTimeout(poll, config.webhookPollMs);
+  };
+
+  /** One attempt of a claimed delivery, and its outcome recorded. */
+  async function deliver(row: WebhookDeliveryRow): Promise<void> {
+    const target = await deliveryTarget(db, row.account_id);
+    if (!target.ok) {
+      // Nowhere to send it: dead-lettered at once (a new endpoint and a manual retry bring it back).
+      await recordOutcome(db, row.seq, row.attempts, { state: 'dead', nextAttemptAt: clock.now(), status: null, error: target.reason, deliveredAt: null });
+      log.warn({ deliveryId: row.id, accountId: row.account_id, reason: target.reason }, 'webhook delivery dead-lettered');
+      return;
+    }
+    const body = await deliveryBody(db, ctx.pinSecret, config.pinLength, row);
+    const result = await post(target.url, target.secret, row, body);
+    const now = clock.now();
+    if ('aborted' in result) {
+      await releaseClaim(db, row.seq, row.attempts, now);
+      return;
+    }
+    if (result.ok) {
+      await recordOutcome(db, row.seq, row.attempts, { state: 'delivered', nextAttemptAt: now, status: result.status, error: null, deliveredAt: now });
+      log.debug({ deliveryId: row.id, accountId: row.account_id, eventType: row.event_type, attempts: row.attempts }, 'webhook delivered');
+      return;
+    }
+    const next = afterFailure(policy, row.attempts, now, random);
+    await recordOutcome(db, row.seq, row.attempts, {
+      state: next.state,
+      nextAttemptAt: next.state === 'pending' ? next.nextAttemptAt : now,
+      status: result.status,
+      error: result.error,
+      deliveredAt: null,
+    });
+    const fields = { deliveryId: row.id, accountId: row.account_id, eventType: row.event_type, attempts: row.attempts, status: result.status, error: result.error };
+    if (next.state === 'dead') log.warn(fields, 'webhook delivery dead-lettered');
+    else log.info({ ...fields, retryInMs: next.nextAttemptAt - now }, 'webhook attempt failed; will retry');
+  }
+
+  /** POSTs the signed body. Redirects are never followed (a 3xx is a failed attempt). Never logs body or secret. */
+  async function post(url: string, secret: string, row: WebhookDeliveryRow, body: string): Promise<Attempt> {
+    const protocol = URL.canParse(url) ? new URL(url).protocol : '';
+    if (protocol !== 'http:' && protocol !== 'https:') return { ok: false, status: null, error: 'URL_REFUSED' };
+    const t = Math.floor(clock.now() / 1000);
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        redirect: 'manual',
+        signal: AbortSignal.any([shutdown.signal, AbortSignal.timeout(config.webhookTimeoutMs)]),
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Lockstep-Webhooks/1',
+          [SIGNATURE_HEADER]: signatureHeader(secret, t, body),
+          [EVENT_ID_HEADER]: row.id,
+          [EVENT_TYPE_HEADER]: row.event_type,
+        },
+        body,
+      });
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
+      const error = res.status >= 300 && res.status < 400 ? `HTTP ${res.status} (redirect not followed)` : `HTTP ${res.status}`;
+      return { ok: false, status: res.status, error };
+    } catch (err) {
+      if (shutdown.signal.aborted) return { ok: false, aborted: true };
+      return { ok: false, status: null, error: describeNetworkError(err) };
+    }
+  }
+
+  poll();
+  return async () => {
+    stopped = true;
+    cancelTimer();
+    shutdown.abort();
+    await running;
+    await Promise.allSettled([...inFlight.values()]);
+  };
+}
+
+/** A short, secret-free reason: TIMEOUT, or the network error's code (ECONNREFUSED, ENOTFOUND, ...). */
+function describeNetworkError(err: unknown): string {
+  if (err instanceof Error && err.name === 'TimeoutError') return 'TIMEOUT';
+  const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  return (code ? `NETWORK ${code}` : `NETWORK ${message}`).slice(0, MAX_ERROR_LENGTH);
+}

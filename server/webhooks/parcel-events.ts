@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import type { CompartmentSize } from '../../shared/compartment-sizes.js';
+import { derivePin } from '../codes/pins.js';
+import type { Db } from '../store/database.js';
+import type { Database, ParcelRow, ParcelStatus, WebhookDeliveryRow } from '../store/schema.js';
+
+/** Parcel events a carrier gets as webhooks. `expired` and `returned` are for the expiry and collection flow. */
+export const PARCEL_EVENT_TYPES = [
+  'parcel.booked',
+  'parcel.deposited',
+  'parcel.picked_up',
+  'parcel.cancelled',
+  'parcel.expired',
+  'parcel.returned',
+] as const;
+export type ParcelEventType = (typeof PARCEL_EVENT_TYPES)[number];
+
+/** The parcel's status once the event happened (the row passed in may still hold the old one). */
+const STATUS_AFTER: Readonly<Record<ParcelEventType, ParcelStatus>> = {
+  'parcel.booked': 'booked',
+  'parcel.deposited': 'in_locker',
+  'parcel.picked_up': 'picked_up',
+  'parcel.cancelled': 'cancelled',
+  'parcel.expired': 'expired',
+  'parcel.returned': 'returned',
+};
+
+/** What a caller may add. Other keys (a detail object passed whole) are ignored. */
+export interface ParcelEventExtra {
+  /** The locker took a parcel that had been cancelled (it was offline when the cancellation was made). */
+  reconciled?: boolean | undefined;
+  /** Why it happened, where there are several ways (`parcel.cancelled`: `cancelled` by the API, `reservation_expired`). */
+  cause?: string | undefined;
+}
+
+/** The JSON body of a delivery (schema version 1). */
+export interface ParcelEvent {
+  id: string;
+  type: ParcelEventType;
+  schemaVersion: 1;
+  /** When the change happened: the server's time for an API call, the locker's for a device event (ms). */
+  occurredAt: number;
+  data: {
+    parcel: { id: string; reference: string; status: ParcelStatus; lockerId: string; compartmentId: string; size: CompartmentSize };
+    /** `parcel.deposited`: who the carrier's system forwards the pickup code to. */
+    recipient?: { phone?: string; email?: string };
+    /** `parcel.deposited`: the recipient's pickup code; added at send time, never stored in the outbox. */
+    pickupCode?: { pin: string; qr: string };
+    reconciled?: true;
+    cause?: string;
+  };
+}
+
+/** The carrier account behind a parcel's `created_by` (`carrier:<account id>`), if a carrier booked it. */
+function carrierAccountOf(createdBy: string): string | undefined {
+  const colon = createdBy.indexOf(':');
+  return colon > 0 && createdBy.slice(0, colon) === 'carrier' ? createdBy.slice(colon + 1) : undefined;
+}
+
+/**
+ * Puts a parcel event into the webhook outbox of the carrier that booked the parcel, inside the caller's
+ * transaction: it commits with the status change or not at all. Nothing is enqueued when the parcel was not
+ * booked by a carrier, or its account has no webhook (or is disabled). Returns the event id, if enqueued.
+ */
+export async function enqueueParcelEvent(
+  trx: Transaction<Database>,
+  parcel: ParcelRow,
+  type: ParcelEventType,
+  at: number,
+  extra: ParcelEventExtra = {},
+): Promise<string | undefined> {
+  const accountId = carrierAccountOf(parcel.created_by);
+  if (!accountId) return undefined;
+  const hook = await trx
+    .selectFrom('webhooks as w')
+    .innerJoin('accounts as a', 'a.id', 'w.account_id')
+    .select('w.account_id')
+    .where('w.account_id', '=', accountId)
+    .where('a.disabled', '=', 0)
+    .executeTakeFirst();
+  if (!hook) return undefined;
+
+  let grantJti: string | null = null;
+  if (type === 'parcel.deposited') {
+    // The pickup grant the recipient's code comes from (the newest live one: a reconciled parcel got a new one).
+    const grant = await trx
+      .selectFrom('grants')
+      .select('jti')
+      .where('parcel_id', '=', parcel.id)
+      .where('action', '=', 'pickup')
+      .where('status', '=', 'live')
+      .orderBy('exp', 'desc')
+      .executeTakeFirst();
+    grantJti = grant?.jti ?? null;
+  }
+  const id = `evt_${randomUUID().replaceAll('-', '')}`;
+  const event: ParcelEvent = {
+    id,
+    type,
+    schemaVersion: 1,
+    occurredAt: at,
+    data: {
+      parcel: {
+        id: parcel.id,
+        reference: parcel.reference,
+        status: STATUS_AFTER[type],
+        lockerId: parcel.locker_id,
+        compartmentId: parcel.compartment_id,
+        size: parcel.size,
+      },
+      ...(type === 'parcel.deposited' ? { recipient: JSON.parse(parcel.recipient) as NonNullable<ParcelEvent['data']['recipient']> } : {}),
+      ...(extra.reconciled === true ? { reconciled: true as const } : {}),
+      ...(extra.cause !== undefined ? { cause: extra.cause } : {}),
+    },
+  };
+  await trx
+    .insertInto('webhook_deliveries')
+    .values({
+      id,
+      account_id: accountId,
+      event_type: type,
+      parcel_id: parcel.id,
+      payload: JSON.stringify(event),
+      grant_jti: grantJti,
+      created_at: at,
+      attempts: 0,
+      next_attempt_at: at,
+      state: 'pending',
+      last_error: null,
+      last_status: null,
+      last_attempt_at: null,
+      delivered_at: null,
+    })
+    .execute();
+  return id;
+}
+
+/**
+ * The exact body sent for a delivery: the stored event, with the pickup code of a `parcel.deposited` event
+ * derived from its grant (PINs are never stored; derivation gives the same code on every attempt).
+ */
+export async function deliveryBody(db: Db, pinSecret: Uint8Array, pinLength: number, row: WebhookDeliveryRow): Promise<string> {
+  const event = JSON.parse(row.payload) as ParcelEvent;
+  if (row.grant_jti) {
+    const grant = await db.selectFrom('grants').select('token').where('jti', '=', row.grant_jti).executeTakeFirst();
+    if (grant) event.data.pickupCode = { pin: derivePin(pinSecret, row.grant_jti, pinLength), qr: grant.token };
+  }
+  return JSON.stringify(event);
+}

@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../shared/clock.js';
+import { encode } from '../../shared/codec.js';
+import { topics } from '../../shared/topics.js';
+import type { EventBatchMessage } from '../../shared/messages.js';
+import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
+import { seededRandom } from '../../simulator/random.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { waitFor } from '../helpers/wait.js';
+import { launchBrowser, type Browser } from './browser.js';
+
+type Booked = { id: string; compartmentId: string; dropoff: { pin: string } };
+
+const BURST = 1000;
+
+let t: TestServer;
+let b: Browser;
+let north: InProcessLocker;
+let south: InProcessLocker;
+const quiet: string[] = [];
+
+beforeAll(async () => {
+  t = await startTestServer();
+  const sim = (name: string, lat: number, lon: number, seed: number) =>
+    startSimLocker({ api: t.api, name, location: { lat, lon }, dataDir: t.dir, clock: systemClock, random: seededRandom(seed) });
+  [north, south] = await Promise.all([sim('Północ Station', 52.29, 21.0, 1), sim('Mokotów Mall', 52.19, 21.02, 2)]);
+  // A thousand more lockers without agents: they only "send" events in the burst below.
+  for (let i = 0; i < BURST; i += 50) {
+    const batch = Array.from({ length: Math.min(50, BURST - i) }, (_, j) =>
+      t.api.post<{ id: string }>('/v1/lockers', {
+        name: `Kiosk ${String(i + j + 1).padStart(4, '0')}`,
+        location: { lat: 52.1 + ((i + j) % 40) * 0.006, lon: 20.85 + Math.floor((i + j) / 40) * 0.013 },
+        compartments: [{ id: 'A1', size: 'S' }, { id: 'B1', size: 'M' }],
+      }),
+    );
+    for (const l of await Promise.all(batch)) quiet.push(l.id);
+  }
+  await waitFor(() => north.agent.ready && south.agent.ready, 'both agents configured');
+  b = await launchBrowser();
+  console.log(`dashboard screenshots: ${b.shots}`);
+}, 60_000);
+
+afterAll(async () => {
+  await b?.close();
+  await north?.stop();
+  await south?.stop();
+  await t?.close();
+});
+
+const rowOf = (id: string) => b.page.locator(`#fleet-table tbody tr[data-id="${id}"]`);
+
+describe('operator dashboard in headless Chromium', () => {
+  it('shows nothing without a token, refuses a wrong one, and signs in with an operator token', async () => {
+    const page = b.page;
+    await page.goto(`${t.httpUrl}/dashboard/`);
+    await expect(page.locator('#view-signin h1').textContent()).resolves.toBe('Sign in');
+    expect(await page.locator('#view-fleet').isHidden()).toBe(true);
+    await page.getByLabel('Operator or admin token').fill('not-a-token-at-all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('This token was not accepted.').waitFor();
+    await b.shot('01-sign-in-refused');
+
+    const operator = await t.api.post<{ token: string }>('/v1/accounts', { name: 'Night shift', role: 'operator' });
+    await page.getByLabel('Operator or admin token').fill(operator.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#live-status[data-state="live"]').waitFor();
+    await expect(page.locator('#fleet-count').textContent()).resolves.toBe(`${BURST + 2} lockers`);
+    await page.locator('#fleet-search').fill('Mokotów');
+    await expect(rowOf(south.id).isVisible()).resolves.toBe(true);
+    await expect(rowOf(north.id).isVisible()).resolves.toBe(false);
+    await page.locator('#fleet-search').fill('');
+    await page.locator('#fleet-status').selectOption('online');
+    await page.locator('#fleet-count').getByText('2 of').waitFor();
+    await b.shot('02-fleet-online-filter');
+    await page.locator('#fleet-status').selectOption('all');
+    expect(await page.evaluate(() => sessionStorage.getItem('lockstep.token'))).toBe(operator.token);
+  });
+
+  it('shows a deposit live, patching the locker row in place', async () => {
+    const page = b.page;
+    const row = rowOf(north.id);
+    await row.evaluate((tr) => ((tr as HTMLElement & { marked?: boolean }).marked = true));
+    const booked = await t.api.post<Booked>('/v1/parcels', { lockerId: north.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'DASH-1' });
+    await row.getByText('Size S: 2 free, 1 reserved, 0 occupied, 0 out of service').waitFor();
+    expect(await north.agent.enterCode(booked.dropoff.pin, 'keypad')).toEqual({ opened: booked.compartmentId });
+    north.hardware.openDoor(booked.compartmentId);
+    north.hardware.closeDoor(booked.compartmentId);
+    await row.getByText('Size S: 2 free, 0 reserved, 1 occupied, 0 out of service').waitFor();
+    await expect(page.locator('[data-total="occupied"]').textContent()).resolves.toBe('1');
+    // The same row element, patched: no reload, no re-render of the table.
+    expect(await row.evaluate((tr) => (tr as HTMLElement & { marked?: boolean }).marked)).toBe(true);
+    await b.shot('03-fleet-after-deposit');
+  });
+
+  it(`stays responsive while ${BURST} lockers send events at once`, async () => {
+    const page = b.page;
+    await page.evaluate(() => {
+      const w = window as unknown as { maxGap: number; lastFrame: number };
+      w.maxGap = 0;
+      w.lastFrame = performance.now();
+      const tick = (now: number) => {
+        w.maxGap = Math.max(w.maxGap, now - w.lastFrame);
+        w.lastFrame = now;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const now = Date.now();
+    await Promise.all(
+      quiet.map((lockerId, i) => {
+        const batch: EventBatchMessage = { v: 1, events: [{ seq: 1, id: `burst${i}`, bootId: 'burstboot', at: now, type: 'door.forced_open', compartmentId: 'A1' }] };
+        return t.server.ctx.link.publish(topics.events(lockerId), encode(batch), { qos: 1 });
+      }),
+    );
+    await page.locator('[data-total="alarms"]', { hasText: String(BURST) }).waitFor({ timeout: 20_000 });
+    await page.locator('#nav-alarms', { hasText: String(BURST) }).waitFor();
+    const maxGap = await page.evaluate(() => (window as unknown as { maxGap: number }).maxGap);
+    expect(maxGap).toBeLessThan(500);
+    await b.shot('04-fleet-after-burst');
+  });
+
+  it('acknowledges an alarm from the alarm list', async () => {
+    const page = b.page;
+    north.hardware.forceOpen('B1');
+    await page.getByRole('link', { name: /Alarms/ }).click();
+    const ack = page.getByRole('button', { name: 'Acknowledge forced open at Północ Station B1' });
+    await ack.waitFor();
+    await ack.click();
+    await page.getByText('Acknowledged: forced open at Północ Station B1.').waitFor();
+    const alarms = await t.api.get<{ alarms: { compartmentId: string; state: string; acknowledgedBy: string }[] }>(`/v1/alarms?lockerId=${north.id}`);
+    expect(alarms.alarms.find((a) => a.compartmentId === 'B1')).toMatchObject({ state: 'acknowledged', acknowledgedBy: expect.stringMatching(/^operator:/) });
+    await b.shot('05-alarm-acknowledged');
+    north.hardware.closeDoor('B1');
+  });
+
+  it('opens a compartment remotely only with a reason, and shows the result', async () => {
+    const page = b.page;
+    await page.goto(`${t.httpUrl}/dashboard/#/lockers/${south.id}`);
+    await page.locator('#compartments li[data-id="A2"]').waitFor();
+    await page.getByLabel('Compartment').selectOption('A2');
+    await page.getByRole('button', { name: 'Open remotely' }).click();
+    // The browser refuses the form without a reason: nothing was asked of the server.
+    expect(await page.getByLabel('Reason (kept in the audit log)').evaluate((i) => (i as HTMLInputElement).validity.valueMissing)).toBe(true);
+    expect((await t.api.get<{ commands: unknown[] }>(`/v1/lockers/${south.id}/commands`)).commands).toHaveLength(0);
+
+    const released = south.hardware.waitForRelease(10_000);
+    await page.getByLabel('Reason (kept in the audit log)').fill('Customer on the phone, app broken');
+    await page.getByRole('button', { name: 'Open remotely' }).click();
+    await page.getByText(/Remote open of A2 sent/).waitFor();
+    expect(await released).toBe('A2');
+    south.hardware.openDoor('A2');
+    south.hardware.closeDoor('A2');
+    await page.locator('#commands tbody td.state[data-state="succeeded"]').waitFor();
+    await page.locator('#events tbody th', { hasText: 'command succeeded' }).waitFor();
+    await b.shot('06-locker-remote-open');
+  });
+
+  it('looks up a parcel and its timeline, and fits a phone screen', async () => {
+    const page = b.page;
+    const parcel = (await t.server.ctx.db.selectFrom('parcels').select('id').where('reference', '=', 'DASH-1').executeTakeFirstOrThrow()).id;
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('link', { name: 'Parcel lookup' }).click();
+    await page.getByLabel('Parcel id').fill(parcel);
+    await page.getByRole('button', { name: 'Look up' }).click();
+    await page.locator('#parcel-timeline li', { hasText: 'deposited' }).waitFor();
+    await b.shot('07-phone-parcel');
+    await page.getByRole('link', { name: 'Fleet' }).click();
+    await rowOf(north.id).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await b.shot('08-phone-fleet');
+  });
+});

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LockerView } from '../../server/lockers/locker-views.js';
+import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import { ApiError } from '../../simulator/api-client.js';
+import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
+import { awaitCode } from '../../simulator/people.js';
+import { seededRandom } from '../../simulator/random.js';
+import { ShiftClock } from '../helpers/shift-clock.js';
+import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
+type Read = ParcelView & { history: { type: string; source: string }[] };
+
+const clock = new ShiftClock();
+let t: TestServer;
+let locker: InProcessLocker;
+beforeAll(async () => {
+  t = await startTestServer({ depositWindowSec: 3600, pickupWindowSec: 7200 }, clock);
+  locker = await startSimLocker({
+    api: t.api,
+    name: 'Windows',
+    location: { lat: 52.23, lon: 21.01 },
+    compartments: [{ id: 'A1', size: 'S' }, { id: 'A2', size: 'S' }],
+    dataDir: t.dir,
+    clock,
+    random: seededRandom(21),
+  });
+  await waitFor(() => locker.agent.ready, 'configuration');
+});
+afterAll(async () => {
+  await locker.stop();
+  await t.close();
+});
+
+const book = (reference: string, lockerId = locker.id) =>
+  t.api.post<Booked>('/v1/parcels', { lockerId, size: 'S', recipient: { email: 'r@x.example' }, reference });
+const read = (id: string) => t.api.get<Read>(`/v1/parcels/${id}`);
+const synced = () =>
+  waitFor(async () => {
+    const v = await t.api.get<LockerView>(`/v1/lockers/${locker.id}`);
+    return v.reportedVersion === v.desiredVersion;
+  }, 'the locker to apply the desired state', 15_000);
+
+describe('time windows', () => {
+  it('releases a reservation nobody used: the booking is cancelled, its codes revoked, the compartment freed', async () => {
+    const p = await book('UNUSED');
+    await synced();
+    clock.shiftMs += 2 * 3600_000;
+    await waitFor(async () => (await read(p.id)).status === 'cancelled', 'the reservation to be released', 10_000);
+    const history = (await read(p.id)).history.map((h) => `${h.type}:${h.source}`);
+    expect(history).toContain('reservation_expired:scheduler');
+    await synced();
+    expect(await locker.agent.enterCode(p.dropoff.qr, 'scanner')).toHaveProperty('refused');
+    await waitFor(async () => (await t.api.get<LockerView>(`/v1/lockers/${locker.id}`)).compartments.every((c) => c.state === 'free'), 'the compartment to be free');
+  });
+
+  it('expires a parcel left past its pickup window and lets the carrier collect it back (returned)', async () => {
+    const p = await book('NO-SHOW');
+    await synced();
+    expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
+    locker.hardware.openDoor(p.compartmentId);
+    locker.hardware.closeDoor(p.compartmentId);
+    await waitFor(async () => (await read(p.id)).status === 'in_locker', 'the deposit');
+    const pickup = await awaitCode(t.api, p.id, 'pickup_code', 5000);
+
+    clock.shiftMs += 3 * 3600_000;
+    await waitFor(async () => (await read(p.id)).status === 'expired', 'the pickup window to end', 10_000);
+    await synced();
+    // The recipient's code no longer opens; the carrier's collection code does.
+    expect(await locker.agent.enterCode(pickup!.pin, 'keypad')).toHaveProperty('refused');
+    const collect = await awaitCode(t.api, p.id, 'collection_code', 5000);
+    expect(await locker.agent.enterCode(collect!.pin, 'keypad')).toEqual({ opened: p.compartmentId });
+    locker.hardware.openDoor(p.compartmentId);
+    locker.hardware.closeDoor(p.compartmentId);
+    await waitFor(async () => (await read(p.id)).status === 'returned', 'the collection');
+    expect((await read(p.id)).history.map((h) => h.type)).toEqual(['booked', 'deposited', 'expired', 'collected']);
+  });
+
+  it('answers a full locker with the nearest lockers that have room', async () => {
+    const near = await registerLocker(t.api, [{ id: 'N1', size: 'M' }]);
+    await t.api.post('/v1/lockers', { name: 'Far', location: { lat: 54.35, lon: 18.65 }, compartments: [{ id: 'F1', size: 'L' }] });
+    const a = await book('FULL-1');
+    const b = await book('FULL-2');
+    const err = await book('FULL-3').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe('NO_FREE_COMPARTMENT');
+    const details = await fetch(`${t.httpUrl}/v1/parcels`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.server.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'FULL-4' }),
+    }).then((r) => r.json() as Promise<{ error: { details: { alternatives: { lockerId: string; distanceM: number }[] } } }>);
+    const alternatives = details.error.details.alternatives;
+    expect(alternatives[0]?.lockerId).toBe(near.id);
+    expect(alternatives[0]?.distanceM).toBeLessThan(1000);
+    expect(alternatives.length).toBeGreaterThanOrEqual(2);
+    await t.api.post(`/v1/parcels/${a.id}/cancel`, {});
+    await t.api.post(`/v1/parcels/${b.id}/cancel`, {});
+  });
+});

@@ -1,46 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LockerView } from '../../server/lockers/locker-views.js';
-import type { ParcelView } from '../../server/parcels/parcel-views.js';
 import { ApiError } from '../../simulator/api-client.js';
-import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
+import type { InProcessLocker } from '../../simulator/fleet.js';
 import { awaitCode } from '../../simulator/people.js';
-import { seededRandom } from '../../simulator/random.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
-import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { registerLocker, type TestServer } from '../helpers/test-server.js';
+import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 
-type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
-type Read = ParcelView & { history: { type: string; source: string }[] };
-
 const clock = new ShiftClock();
+let f: LockerFixture;
 let t: TestServer;
 let locker: InProcessLocker;
 beforeAll(async () => {
-  t = await startTestServer({ depositWindowSec: 3600, pickupWindowSec: 7200 }, clock);
-  locker = await startSimLocker({
-    api: t.api,
-    name: 'Windows',
-    location: { lat: 52.23, lon: 21.01 },
-    compartments: [{ id: 'A1', size: 'S' }, { id: 'A2', size: 'S' }],
-    dataDir: t.dir,
-    clock,
-    random: seededRandom(21),
-  });
-  await waitFor(() => locker.agent.ready, 'configuration');
+  f = await startLockerFixture({ clock, seed: 21, server: { depositWindowSec: 3600, pickupWindowSec: 7200 } });
+  ({ t, locker } = f);
 });
-afterAll(async () => {
-  await locker.stop();
-  await t.close();
-});
+afterAll(() => f.close());
 
-const book = (reference: string, lockerId = locker.id) =>
-  t.api.post<Booked>('/v1/parcels', { lockerId, size: 'S', recipient: { email: 'r@x.example' }, reference });
-const read = (id: string) => t.api.get<Read>(`/v1/parcels/${id}`);
-const synced = () =>
-  waitFor(async () => {
-    const v = await t.api.get<LockerView>(`/v1/lockers/${locker.id}`);
-    return v.reportedVersion === v.desiredVersion;
-  }, 'the locker to apply the desired state', 15_000);
+const book = (reference: string, size = 'S') => f.book(reference, size);
+const read = (id: string) => f.read(id);
+const synced = () => f.synced();
 
 describe('time windows', () => {
   it('releases a reservation nobody used: the booking is cancelled, its codes revoked, the compartment freed', async () => {
@@ -52,7 +31,7 @@ describe('time windows', () => {
     expect(history).toContain('reservation_expired:scheduler');
     await synced();
     expect(await locker.agent.enterCode(p.dropoff.qr, 'scanner')).toHaveProperty('refused');
-    await waitFor(async () => (await t.api.get<LockerView>(`/v1/lockers/${locker.id}`)).compartments.every((c) => c.state === 'free'), 'the compartment to be free');
+    await waitFor(async () => (await f.view()).compartments.every((c) => c.state === 'free'), 'the compartment to be free');
   });
 
   it('expires a parcel left past its pickup window and lets the carrier collect it back (returned)', async () => {

@@ -2,36 +2,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../shared/codec.js';
 import { topics } from '../../shared/topics.js';
 import type { CommandMessage } from '../../shared/messages.js';
-import type { LockerView } from '../../server/lockers/locker-views.js';
 import type { ParcelView } from '../../server/parcels/parcel-views.js';
-import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
-import { seededRandom } from '../../simulator/random.js';
+import type { InProcessLocker } from '../../simulator/fleet.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { TestServer } from '../helpers/test-server.js';
+import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 
 type Command = { id: string; state: string; result: string | null; requestedBy: string; reason: string };
 
+let f: LockerFixture;
 let t: TestServer;
 let locker: InProcessLocker;
 const clock = new ShiftClock();
 beforeAll(async () => {
-  t = await startTestServer({}, clock);
-  locker = await startSimLocker({
-    api: t.api,
-    name: 'Commands',
-    location: { lat: 52.2, lon: 21 },
-    compartments: [{ id: 'A1', size: 'S' }, { id: 'A2', size: 'S' }],
-    dataDir: t.dir,
-    clock,
-    random: seededRandom(13),
-  });
-  await waitFor(() => locker.agent.ready, 'configuration');
+  f = await startLockerFixture({ clock, seed: 13 });
+  ({ t, locker } = f);
 });
-afterAll(async () => {
-  await locker.stop();
-  await t.close();
-});
+afterAll(() => f.close());
 
 const command = (body: Record<string, unknown>) => t.api.post<Command>(`/v1/lockers/${locker.id}/commands`, body);
 const state = async (id: string) => (await t.api.get<Command>(`/v1/commands/${id}`)).state;
@@ -54,7 +42,7 @@ describe('operator commands', () => {
     locker.proxy.cut();
     await waitFor(() => !locker.agent.sync.connected, 'the cut');
     const c = await command({ type: 'set_service', compartmentId: 'A1', inService: false, reason: 'broken hinge' });
-    const view = await t.api.get<LockerView>(`/v1/lockers/${locker.id}`);
+    const view = await f.view();
     expect(view.compartments.find((x) => x.id === 'A1')?.state).toBe('out_of_service');
     locker.proxy.restore();
     await waitFor(async () => (await state(c.id)) === 'succeeded', 'the result after reconnecting', 15_000);

@@ -1,43 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
-import type { ParcelView } from '../../server/parcels/parcel-views.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { seededRandom } from '../../simulator/random.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { TestServer } from '../helpers/test-server.js';
+import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 
-type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
-
+let f: LockerFixture;
 let t: TestServer;
 let locker: InProcessLocker;
 beforeAll(async () => {
-  t = await startTestServer();
-  locker = await startSimLocker({
-    api: t.api,
-    name: 'Offline',
-    location: { lat: 52.2, lon: 21 },
-    compartments: [
-      { id: 'A1', size: 'S' },
-      { id: 'A2', size: 'S' },
-    ],
-    dataDir: t.dir,
-    clock: systemClock,
-    random: seededRandom(5),
-  });
-  await waitFor(() => locker.agent.ready, 'the locker configuration');
+  f = await startLockerFixture({ seed: 5 });
+  ({ t, locker } = f);
 });
-afterAll(async () => {
-  await locker.stop();
-  await t.close();
-});
+afterAll(() => f.close());
 
-const book = (reference: string) => t.api.post<Booked>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference });
-const status = async (id: string) => (await t.api.get<ParcelView>(`/v1/parcels/${id}`)).status;
-const cycle = (id: string) => {
-  expect(locker.hardware.openDoor(id)).toBe(true);
-  locker.hardware.closeDoor(id);
-};
+const book = (reference: string) => f.book(reference);
+const status = async (id: string) => (await f.read(id)).status;
+const cycle = (id: string) => f.cycle(id);
 
 describe('a locker whose network is cut (at a TCP proxy)', () => {
   it('takes the deposit and hands the parcel over offline; the server learns each once when it is back', async () => {

@@ -1,43 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../shared/clock.js';
-import type { LockerView } from '../../server/lockers/locker-views.js';
 import type { ParcelView } from '../../server/parcels/parcel-views.js';
-import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
+import type { InProcessLocker } from '../../simulator/fleet.js';
 import { awaitPickupCode } from '../../simulator/people.js';
-import { seededRandom } from '../../simulator/random.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { TestServer } from '../helpers/test-server.js';
+import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 
-type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
 type Alarm = { kind: string; parcelId: string | null; state: string };
 
+let f: LockerFixture;
 let t: TestServer;
 let locker: InProcessLocker;
 beforeAll(async () => {
-  t = await startTestServer();
-  locker = await startSimLocker({
-    api: t.api,
-    name: 'Revocations',
-    location: { lat: 52.2, lon: 21 },
-    compartments: [{ id: 'A1', size: 'S' }, { id: 'A2', size: 'S' }],
-    dataDir: t.dir,
-    clock: systemClock,
-    random: seededRandom(11),
-  });
-  await waitFor(() => locker.agent.ready, 'configuration');
+  f = await startLockerFixture({ seed: 11 });
+  ({ t, locker } = f);
 });
-afterAll(async () => {
-  await locker.stop();
-  await t.close();
-});
+afterAll(() => f.close());
 
-const book = (reference: string) => t.api.post<Booked>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference });
-const read = (id: string) => t.api.get<ParcelView & { history: { type: string; detail: Record<string, unknown> | null }[] }>(`/v1/parcels/${id}`);
-const compartment = async (id: string) => (await t.api.get<LockerView>(`/v1/lockers/${locker.id}`)).compartments.find((c) => c.id === id);
-const synced = () => waitFor(async () => {
-  const v = await t.api.get<LockerView>(`/v1/lockers/${locker.id}`);
-  return v.reportedVersion === v.desiredVersion;
-}, 'the locker to apply the desired state', 15_000);
+const book = (reference: string) => f.book(reference);
+const read = (id: string) => f.read(id);
+const compartment = async (id: string) => (await f.view()).compartments.find((c) => c.id === id);
+const synced = () => f.synced();
 
 describe('revocation', () => {
   it('a cancelled booking’s codes stop working, QR included, and its compartment is freed once the locker confirms', async () => {

@@ -68,7 +68,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   const db = (await openDatabase(secrets.databaseFile)).withPlugin(metrics.queryTimer());
   const keys = await SigningKeys.load(secrets.keysDir, db, clock.now());
   const stats = new ServerStats();
-  const broker = await createEmbeddedBroker({ db, stats, log, clock, clockToleranceSec: config.clockToleranceSec });
+  const broker = await createEmbeddedBroker({ db, stats, log, clock });
   const bus = new ChangeBus(log);
   const ctx: ServerContext = { config, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus };
   const live = new LiveHub({ db, bus, log, now: () => Date.now(), intervalMs: config.livePushIntervalMs });
@@ -135,7 +135,11 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       stopKeyMaintenance?.();
       await stopWebhooks?.();
       live.close();
+      // Live streams end in preClose. A connection a browser opened and never used would hold the close until its
+      // headers timeout (60 s): after a short grace for requests in flight, the remaining ones are closed.
+      const force = setTimeout(() => app.server.closeAllConnections(), 3000);
       await app.close();
+      clearTimeout(force);
       brokerListening = false;
       await broker.close();
       metrics.close();

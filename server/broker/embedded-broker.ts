@@ -5,7 +5,7 @@ import { deviceMayPublish, deviceMaySubscribe, isStatusTopic } from '../../share
 import type { Db } from '../store/database.js';
 import type { ServerStats } from '../stats.js';
 import type { BrokerLink } from './link.js';
-import { checkBrokerPassword } from './device-auth.js';
+import { BrokerTokenReplay, checkBrokerPassword } from './device-auth.js';
 import type { Clock } from '../../shared/clock.js';
 
 export interface EmbeddedBroker {
@@ -23,7 +23,6 @@ interface BrokerDeps {
   stats: ServerStats;
   log: Logger;
   clock: Clock;
-  clockToleranceSec: number;
 }
 
 function authError(code: 4 | 5): AuthenticateError {
@@ -35,7 +34,8 @@ function authError(code: 4 | 5): AuthenticateError {
  * username = locker id; each locker may use only its own topics, by exact name. The server itself talks to the
  * broker in process (no client, no credentials to leak).
  */
-export async function createEmbeddedBroker({ db, stats, log, clock, clockToleranceSec }: BrokerDeps): Promise<EmbeddedBroker> {
+export async function createEmbeddedBroker({ db, stats, log, clock }: BrokerDeps): Promise<EmbeddedBroker> {
+  const replay = new BrokerTokenReplay();
   const aedes = await Aedes.createBroker({
     authenticate(client: Client, username, password, done) {
       if (!username || username !== client.id || !password) {
@@ -43,7 +43,7 @@ export async function createEmbeddedBroker({ db, stats, log, clock, clockToleran
         done(authError(4), false);
         return;
       }
-      checkBrokerPassword(db, username, password, clock.now(), clockToleranceSec).then(
+      checkBrokerPassword(db, replay, username, password, clock.now()).then(
         (verdict) => {
           const ok = verdict === 'OK';
           if (!ok) {

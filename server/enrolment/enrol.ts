@@ -2,6 +2,7 @@ import type { DevicePublicKey } from '../../shared/broker-credentials.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import { createEnrolmentToken, hashToken } from './enrolment-tokens.js';
+import { recordAudit } from '../audit/audit-log.js';
 
 /**
  * A device enrols: its single-use token (unused, unexpired, for this locker) is spent and its public key becomes
@@ -33,6 +34,7 @@ export async function reEnrol(ctx: ServerContext, lockerId: string, by: string, 
   const issued = await ctx.db.transaction().execute(async (trx) => {
     const r = await trx.updateTable('lockers').set({ public_key: null, enrolled_at: null }).where('id', '=', lockerId).executeTakeFirst();
     if (r.numUpdatedRows !== 1n) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId });
+    await recordAudit(trx, { at: now, actor: by, action: 'locker.re_enrol', result: 'done', lockerId });
     return createEnrolmentToken(trx, lockerId, by, now);
   });
   disconnect(lockerId);

@@ -36,7 +36,8 @@ export function enrolmentRoutes(app: App, ctx: ServerContext, mqttUrl: () => str
   app.post(
     '/v1/lockers/:id/re-enrol',
     {
-      config: { roles: ['admin', 'operator'] },
+      // Admin only: whoever enrols a controller receives the locker's PIN key and codes.
+      config: { roles: ['admin'] },
       schema: { params: IdParams, response: { 201: EnrolmentView, 404: ErrorResponse, ...authErrors } },
     },
     async (request, reply) => {

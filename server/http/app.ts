@@ -72,7 +72,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<App> {
     reply.header('x-request-id', request.id);
     const url = request.routeOptions.url;
     const params = request.params as Record<string, unknown> | undefined;
-    if (url?.startsWith('/v1/lockers/:id') && typeof params?.id === 'string') request.log = request.log.child({ lockerId: params.id });
+    if (url?.startsWith('/v1/lockers/:id') && typeof params?.id === 'string') {
+      request.log = request.log.child({ lockerId: params.id });
+      // Fastify logs "request completed" through the reply's logger.
+      reply.log = request.log;
+    }
   });
   const observe = options.observeRequest;
   if (observe) {

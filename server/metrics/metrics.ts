@@ -1,11 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { KyselyPlugin } from 'kysely';
 import type { Logger } from 'pino';
+import { COMMAND_TYPES } from '../../shared/messages.js';
 import { parseTopic } from '../../shared/topics.js';
 import type { BrokerLink } from '../broker/link.js';
 import type { ChangeBus, EventsCommitted } from '../change-bus.js';
 import type { ServerStats } from '../stats.js';
 import type { Db } from '../store/database.js';
+import { ALARM_STATES, COMMAND_STATES } from '../store/schema.js';
 import { queryTimingPlugin } from './db-timing.js';
 
 export interface MetricsSources {
@@ -164,6 +166,7 @@ export class ServerMetrics {
       async collect() {
         const rows = await db.selectFrom('commands').select((eb) => ['type', 'state', eb.fn.countAll<number>().as('n')]).groupBy(['type', 'state']).execute();
         this.reset();
+        for (const type of COMMAND_TYPES) for (const state of COMMAND_STATES) this.set({ type, state }, 0);
         for (const r of rows) this.set({ type: r.type, state: r.state }, Number(r.n));
       },
     });
@@ -175,6 +178,8 @@ export class ServerMetrics {
       async collect() {
         const rows = await db.selectFrom('alarms').select((eb) => ['kind', 'state', eb.fn.countAll<number>().as('n')]).groupBy(['kind', 'state']).execute();
         this.reset();
+        // Every state of a kind seen is reported, zeros included, so a series does not vanish when it reaches 0.
+        for (const kind of new Set(rows.map((r) => r.kind))) for (const state of ALARM_STATES) this.set({ kind, state }, 0);
         for (const r of rows) this.set({ kind: r.kind, state: r.state }, Number(r.n));
       },
     });

@@ -5,6 +5,7 @@ import { issueGrant } from '../codes/grant-issuer.js';
 import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
 import { cancelInTransaction } from './cancel.js';
 import { nextStatus } from './lifecycle.js';
+import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 
 type Publish = { lockerId: string; version: number; changes: StateChange[] };
 
@@ -70,6 +71,7 @@ export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: n
         .insertInto('notifications')
         .values({ id: `n_${randomUUID().replaceAll('-', '')}`, parcel_id: id, kind: 'collection_code', recipient: JSON.stringify({ carrier: parcel.created_by }), grant_jti: collect.row.jti, created_at: now })
         .execute();
+      await enqueueParcelEvent(trx, parcel, 'parcel.expired', now);
       publish.push({ lockerId: parcel.locker_id, version, changes });
     });
   }

@@ -242,7 +242,7 @@ export interface KeyDeliveriesTable {
   version: number;
 }
 
-export const AUDIT_ACTIONS = ['remote_open', 'key.rotate', 'key.activate', 'key.retire'] as const;
+export const AUDIT_ACTIONS = ['remote_open', 'key.rotate', 'key.activate', 'key.retire', 'locker.re_enrol'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 export const AUDIT_RESULTS = ['created', 'done', 'refused'] as const;
 export type AuditResult = (typeof AUDIT_RESULTS)[number];
@@ -326,9 +326,9 @@ export interface WebhookDeliveriesTable {
   account_id: string;
   event_type: string;
   parcel_id: string;
-  /** JSON of the event as sent, without the pickup code (derived from `grant_jti` at send time, never stored). */
+  /** JSON of the event as sent, without its code (derived from `grant_jti` at send time, never stored). */
   payload: string;
-  /** The pickup grant whose code a `parcel.deposited` event carries. */
+  /** The grant whose code the event carries (pickup grant of `parcel.deposited`, collect grant of `parcel.expired`). */
   grant_jti: string | null;
   created_at: number;
   /** Attempts started (counted when an attempt is claimed, so a crash mid-attempt still counts it). */

@@ -26,6 +26,12 @@ const STATUS_AFTER: Readonly<Record<ParcelEventType, ParcelStatus>> = {
   'parcel.returned': 'returned',
 };
 
+/** Events that carry a code: the action of the grant it comes from, and where it goes in the body. */
+const CODE_OF: Readonly<Partial<Record<ParcelEventType, { action: 'pickup' | 'collect'; field: 'pickupCode' | 'collectionCode' }>>> = {
+  'parcel.deposited': { action: 'pickup', field: 'pickupCode' },
+  'parcel.expired': { action: 'collect', field: 'collectionCode' },
+};
+
 /** What a caller may add. Other keys (a detail object passed whole) are ignored. */
 export interface ParcelEventExtra {
   /** The locker took a parcel that had been cancelled (it was offline when the cancellation was made). */
@@ -47,6 +53,8 @@ export interface ParcelEvent {
     recipient?: { phone?: string; email?: string };
     /** `parcel.deposited`: the recipient's pickup code; added at send time, never stored in the outbox. */
     pickupCode?: { pin: string; qr: string };
+    /** `parcel.expired`: the courier's code to collect the parcel (→ `parcel.returned`); added at send time. */
+    collectionCode?: { pin: string; qr: string };
     reconciled?: true;
     cause?: string;
   };
@@ -81,19 +89,18 @@ export async function enqueueParcelEvent(
     .executeTakeFirst();
   if (!hook) return undefined;
 
-  let grantJti: string | null = null;
-  if (type === 'parcel.deposited') {
-    // The pickup grant the recipient's code comes from (the newest live one: a reconciled parcel got a new one).
-    const grant = await trx
-      .selectFrom('grants')
-      .select('jti')
-      .where('parcel_id', '=', parcel.id)
-      .where('action', '=', 'pickup')
-      .where('status', '=', 'live')
-      .orderBy('exp', 'desc')
-      .executeTakeFirst();
-    grantJti = grant?.jti ?? null;
-  }
+  const code = CODE_OF[type];
+  // The grant the event's code comes from (the newest live one: a reconciled parcel got a new pickup grant).
+  const grant = code
+    ? await trx
+        .selectFrom('grants')
+        .select('jti')
+        .where('parcel_id', '=', parcel.id)
+        .where('action', '=', code.action)
+        .where('status', '=', 'live')
+        .orderBy('exp', 'desc')
+        .executeTakeFirst()
+    : undefined;
   const id = `evt_${randomUUID().replaceAll('-', '')}`;
   const event: ParcelEvent = {
     id,
@@ -122,7 +129,7 @@ export async function enqueueParcelEvent(
       event_type: type,
       parcel_id: parcel.id,
       payload: JSON.stringify(event),
-      grant_jti: grantJti,
+      grant_jti: grant?.jti ?? null,
       created_at: at,
       attempts: 0,
       next_attempt_at: at,
@@ -137,14 +144,16 @@ export async function enqueueParcelEvent(
 }
 
 /**
- * The exact body sent for a delivery: the stored event, with the pickup code of a `parcel.deposited` event
- * derived from its grant (PINs are never stored; derivation gives the same code on every attempt).
+ * The exact body sent for a delivery: the stored event, with the code it carries (pickup code of a
+ * `parcel.deposited`, collection code of a `parcel.expired`) derived from its grant: PINs are never stored, and
+ * derivation gives the same code on every attempt.
  */
 export async function deliveryBody(db: Db, pinSecret: Uint8Array, pinLength: number, row: WebhookDeliveryRow): Promise<string> {
   const event = JSON.parse(row.payload) as ParcelEvent;
   if (row.grant_jti) {
     const grant = await db.selectFrom('grants').select('token').where('jti', '=', row.grant_jti).executeTakeFirst();
-    if (grant) event.data.pickupCode = { pin: derivePin(pinSecret, row.grant_jti, pinLength), qr: grant.token };
+    const field = CODE_OF[row.event_type as ParcelEventType]?.field;
+    if (grant && field) event.data[field] = { pin: derivePin(pinSecret, row.grant_jti, pinLength), qr: grant.token };
   }
   return JSON.stringify(event);
 }

@@ -44,9 +44,9 @@ export const DeliveryView = Type.Object({
   lastStatus: Type.Union([Type.Integer(), Type.Null()]),
   lastError: Type.Union([Type.String(), Type.Null()]),
   deliveredAt: Type.Union([Type.Integer(), Type.Null()]),
-  /** The event as sent, except the pickup code (`carriesPickupCode` says whether the sent body had one). */
+  /** The event as sent, except its code (`carriesCode`: the sent body had a pickup or collection code). */
   payload: Type.Record(Type.String(), Type.Unknown()),
-  carriesPickupCode: Type.Boolean(),
+  carriesCode: Type.Boolean(),
 });
 export type DeliveryView = Static<typeof DeliveryView>;
 
@@ -65,7 +65,7 @@ export function deliveryView(row: WebhookDeliveryRow): DeliveryView {
     lastError: row.last_error,
     deliveredAt: row.delivered_at,
     payload: JSON.parse(row.payload) as Record<string, unknown>,
-    carriesPickupCode: row.grant_jti !== null,
+    carriesCode: row.grant_jti !== null,
   };
 }
 

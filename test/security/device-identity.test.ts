@@ -73,7 +73,7 @@ describe('broker sign-in with the locker’s own key', () => {
     const b = await registerLocker(t.api);
     expect((await connect(a.id, a.id, await a.device.sign())).connected).toBe(true);
     const refused = [
-      ['expired', await a.device.sign({ nowMs: Date.now() - 3600_000 })],
+      ['expired (clock more than a day off)', await a.device.sign({ nowMs: Date.now() - 26 * 3600_000 })],
       ['signed by another locker’s key', await b.device.sign({ lockerId: a.id })],
       ['issued to another locker', await a.device.sign({ lockerId: b.id })],
       ['not a token', 'x'.repeat(60)],
@@ -83,6 +83,21 @@ describe('broker sign-in with the locker’s own key', () => {
       await expect(connect(`${a.id}`, a.id, password), why).rejects.toThrow();
     }
     expect(t.server.stats.authFailures - failures).toBe(refused.length);
+  });
+
+  it('takes each token once: a token copied from a connection does not sign in again', async () => {
+    const a = await registerLocker(t.api);
+    const token = await a.device.sign();
+    const first = await connect(a.id, a.id, token);
+    expect(first.connected).toBe(true);
+    await first.endAsync(true);
+    await expect(connect(a.id, a.id, token)).rejects.toThrow();
+  });
+
+  it('lets a locker whose clock is hours off sign in (to learn the time), with a fresh token', async () => {
+    const a = await registerLocker(t.api);
+    const c = await connect(a.id, a.id, await a.device.sign({ nowMs: Date.now() + 5 * 3600_000 }));
+    expect(c.connected).toBe(true);
   });
 
   it('does not let an impostor with a bad token take over a connected locker’s session', async () => {
@@ -107,10 +122,15 @@ describe('broker sign-in with the locker’s own key', () => {
     await expect(enrol(t.httpUrl, a.id, a.enrolment.token, (await newKey()).publicKey)).rejects.toThrow(/ENROLMENT_REFUSED/);
   });
 
-  it('an operator cannot re-enrol without the role, and a carrier gets 403', async () => {
+  it('only an admin may re-enrol (it hands over the locker’s codes), and every re-enrolment is audited', async () => {
     const a = await registerLocker(t.api);
-    const carrier = await t.api.post<{ token: string }>('/v1/accounts', { name: 'Carrier', role: 'carrier' });
-    const res = await fetch(`${t.httpUrl}/v1/lockers/${a.id}/re-enrol`, { method: 'POST', headers: { authorization: `Bearer ${carrier.token}` } });
-    expect(res.status).toBe(403);
+    for (const role of ['operator', 'carrier']) {
+      const account = await t.api.post<{ token: string }>('/v1/accounts', { name: role, role });
+      const res = await fetch(`${t.httpUrl}/v1/lockers/${a.id}/re-enrol`, { method: 'POST', headers: { authorization: `Bearer ${account.token}` } });
+      expect(res.status, role).toBe(403);
+    }
+    await t.api.post(`/v1/lockers/${a.id}/re-enrol`, {});
+    const audit = await t.api.get<{ entries: { action: string; lockerId: string | null }[] }>('/v1/audit');
+    expect(audit.entries.some((e) => e.action === 'locker.re_enrol' && e.lockerId === a.id)).toBe(true);
   });
 });

@@ -6,7 +6,7 @@ import { store, subscribe } from './store.js';
 const SVG = 'http://www.w3.org/2000/svg';
 const PAGE = 200;
 const W = 1000;
-const H = 480;
+const H = 400;
 
 const TOTALS = [
   ['lockers', 'Lockers', (t) => t.lockers],

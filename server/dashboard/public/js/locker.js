@@ -93,6 +93,7 @@ export function createLockerView() {
     const items = [...store.alarms.values()].filter((a) => a.lockerId === lockerId).sort((a, b) => b.lastAt - a.lastAt);
     syncRows(alarmsBody, items, (a) => a.id, (a) => alarmRow(a, { withLocker: false }), (tr, a) => patchAlarmRow(tr, a, report));
     show(alarmsNone, items.length === 0);
+    show(alarmsBody.closest('.table-wrap'), items.length > 0);
   }
 
   function renderCommands(commands) {

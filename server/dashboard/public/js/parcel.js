@@ -1,6 +1,7 @@
 // Parcel lookup by id: its status and its timeline (every change with its source).
 import { api, describeError } from './api.js';
 import { el, fmtTime, setText, show, words } from './dom.js';
+import { store } from './store.js';
 
 export function createParcelView() {
   const form = document.getElementById('parcel-form');
@@ -16,7 +17,7 @@ export function createParcelView() {
     try {
       const p = await api('GET', `/v1/parcels/${encodeURIComponent(id)}`);
       setText(title, `Parcel ${p.id}`);
-      const locker = el('a', { href: `#/lockers/${encodeURIComponent(p.lockerId)}` }, p.lockerId);
+      const locker = el('a', { href: `#/lockers/${encodeURIComponent(p.lockerId)}` }, store.lockers.get(p.lockerId)?.name ?? p.lockerId);
       const rows = [
         ['Status', words(p.status)],
         ['Reference', p.reference],

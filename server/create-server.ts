@@ -71,7 +71,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   const broker = await createEmbeddedBroker({ db, stats, log, clock });
   const bus = new ChangeBus(log);
   const ctx: ServerContext = { config, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus };
-  const live = new LiveHub({ db, bus, log, now: () => Date.now(), intervalMs: config.livePushIntervalMs });
+  const live = new LiveHub({ db, bus, log, now: () => clock.now(), intervalMs: config.livePushIntervalMs });
   let brokerListening = false;
   metrics.bind({ db, stats, bus, log, connectedLockers: () => broker.connectedClients(), liveSubscribers: () => live.subscriberCount });
 

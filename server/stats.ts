@@ -1,4 +1,4 @@
-/** Counters the server keeps about what it received; read by tests and (later) exported as metrics. */
+/** Counters the server keeps about what it received; read by tests and exported at /metrics (server/metrics). */
 export class ServerStats {
   /** Refused MQTT payloads by reason code. */
   readonly mqttRejected = new Map<string, number>();

@@ -62,16 +62,18 @@ export async function readAlarms(db: Db, f: AlarmFilter = {}): Promise<AlarmView
   return (await q.execute()).map(alarmView);
 }
 
-/** The alarms not yet resolved of some lockers (what the dashboard shows and the live stream sends). */
-export async function readUnresolvedAlarms(db: Db, lockerIds: readonly string[]): Promise<AlarmView[]> {
-  if (lockerIds.length === 0) return [];
-  const rows = await db
-    .selectFrom('alarms')
-    .selectAll()
-    .where('locker_id', 'in', lockerIds)
-    .where('state', '!=', 'resolved')
-    .orderBy('last_at', 'desc')
-    .orderBy('id')
-    .execute();
-  return rows.map(alarmView);
+/** SQLite bounds the parameters of one statement: long id lists are read in chunks. */
+const CHUNK = 500;
+
+/** The alarms not yet resolved of some lockers, or of all (what the dashboard shows and the live stream sends). */
+export async function readUnresolvedAlarms(db: Db, lockerIds?: readonly string[]): Promise<AlarmView[]> {
+  const read = async (ids?: readonly string[]) => {
+    let q = db.selectFrom('alarms').selectAll().where('state', '!=', 'resolved').orderBy('last_at', 'desc').orderBy('id');
+    if (ids) q = q.where('locker_id', 'in', ids);
+    return (await q.execute()).map(alarmView);
+  };
+  if (lockerIds === undefined) return read();
+  const out: AlarmView[] = [];
+  for (let i = 0; i < lockerIds.length; i += CHUNK) out.push(...(await read(lockerIds.slice(i, i + CHUNK))));
+  return out;
 }

@@ -30,8 +30,9 @@ export interface LiveHubOptions {
   db: Db;
   bus: ChangeBus;
   log: Logger;
-  /** Wall-clock time (the push pace is about people watching, not the domain clock). */
+  /** The server's clock, for the `at` of each message. */
   now: () => number;
+  /** The push pace, on real timers: it is about people watching, not domain time (a manual clock must not stop it). */
   intervalMs: number;
 }
 
@@ -120,8 +121,8 @@ export class LiveHub {
     await this.pollPresence();
     this.dirty.clear();
     for (const view of await readFleet(this.o.db)) this.summaries.set(view.id, { view, json: JSON.stringify(view) });
-    const alarms = await readUnresolvedAlarms(this.o.db, [...this.summaries.keys()]);
-    for (const a of alarms) this.alarmsOf(a.lockerId).items.push(a);
+    const alarms = await readUnresolvedAlarms(this.o.db);
+    for (const a of alarms) if (this.summaries.has(a.lockerId)) this.alarmsOf(a.lockerId).items.push(a);
     for (const entry of this.alarms.values()) entry.json = JSON.stringify(entry.items);
   }
 

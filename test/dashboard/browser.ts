@@ -22,7 +22,8 @@ export interface Browser {
   context: BrowserContext;
   /** Screenshots go here (kept after the run, to look at). */
   shots: string;
-  shot(name: string): Promise<string>;
+  /** The visible part of the page (or all of it), as PNG. */
+  shot(name: string, fullPage?: boolean): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -44,9 +45,9 @@ export async function launchBrowser(): Promise<Browser> {
     page,
     context,
     shots,
-    async shot(name) {
+    async shot(name, fullPage = false) {
       const file = path.join(shots, `${name}.png`);
-      await page.screenshot({ path: file, fullPage: true });
+      await page.screenshot({ path: file, fullPage });
       return file;
     },
     async close() {

@@ -183,7 +183,7 @@ describe('grant-signing keys and their rotation', () => {
 
   it('keeps the key states across a restart, and takes over a data folder from before key states', async () => {
     const states = await status();
-    const config = makeConfig({ port: 0, mqttPort: 0, dataDir: t.dir + '-copy', logLevel: 'silent' });
+    const config = makeConfig({ port: 0, mqttPort: 0, dataDir: t.dir + '-restart', logLevel: 'silent' });
     let s = await createServer(config, { clock });
     const original = s.ctx.keys.active.kid;
     await s.stop();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { startSimLocker } from '../../simulator/fleet.js';
+import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { ApiClient } from '../../simulator/api-client.js';
 import { seededRandom } from '../../simulator/random.js';
 import type { DeliveryView } from '../../server/webhooks/webhook-views.js';
@@ -33,7 +33,7 @@ beforeAll(async () => {
       done();
     },
   });
-  t = await startTestServer({ webhookPollMs: 20, webhookMaxAttempts: 3, webhookTimeoutMs: 500 }, clock, pino({ level: 'trace' }, sink));
+  t = await startTestServer({ webhookPollMs: 20, webhookMaxAttempts: 3, webhookTimeoutMs: 500, pickupWindowSec: 3600 }, clock, pino({ level: 'trace' }, sink));
   receiver = await new WebhookReceiver().listen();
   elsewhere = await new WebhookReceiver().listen();
   locker = await registerLocker(t.api, Array.from({ length: 12 }, (_, i) => ({ id: `S${i}`, size: 'S' })));
@@ -115,25 +115,45 @@ describe('webhook endpoints', () => {
 });
 
 describe('webhook deliveries', () => {
-  it('a real deposit reaches the carrier as a signed parcel.deposited webhook whose pickup code opens the compartment', async () => {
-    const carrier = await carrierWithWebhook('/deposit');
-    const sim = await startSimLocker({
-      api: t.api,
-      name: 'Webhook locker',
-      location: { lat: 52.2, lon: 21 },
-      compartments: [{ id: 'A1', size: 'S' }],
-      dataDir: t.dir,
-      clock,
-      random: seededRandom(7),
-    });
-    try {
+  describe('with a real locker (simulated hardware, agent in process)', () => {
+    let sim: InProcessLocker;
+    beforeAll(async () => {
+      sim = await startSimLocker({
+        api: t.api,
+        name: 'Webhook locker',
+        location: { lat: 52.2, lon: 21 },
+        compartments: [
+          { id: 'A1', size: 'S' },
+          { id: 'A2', size: 'S' },
+        ],
+        dataDir: t.dir,
+        clock,
+        random: seededRandom(7),
+      });
       await waitFor(() => sim.agent.ready, 'the locker configuration');
-      const parcel = await new ApiClient(t.httpUrl, carrier.token).post<{ id: string; compartmentId: string; dropoff: { pin: string } }>('/v1/parcels', {
+    });
+    afterAll(() => sim.stop());
+
+    const bookAt = (carrier: CreatedAccount, reference: string) =>
+      new ApiClient(t.httpUrl, carrier.token).post<{ id: string; compartmentId: string; dropoff: { pin: string } }>('/v1/parcels', {
         lockerId: sim.id,
         size: 'S',
         recipient: { phone: '+48 600 100 200' },
-        reference: 'WH-DEPOSIT',
+        reference,
       });
+    const cycle = (compartmentId: string) => {
+      sim.hardware.openDoor(compartmentId);
+      sim.hardware.closeDoor(compartmentId);
+    };
+    const synced = () =>
+      waitFor(async () => {
+        const v = await t.api.get<{ reportedVersion: number; desiredVersion: number }>(`/v1/lockers/${sim.id}`);
+        return v.reportedVersion === v.desiredVersion;
+      }, 'the locker to apply the desired state');
+
+    it('a deposit reaches the carrier as a signed parcel.deposited webhook whose pickup code opens the compartment', async () => {
+      const carrier = await carrierWithWebhook('/deposit');
+      const parcel = await bookAt(carrier, 'WH-DEPOSIT');
       await waitFor(() => receiver.on('/deposit').length === 1, 'the booked webhook');
       const booked = receiver.on('/deposit')[0]!;
       expect(booked.signatureValid).toBe(true);
@@ -143,10 +163,9 @@ describe('webhook deliveries', () => {
       expect(booked.json).toMatchObject({ type: 'parcel.booked', schemaVersion: 1, data: { parcel: { id: parcel.id, status: 'booked', reference: 'WH-DEPOSIT' } } });
       expect(booked.json.data.pickupCode).toBeUndefined();
 
-      await waitFor(async () => (await sim.store.grantCount()) >= 2, 'both grants on the locker');
+      await synced();
       expect(await sim.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
-      sim.hardware.openDoor(parcel.compartmentId);
-      sim.hardware.closeDoor(parcel.compartmentId);
+      cycle(parcel.compartmentId);
       await waitFor(() => receiver.on('/deposit').length === 2, 'the deposited webhook');
       const deposited = receiver.on('/deposit')[1]!;
       expect(deposited.signatureValid).toBe(true);
@@ -160,23 +179,71 @@ describe('webhook deliveries', () => {
 
       // The recipient, told by the carrier's system, opens the compartment with it.
       expect(await sim.agent.enterCode(code.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
-      sim.hardware.openDoor(parcel.compartmentId);
-      sim.hardware.closeDoor(parcel.compartmentId);
+      cycle(parcel.compartmentId);
       await waitFor(() => receiver.on('/deposit').length === 3, 'the picked-up webhook');
       expect(receiver.on('/deposit')[2]!.json).toMatchObject({ type: 'parcel.picked_up', data: { parcel: { status: 'picked_up' } } });
 
       await waitFor(async () => (await deliveries(carrier.token, '?state=delivered')).length === 3, 'all three recorded delivered');
       const listed = await deliveries(carrier.token);
-      expect(listed.map((d) => [d.eventType, d.state, d.attempts, d.carriesPickupCode])).toEqual([
+      expect(listed.map((d) => [d.eventType, d.state, d.attempts, d.carriesCode])).toEqual([
         ['parcel.picked_up', 'delivered', 1, false],
         ['parcel.deposited', 'delivered', 1, true],
         ['parcel.booked', 'delivered', 1, false],
       ]);
       // The read model never shows the code; only the signed body carried it.
       expect(JSON.stringify(listed)).not.toContain(code.pin);
-    } finally {
-      await sim.stop();
-    }
+    });
+
+    it('a parcel cancelled while the locker took it offline is reconciled: parcel.deposited with a new pickup code that opens', async () => {
+      const carrier = await carrierWithWebhook('/reconciled');
+      const parcel = await bookAt(carrier, 'WH-RECONCILED');
+      await synced();
+      sim.proxy.cut();
+      await waitFor(() => !sim.agent.sync.connected, 'the cut');
+      expect(await sim.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
+      cycle(parcel.compartmentId);
+      expect((await call(carrier.token, 'POST', `/v1/parcels/${parcel.id}/cancel`)).status).toBe(200);
+      sim.proxy.restore();
+
+      await waitFor(() => receiver.on('/reconciled').length === 3, 'booked, cancelled, deposited');
+      const [booked, cancelled, deposited] = receiver.on('/reconciled');
+      expect([booked, cancelled, deposited].map((r) => [r!.json.type, r!.signatureValid])).toEqual([
+        ['parcel.booked', true],
+        ['parcel.cancelled', true],
+        ['parcel.deposited', true],
+      ]);
+      expect(cancelled!.json.data).toMatchObject({ cause: 'cancelled', parcel: { status: 'cancelled' } });
+      expect(deposited!.json.data).toMatchObject({ reconciled: true, parcel: { status: 'in_locker' } });
+      const code = deposited!.json.data.pickupCode as { pin: string; qr: string };
+      neverLogged.push(code.pin, code.qr);
+      await synced();
+      expect(await sim.agent.enterCode(code.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
+      cycle(parcel.compartmentId);
+      await waitFor(() => receiver.on('/reconciled').length === 4, 'the picked-up webhook');
+    });
+
+    it('a parcel left past its pickup window: parcel.expired carries the courier’s collection code, which opens; then parcel.returned', async () => {
+      const carrier = await carrierWithWebhook('/expired');
+      const parcel = await bookAt(carrier, 'WH-EXPIRED');
+      await synced();
+      expect(await sim.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
+      cycle(parcel.compartmentId);
+      await waitFor(() => receiver.on('/expired').length === 2, 'booked, deposited');
+
+      clock.shiftMs += 2 * 3600_000;
+      await waitFor(() => receiver.on('/expired').length === 3, 'the expired webhook');
+      const expired = receiver.on('/expired')[2]!;
+      expect(expired.signatureValid).toBe(true);
+      expect(expired.json).toMatchObject({ type: 'parcel.expired', data: { parcel: { id: parcel.id, status: 'expired' } } });
+      expect(expired.json.data.pickupCode).toBeUndefined();
+      const code = expired.json.data.collectionCode as { pin: string; qr: string };
+      neverLogged.push(code.pin, code.qr);
+      await synced();
+      expect(await sim.agent.enterCode(code.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
+      cycle(parcel.compartmentId);
+      await waitFor(() => receiver.on('/expired').length === 4, 'the returned webhook');
+      expect(receiver.on('/expired')[3]!.json).toMatchObject({ type: 'parcel.returned', data: { parcel: { status: 'returned' } } });
+    });
   });
 
   it('a 500 is retried with backoff once the clock reaches it, then delivered, and never sent again', async () => {

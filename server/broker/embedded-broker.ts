@@ -79,6 +79,7 @@ export async function createEmbeddedBroker({ db, stats, log, clock }: BrokerDeps
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'));
 
   let tcp: Server | undefined;
+  const handlers = new Limiter(256);
   const link: BrokerLink = {
     publish(topic, payload, { qos, retain = false }) {
       return new Promise((resolve, reject) => {
@@ -91,13 +92,13 @@ export async function createEmbeddedBroker({ db, stats, log, clock }: BrokerDeps
           filter,
           (packet, cb) => {
             const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-            handler(packet.topic, payload).then(
-              () => cb(),
-              (err: unknown) => {
-                log.error({ err, topic: packet.topic }, 'message handler failed');
-                cb();
-              },
-            );
+            // Release aedes' delivery slot at once: a handler publishes (acks, snapshots) and would otherwise wait
+            // for a slot held by another handler doing the same (aedes runs at most 100 deliveries at a time).
+            // Our own limit keeps the number of handlers at work bounded instead.
+            cb();
+            handlers
+              .run(() => handler(packet.topic, payload))
+              .catch((err: unknown) => log.error({ err, topic: packet.topic }, 'message handler failed'));
           },
           resolve,
         );
@@ -127,4 +128,23 @@ export async function createEmbeddedBroker({ db, stats, log, clock }: BrokerDeps
       }
     },
   };
+}
+
+/** Runs at most `max` tasks at once; the rest wait their turn, in order. */
+class Limiter {
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.max) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#active++;
+    try {
+      return await task();
+    } finally {
+      this.#active--;
+      this.#waiting.shift()?.();
+    }
+  }
 }

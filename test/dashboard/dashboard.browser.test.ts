@@ -26,6 +26,7 @@ beforeAll(async () => {
     startSimLocker({ api: t.api, name, location: { lat, lon }, dataDir: t.dir, clock: systemClock, random: seededRandom(seed) });
   [north, south] = await Promise.all([sim('Północ Station', 52.29, 21.0, 1), sim('Mokotów Mall', 52.19, 21.02, 2)]);
   const browser = launchBrowser();
+  browser.catch(() => undefined); // awaited below; a missing Chromium fails the suite there
   // A thousand more lockers without agents (they only "send" events in the burst below), registered through the
   // domain function: the HTTP route would spend most of the test's time budget on a thousand commits.
   for (let i = 0; i < BURST; i++) {

@@ -169,7 +169,7 @@ export class LockerAgent {
       const at = this.now();
       const lockedMs = lockedFor(lockout, at, this.#lockout);
       if (lockedMs > 0) return this.#refuse('KEYPAD_LOCKED', via, undefined, lockedLine(lockedMs));
-      if (!isPinFormat(input, config.pinLength)) return this.#keypadFailure('MALFORMED', lockout, at);
+      if (!isPinFormat(input, config.pinLength, config.pinAlphabet)) return this.#keypadFailure('MALFORMED', lockout, at);
       token = (await store.grantByPinHash(pinHash(Buffer.from(config.pinKey, 'base64url'), input)))?.token;
       if (!token) return this.#keypadFailure('UNKNOWN_CODE', lockout, at);
     } else {

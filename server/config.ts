@@ -20,6 +20,8 @@ export const ServerConfigSchema = Type.Object(
     mqttPublicUrl: Type.Optional(Type.String({ pattern: '^mqtts?://' })),
     logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
     pinLength: Type.Integer({ minimum: 6, maximum: 12 }),
+    /** Symbols a PIN is made of (digits by default, which every keypad has); distinct, from 0-9 and A-Z. */
+    pinAlphabet: Type.String({ pattern: '^[0-9A-Z]{2,36}$' }),
     /** How long a booked compartment waits for the deposit. */
     depositWindowSec: Type.Integer({ minimum: 60 }),
     /** How long the recipient has after the deposit. */
@@ -91,6 +93,7 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   mqttPublicUrl: 'MQTT_PUBLIC_URL',
   logLevel: 'LOG_LEVEL',
   pinLength: 'PIN_LENGTH',
+  pinAlphabet: 'PIN_ALPHABET',
   depositWindowSec: 'DEPOSIT_WINDOW_SEC',
   pickupWindowSec: 'PICKUP_WINDOW_SEC',
   clockToleranceSec: 'CLOCK_TOLERANCE_SEC',
@@ -123,6 +126,7 @@ export const CONFIG_DEFAULTS = {
   dataDir: './data',
   logLevel: 'info',
   pinLength: 8,
+  pinAlphabet: '0123456789',
   depositWindowSec: 72 * 3600,
   pickupWindowSec: 72 * 3600,
   clockToleranceSec: 300,
@@ -185,6 +189,7 @@ export function makeConfig(overrides: Partial<Static<typeof ServerConfigSchema>>
     });
     throw new ConfigError(problems.length ? problems : ['invalid']);
   }
+  if (new Set(merged.pinAlphabet).size !== merged.pinAlphabet.length) throw new ConfigError(['PIN_ALPHABET: symbols must be distinct']);
   return Object.freeze({ ...merged, dataDir: path.resolve(merged.dataDir) });
 }
 

@@ -135,6 +135,8 @@ export const DeviceConfig = Type.Object(
     /** Key for the PIN hash (base64url, 32 bytes). Secret: only this locker gets it. */
     pinKey: Type.String({ minLength: 43, maxLength: 43 }),
     pinLength: Type.Integer({ minimum: 4, maximum: 12 }),
+    /** PIN symbols; digits when absent. */
+    pinAlphabet: Type.Optional(Type.String({ pattern: '^[0-9A-Z]{2,36}$' })),
     /** Grant windows are checked with this much slack for clock drift. */
     clockToleranceSec: Type.Integer({ minimum: 0, maximum: 3600 }),
     /** How long a released lock waits for its door to open before it counts as not opened. */

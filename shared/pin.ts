@@ -3,9 +3,9 @@ import { createHmac } from 'node:crypto';
 /** Domain separation for the PIN hash, part of the protocol (see docs/protocol.md). */
 const PIN_HASH_LABEL = 'lockstep-pin-v1:';
 
-/** PINs are digits only, so every keypad can type them. */
-export function isPinFormat(pin: string, length: number): boolean {
-  return pin.length === length && /^[0-9]+$/.test(pin);
+/** A PIN has exactly `length` symbols of `alphabet` (digits by default, which every keypad has). */
+export function isPinFormat(pin: string, length: number, alphabet = '0123456789'): boolean {
+  return pin.length === length && [...pin].every((c) => alphabet.includes(c));
 }
 
 /**

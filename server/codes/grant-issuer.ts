@@ -39,7 +39,7 @@ export async function issueGrant(
   const nowSec = Math.floor(ctx.clock.now() / 1000);
   for (let i = 0; i < MAX_PIN_TRIES; i++) {
     const jti = randomBytes(12).toString('base64url');
-    const pin = derivePin(ctx.pinSecret, jti, ctx.config.pinLength);
+    const pin = derivePin(ctx.pinSecret, jti, ctx.config.pinLength, ctx.config.pinAlphabet);
     const ph = pinHash(key, pin);
     if (alsoAvoid.includes(ph)) continue;
     const clash = await trx

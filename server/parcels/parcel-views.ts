@@ -105,6 +105,6 @@ export async function readNotifications(ctx: ServerContext, parcelId: string, ow
     kind: n.kind,
     to: JSON.parse(n.recipient) as ParcelView['recipient'],
     createdAt: n.created_at,
-    code: { pin: derivePin(ctx.pinSecret, n.grant_jti, ctx.config.pinLength), qr: n.token },
+    code: { pin: derivePin(ctx.pinSecret, n.grant_jti, ctx.config.pinLength, ctx.config.pinAlphabet), qr: n.token },
   }));
 }

@@ -47,6 +47,7 @@ export function deviceConfig(ctx: ServerContext, lockerId: string): DeviceConfig
   return {
     pinKey: lockerPinKey(ctx.pinSecret, lockerId).toString('base64url'),
     pinLength: ctx.config.pinLength,
+    pinAlphabet: ctx.config.pinAlphabet,
     clockToleranceSec: ctx.config.clockToleranceSec,
     doorOpenTimeoutMs: ctx.config.doorOpenTimeoutMs,
     heartbeatMs: ctx.config.heartbeatMs,

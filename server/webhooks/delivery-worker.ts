@@ -96,7 +96,7 @@ export function startWebhookWorker(ctx: ServerContext, options: WebhookWorkerOpt
       log.warn({ deliveryId: row.id, accountId: row.account_id, reason: target.reason }, 'webhook delivery dead-lettered');
       return;
     }
-    const body = await deliveryBody(db, ctx.pinSecret, config.pinLength, row);
+    const body = await deliveryBody(db, ctx.pinSecret, { length: config.pinLength, alphabet: config.pinAlphabet }, row);
     const result = await post(target.url, target.secret, row, body);
     const now = clock.now();
     if ('aborted' in result) {

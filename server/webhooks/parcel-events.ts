@@ -148,12 +148,12 @@ export async function enqueueParcelEvent(
  * `parcel.deposited`, collection code of a `parcel.expired`) derived from its grant: PINs are never stored, and
  * derivation gives the same code on every attempt.
  */
-export async function deliveryBody(db: Db, pinSecret: Uint8Array, pinLength: number, row: WebhookDeliveryRow): Promise<string> {
+export async function deliveryBody(db: Db, pinSecret: Uint8Array, pinFormat: { length: number; alphabet: string }, row: WebhookDeliveryRow): Promise<string> {
   const event = JSON.parse(row.payload) as ParcelEvent;
   if (row.grant_jti) {
     const grant = await db.selectFrom('grants').select('token').where('jti', '=', row.grant_jti).executeTakeFirst();
     const field = CODE_OF[row.event_type as ParcelEventType]?.field;
-    if (grant && field) event.data[field] = { pin: derivePin(pinSecret, row.grant_jti, pinLength), qr: grant.token };
+    if (grant && field) event.data[field] = { pin: derivePin(pinSecret, row.grant_jti, pinFormat.length, pinFormat.alphabet), qr: grant.token };
   }
   return JSON.stringify(event);
 }

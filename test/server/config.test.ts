@@ -14,6 +14,13 @@ describe('server configuration', () => {
     expect(c).toMatchObject({ port: 9000, mqttPort: 0, host: '0.0.0.0', dataDir: '/tmp/x', pinLength: 10 });
   });
 
+  it('takes a PIN alphabet of distinct symbols only', () => {
+    expect(configFromEnv({ PIN_ALPHABET: 'ABCDEF0123' }).pinAlphabet).toBe('ABCDEF0123');
+    for (const bad of ['AAB', 'abc', 'A', '0123456789!']) {
+      expect(() => configFromEnv({ PIN_ALPHABET: bad }), bad).toThrow(/PIN_ALPHABET/);
+    }
+  });
+
   it('refuses bad values, naming every variable at fault', () => {
     try {
       configFromEnv({ PORT: 'eighty', PIN_LENGTH: '3', ADMIN_TOKEN: 'short' });

@@ -82,6 +82,12 @@ describe('PIN derivation', () => {
     for (const n of firstDigits.values()) expect(n).toBeGreaterThan(120);
   });
 
+  it('uses the configured alphabet', () => {
+    const pin = derivePin(secret, 'jti-1', 10, 'ABCDEFGHJK');
+    expect(pin).toMatch(/^[A-HJK]{10}$/);
+    expect(derivePin(secret, 'jti-1', 10)).toMatch(/^\d{10}$/);
+  });
+
   it('gives each locker its own PIN key', () => {
     expect(lockerPinKey(secret, 'lk_a').equals(lockerPinKey(secret, 'lk_b'))).toBe(false);
     expect(lockerPinKey(secret, 'lk_a')).toHaveLength(32);

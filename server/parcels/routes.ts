@@ -43,6 +43,24 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
   );
 
   app.get(
+    '/v1/parcels',
+    {
+      config: { roles: ['admin', 'operator', 'carrier'] },
+      schema: {
+        querystring: Type.Object({ reference: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ parcels: Type.Array(ParcelView) }), ...authErrors },
+      },
+    },
+    // Find parcels by the carrier's reference, newest first; a carrier finds only its own.
+    async (request) => {
+      let q = ctx.db.selectFrom('parcels').selectAll().where('reference', '=', request.query.reference).orderBy('created_at', 'desc').limit(50);
+      const owner = parcelOwnerScope(principalOf(request));
+      if (owner !== undefined) q = q.where('created_by', '=', owner);
+      return { parcels: (await q.execute()).map(parcelView) };
+    },
+  );
+
+  app.get(
     '/v1/parcels/:id',
     {
       config: { roles: ['admin', 'operator', 'carrier'] },

@@ -8,6 +8,7 @@ import { deviceIdentity } from './migrations/006-device-identity.js';
 import { auditAndKeys } from './migrations/004-audit-and-keys.js';
 import { alarmActions } from './migrations/005-alarm-actions.js';
 import { webhooks } from './migrations/007-webhooks.js';
+import { parcelReference } from './migrations/008-parcel-reference.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-alarm-actions': alarmActions,
   '006-device-identity': deviceIdentity,
   '007-webhooks': webhooks,
+  '008-parcel-reference': parcelReference,
 };
 
 const provider: MigrationProvider = {

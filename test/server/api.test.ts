@@ -71,6 +71,22 @@ describe('HTTP API', () => {
     expect(JSON.stringify(read)).not.toContain(parcel.dropoff.pin);
   });
 
+  it('finds parcels by the carrier’s reference, and a carrier only its own', async () => {
+    const locker = await registerLocker(t.api, [{ id: 'R1', size: 'M' }, { id: 'R2', size: 'M' }]);
+    const carrier = await t.api.post<{ token: string }>('/v1/accounts', { name: 'Ref carrier', role: 'carrier' });
+    const mine = await fetch(`${t.httpUrl}/v1/parcels`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${carrier.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ lockerId: locker.id, size: 'S', recipient: { email: 'a@b.example' }, reference: 'REF-42' }),
+    }).then((r) => r.json() as Promise<{ id: string }>);
+    const other = (await inject({ method: 'POST', url: '/v1/parcels', payload: { lockerId: locker.id, size: 'S', recipient: { email: 'a@b.example' }, reference: 'REF-42' } })).json();
+    const all = (await inject({ method: 'GET', url: '/v1/parcels?reference=REF-42' })).json();
+    expect(all.parcels.map((p: { id: string }) => p.id).sort()).toEqual([mine.id, other.id].sort());
+    const own = await fetch(`${t.httpUrl}/v1/parcels?reference=REF-42`, { headers: { authorization: `Bearer ${carrier.token}` } }).then((r) => r.json() as Promise<{ parcels: { id: string }[] }>);
+    expect(own.parcels.map((p) => p.id)).toEqual([mine.id]);
+    expect((await inject({ method: 'GET', url: '/v1/parcels' })).json().error.code).toBe('VALIDATION_FAILED');
+  });
+
   it('never stores a PIN in clear', async () => {
     const locker = await registerLocker(t.api);
     const parcel = (await inject({ method: 'POST', url: '/v1/parcels', payload: { lockerId: locker.id, size: 'S', recipient: { email: 'a@b.example' }, reference: 'R' } })).json();

@@ -1,4 +1,4 @@
-// Parcel lookup by id: its status and its timeline (every change with its source).
+// Parcel lookup by id or by the carrier's reference: its status and its timeline (every change with its source).
 import { api, describeError } from './api.js';
 import { el, fmtTime, setText, show, words } from './dom.js';
 import { store } from './store.js';
@@ -15,7 +15,13 @@ export function createParcelView() {
   async function lookup(id) {
     setText(error, '');
     try {
-      const p = await api('GET', `/v1/parcels/${encodeURIComponent(id)}`);
+      // A parcel id, or else the carrier's reference (the newest parcel with it).
+      const p = await api('GET', `/v1/parcels/${encodeURIComponent(id)}`).catch(async (err) => {
+        if (err.code !== 'PARCEL_NOT_FOUND') throw err;
+        const { parcels } = await api('GET', `/v1/parcels?reference=${encodeURIComponent(id)}`);
+        if (!parcels.length) throw err;
+        return api('GET', `/v1/parcels/${encodeURIComponent(parcels[0].id)}`);
+      });
       setText(title, `Parcel ${p.id}`);
       const locker = el('a', { href: `#/lockers/${encodeURIComponent(p.lockerId)}` }, store.lockers.get(p.lockerId)?.name ?? p.lockerId);
       const rows = [
@@ -36,7 +42,7 @@ export function createParcelView() {
       show(result, true);
     } catch (err) {
       show(result, false);
-      setText(error, err.code === 'PARCEL_NOT_FOUND' ? `No parcel with id ${id}.` : describeError(err));
+      setText(error, err.code === 'PARCEL_NOT_FOUND' ? `No parcel with id or reference ${id}.` : describeError(err));
     }
   }
 

@@ -124,9 +124,10 @@ export class LockerAgent {
   async stop(): Promise<void> {
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
-    this.doors.stop();
     await this.sync.stop();
+    // Let queued work finish before the door timers go, so none is started after the stop.
     await this.#queue.catch(() => undefined);
+    this.doors.stop();
   }
 
   /** Best estimate of the true time: the device clock corrected by the server's, never running backwards. */

@@ -34,6 +34,8 @@ export class DeviceIdentity {
 export interface Enrolment {
   lockerId: string;
   mqttUrl: string;
+  /** The locker's last event seq the server holds: a replacement controller numbers on from it. */
+  lastSeq: number;
 }
 
 /** Exchanges a single-use enrolment token and this device's public key for its place in the fleet. */
@@ -47,5 +49,10 @@ export async function enrol(apiUrl: string, lockerId: string, token: string, pub
   if (!res.ok || !body.lockerId || !body.mqttUrl) {
     throw new Error(`enrolment refused: ${body.error?.code ?? res.status} ${body.error?.message ?? ''}`.trim());
   }
-  return { lockerId: body.lockerId, mqttUrl: body.mqttUrl };
+  return { lockerId: body.lockerId, mqttUrl: body.mqttUrl, lastSeq: body.lastSeq ?? 0 };
+}
+
+/** After enrolment: this device's events continue after the ones the server already holds for the locker. */
+export async function continueNumbering(store: DeviceStore, lastSeq: number): Promise<void> {
+  if ((await store.lastSeq()) < lastSeq) await store.setMeta('last_seq', String(lastSeq));
 }

@@ -8,7 +8,7 @@ import { SimulatedLocker } from '../simulator/simulated-locker.js';
 import { LockerAgent } from './agent.js';
 import { DeviceConfigError, deviceSettings } from './config.js';
 import { DeviceStore } from './store/device-store.js';
-import { DeviceIdentity, enrol } from './identity.js';
+import { DeviceIdentity, continueNumbering, enrol } from './identity.js';
 
 const HELP = `Usage: npm run device -- [--credentials FILE]
 
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       throw new DeviceConfigError('this locker is not enrolled yet: give API_URL and ENROLMENT_TOKEN (or apiUrl and token in the file)');
     }
     const enrolled = await enrol(settings.apiUrl, settings.lockerId, settings.enrolmentToken, identity.publicKey);
+    await continueNumbering(store, enrolled.lastSeq);
     await store.setMeta('mqtt_url', enrolled.mqttUrl);
     await store.setMeta('enrolled_at', new Date().toISOString());
     mqttUrl = settings.mqttUrl ?? enrolled.mqttUrl;

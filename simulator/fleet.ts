@@ -9,7 +9,7 @@ import { LockerAgent } from '../device/agent.js';
 import { DeviceStore } from '../device/store/device-store.js';
 import type { LockerView } from '../server/lockers/locker-views.js';
 import type { EnrolmentTicket } from '../server/lockers/register-locker.js';
-import { DeviceIdentity, enrol } from '../device/identity.js';
+import { DeviceIdentity, continueNumbering, enrol } from '../device/identity.js';
 import type { ApiClient } from './api-client.js';
 import type { DeviceProcessConfig } from './device-process.js';
 import { hostHardware, type ToHost } from './ipc-hardware.js';
@@ -82,6 +82,7 @@ async function register(s: LockerSetup) {
   const store = await DeviceStore.open(dbFile, newEventId);
   const identity = await DeviceIdentity.loadOrCreate(store);
   const enrolled = await enrol(s.api.baseUrl, created.id, created.enrolment.token, identity.publicKey);
+  await continueNumbering(store, enrolled.lastSeq);
   const broker = new URL(enrolled.mqttUrl);
   const proxy = new TcpProxy(broker.hostname, Number(broker.port));
   const mqttUrl = await proxy.listen();

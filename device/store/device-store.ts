@@ -121,8 +121,17 @@ export class DeviceStore {
 
   // ---- grants ----------------------------------------------------------------------------------------------
 
+  /**
+   * The grant with this PIN hash, a usable one first: a used or revoked grant never shadows a new grant that got
+   * the same PIN (it is returned only when nothing else matches, so the person hears "already used").
+   */
   async grantByPinHash(pinHash: string): Promise<GrantsTable | undefined> {
-    return this.db.selectFrom('grants').selectAll().where('pin_hash', '=', pinHash).orderBy('exp', 'desc').executeTakeFirst();
+    const matching = this.db.selectFrom('grants').selectAll().where('pin_hash', '=', pinHash).orderBy('exp', 'desc');
+    const usable = await matching
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('used_grants').select('jti').whereRef('used_grants.jti', '=', 'grants.jti'))))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('revoked_grants').select('jti').whereRef('revoked_grants.jti', '=', 'grants.jti'))))
+      .executeTakeFirst();
+    return usable ?? matching.executeTakeFirst();
   }
 
   async isUsed(jti: string, trx: Kysely<DeviceDatabase> = this.db): Promise<boolean> {

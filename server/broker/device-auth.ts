@@ -3,30 +3,9 @@ import type { Db } from '../store/database.js';
 
 /**
  * How far a locker's clock may be off and still sign in: a controller whose clock is wrong must be able to
- * connect to learn the server's time. Replay is stopped by the single-use rule below, not by a tight window.
+ * connect to learn the server's time. Replay is stopped by the single-use rule (broker_token_uses), not by a tight window.
  */
 export const BROKER_TOKEN_SKEW_SEC = 24 * 3600;
-
-/**
- * Each broker token works once: a token seen before (from this or any connection) is refused. Entries are kept
- * as long as a token could still pass the time check.
- */
-export class BrokerTokenReplay {
-  readonly #seen = new Map<string, number>();
-
-  /** True the first time this (locker, jti) is seen. */
-  firstUse(lockerId: string, jti: string, nowMs: number): boolean {
-    const key = `${lockerId} ${jti}`;
-    if (this.#seen.has(key)) return false;
-    this.#seen.set(key, nowMs + (2 * BROKER_TOKEN_SKEW_SEC + 600) * 1000);
-    if (this.#seen.size % 1024 === 0) this.#prune(nowMs);
-    return true;
-  }
-
-  #prune(nowMs: number): void {
-    for (const [k, until] of this.#seen) if (until < nowMs) this.#seen.delete(k);
-  }
-}
 
 /**
  * Checks a locker's broker password: a token signed with the key it enrolled, used once. A locker that is not
@@ -34,7 +13,6 @@ export class BrokerTokenReplay {
  */
 export async function checkBrokerPassword(
   db: Db,
-  replay: BrokerTokenReplay,
   lockerId: string,
   password: Buffer,
   nowMs: number,
@@ -45,5 +23,16 @@ export async function checkBrokerPassword(
   const verdict = await verifyBrokerToken(token, JSON.parse(row.public_key) as DevicePublicKey, lockerId, nowMs, BROKER_TOKEN_SKEW_SEC);
   if (verdict !== 'OK') return verdict;
   const jti = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti: string }).jti;
-  return replay.firstUse(lockerId, jti, nowMs) ? 'OK' : 'REPLAYED';
+  // Single use, across restarts: the id is kept as long as the token could still pass the time check.
+  const first = await db
+    .insertInto('broker_token_uses')
+    .values({ locker_id: lockerId, jti, keep_until: nowMs + (2 * BROKER_TOKEN_SKEW_SEC + 600) * 1000 })
+    .onConflict((oc) => oc.columns(['locker_id', 'jti']).doNothing())
+    .executeTakeFirst();
+  return first.numInsertedOrUpdatedRows === 1n ? 'OK' : 'REPLAYED';
+}
+
+/** Forgets token ids that could no longer pass the time check. */
+export async function pruneBrokerTokenUses(db: Db, nowMs: number): Promise<void> {
+  await db.deleteFrom('broker_token_uses').where('keep_until', '<', nowMs).execute();
 }

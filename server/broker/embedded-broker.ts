@@ -5,7 +5,7 @@ import { deviceMayPublish, deviceMaySubscribe, isStatusTopic } from '../../share
 import type { Db } from '../store/database.js';
 import type { ServerStats } from '../stats.js';
 import type { BrokerLink } from './link.js';
-import { BrokerTokenReplay, checkBrokerPassword } from './device-auth.js';
+import { checkBrokerPassword } from './device-auth.js';
 import type { Clock } from '../../shared/clock.js';
 
 export interface EmbeddedBroker {
@@ -35,7 +35,6 @@ function authError(code: 4 | 5): AuthenticateError {
  * broker in process (no client, no credentials to leak).
  */
 export async function createEmbeddedBroker({ db, stats, log, clock }: BrokerDeps): Promise<EmbeddedBroker> {
-  const replay = new BrokerTokenReplay();
   const aedes = await Aedes.createBroker({
     authenticate(client: Client, username, password, done) {
       if (!username || username !== client.id || !password) {
@@ -43,7 +42,7 @@ export async function createEmbeddedBroker({ db, stats, log, clock }: BrokerDeps
         done(authError(4), false);
         return;
       }
-      checkBrokerPassword(db, replay, username, password, clock.now()).then(
+      checkBrokerPassword(db, username, password, clock.now()).then(
         (verdict) => {
           const ok = verdict === 'OK';
           if (!ok) {
@@ -96,6 +95,11 @@ export async function createEmbeddedBroker({ db, stats, log, clock }: BrokerDeps
             // for a slot held by another handler doing the same (aedes runs at most 100 deliveries at a time).
             // Our own limit keeps the number of handlers at work bounded instead.
             cb();
+            if (!handlers.hasRoom()) {
+              // Overloaded: drop rather than grow without bound. Events come again (no ack went out).
+              stats.reject('OVERLOADED');
+              return;
+            }
             handlers
               .run(() => handler(packet.topic, payload))
               .catch((err: unknown) => log.error({ err, topic: packet.topic }, 'message handler failed'));
@@ -135,7 +139,14 @@ class Limiter {
   #active = 0;
   readonly #waiting: (() => void)[] = [];
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly maxWaiting = 20_000,
+  ) {}
+
+  hasRoom(): boolean {
+    return this.#waiting.length < this.maxWaiting;
+  }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.#active >= this.max) await new Promise<void>((resolve) => this.#waiting.push(resolve));

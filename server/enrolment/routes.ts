@@ -25,11 +25,21 @@ export function enrolmentRoutes(app: App, ctx: ServerContext, mqttUrl: () => str
     {
       // The device has no account: the single-use token is its credential (anonymous rate limits apply).
       config: { roles: 'public' },
-      schema: { body: EnrolBody, response: { 200: Type.Object({ lockerId: Type.String(), mqttUrl: Type.String() }), 400: ErrorResponse, 403: ErrorResponse } },
+      schema: {
+        body: EnrolBody,
+        response: { 200: Type.Object({ lockerId: Type.String(), mqttUrl: Type.String(), lastSeq: Type.Integer() }), 400: ErrorResponse, 403: ErrorResponse },
+      },
     },
     async (request) => {
       await enrolDevice(ctx, request.body.lockerId, request.body.token, request.body.publicKey);
-      return { lockerId: request.body.lockerId, mqttUrl: mqttUrl() };
+      // A replacement controller continues the locker's event numbering, so the server never takes its new
+      // events for duplicates of the old controller's.
+      const last = await ctx.db
+        .selectFrom('device_events')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .where('locker_id', '=', request.body.lockerId)
+        .executeTakeFirst();
+      return { lockerId: request.body.lockerId, mqttUrl: mqttUrl(), lastSeq: Number(last?.seq ?? 0) };
     },
   );
 

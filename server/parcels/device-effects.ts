@@ -44,6 +44,10 @@ export async function applyDeviceEvent(s: EffectScope, event: DeviceEvent): Prom
       detail: { seq: event.seq, ...(event.reason ? { reason: event.reason } : {}) },
     });
   }
+  if (event.type === 'lock.jammed' && event.compartmentId) {
+    // No new bookings into a compartment whose lock does not release (the locker refuses it anyway).
+    await s.trx.updateTable('compartments').set({ in_service: 0 }).where('locker_id', '=', s.lockerId).where('id', '=', event.compartmentId).execute();
+  }
   switch (event.type) {
     case 'code.accepted':
       return recordGrantUse(s, event, ref);

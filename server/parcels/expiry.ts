@@ -19,6 +19,7 @@ type Publish = { lockerId: string; version: number; changes: StateChange[] };
 export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: number; expired: number }> {
   const now = ctx.clock.now();
   const publish: Publish[] = [];
+  let dueCount = 0;
 
   const unused = await ctx.db
     .selectFrom('parcels')
@@ -26,58 +27,70 @@ export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: n
     .select('parcels.id')
     .where('parcels.status', '=', 'booked')
     .where('grants.action', '=', 'deposit')
+    .where('grants.status', '=', 'live')
     .where('grants.exp', '<', Math.floor(now / 1000) - ctx.config.clockToleranceSec)
     .limit(500)
     .execute();
-  for (const { id } of unused) {
-    await ctx.db.transaction().execute(async (trx) => {
-      const parcel = await trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'booked').executeTakeFirst();
-      if (!parcel) return;
-      const r = await cancelInTransaction(trx, parcel, now, { type: 'reservation_expired', source: 'scheduler', ref: 'deposit-window' });
-      publish.push({ lockerId: parcel.locker_id, ...r });
-    });
-  }
+  // One parcel that fails is logged and skipped: it never stops the others, nor what they must publish.
+  const each = async (id: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (err) {
+      ctx.log.error({ err, parcelId: id }, 'parcel window rule failed');
+    }
+  };
+  try {
+    for (const { id } of unused) {
+      await each(id, () => ctx.db.transaction().execute(async (trx) => {
+        const parcel = await trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'booked').executeTakeFirst();
+        if (!parcel) return;
+        const r = await cancelInTransaction(trx, parcel, now, { type: 'reservation_expired', source: 'scheduler', ref: 'deposit-window' });
+        publish.push({ lockerId: parcel.locker_id, ...r });
+      }));
+    }
 
-  const due = await ctx.db
-    .selectFrom('parcels')
-    .select('id')
-    .where('status', '=', 'in_locker')
-    .where('deposited_at', '<', now - ctx.config.pickupWindowSec * 1000)
-    .limit(500)
-    .execute();
-  for (const { id } of due) {
-    await ctx.db.transaction().execute(async (trx) => {
-      const parcel = await trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'in_locker').executeTakeFirst();
-      const next = parcel && nextStatus(parcel.status, 'expire');
-      if (!parcel || !next) return;
-      const pickups = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', id).where('action', '=', 'pickup').where('status', '=', 'live').execute();
-      await trx.updateTable('grants').set({ status: 'revoked' }).where('parcel_id', '=', id).where('action', '=', 'pickup').where('status', '=', 'live').execute();
-      const collect = await issueGrant(ctx, trx, {
-        lockerId: parcel.locker_id,
-        parcelId: id,
-        compartmentId: parcel.compartment_id,
-        action: 'collect',
-        notBefore: now,
-        expiresAt: now + ctx.config.collectWindowSec * 1000,
-      });
-      const changes: StateChange[] = [...pickups.map((g) => ({ op: 'grant.revoke' as const, jti: g.jti })), { op: 'grant.add', token: collect.row.token }];
-      const version = await appendDesiredChange(trx, parcel.locker_id, changes, now);
-      await trx.updateTable('parcels').set({ status: next, updated_at: now }).where('id', '=', id).execute();
-      await trx
-        .insertInto('parcel_history')
-        .values({ parcel_id: id, at: now, type: 'expired', status: next, source: 'scheduler', source_ref: 'pickup-window', detail: JSON.stringify({ collectionGrant: collect.row.jti }) })
-        .execute();
-      await trx
-        .insertInto('notifications')
-        .values({ id: `n_${randomUUID().replaceAll('-', '')}`, parcel_id: id, kind: 'collection_code', recipient: JSON.stringify({ carrier: parcel.created_by }), grant_jti: collect.row.jti, created_at: now })
-        .execute();
-      await enqueueParcelEvent(trx, parcel, 'parcel.expired', now);
-      publish.push({ lockerId: parcel.locker_id, version, changes });
-    });
+    const due = await ctx.db
+      .selectFrom('parcels')
+      .select('id')
+      .where('status', '=', 'in_locker')
+      .where('deposited_at', '<', now - ctx.config.pickupWindowSec * 1000)
+      .limit(500)
+      .execute();
+    dueCount = due.length;
+    for (const { id } of due) {
+      await each(id, () => ctx.db.transaction().execute(async (trx) => {
+        const parcel = await trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'in_locker').executeTakeFirst();
+        const next = parcel && nextStatus(parcel.status, 'expire');
+        if (!parcel || !next) return;
+        const pickups = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', id).where('action', '=', 'pickup').where('status', '=', 'live').execute();
+        await trx.updateTable('grants').set({ status: 'revoked' }).where('parcel_id', '=', id).where('action', '=', 'pickup').where('status', '=', 'live').execute();
+        const collect = await issueGrant(ctx, trx, {
+          lockerId: parcel.locker_id,
+          parcelId: id,
+          compartmentId: parcel.compartment_id,
+          action: 'collect',
+          notBefore: now,
+          expiresAt: now + ctx.config.collectWindowSec * 1000,
+        });
+        const changes: StateChange[] = [...pickups.map((g) => ({ op: 'grant.revoke' as const, jti: g.jti })), { op: 'grant.add', token: collect.row.token }];
+        const version = await appendDesiredChange(trx, parcel.locker_id, changes, now);
+        await trx.updateTable('parcels').set({ status: next, updated_at: now }).where('id', '=', id).execute();
+        await trx
+          .insertInto('parcel_history')
+          .values({ parcel_id: id, at: now, type: 'expired', status: next, source: 'scheduler', source_ref: 'pickup-window', detail: JSON.stringify({ collectionGrant: collect.row.jti }) })
+          .execute();
+        await trx
+          .insertInto('notifications')
+          .values({ id: `n_${randomUUID().replaceAll('-', '')}`, parcel_id: id, kind: 'collection_code', recipient: JSON.stringify({ carrier: parcel.created_by }), grant_jti: collect.row.jti, created_at: now })
+          .execute();
+        await enqueueParcelEvent(trx, parcel, 'parcel.expired', now);
+        publish.push({ lockerId: parcel.locker_id, version, changes });
+      }));
+    }
+  } finally {
+    for (const p of publish) {
+      await publishDelta(ctx, p.lockerId, p.version, p.changes).catch((err: unknown) => ctx.log.warn({ err, lockerId: p.lockerId }, 'desired-state delta not published'));
+    }
   }
-
-  for (const p of publish) {
-    await publishDelta(ctx, p.lockerId, p.version, p.changes).catch((err: unknown) => ctx.log.warn({ err, lockerId: p.lockerId }, 'desired-state delta not published'));
-  }
-  return { released: unused.length, expired: due.length };
+  return { released: unused.length, expired: dueCount };
 }

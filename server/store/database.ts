@@ -9,6 +9,7 @@ import { auditAndKeys } from './migrations/004-audit-and-keys.js';
 import { alarmActions } from './migrations/005-alarm-actions.js';
 import { webhooks } from './migrations/007-webhooks.js';
 import { parcelReference } from './migrations/008-parcel-reference.js';
+import { brokerTokenUses } from './migrations/009-broker-token-uses.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-device-identity': deviceIdentity,
   '007-webhooks': webhooks,
   '008-parcel-reference': parcelReference,
+  '009-broker-token-uses': brokerTokenUses,
 };
 
 const provider: MigrationProvider = {

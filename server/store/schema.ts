@@ -350,3 +350,14 @@ export interface Database {
 
 export type WebhookRow = Selectable<WebhooksTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+
+/** Broker token ids already used, per locker (a token signs in once). */
+export interface BrokerTokenUsesTable {
+  locker_id: string;
+  jti: string;
+  keep_until: number;
+}
+
+export interface Database {
+  broker_token_uses: BrokerTokenUsesTable;
+}

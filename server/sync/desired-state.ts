@@ -7,6 +7,9 @@ import type { Database } from '../store/schema.js';
 import type { ServerContext } from '../context.js';
 import { lockerPinKey } from '../codes/pins.js';
 
+/** Most revoked grant ids one snapshot carries (the StateSnapshotMessage schema's limit). */
+const MAX_SNAPSHOT_REVOKED = 4096;
+
 /**
  * Records a change to a locker's desired state inside the caller's transaction and returns its version.
  * Publish it with `publishDelta` after the transaction commits: the database is the truth, MQTT a cache.
@@ -80,8 +83,11 @@ export async function buildSnapshot(ctx: ServerContext, lockerId: string): Promi
       .where('locker_id', '=', lockerId)
       .where('status', '=', 'revoked')
       .where('exp', '>', Math.floor(now / 1000) - ctx.config.clockToleranceSec)
-      .orderBy('jti')
+      // The schema's limit: the longest-lived revocations matter most (the others expire first anyway).
+      .orderBy('exp', 'desc')
+      .limit(MAX_SNAPSHOT_REVOKED)
       .execute();
+    if (revoked.length === MAX_SNAPSHOT_REVOKED) ctx.log.warn({ lockerId }, 'snapshot revocation list truncated');
     return {
       v: PROTOCOL_VERSION,
       full: true,

@@ -49,7 +49,14 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
       case 'heartbeat': {
         const m = decode.heartbeat(payload);
         if (!m.ok) return reject(ctx, m.code, topic, m.detail);
-        await ctx.db.updateTable('lockers').set({ last_seen_at: ctx.clock.now(), online: 1 }).where('id', '=', lockerId).execute();
+        const locker = await ctx.db
+          .updateTable('lockers')
+          .set({ last_seen_at: ctx.clock.now(), online: 1 })
+          .where('id', '=', lockerId)
+          .returning('desired_version')
+          .executeTakeFirst();
+        // A locker that stayed behind (a lost delta, a state message it could not apply) catches up now.
+        if (locker && m.value.appliedVersion < locker.desired_version) await publishSnapshot(ctx, lockerId);
         return;
       }
       case 'events': {

@@ -23,6 +23,9 @@ export async function releaseConfirmed(trx: Transaction<Database>, lockerId: str
     .where('locker_id', '=', lockerId)
     .where('status', '=', 'cancelled')
     .where('release_version', '<=', locker.reported_version)
+    // A grant of the parcel was used: a door session may still be going on (the parcel may be in). Such a
+    // compartment waits for the device's word (a deposit reconciles the parcel) or an operator.
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('grants').select('jti').whereRef('grants.parcel_id', '=', 'parcels.id').where('grants.uses', '>', 0))))
     .execute();
   for (const p of ready) {
     await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', lockerId).where('parcel_id', '=', p.id).execute();

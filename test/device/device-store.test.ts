@@ -61,4 +61,15 @@ describe('device store (a real SQLite file)', () => {
     expect(await store.lastSeq()).toBe(0);
     await store.close();
   });
+
+  it('finds a usable grant by PIN hash before a used one that happens to share the PIN', async () => {
+    const store = await DeviceStore.open(path.join(dir, 'd.sqlite'), ids);
+    const claims = (jti: string, exp: number) => ({ iss: 'lockstep' as const, aud: 'lk', sub: `p_${jti}`, jti, act: 'pickup' as const, cmp: 'A1', ph: 'h'.repeat(43), iat: 0, nbf: 0, exp });
+    await store.applyDesired({ version: 1, replaceAll: true, add: [{ token: 'old', claims: claims('old', 2000) }, { token: 'new', claims: claims('new', 1000) }], revoke: [], now: 1 });
+    await store.db.transaction().execute((trx) => store.markUsed(trx, 'old', 2000, 1));
+    expect((await store.grantByPinHash('h'.repeat(43)))?.jti).toBe('new');
+    await store.db.transaction().execute((trx) => store.markUsed(trx, 'new', 1000, 1));
+    expect((await store.grantByPinHash('h'.repeat(43)))?.jti).toBe('old');
+    await store.close();
+  });
 });

@@ -169,6 +169,21 @@ describe('desired state over MQTT', () => {
     expect(parcel.id).toMatch(/^p_/);
   });
 
+  it('sends a snapshot to a locker whose heartbeat shows it stayed behind', async () => {
+    const a = await registerLocker(t.api);
+    const c = await connectAs(a);
+    const states = inbox(c, topics.state(a.id));
+    await c.subscribeAsync(topics.state(a.id), { qos: 1 });
+    await t.api.post('/v1/parcels', { lockerId: a.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'LAG' });
+    await waitFor(() => states.length === 1, 'the delta');
+    await c.publishAsync(topics.heartbeat(a.id), encode({ v: 1, bootId: 'b1', at: Date.now(), lastSeq: 0, outbox: 0, appliedVersion: 0 }), { qos: 1 });
+    await waitFor(() => states.length === 2, 'a snapshot after the heartbeat');
+    expect(JSON.parse(states[1]!.toString())).toMatchObject({ full: true, version: 1 });
+    await c.publishAsync(topics.heartbeat(a.id), encode({ v: 1, bootId: 'b1', at: Date.now(), lastSeq: 0, outbox: 0, appliedVersion: 1 }), { qos: 1 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(states).toHaveLength(2);
+  });
+
   it('marks a locker online on its status and offline when its will fires', async () => {
     const a = await registerLocker(t.api);
     const c = await mqtt.connectAsync(t.mqttUrl, {

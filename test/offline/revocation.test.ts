@@ -74,4 +74,19 @@ describe('revocation', () => {
     locker.hardware.closeDoor(p.compartmentId);
     await waitFor(async () => (await read(p.id)).status === 'picked_up', 'the pickup');
   });
+
+  it('a cancellation while the courier has the door open keeps the compartment until the door closes', async () => {
+    const p = await book('REVOKE-DOOR-OPEN');
+    await synced();
+    expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
+    expect(locker.hardware.openDoor(p.compartmentId)).toBe(true);
+    await waitFor(async () => (await locker.store.outboxSize()) === 0, 'the open door to be reported');
+    await t.api.post(`/v1/parcels/${p.id}/cancel`, {});
+    await synced();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await compartment(p.compartmentId))?.parcelId).toBe(p.id);
+    locker.hardware.closeDoor(p.compartmentId);
+    await waitFor(async () => (await read(p.id)).status === 'in_locker', 'the deposit to win');
+    expect((await compartment(p.compartmentId))?.state).toBe('occupied');
+  });
 });

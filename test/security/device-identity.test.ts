@@ -133,4 +133,27 @@ describe('broker sign-in with the locker’s own key', () => {
     const audit = await t.api.get<{ entries: { action: string; lockerId: string | null }[] }>('/v1/audit');
     expect(audit.entries.some((e) => e.action === 'locker.re_enrol' && e.lockerId === a.id)).toBe(true);
   });
+
+  it('remembers used broker tokens in the database, so a restart does not make a copied one work again', async () => {
+    const { checkBrokerPassword } = await import('../../server/broker/device-auth.js');
+    const a = await registerLocker(t.api);
+    const token = Buffer.from(await a.device.sign());
+    expect(await checkBrokerPassword(t.server.ctx.db, a.id, token, clock.now())).toBe('OK');
+    expect(await checkBrokerPassword(t.server.ctx.db, a.id, token, clock.now())).toBe('REPLAYED');
+    const row = await t.server.ctx.db.selectFrom('broker_token_uses').selectAll().where('locker_id', '=', a.id).execute();
+    expect(row).toHaveLength(1);
+  });
+
+  it('a replacement controller numbers its events on from the old one’s, so none is taken for a duplicate', async () => {
+    const a = await registerLocker(t.api);
+    const { encode } = await import('../../shared/codec.js');
+    const { topics } = await import('../../shared/topics.js');
+    for (let seq = 1; seq <= 3; seq++) {
+      const event = { seq, id: `old${seq}`, bootId: 'b1', at: Date.now(), type: 'door.opened' as const, compartmentId: 'A1' };
+      await t.server.ctx.link.publish(topics.events(a.id), encode({ v: 1, events: [event] }), { qos: 1 });
+    }
+    await waitFor(async () => (await t.api.get<LockerView>(`/v1/lockers/${a.id}`)).events.received === 3, 'the old events');
+    const ticket = await t.api.post<EnrolmentTicket>(`/v1/lockers/${a.id}/re-enrol`, {});
+    expect(await enrol(t.httpUrl, a.id, ticket.token, (await newKey()).publicKey)).toMatchObject({ lastSeq: 3 });
+  });
 });

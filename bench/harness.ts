@@ -1,0 +1,123 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { FleetConfig } from './mqtt-fleet.js';
+import type { HostConfig, HostStats } from './host.js';
+import { BenchChild, benchEntry, type Note } from './ipc.js';
+import { formatProfile, summariseProfile, type ProfileSummary } from './profile.js';
+import { say, sleep } from './stats.js';
+
+export interface BenchContext {
+  quick: boolean;
+  /** Longer bounds (connect phases up to 15 minutes): to see how far the shipped code goes, not for every run. */
+  long: boolean;
+  /** Also run Lockstep with the bench/what-if.ts patches (never part of the main figures). */
+  whatIf: boolean;
+  /** Scratch folder of this run (databases, device stores). */
+  tmp: string;
+  /** When set, the measured window of every Lockstep server side is CPU-profiled and summarised. */
+  profileDir: string | undefined;
+}
+
+export interface Host {
+  label: string;
+  kind: HostConfig['kind'];
+  child: BenchChild;
+  httpUrl: string;
+  mqttUrl: string;
+  mqttPort: number;
+  adminToken: string;
+  stats(reset?: boolean): Promise<HostStats>;
+  /** RSS and heap after two full GCs. */
+  memory(): Promise<{ rss: number; heapUsed: number }>;
+}
+
+const OPEN_FILES = 200_000;
+
+function progressNote(label: string): (n: Note) => void {
+  let last = 0;
+  return (n) => {
+    const now = Date.now();
+    if (now - last < 2000) return;
+    last = now;
+    const extra = Object.entries(n)
+      .filter(([k]) => k !== 'note' && k !== 'what')
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(', ');
+    say(`  [${label}] ${String(n.what ?? n.note)}: ${extra}`);
+  };
+}
+
+/** Starts a server side in a process of its own. */
+export async function startHost(ctx: BenchContext, config: HostConfig, label: string): Promise<Host> {
+  void ctx;
+  const { child, ready } = await BenchChild.start(benchEntry('host.ts'), config, { nofile: OPEN_FILES, onNote: progressNote(label) });
+  const mqttUrl = typeof ready.mqttUrl === 'string' ? ready.mqttUrl : '';
+  return {
+    label,
+    kind: config.kind,
+    child,
+    httpUrl: typeof ready.httpUrl === 'string' ? ready.httpUrl : '',
+    mqttUrl,
+    mqttPort: mqttUrl ? Number(new URL(mqttUrl).port) : 0,
+    adminToken: typeof ready.adminToken === 'string' ? ready.adminToken : '',
+    stats: (reset = false) => child.request<HostStats>('stats', { reset }),
+    memory: () => child.request('memory'),
+  };
+}
+
+export async function stopHost(host: Host): Promise<void> {
+  await host.child.stop();
+}
+
+export async function startFleet(config: FleetConfig, label: string): Promise<BenchChild> {
+  const { child } = await BenchChild.start(benchEntry('mqtt-fleet.ts'), config, { nofile: OPEN_FILES, onNote: progressNote(label) });
+  return child;
+}
+
+export interface WindowResult {
+  /** Server CPU time in the window, as a share of one core. */
+  cpu: number;
+  /** Of which system time (kernel: sockets, fsync). */
+  cpuSystem: number;
+  ms: number;
+  before: HostStats;
+  after: HostStats;
+  profile?: ProfileSummary;
+}
+
+/**
+ * The measured window on the server side: opens after `warmupMs` (CPU time read, profiler started when the
+ * run profiles a Lockstep server); `close()` reads the CPU time again and summarises the profile.
+ */
+export function serverWindow(ctx: BenchContext, host: Host, warmupMs: number): { opened: Promise<void>; close(): Promise<WindowResult> } {
+  const profile = ctx.profileDir !== undefined && host.kind === 'lockstep';
+  const open = sleep(warmupMs).then(async () => {
+    if (profile) await host.child.request('profileStart');
+    return { stats: await host.stats(), at: performance.now() };
+  });
+  return {
+    opened: open.then(() => undefined),
+    async close() {
+      const start = await open;
+      const after = await host.stats();
+      const ms = performance.now() - start.at;
+      const share = (us: number) => (ms > 0 ? Math.round((us / 1000 / ms) * 1000) / 1000 : 0);
+      const cpu = share(after.cpuUs - start.stats.cpuUs);
+      const cpuSystem = share(after.cpuSystemUs - start.stats.cpuSystemUs);
+      let summary: ProfileSummary | undefined;
+      if (profile && ctx.profileDir) {
+        mkdirSync(ctx.profileDir, { recursive: true });
+        const file = path.join(ctx.profileDir, `${host.label}.cpuprofile`);
+        await host.child.request('profileStop', { file });
+        summary = summariseProfile(file);
+        for (const line of formatProfile(summary)) say(line);
+      }
+      return { cpu, cpuSystem, ms, before: start.stats, after, ...(summary ? { profile: summary } : {}) };
+    },
+  };
+}
+
+/** Microseconds of server CPU per operation. */
+export function cpuPerOp(cpuShare: number, opsPerSec: number): number {
+  return opsPerSec > 0 ? Math.round((cpuShare * 1e6) / opsPerSec) : 0;
+}

@@ -1,0 +1,205 @@
+/**
+ * Child-process entry: the server side of a benchmark, alone in its process (its own event loop, its own RSS,
+ * its own CPU profile). One of: the real Lockstep server, a bare aedes broker, a bare Fastify route.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Aedes } from 'aedes';
+import Fastify from 'fastify';
+import { sql } from 'kysely';
+import { makeConfig } from '../server/config.js';
+import { createServer, type LockstepServer } from '../server/create-server.js';
+import { enrolDevice } from '../server/enrolment/enrol.js';
+import { registerLocker } from '../server/lockers/register-locker.js';
+import type { CompartmentSize } from '../shared/compartment-sizes.js';
+import { newLockerKey, type FleetCredential } from './credentials.js';
+import { childConfig, gc, serve, type Handler } from './ipc.js';
+import { applyPatches, type Patch } from './what-if.js';
+
+export type HostConfig = (
+  | { kind: 'lockstep'; dataDir: string; port: number; mqttPort: number; logLevel: string }
+  | { kind: 'aedes'; mqttPort: number }
+  | { kind: 'fastify'; port: number }
+) & {
+  /** What-if patches (bench/what-if.ts); never set for the main figures. */
+  patches?: Patch[];
+};
+
+export interface HostStats {
+  rss: number;
+  heapUsed: number;
+  /** CPU time of this process so far, microseconds (user + system). */
+  cpuUs: number;
+  /** Of which in the kernel (system time: sockets, fsync), microseconds. */
+  cpuSystemUs: number;
+  connected: number;
+  eventsApplied: number;
+  eventsDuplicate: number;
+  rejected: number;
+  authFailures: number;
+  /** Event-loop delay since the last reset, milliseconds. */
+  loopDelay: { p50: number; p99: number; max: number };
+}
+
+const HOST = '127.0.0.1';
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+
+function baseStats(connected: number, reset: boolean): HostStats {
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  const loopDelay = { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) };
+  if (reset) loop.reset();
+  return {
+    rss: mem.rss,
+    heapUsed: mem.heapUsed,
+    cpuUs: cpu.user + cpu.system,
+    cpuSystemUs: cpu.system,
+    connected,
+    eventsApplied: 0,
+    eventsDuplicate: 0,
+    rejected: 0,
+    authFailures: 0,
+    loopDelay,
+  };
+}
+
+/**
+ * CPU profile of a measured window only (the same V8 sampling profiler as `node --cpu-prof`, without the
+ * start-up, module loading and setup around the window).
+ */
+const inspector = new Session();
+inspector.connect();
+const profiling: Record<string, Handler> = {
+  profileStart: async () => {
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
+    await inspector.post('Profiler.start');
+  },
+  profileStop: async (m) => {
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(String(m.file), JSON.stringify(profile));
+    return m.file;
+  },
+};
+
+async function measureMemory(): Promise<{ rss: number; heapUsed: number }> {
+  gc();
+  await new Promise((r) => setTimeout(r, 200));
+  gc();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed };
+}
+
+/**
+ * Registers and enrols `count` lockers through the server's own functions (the rows POST /v1/lockers and
+ * POST /v1/enrol write: an operator registers, the controller makes its key pair and spends its single-use
+ * token), with commits made non-durable for the setup only: the benchmarks run at FULL again.
+ * This is the one place that knows how a locker gets its broker credentials.
+ */
+async function registerFleet(server: LockstepServer, count: number, compartments: { id: string; size: CompartmentSize }[]): Promise<FleetCredential[]> {
+  const db = server.ctx.db;
+  const out: FleetCredential[] = [];
+  await sql`PRAGMA synchronous = OFF`.execute(db);
+  try {
+    for (let i = 0; i < count; i++) {
+      const ticket = await registerLocker(server.ctx, { name: `Bench ${i}`, location: { lat: 52.2, lon: 21 }, compartments }, 'admin:bench');
+      const { key, x } = newLockerKey();
+      await enrolDevice(server.ctx, ticket.lockerId, ticket.token, { kty: 'OKP', crv: 'Ed25519', x });
+      out.push({ lockerId: ticket.lockerId, key });
+    }
+  } finally {
+    await sql`PRAGMA synchronous = FULL`.execute(db);
+    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+  }
+  return out;
+}
+
+async function lockstepHost(config: Extract<HostConfig, { kind: 'lockstep' }>): Promise<void> {
+  const server = await createServer(
+    makeConfig({ port: config.port, mqttPort: config.mqttPort, host: HOST, dataDir: config.dataDir, logLevel: config.logLevel as 'info' }),
+  );
+  const { httpUrl, mqttUrl } = await server.start();
+  const handlers: Record<string, Handler> = {
+    ...profiling,
+    register: async (m) => registerFleet(server, Number(m.count), m.compartments as { id: string; size: CompartmentSize }[]),
+    stats: async (m) => {
+      const s = server.stats;
+      return {
+        ...baseStats(server.connectedLockers(), m.reset === true),
+        eventsApplied: s.eventsApplied,
+        eventsDuplicate: s.eventsDuplicate,
+        rejected: s.rejectedTotal(),
+        authFailures: s.authFailures,
+      } satisfies HostStats;
+    },
+    memory: measureMemory,
+    /** Committed device events in the database (the truth, whatever the counters say). */
+    countEvents: async () => {
+      const row = await server.ctx.db.selectFrom('device_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    /** Lockers whose last message (heartbeat, status, events) arrived at or after `since` (ms since the epoch). */
+    seenSince: async (m) => {
+      const row = await server.ctx.db
+        .selectFrom('lockers')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('last_seen_at', '>=', Number(m.since))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    stop: async () => {
+      await server.stop();
+    },
+  };
+  serve(handlers, { httpUrl, mqttUrl, adminToken: server.adminToken });
+}
+
+async function aedesHost(config: Extract<HostConfig, { kind: 'aedes' }>): Promise<void> {
+  const aedes = await Aedes.createBroker();
+  const tcp = createTcpServer(aedes.handle);
+  await new Promise<void>((resolve) => tcp.listen(config.mqttPort, HOST, resolve));
+  const { port } = tcp.address() as AddressInfo;
+  serve(
+    {
+      ...profiling,
+      stats: async (m) => baseStats(aedes.connectedClients, m.reset === true),
+      memory: measureMemory,
+      stop: async () => {
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
+        tcp.close();
+      },
+    },
+    { mqttUrl: `mqtt://${HOST}:${port}` },
+  );
+}
+
+async function fastifyHost(config: Extract<HostConfig, { kind: 'fastify' }>): Promise<void> {
+  const app = Fastify({ logger: false });
+  // A route that does nothing: the framework's own cost (parse the JSON body, route, serialise, keep-alive).
+  app.post('/bare', async (_request, reply) => reply.code(201).send({ ok: true }));
+  await app.listen({ port: config.port, host: HOST });
+  const { port } = app.server.address() as AddressInfo;
+  serve(
+    {
+      ...profiling,
+      stats: async (m) => baseStats(0, m.reset === true),
+      memory: measureMemory,
+      stop: async () => {
+        await app.close();
+      },
+    },
+    { httpUrl: `http://${HOST}:${port}` },
+  );
+}
+
+const config = childConfig<HostConfig>();
+applyPatches(config.patches ?? []);
+const start = config.kind === 'lockstep' ? lockstepHost(config) : config.kind === 'aedes' ? aedesHost(config) : fastifyHost(config);
+start.catch((err: unknown) => {
+  console.error('bench host failed', err);
+  process.exit(1);
+});

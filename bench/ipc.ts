@@ -1,0 +1,148 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Request/response over the IPC channel of a benchmark child process (a server side or a client fleet), so the
+ * load and the thing under load never share an event loop. Children also send notes (progress) unasked.
+ */
+export interface Note {
+  note: string;
+  [key: string]: unknown;
+}
+
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+type Message = Reply | Note;
+
+export interface ChildOptions {
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeFlags?: readonly string[];
+  /** Open-file limit for the child (`ulimit -n`); raised when this user may, else left as it is. */
+  nofile?: number;
+  onNote?: (note: Note) => void;
+}
+
+const CONFIG_ENV = 'LOCKSTEP_BENCH_CHILD';
+
+export function benchEntry(name: string): string {
+  return fileURLToPath(new URL(`./${name}`, import.meta.url));
+}
+
+export class BenchChild {
+  readonly #proc: ChildProcess;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #next = 1;
+  readonly exited: Promise<number | null>;
+
+  private constructor(proc: ChildProcess, onNote: ((n: Note) => void) | undefined, ready: (n: Note) => void) {
+    this.#proc = proc;
+    this.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+    void this.exited.then((code) => {
+      for (const p of this.#pending.values()) p.reject(new Error(`bench child exited (${String(code)})`));
+      this.#pending.clear();
+    });
+    proc.on('message', (raw: Message) => {
+      if ('note' in raw) {
+        if (raw.note === 'ready') ready(raw);
+        else onNote?.(raw);
+        return;
+      }
+      const p = this.#pending.get(raw.id);
+      if (!p) return;
+      this.#pending.delete(raw.id);
+      if (raw.ok) p.resolve(raw.value);
+      else p.reject(new Error(raw.error));
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#proc.pid;
+  }
+
+  /** Starts `entry` (a .ts file in bench/) with `config`; resolves with the child and its ready note. */
+  static start(entry: string, config: unknown, options: ChildOptions = {}): Promise<{ child: BenchChild; ready: Note }> {
+    const flags = ['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192', ...(options.nodeFlags ?? [])];
+    const limit = options.nofile ? `ulimit -n ${options.nofile} 2>/dev/null; ` : '';
+    // stdout is dropped (server logs at the shipped level cost what they cost, then vanish); stderr shows crashes.
+    const proc = spawn('/bin/sh', ['-c', `${limit}exec "$0" "$@"`, process.execPath, ...flags, entry], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config) },
+    });
+    return new Promise((resolve, reject) => {
+      let child: BenchChild | undefined = undefined;
+      const failed = (code: number | null) => reject(new Error(`bench child ${entry} exited before ready (${String(code)})`));
+      proc.once('exit', failed);
+      child = new BenchChild(proc, options.onNote, (ready) => {
+        proc.off('exit', failed);
+        if (child) resolve({ child, ready });
+      });
+    });
+  }
+
+  request<T>(t: string, body: Record<string, unknown> = {}): Promise<T> {
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: (v) => resolve(v as T), reject });
+      this.#proc.send({ id, t, ...body });
+    });
+  }
+
+  /** Asks the child to stop cleanly (a CPU profile is written on a clean exit); kills it after `graceMs`. */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (this.#proc.exitCode !== null || this.#proc.signalCode !== null) return;
+    this.request('stop').catch(() => undefined);
+    const timer = setTimeout(() => this.#proc.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** A crash: SIGKILL, no goodbye. */
+  async kill(): Promise<void> {
+    if (this.#proc.exitCode !== null || this.#proc.signalCode !== null) return;
+    this.#proc.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+// ---- child side -------------------------------------------------------------------------------------------------
+
+export type Handler = (msg: Record<string, unknown>) => Promise<unknown>;
+
+export function childConfig<T>(): T {
+  const raw = process.env[CONFIG_ENV];
+  if (!raw) throw new Error(`${CONFIG_ENV} not set: this file runs as a child of bench/run.ts`);
+  return JSON.parse(raw) as T;
+}
+
+export function note(n: Note): void {
+  process.send?.(n);
+}
+
+/**
+ * Answers requests with `handlers`. A `stop` handler's reply is sent before the process exits; the parent
+ * going away ends the child too.
+ */
+export function serve(handlers: Record<string, Handler>, ready: Record<string, unknown> = {}): void {
+  process.on('message', (msg: { id: number; t: string } & Record<string, unknown>) => {
+    const handler = handlers[msg.t];
+    if (!handler) {
+      process.send?.({ id: msg.id, ok: false, error: `unknown request ${msg.t}` });
+      return;
+    }
+    handler(msg).then(
+      (value) => {
+        process.send?.({ id: msg.id, ok: true, value: value ?? null }, () => {
+          if (msg.t === 'stop') process.exit(0);
+        });
+      },
+      (err: unknown) => process.send?.({ id: msg.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+  note({ note: 'ready', ...ready });
+}
+
+export function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  g?.();
+  g?.();
+}

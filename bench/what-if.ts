@@ -1,0 +1,84 @@
+/**
+ * What-if patches, applied only inside a benchmark host process and only when a run asks for them
+ * (`--what-if`): they measure what a proposed change to server/ would gain, without touching server/.
+ * They never affect the main figures, which always run the code as shipped.
+ */
+import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
+import SQLite from 'better-sqlite3';
+
+export type Patch = 'retained-index' | 'statement-cache';
+
+const require = createRequire(import.meta.url);
+
+interface RetainedPacket {
+  topic: string;
+  payload: Buffer;
+}
+interface MemoryPersistenceProto {
+  storeRetained(packet: RetainedPacket): Promise<void>;
+  createRetainedStreamCombi(patterns: string[]): Readable;
+  createRetainedStream(pattern: string): Readable;
+}
+
+/**
+ * aedes-persistence (memory) answers every SUBSCRIBE by testing the filter against every retained message: with
+ * one retained status per locker that is O(lockers) per subscription, O(lockers²) for a fleet connecting. A
+ * filter without wildcards (all a locker may use) can be looked up directly.
+ */
+function retainedIndex(): void {
+  const proto = (require('aedes-persistence/asyncPersistence.js') as { prototype: MemoryPersistenceProto }).prototype;
+  const exact = new WeakMap<object, Map<string, RetainedPacket>>();
+  const store = proto.storeRetained;
+  const combi = proto.createRetainedStreamCombi;
+  const single = proto.createRetainedStream;
+  const indexOf = (self: object) => {
+    let m = exact.get(self);
+    if (!m) exact.set(self, (m = new Map()));
+    return m;
+  };
+  const wild = (p: string) => p.includes('+') || p.includes('#');
+  proto.storeRetained = function (this: MemoryPersistenceProto, packet) {
+    const m = indexOf(this);
+    if (packet.payload.length === 0) m.delete(packet.topic);
+    else m.set(packet.topic, { ...packet });
+    return store.call(this, packet);
+  };
+  proto.createRetainedStreamCombi = function (this: MemoryPersistenceProto, patterns) {
+    if (patterns.some(wild)) return combi.call(this, patterns);
+    const m = indexOf(this);
+    return Readable.from(patterns.map((p) => m.get(p)).filter((p): p is RetainedPacket => p !== undefined));
+  };
+  proto.createRetainedStream = function (this: MemoryPersistenceProto, pattern) {
+    if (wild(pattern)) return single.call(this, pattern);
+    const hit = indexOf(this).get(pattern);
+    return Readable.from(hit ? [hit] : []);
+  };
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew (better-sqlite3 `prepare` parses and plans the SQL each time).
+ * Cache the statements by SQL text, per database, as a dialect wrapper would.
+ */
+function statementCache(): void {
+  const proto = SQLite.prototype as unknown as { prepare(sql: string): unknown };
+  const prepare = proto.prepare;
+  const caches = new WeakMap<object, Map<string, unknown>>();
+  proto.prepare = function (this: object, sql: string) {
+    let cache = caches.get(this);
+    if (!cache) caches.set(this, (cache = new Map()));
+    let stmt = cache.get(sql);
+    if (stmt === undefined) {
+      stmt = prepare.call(this, sql);
+      if (cache.size < 2000) cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+}
+
+export function applyPatches(patches: readonly Patch[]): void {
+  if (patches.includes('retained-index')) retainedIndex();
+  if (patches.includes('statement-cache')) statementCache();
+}
+
+export const WHAT_IF: readonly Patch[] = ['retained-index', 'statement-cache'];

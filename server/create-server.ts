@@ -19,7 +19,6 @@ import { metricsRoutes, metricsTokenMatcher } from './metrics/routes.js';
 import { createHttpApp, type App } from './http/app.js';
 import { systemRoutes } from './http/system-routes.js';
 import { SigningKeys } from './keys/signing-keys.js';
-import { startKeyMaintenance } from './keys/key-rotation.js';
 import { keyRoutes } from './keys/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
@@ -107,7 +106,6 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   webhookRoutes(app, ctx);
   await subscribeDeviceTopics(ctx);
   let stopScheduler: (() => void) | undefined;
-  let stopKeyMaintenance: (() => void) | undefined;
   let stopWebhooks: (() => Promise<void>) | undefined;
 
   return {
@@ -124,7 +122,6 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       if (!config.mqttPublicUrl) mqttUrl = `mqtt://${config.host}:${mqttPort}`;
       await app.listen({ port: config.port, host: config.host });
       stopScheduler = startScheduler(ctx);
-      stopKeyMaintenance = startKeyMaintenance(ctx);
       stopWebhooks = startWebhookWorker(ctx);
       const { port } = app.server.address() as AddressInfo;
       return { httpUrl: `http://${config.host}:${port}`, mqttUrl };
@@ -132,7 +129,6 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     connectedLockers: () => broker.connectedClients(),
     async stop() {
       stopScheduler?.();
-      stopKeyMaintenance?.();
       await stopWebhooks?.();
       live.close();
       // Live streams end in preClose. A connection a browser opened and never used would hold the close until its

@@ -173,21 +173,3 @@ export async function maintainKeys(ctx: ServerContext): Promise<void> {
     }
   }
 }
-
-/** Runs `maintainKeys` every `everyMs` on the injected clock; returns a function that stops it. */
-export function startKeyMaintenance(ctx: ServerContext, everyMs = 1000): () => void {
-  let stopped = false;
-  let cancel = () => {};
-  const tick = () => {
-    maintainKeys(ctx)
-      .catch((err: unknown) => ctx.log.error({ err }, 'key maintenance failed'))
-      .finally(() => {
-        if (!stopped) cancel = ctx.clock.setTimeout(tick, everyMs);
-      });
-  };
-  cancel = ctx.clock.setTimeout(tick, everyMs);
-  return () => {
-    stopped = true;
-    cancel();
-  };
-}

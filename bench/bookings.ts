@@ -5,7 +5,7 @@ import { httpLoad, type HttpLoadOptions, type HttpLoadResult } from './http-load
 import type { ProfileSummary } from './profile.js';
 import { measureSigning, type SigningRates } from './signing.js';
 import { pct, ratio, round, say } from './stats.js';
-import { WHAT_IF, type Patch } from './what-if.js';
+import type { Patch } from './what-if.js';
 
 type Measured = HttpLoadResult & {
   /** Server CPU in the window, share of one core. */
@@ -144,10 +144,10 @@ export async function benchBookings(ctx: BenchContext): Promise<BookingsResult> 
   );
   if (Object.keys(booked.errors).length) say(`  refused: ${JSON.stringify(booked.errors)}`);
   let whatIf: BookingsResult['whatIf'];
-  if (ctx.whatIf) {
-    const { profile: _p, ...w } = await lockstepBookings(ctx, 'bookings-what-if', WHAT_IF, capacity, load);
-    whatIf = { ...w, patches: WHAT_IF, vsSigningBound: ratio(w.rps, signingBound) };
-    say(`  what-if (${WHAT_IF.join(', ')}): ${w.rps}/s, ${w.cpuUsPerOp} µs CPU/booking = ${pct(whatIf.vsSigningBound)} of the signing bound`);
+  if (ctx.whatIf.length) {
+    const { profile: _p, ...w } = await lockstepBookings(ctx, 'bookings-what-if', ctx.whatIf, capacity, load);
+    whatIf = { ...w, patches: ctx.whatIf, vsSigningBound: ratio(w.rps, signingBound) };
+    say(`  what-if (${ctx.whatIf.join(', ')}): ${w.rps}/s, ${w.cpuUsPerOp} µs CPU/booking = ${pct(whatIf.vsSigningBound)} of the signing bound`);
   }
   const { profile: _bareProfile, ...bareResult } = bareFastify;
   return {

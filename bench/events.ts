@@ -5,7 +5,7 @@ import { serverWindow, startFleet, startHost, stopHost, type BenchContext, type 
 import type { FleetStats } from './mqtt-fleet.js';
 import type { ProfileSummary } from './profile.js';
 import { pct, ratio, round, say, sleep, until } from './stats.js';
-import { WHAT_IF, type Patch } from './what-if.js';
+import type { Patch } from './what-if.js';
 
 interface Run {
   /** Events per second: committed by the server (Lockstep) or delivered to the subscriber (bare aedes). */
@@ -131,10 +131,10 @@ export async function benchEvents(ctx: BenchContext): Promise<EventsResult> {
   );
   say(`  acknowledged ${l.ackedTotal}, rows ${l.committedRows}: ${l.lost ? 'LOST SOME' : 'nothing acknowledged was lost'}`);
   let whatIf: EventsResult['whatIf'];
-  if (ctx.whatIf) {
-    const { profile: _p, ...w } = await lockstepEvents(ctx, 'events-what-if', WHAT_IF, lockers, timing);
-    whatIf = { ...w, patches: WHAT_IF, vsBareAedes: ratio(w.eventsPerSec, b.run.eventsPerSec) };
-    say(`  what-if (${WHAT_IF.join(', ')}): ${w.eventsPerSec} events/s, ${w.cpuUsPerEvent} µs CPU/event = ${pct(whatIf.vsBareAedes)} of bare aedes`);
+  if (ctx.whatIf.length) {
+    const { profile: _p, ...w } = await lockstepEvents(ctx, 'events-what-if', ctx.whatIf, lockers, timing);
+    whatIf = { ...w, patches: ctx.whatIf, vsBareAedes: ratio(w.eventsPerSec, b.run.eventsPerSec) };
+    say(`  what-if (${ctx.whatIf.join(', ')}): ${w.eventsPerSec} events/s, ${w.cpuUsPerEvent} µs CPU/event = ${pct(whatIf.vsBareAedes)} of bare aedes`);
   }
   return { lockers, batch, bareAedes: b.run, lockstep: l, ratios, ...(whatIf ? { whatIf } : {}), ...(profile ? { profile } : {}) };
 }

@@ -5,13 +5,14 @@ import type { HostConfig, HostStats } from './host.js';
 import { BenchChild, benchEntry, type Note } from './ipc.js';
 import { formatProfile, summariseProfile, type ProfileSummary } from './profile.js';
 import { say, sleep } from './stats.js';
+import type { Patch } from './what-if.js';
 
 export interface BenchContext {
   quick: boolean;
   /** Longer bounds (connect phases up to 15 minutes): to see how far the shipped code goes, not for every run. */
   long: boolean;
-  /** Also run Lockstep with the bench/what-if.ts patches (never part of the main figures). */
-  whatIf: boolean;
+  /** Patches (bench/what-if.ts) for an extra Lockstep row per benchmark; empty: none (the main figures never use them). */
+  whatIf: readonly Patch[];
   /** Scratch folder of this run (databases, device stores). */
   tmp: string;
   /** When set, the measured window of every Lockstep server side is CPU-profiled and summarised. */
@@ -31,8 +32,6 @@ export interface Host {
   memory(): Promise<{ rss: number; heapUsed: number }>;
 }
 
-const OPEN_FILES = 200_000;
-
 function progressNote(label: string): (n: Note) => void {
   let last = 0;
   return (n) => {
@@ -50,7 +49,7 @@ function progressNote(label: string): (n: Note) => void {
 /** Starts a server side in a process of its own. */
 export async function startHost(ctx: BenchContext, config: HostConfig, label: string): Promise<Host> {
   void ctx;
-  const { child, ready } = await BenchChild.start(benchEntry('host.ts'), config, { nofile: OPEN_FILES, onNote: progressNote(label) });
+  const { child, ready } = await BenchChild.start(benchEntry('host.ts'), config, { onNote: progressNote(label) });
   const mqttUrl = typeof ready.mqttUrl === 'string' ? ready.mqttUrl : '';
   return {
     label,
@@ -70,7 +69,7 @@ export async function stopHost(host: Host): Promise<void> {
 }
 
 export async function startFleet(config: FleetConfig, label: string): Promise<BenchChild> {
-  const { child } = await BenchChild.start(benchEntry('mqtt-fleet.ts'), config, { nofile: OPEN_FILES, onNote: progressNote(label) });
+  const { child } = await BenchChild.start(benchEntry('mqtt-fleet.ts'), config, { onNote: progressNote(label) });
   return child;
 }
 
@@ -95,6 +94,8 @@ export function serverWindow(ctx: BenchContext, host: Host, warmupMs: number): {
     if (profile) await host.child.request('profileStart');
     return { stats: await host.stats(), at: performance.now() };
   });
+  // A server that dies inside the window is reported by whoever watches it, not by an unhandled rejection.
+  open.catch(() => undefined);
   return {
     opened: open.then(() => undefined),
     async close() {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -16,8 +16,6 @@ type Message = Reply | Note;
 export interface ChildOptions {
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: readonly string[];
-  /** Open-file limit for the child (`ulimit -n`); raised when this user may, else left as it is. */
-  nofile?: number;
   onNote?: (note: Note) => void;
 }
 
@@ -28,15 +26,27 @@ export function benchEntry(name: string): string {
 }
 
 export class BenchChild {
+  /** Every child still running, so a benchmark that failed or timed out leaves nothing behind. */
+  static readonly #running = new Set<BenchChild>();
   readonly #proc: ChildProcess;
+  /** The last few KiB the child wrote on stderr (shown live too): why it crashed, when it did. */
+  #stderrTail = '';
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   #next = 1;
   readonly exited: Promise<number | null>;
 
   private constructor(proc: ChildProcess, onNote: ((n: Note) => void) | undefined, ready: (n: Note) => void) {
     this.#proc = proc;
+    BenchChild.#running.add(this);
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      this.#stderrTail = (this.#stderrTail + chunk.toString('utf8')).slice(-4096);
+    });
+    // A send to a child that just died is reported by its exit, not by an unhandled 'error' event.
+    proc.on('error', () => undefined);
     this.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
     void this.exited.then((code) => {
+      BenchChild.#running.delete(this);
       for (const p of this.#pending.values()) p.reject(new Error(`bench child exited (${String(code)})`));
       this.#pending.clear();
     });
@@ -58,13 +68,23 @@ export class BenchChild {
     return this.#proc.pid;
   }
 
+  get alive(): boolean {
+    return this.#proc.exitCode === null && this.#proc.signalCode === null;
+  }
+
+  /** How the child ended, and the first error line of its stderr (null while it runs). */
+  get death(): { code: number | null; signal: string | null; error: string } | null {
+    if (this.alive) return null;
+    const line = this.#stderrTail.split('\n').find((l) => /^\w*(Error|Exception)\b|^\w+Error:/.test(l.trim())) ?? '';
+    return { code: this.#proc.exitCode, signal: this.#proc.signalCode, error: line.trim().slice(0, 300) };
+  }
+
   /** Starts `entry` (a .ts file in bench/) with `config`; resolves with the child and its ready note. */
   static start(entry: string, config: unknown, options: ChildOptions = {}): Promise<{ child: BenchChild; ready: Note }> {
     const flags = ['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192', ...(options.nodeFlags ?? [])];
-    const limit = options.nofile ? `ulimit -n ${options.nofile} 2>/dev/null; ` : '';
     // stdout is dropped (server logs at the shipped level cost what they cost, then vanish); stderr shows crashes.
-    const proc = spawn('/bin/sh', ['-c', `${limit}exec "$0" "$@"`, process.execPath, ...flags, entry], {
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    const proc = spawn(process.execPath, [...flags, entry], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config) },
     });
     return new Promise((resolve, reject) => {
@@ -81,6 +101,10 @@ export class BenchChild {
   request<T>(t: string, body: Record<string, unknown> = {}): Promise<T> {
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
+      if (!this.#proc.connected) {
+        reject(new Error(`bench child gone (${JSON.stringify(this.death)})`));
+        return;
+      }
       this.#pending.set(id, { resolve: (v) => resolve(v as T), reject });
       this.#proc.send({ id, t, ...body });
     });
@@ -95,11 +119,25 @@ export class BenchChild {
     clearTimeout(timer);
   }
 
+  static async killAll(): Promise<void> {
+    await Promise.all([...BenchChild.#running].map((c) => c.kill()));
+  }
+
   /** A crash: SIGKILL, no goodbye. */
   async kill(): Promise<void> {
     if (this.#proc.exitCode !== null || this.#proc.signalCode !== null) return;
     this.#proc.kill('SIGKILL');
     await this.exited;
+  }
+}
+
+/** Open files one process may hold here (`ulimit -n`): every MQTT connection is one, on each side. */
+export function openFileLimit(): number {
+  try {
+    const n = Number(execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
+    return Number.isFinite(n) && n > 0 ? n : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
   }
 }
 

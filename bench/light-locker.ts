@@ -44,6 +44,8 @@ export class LightLocker {
   readonly #key: KeyObject;
   #outbox: DeviceEvent[] = [];
   #seq = 0;
+  /** Desired-state version of the last snapshot or delta received (reported in heartbeats, as the agent does). */
+  #applied = 0;
   #inFlight: number[] | null = null;
   #attempt = 0;
   #connectedAt = 0;
@@ -158,7 +160,7 @@ export class LightLocker {
     const c = this.#client;
     c.subscribe([topics.state(id), topics.eventsAck(id), topics.commands(id)], { qos: 1 }, () => {
       c.publish(topics.status(id), JSON.stringify({ v: PROTOCOL_VERSION, state: 'online', bootId: this.bootId, at: Date.now() }), { qos: 1, retain: true }, () => {
-        const get: StateGetMessage = { v: PROTOCOL_VERSION, have: 0, reason: 'connect' };
+        const get: StateGetMessage = { v: PROTOCOL_VERSION, have: this.#applied, reason: 'connect' };
         c.publish(topics.stateGet(id), JSON.stringify(get), { qos: 1 }, () => {
           this.connectTimes.push(Date.now());
           this.#firstConnect.resolve();
@@ -202,6 +204,12 @@ export class LightLocker {
       this.#acknowledge(seqs);
     } else if (topic.endsWith('/state')) {
       this.stats.snapshots++;
+      try {
+        const version = (JSON.parse(payload.toString('utf8')) as { version?: unknown }).version;
+        if (typeof version === 'number' && version > this.#applied) this.#applied = version;
+      } catch {
+        // not ours to judge: the agent would ask for a snapshot; a light locker just keeps its version
+      }
     }
   }
 
@@ -223,7 +231,7 @@ export class LightLocker {
     clearTimeout(this.#heartbeatTimer);
     this.#heartbeatTimer = setTimeout(() => {
       if (!this.#client.connected) return;
-      const hb: HeartbeatMessage = { v: PROTOCOL_VERSION, bootId: this.bootId, at: Date.now(), lastSeq: this.#seq, outbox: this.#outbox.length, appliedVersion: 0 };
+      const hb: HeartbeatMessage = { v: PROTOCOL_VERSION, bootId: this.bootId, at: Date.now(), lastSeq: this.#seq, outbox: this.#outbox.length, appliedVersion: this.#applied };
       this.stats.heartbeats++;
       this.#client.publish(topics.heartbeat(this.#o.lockerId), JSON.stringify(hb), { qos: 1 });
       this.#scheduleHeartbeat(this.#o.heartbeatMs);

@@ -4,7 +4,8 @@
  * on stdout. Names: bookings, events, connections, unlock, storm (default: all, in that order).
  *   --quick    short run (about 2 minutes): fewer lockers, shorter windows; the fleet-size targets are not judged
  *   --profile  CPU-profile the measured window of each Lockstep server process and print its top frames
- *   --what-if  also run Lockstep with the bench-only patches of bench/what-if.ts (proposed server changes)
+ *   --what-if  also run Lockstep with the bench-only patches of bench/what-if.ts (proposed server changes);
+ *              --what-if=async-release,statement-cache picks some
  *   --long     connect phases and storms bounded to 15 minutes instead of 2–3 (how far the shipped code goes)
  *   --keep     keep the scratch folder (databases, profiles)
  */
@@ -15,10 +16,12 @@ import { benchBookings } from './bookings.js';
 import { benchConnections } from './connections.js';
 import { benchEvents } from './events.js';
 import type { BenchContext } from './harness.js';
+import { BenchChild } from './ipc.js';
 import { describeMachine, loadavg, say } from './stats.js';
 import { benchStorm } from './storm.js';
 import { benchUnlock } from './unlock.js';
 import { TARGETS, judge, type Verdict } from './targets.js';
+import { PATCHES, parseWhatIf, type Patch } from './what-if.js';
 
 const BENCHMARKS = {
   bookings: benchBookings,
@@ -32,20 +35,27 @@ type Name = keyof typeof BENCHMARKS;
 interface Args {
   quick: boolean;
   profile: boolean;
-  whatIf: boolean;
+  whatIf: readonly Patch[];
   long: boolean;
   keep: boolean;
   names: Name[];
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--profile] [--what-if] [--long] [--keep] [${Object.keys(BENCHMARKS).join('|')} …]`;
+const USAGE = `usage: npm run bench -- [--quick] [--profile] [--what-if[=patch,…]] [--long] [--keep] [${Object.keys(BENCHMARKS).join('|')} …]`;
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { quick: false, profile: false, whatIf: false, long: false, keep: false, names: [] };
+  const args: Args = { quick: false, profile: false, whatIf: [], long: false, keep: false, names: [] };
   for (const a of argv) {
     if (a === '--quick') args.quick = true;
     else if (a === '--profile') args.profile = true;
-    else if (a === '--what-if') args.whatIf = true;
+    else if (a.startsWith('--what-if')) {
+      const patches = parseWhatIf(a);
+      if (!patches) {
+        say(`unknown patch in "${a}" (known: ${PATCHES.join(', ')})\n${USAGE}`);
+        process.exit(2);
+      }
+      args.whatIf = patches;
+    }
     else if (a === '--long') args.long = true;
     else if (a === '--keep') args.keep = true;
     else if (a === '--help' || a === '-h') {
@@ -69,7 +79,7 @@ async function main(): Promise<void> {
   const profileDir = args.profile ? path.join(tmp, 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const ctx: BenchContext = { quick: args.quick, long: args.long, whatIf: args.whatIf, tmp, profileDir };
-  const flags = [args.quick && '--quick', args.profile && '--profile', args.whatIf && '--what-if', args.long && '--long'].filter((f): f is string => typeof f === 'string');
+  const flags = [args.quick && '--quick', args.profile && '--profile', args.whatIf.length > 0 && (args.whatIf.length === PATCHES.length ? '--what-if' : `--what-if=${args.whatIf.join(',')}`), args.long && '--long'].filter((f): f is string => typeof f === 'string');
   const command = `npm run bench${flags.length || args.names.length < Object.keys(BENCHMARKS).length ? ` -- ${[...flags, ...(args.names.length < Object.keys(BENCHMARKS).length ? args.names : [])].join(' ')}` : ''}`;
   say(command);
   say(`machine: ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);
@@ -83,13 +93,19 @@ async function main(): Promise<void> {
     const before = loadavg();
     say(`\n== ${name} ==`);
     try {
-      const result = await BENCHMARKS[name](ctx);
+      const limitMs = (args.long ? 60 : args.quick ? 5 : 20) * 60_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${name} did not finish within ${limitMs / 60_000} minutes`)), limitMs);
+      });
+      const result = await Promise.race([BENCHMARKS[name](ctx), timeout]).finally(() => clearTimeout(timer));
       results[name] = result;
       verdicts.push(...judge(name, result));
     } catch (err) {
       failed = true;
       results[name] = { error: err instanceof Error ? err.message : String(err) };
       say(`  ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      await BenchChild.killAll();
     }
     loads[name] = { before, after: loadavg(), seconds: Math.round((Date.now() - t0) / 1000) };
   }

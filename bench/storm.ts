@@ -4,13 +4,15 @@ import { serverWindow, startFleet, startHost, stopHost, type BenchContext } from
 import type { FleetStats } from './mqtt-fleet.js';
 import type { ProfileSummary } from './profile.js';
 import { pct, round, say, sleep, type Percentiles } from './stats.js';
-import { WHAT_IF, type Patch } from './what-if.js';
+import type { Patch } from './what-if.js';
 
 export interface StormRun {
   /** Every event committed, every outbox empty, nothing acknowledged missing from the database. */
   absorbed: boolean;
   /** The server stopped committing for 20 s while events were outstanding. */
   stalled: boolean;
+  /** The server process died during the storm: its first error line (empty when it did not). */
+  crashed: string;
   /** From the server listening again until every event was committed (-1: not within the bound). */
   commitAllMs: number;
   /** … until every locker's outbox was empty (every ack received). */
@@ -61,17 +63,24 @@ async function storm(ctx: BenchContext, label: string, n: number, perLocker: num
   say(`  ${n} lockers recorded ${total} events while the server is down; it comes back in ${downMs / 1000} s`);
   await sleep(downMs);
 
-  const host = await startHost(ctx, { kind: 'lockstep', dataDir, ...ports, logLevel: 'info', patches: [...patches] }, label);
+  let host = await startHost(ctx, { kind: 'lockstep', dataDir, ...ports, logLevel: 'info', patches: [...patches] }, label);
   const back = Date.now();
   const window = serverWindow(ctx, host, 0);
   let commitAllMs = -1;
   let ackAllMs = -1;
   let stalled = false;
+  let crashed = '';
   let last = 0;
   let movedAt = Date.now();
   let lastSay = 0;
   while (Date.now() - back < boundMs) {
-    const h = await host.stats();
+    const h = await host.stats().catch(() => null);
+    if (!h || !host.child.alive) {
+      await host.child.exited;
+      const d = host.child.death;
+      crashed = d ? `exit ${String(d.code ?? d.signal)}: ${d.error}` : 'unknown';
+      break;
+    }
     const f = await fleet.request<FleetStats>('stats');
     if (commitAllMs < 0 && h.eventsApplied >= total) commitAllMs = Date.now() - back;
     if (f.outbox === 0) {
@@ -90,17 +99,24 @@ async function storm(ctx: BenchContext, label: string, n: number, perLocker: num
     }
     await sleep(250);
   }
-  const w = await window.close();
+  const w = crashed ? null : await window.close();
   const drain = await fleet.request<{ reconnected: number; reconnect: Percentiles } & FleetStats>('drain', { since: back, timeoutMs: 0 });
+  await fleet.kill();
+  if (crashed) {
+    // What the dead server committed is in its database: count it with a fresh one, without lockers.
+    await host.child.kill();
+    const after = await startHost(ctx, { kind: 'lockstep', dataDir, port: 0, mqttPort: 0, logLevel: 'info' }, `${label}-count`);
+    host = after;
+  }
   const committed = await host.child.request<number>('countEvents');
   const h = await host.stats();
-  await fleet.kill();
   await host.child.kill();
-  const absorbed = !stalled && ackAllMs >= 0 && committed === total && drain.acked === total;
+  const absorbed = !stalled && !crashed && ackAllMs >= 0 && committed === total && drain.acked === total;
   const done = commitAllMs >= 0 ? commitAllMs : Date.now() - back;
   return {
     absorbed,
     stalled,
+    crashed,
     commitAllMs,
     ackAllMs,
     committed,
@@ -111,14 +127,14 @@ async function storm(ctx: BenchContext, label: string, n: number, perLocker: num
     reconnected: drain.reconnected,
     reconnectMs: drain.reconnect,
     eventsPerSec: round(committed / (done / 1000)),
-    serverCpu: w.cpu,
+    serverCpu: w?.cpu ?? 0,
     loopDelayMs: h.loopDelay,
-    ...(w.profile ? { profile: w.profile } : {}),
+    ...(w?.profile ? { profile: w.profile } : {}),
   };
 }
 
 function describe(label: string, r: StormRun, total: number): void {
-  const verdict = r.absorbed ? 'absorbed' : r.stalled ? 'STALLED' : 'NOT absorbed within the bound';
+  const verdict = r.absorbed ? 'absorbed' : r.crashed ? `server CRASHED (${r.crashed})` : r.stalled ? 'STALLED' : 'NOT absorbed within the bound';
   say(
     `  ${label}: ${verdict}: ${r.committed} of ${total} committed in ${r.commitAllMs >= 0 ? `${round(r.commitAllMs / 1000, 1)} s` : '—'}, ` +
       `all acknowledged in ${r.ackAllMs >= 0 ? `${round(r.ackAllMs / 1000, 1)} s` : '—'} (${r.eventsPerSec} events/s); lost ${r.lost}, ` +
@@ -136,9 +152,9 @@ export async function benchStorm(ctx: BenchContext): Promise<StormResult> {
   const shipped = await storm(ctx, 'storm-lockstep', lockers, perLocker, downMs, boundMs, []);
   describe('Lockstep', shipped, lockers * perLocker);
   let whatIf: StormResult['whatIf'];
-  if (ctx.whatIf) {
-    whatIf = { ...(await storm(ctx, 'storm-what-if', lockers, perLocker, downMs, boundMs, WHAT_IF)), patches: WHAT_IF };
-    describe(`what-if (${WHAT_IF.join(', ')})`, whatIf, lockers * perLocker);
+  if (ctx.whatIf.length) {
+    whatIf = { ...(await storm(ctx, 'storm-what-if', lockers, perLocker, downMs, boundMs, ctx.whatIf)), patches: ctx.whatIf };
+    describe(`what-if (${ctx.whatIf.join(', ')})`, whatIf, lockers * perLocker);
   }
   return { lockers, perLocker, events: lockers * perLocker, downMs, boundSec: boundMs / 1000, shipped, ...(whatIf ? { whatIf } : {}) };
 }

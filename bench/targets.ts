@@ -73,7 +73,7 @@ export function judge(name: string, result: unknown): Verdict[] {
         {
           target: TARGETS.storm,
           met: r.lockers < 10_000 ? null : s.absorbed && s.lost === 0,
-          figure: `${r.lockers} lockers, ${s.committed} of ${r.events} committed${s.stalled ? ', server STALLED' : ''}, lost ${s.lost}${s.ackAllMs >= 0 ? `, all acknowledged in ${s.ackAllMs} ms` : ''}${whatIf}`,
+          figure: `${r.lockers} lockers, ${s.committed} of ${r.events} committed${s.stalled ? ', server STALLED' : ''}${s.crashed ? `, server CRASHED (${s.crashed})` : ''}, lost ${s.lost}${s.ackAllMs >= 0 ? `, all acknowledged in ${s.ackAllMs} ms` : ''}${whatIf}`,
         },
       ];
     }

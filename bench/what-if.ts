@@ -5,9 +5,10 @@
  */
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
+import { Aedes } from 'aedes';
 import SQLite from 'better-sqlite3';
 
-export type Patch = 'retained-index' | 'statement-cache';
+export type Patch = 'async-release' | 'retained-index' | 'statement-cache';
 
 const require = createRequire(import.meta.url);
 
@@ -76,9 +77,37 @@ function statementCache(): void {
   };
 }
 
+type Deliver = (packet: unknown, cb: () => void) => void;
+
+/**
+ * The server's in-process subscription hands aedes its delivery slot back synchronously (so a handler never
+ * holds it while it publishes). mqemitter then starts the next queued message inside that very call: with
+ * thousands queued (a fleet reconnecting at once) the recursion overflows the stack and the process dies with
+ * "Maximum call stack size exceeded". aedes' own client deliveries give the slot back with setImmediate; here
+ * the server's do too. Only wildcard subscriptions are the server's (lockers may not use wildcards).
+ */
+function asyncRelease(): void {
+  const proto = Aedes.prototype as unknown as { subscribe(topic: string, fn: Deliver, done?: () => void): void };
+  const subscribe = proto.subscribe;
+  proto.subscribe = function (this: unknown, topic, fn, done) {
+    if (!topic.includes('+') && !topic.includes('#')) return subscribe.call(this, topic, fn, done);
+    const deferred: Deliver = (packet, cb) => fn(packet, () => setImmediate(cb));
+    return subscribe.call(this, topic, deferred, done);
+  };
+}
+
 export function applyPatches(patches: readonly Patch[]): void {
+  if (patches.includes('async-release')) asyncRelease();
   if (patches.includes('retained-index')) retainedIndex();
   if (patches.includes('statement-cache')) statementCache();
 }
 
-export const WHAT_IF: readonly Patch[] = ['retained-index', 'statement-cache'];
+export const PATCHES: readonly Patch[] = ['async-release', 'retained-index', 'statement-cache'];
+
+/** `--what-if` (every patch) or `--what-if=a,b`; null when `arg` is not that flag or names an unknown patch. */
+export function parseWhatIf(arg: string): readonly Patch[] | null {
+  if (arg === '--what-if') return PATCHES;
+  if (!arg.startsWith('--what-if=')) return null;
+  const names = arg.slice('--what-if='.length).split(',');
+  return names.every((n) => (PATCHES as readonly string[]).includes(n)) ? (names as Patch[]) : null;
+}

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import type { FleetCredential } from './credentials.js';
-import { cpuPerOp, serverWindow, startHost, stopHost, type BenchContext } from './harness.js';
+import { cpuPerOp, registerLockers, serverWindow, startHost, stopHost, type BenchContext } from './harness.js';
 import { httpLoad, type HttpLoadOptions, type HttpLoadResult } from './http-load.js';
 import type { ProfileSummary } from './profile.js';
 import { measureSigning, type SigningRates } from './signing.js';
@@ -60,7 +59,7 @@ async function lockstepBookings(
   const host = await startHost(ctx, { kind: 'lockstep', dataDir: path.join(ctx.tmp, label), port: 0, mqttPort: 0, logLevel: 'info', patches: [...patches] }, label);
   const lockers = Math.ceil(capacity / COMPARTMENTS_PER_LOCKER);
   const compartments = Array.from({ length: COMPARTMENTS_PER_LOCKER }, (_, k) => ({ id: `C${String(k + 1).padStart(2, '0')}`, size: 'S' }));
-  const creds = await host.child.request<FleetCredential[]>('register', { count: lockers, compartments });
+  const creds = await registerLockers(host, lockers, compartments);
   say(`  registered ${creds.length} lockers × ${COMPARTMENTS_PER_LOCKER} compartments`);
   const free = creds.map(() => COMPARTMENTS_PER_LOCKER);
   let cursor = 0;

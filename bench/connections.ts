@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FleetCredential } from './credentials.js';
 import { fakeCredentials } from './events.js';
-import { serverWindow, startFleet, startHost, type BenchContext, type Host } from './harness.js';
+import { registerLockers, serverWindow, startFleet, startHost, type BenchContext, type Host } from './harness.js';
 import { openFileLimit, type BenchChild } from './ipc.js';
 import type { ConnectResult, FleetStats } from './mqtt-fleet.js';
 import type { ProfileSummary } from './profile.js';
@@ -160,7 +160,7 @@ async function lockstepRun(ctx: BenchContext, label: string, n: number, patches:
   const config = { kind: 'lockstep' as const, dataDir, port: 0, mqttPort: 0, logLevel: 'info', patches: [...patches] };
   // Registered by a process of its own, so the measured one starts with a clean heap and RSS.
   const setup = await startHost(ctx, config, `${label}-setup`);
-  const first = await setup.child.request<FleetCredential[]>('register', { count: n, compartments });
+  const first = await registerLockers(setup, n, compartments);
   await setup.child.stop();
   const host = await startHost(ctx, config, label);
   const s: Server = { host, rss0: (await host.memory()).rss, fleets: [], lockstep: true };
@@ -191,7 +191,7 @@ async function lockstepRun(ctx: BenchContext, label: string, n: number, patches:
       break;
     }
     // Registered on the live server (setup writes non-durable for that moment): 10,000 more lockers.
-    last = await step(ctx, s, await host.child.request<FleetCredential[]>('register', { count: more, compartments }), o);
+    last = await step(ctx, s, await registerLockers(host, more, compartments), o);
     steps.push(last);
     describe(label, last);
   }
@@ -208,7 +208,7 @@ async function lockstepRun(ctx: BenchContext, label: string, n: number, patches:
 export async function benchConnections(ctx: BenchContext): Promise<ConnectionsResult> {
   const n = ctx.quick ? 1000 : STEP;
   const heartbeatMs = ctx.quick ? 3000 : 15_000;
-  const o = { heartbeatMs, holdMs: heartbeatMs + 3000, boundMs: ctx.long ? 900_000 : ctx.quick ? 60_000 : 120_000 };
+  const o = { heartbeatMs, holdMs: heartbeatMs + 3000, boundMs: ctx.long ? 900_000 : ctx.quick ? 60_000 : 90_000 };
   say(`connections: ${n} lockers, heartbeat every ${heartbeatMs / 1000} s, held ${o.holdMs / 1000} s, connects bounded to ${o.boundMs / 1000} s`);
 
   const bareHost = await startHost(ctx, { kind: 'aedes', mqttPort: 0 }, 'connections-bare-aedes');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { newLockerKey, type FleetCredential } from './credentials.js';
-import { serverWindow, startFleet, startHost, stopHost, type BenchContext, type Host } from './harness.js';
+import { registerLockers, serverWindow, startFleet, startHost, stopHost, type BenchContext, type Host } from './harness.js';
 import type { FleetStats } from './mqtt-fleet.js';
 import type { ProfileSummary } from './profile.js';
 import { pct, ratio, round, say, sleep, until } from './stats.js';
@@ -85,7 +85,7 @@ async function lockstepEvents(
   timing: { warmupMs: number; durationMs: number; batch: number },
 ): Promise<LockstepEvents & { profile?: ProfileSummary }> {
   const host = await startHost(ctx, { kind: 'lockstep', dataDir: path.join(ctx.tmp, label), port: 0, mqttPort: 0, logLevel: 'info', patches: [...patches] }, label);
-  const creds = await host.child.request<FleetCredential[]>('register', { count: lockers, compartments: [{ id: 'A1', size: 'M' }] });
+  const creds = await registerLockers(host, lockers, [{ id: 'A1', size: 'M' }]);
   const l = await runFleet(ctx, host, creds, { ...timing, bare: false });
   // Let in-flight batches finish, then check that everything acknowledged is in the database.
   await until(async () => (await l.fleet.request<FleetStats>('stats')).outbox === 0, 20_000, 200);

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { FleetCredential } from './credentials.js';
 import type { FleetConfig } from './mqtt-fleet.js';
 import type { HostConfig, HostStats } from './host.js';
 import { BenchChild, benchEntry, type Note } from './ipc.js';
@@ -62,6 +63,27 @@ export async function startHost(ctx: BenchContext, config: HostConfig, label: st
     stats: (reset = false) => child.request<HostStats>('stats', { reset }),
     memory: () => child.request('memory'),
   };
+}
+
+const REGISTER_CHUNK = 2000;
+const REGISTER_TIMEOUT_MS = 120_000;
+
+/**
+ * Registers and enrols `count` lockers on a Lockstep host, in chunks, each with a deadline: a server that stops
+ * answering fails the benchmark with a clear message instead of holding the run.
+ */
+export async function registerLockers(host: Host, count: number, compartments: readonly { id: string; size: string }[]): Promise<FleetCredential[]> {
+  const out: FleetCredential[] = [];
+  while (out.length < count) {
+    const n = Math.min(REGISTER_CHUNK, count - out.length);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${host.label}: no answer within ${REGISTER_TIMEOUT_MS / 1000} s while registering lockers (${out.length} of ${count} done)`)), REGISTER_TIMEOUT_MS);
+    });
+    const chunk = await Promise.race([host.child.request<FleetCredential[]>('register', { count: n, compartments }), deadline]).finally(() => clearTimeout(timer));
+    out.push(...chunk);
+  }
+  return out;
 }
 
 export async function stopHost(host: Host): Promise<void> {

@@ -15,7 +15,7 @@ import { enrolDevice } from '../server/enrolment/enrol.js';
 import { registerLocker } from '../server/lockers/register-locker.js';
 import type { CompartmentSize } from '../shared/compartment-sizes.js';
 import { newLockerKey, type FleetCredential } from './credentials.js';
-import { childConfig, gc, serve, type Handler } from './ipc.js';
+import { childConfig, gc, note, serve, type Handler } from './ipc.js';
 import { applyPatches, type Patch } from './what-if.js';
 
 export type HostConfig = (
@@ -110,6 +110,7 @@ async function registerFleet(server: LockstepServer, count: number, compartments
       const { key, x } = newLockerKey();
       await enrolDevice(server.ctx, ticket.lockerId, ticket.token, { kty: 'OKP', crv: 'Ed25519', x });
       out.push({ lockerId: ticket.lockerId, key });
+      if (out.length % 2000 === 0) note({ note: 'progress', what: 'registered', done: out.length, total: count });
     }
   } finally {
     await sql`PRAGMA synchronous = FULL`.execute(db);

@@ -8,8 +8,7 @@ import { systemClock } from '../shared/clock.js';
 import { ApiClient } from '../simulator/api-client.js';
 import { SimulatedLocker } from '../simulator/simulated-locker.js';
 import { TcpProxy } from '../simulator/tcp-proxy.js';
-import type { FleetCredential } from './credentials.js';
-import { startHost, stopHost, type BenchContext } from './harness.js';
+import { registerLockers, startHost, stopHost, type BenchContext } from './harness.js';
 import { percentiles, round, say, sleep, until, type Percentiles } from './stats.js';
 
 export interface UnlockResult {
@@ -52,7 +51,7 @@ export async function benchUnlock(ctx: BenchContext): Promise<UnlockResult> {
   const samples = ctx.quick ? 50 : 200;
   const host = await startHost(ctx, { kind: 'lockstep', dataDir: path.join(ctx.tmp, 'unlock'), port: 0, mqttPort: 0, logLevel: 'info' }, 'unlock-lockstep');
   const compartments = Array.from({ length: samples * 2 }, (_, k) => ({ id: `D${k + 1}`, size: 'S' as const }));
-  const [cred] = await host.child.request<FleetCredential[]>('register', { count: 1, compartments });
+  const [cred] = await registerLockers(host, 1, compartments);
   if (!cred) throw new Error('no locker registered');
   const proxy = new TcpProxy('127.0.0.1', host.mqttPort);
   const mqttUrl = await proxy.listen();

@@ -10,6 +10,8 @@ import { alarmActions } from './migrations/005-alarm-actions.js';
 import { webhooks } from './migrations/007-webhooks.js';
 import { parcelReference } from './migrations/008-parcel-reference.js';
 import { brokerTokenUses } from './migrations/009-broker-token-uses.js';
+import { lifecycleDevice } from './migrations/010-lifecycle-device.js';
+import { lifecycleServer } from './migrations/011-lifecycle-server.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +24,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-webhooks': webhooks,
   '008-parcel-reference': parcelReference,
   '009-broker-token-uses': brokerTokenUses,
+  '010-lifecycle-device': lifecycleDevice,
+  '011-lifecycle-server': lifecycleServer,
 };
 
 const provider: MigrationProvider = {

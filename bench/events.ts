@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { measureCommits, type CommitRates } from './disk.js';
 import path from 'node:path';
 import { newLockerKey, type FleetCredential } from './credentials.js';
 import { registerLockers, serverWindow, startFleet, startHost, stopHost, type BenchContext, type Host } from './harness.js';
@@ -23,6 +24,10 @@ interface Run {
 export interface EventsResult {
   lockers: number;
   batch: number;
+  /** Durable SQLite commits per second of this disk (bench/disk.ts), measured in the same run. */
+  commitsPerSec: CommitRates;
+  /** Events per second if each batch were one commit of nothing else: the one-commit-per-message bound. */
+  commitBound: number;
   bareAedes: Run;
   lockstep: Run & {
     duplicates: number;
@@ -32,7 +37,7 @@ export interface EventsResult {
     committedRows: number;
     lost: number;
   };
-  ratios: { vsBareAedes: number; cpuVsBareAedes: number };
+  ratios: { vsBareAedes: number; cpuVsBareAedes: number; vsCommitBound: number };
   /** `--what-if`: Lockstep with the bench/what-if.ts patches. */
   whatIf?: Run & { patches: readonly Patch[]; vsBareAedes: number; lost: number };
   profile?: ProfileSummary;
@@ -115,6 +120,11 @@ export async function benchEvents(ctx: BenchContext): Promise<EventsResult> {
   const batch = 10;
   const timing = { warmupMs: ctx.quick ? 1000 : 2000, durationMs: ctx.quick ? 3000 : 8000, batch };
 
+  say('events: durable SQLite commits per second on this disk (WAL, synchronous = FULL, as the server)');
+  const commitsPerSec = measureCommits(ctx.tmp, ctx.quick ? 1000 : 3000);
+  const commitBound = commitsPerSec.onePerCommit * batch;
+  say(`  ${commitsPerSec.onePerCommit} commits/s of one row; ${commitsPerSec.rowsGrouped} rows/s 100 to a commit; one commit per batch of ${batch} bounds events at ${commitBound}/s`);
+
   say(`events: bare aedes, ${lockers} publishers × batches of ${batch} (QoS 1) → one subscriber`);
   const bare = await startHost(ctx, { kind: 'aedes', mqttPort: 0 }, 'events-bare-aedes');
   const b = await runFleet(ctx, bare, fakeCredentials(lockers), { ...timing, bare: true });
@@ -124,10 +134,14 @@ export async function benchEvents(ctx: BenchContext): Promise<EventsResult> {
 
   say(`events: Lockstep, ${lockers} lockers × batches of ${batch}, each acked after commit`);
   const { profile, ...l } = await lockstepEvents(ctx, 'events-lockstep', [], lockers, timing);
-  const ratios = { vsBareAedes: ratio(l.eventsPerSec, b.run.eventsPerSec), cpuVsBareAedes: ratio(b.run.cpuUsPerEvent, l.cpuUsPerEvent) };
+  const ratios = {
+    vsBareAedes: ratio(l.eventsPerSec, b.run.eventsPerSec),
+    cpuVsBareAedes: ratio(b.run.cpuUsPerEvent, l.cpuUsPerEvent),
+    vsCommitBound: ratio(l.eventsPerSec, commitBound),
+  };
   say(
     `  Lockstep: ${l.eventsPerSec} events/s committed (${l.batchesPerSec} batches/s), server ${pct(l.serverCpu)} of a core, ` +
-      `${l.cpuUsPerEvent} µs CPU/event (bare ${b.run.cpuUsPerEvent}) = ${pct(ratios.vsBareAedes)} of bare aedes QoS 1`,
+      `${l.cpuUsPerEvent} µs CPU/event (bare ${b.run.cpuUsPerEvent}) = ${pct(ratios.vsBareAedes)} of bare aedes QoS 1, ${pct(ratios.vsCommitBound)} of the one-commit-per-batch bound`,
   );
   say(`  acknowledged ${l.ackedTotal}, rows ${l.committedRows}: ${l.lost ? 'LOST SOME' : 'nothing acknowledged was lost'}`);
   let whatIf: EventsResult['whatIf'];
@@ -136,5 +150,5 @@ export async function benchEvents(ctx: BenchContext): Promise<EventsResult> {
     whatIf = { ...w, patches: ctx.whatIf, vsBareAedes: ratio(w.eventsPerSec, b.run.eventsPerSec) };
     say(`  what-if (${ctx.whatIf.join(', ')}): ${w.eventsPerSec} events/s, ${w.cpuUsPerEvent} µs CPU/event = ${pct(whatIf.vsBareAedes)} of bare aedes`);
   }
-  return { lockers, batch, bareAedes: b.run, lockstep: l, ratios, ...(whatIf ? { whatIf } : {}), ...(profile ? { profile } : {}) };
+  return { lockers, batch, commitsPerSec, commitBound, bareAedes: b.run, lockstep: l, ratios, ...(whatIf ? { whatIf } : {}), ...(profile ? { profile } : {}) };
 }

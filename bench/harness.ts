@@ -6,7 +6,7 @@ import type { HostConfig, HostStats } from './host.js';
 import { BenchChild, benchEntry, type Note } from './ipc.js';
 import { formatProfile, summariseProfile, type ProfileSummary } from './profile.js';
 import { say, sleep } from './stats.js';
-import type { Patch } from './what-if.js';
+import { moduleReplacements, type Patch } from './what-if.js';
 
 export interface BenchContext {
   quick: boolean;
@@ -50,7 +50,13 @@ function progressNote(label: string): (n: Note) => void {
 /** Starts a server side in a process of its own. */
 export async function startHost(ctx: BenchContext, config: HostConfig, label: string): Promise<Host> {
   void ctx;
-  const { child, ready } = await BenchChild.start(benchEntry('host.ts'), config, { onNote: progressNote(label) });
+  const replacements = moduleReplacements(config.patches ?? []);
+  // Module-replacing patches need their hooks registered before the server's modules load: a preload.
+  const options = replacements.length ? { nodeFlags: ['--import', benchEntry('what-if-register.mjs')] } : {};
+  const { child, ready } = await BenchChild.start(benchEntry('host.ts'), replacements.length ? { ...config, moduleReplacements: replacements } : config, {
+    ...options,
+    onNote: progressNote(label),
+  });
   const mqttUrl = typeof ready.mqttUrl === 'string' ? ready.mqttUrl : '';
   return {
     label,

@@ -25,6 +25,8 @@ export type HostConfig = (
 ) & {
   /** What-if patches (bench/what-if.ts); never set for the main figures. */
   patches?: Patch[];
+  /** Server modules replaced by those patches (set by bench/harness.ts, read by bench/what-if-register.mjs). */
+  moduleReplacements?: [string, string][];
 };
 
 export interface HostStats {

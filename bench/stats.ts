@@ -9,9 +9,10 @@ export interface Percentiles {
   max: number;
 }
 
+/** Nearest-rank percentiles (the smallest value with at least q of the samples at or below it); zeros when empty. */
 export function percentiles(values: readonly number[]): Percentiles {
   const v = [...values].sort((a, b) => a - b);
-  const at = (q: number) => round(v[Math.min(v.length - 1, Math.floor(q * v.length))] ?? 0, 2);
+  const at = (q: number) => round(v[Math.max(0, Math.ceil(q * v.length) - 1)] ?? 0, 2);
   return { n: v.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: round(v[v.length - 1] ?? 0, 2) };
 }
 

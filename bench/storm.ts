@@ -157,7 +157,7 @@ export async function benchStorm(ctx: BenchContext): Promise<StormResult> {
   const lockers = ctx.quick ? 1000 : 10_000;
   const perLocker = ctx.quick ? 5 : 10;
   const downMs = ctx.quick ? 1000 : 5000;
-  const boundMs = ctx.long ? 900_000 : ctx.quick ? 60_000 : 150_000;
+  const boundMs = ctx.long ? 900_000 : ctx.quick ? 60_000 : 480_000;
   say(`storm: ${lockers} lockers × ${perLocker} events recorded while the server is down`);
   const shipped = await storm(ctx, 'storm-lockstep', lockers, perLocker, downMs, boundMs, []);
   describe('Lockstep', shipped, lockers * perLocker);

@@ -8,7 +8,26 @@ import { Readable } from 'node:stream';
 import { Aedes } from 'aedes';
 import SQLite from 'better-sqlite3';
 
-export type Patch = 'async-release' | 'retained-index' | 'statement-cache';
+export type Patch = 'async-release' | 'retained-index' | 'statement-cache' | 'group-commit' | 'release-guard' | 'heartbeat-batch';
+
+/**
+ * Patches that replace a whole server module with a proposed version in bench/what-if/ (through module hooks,
+ * bench/what-if-loader.mjs, registered before the server loads): [original, replacement], from the repository
+ * root and from bench/what-if/.
+ */
+const MODULE_PATCHES: Partial<Record<Patch, readonly [string, string]>> = {
+  'group-commit': ['server/sync/handle-events.ts', 'what-if/handle-events.ts'],
+  'release-guard': ['server/sync/release-compartments.ts', 'what-if/release-compartments.ts'],
+  'heartbeat-batch': ['server/sync/device-router.ts', 'what-if/device-router.ts'],
+};
+
+/** The module replacements `patches` ask for (the host's config carries them to bench/what-if-register.mjs). */
+export function moduleReplacements(patches: readonly Patch[]): [string, string][] {
+  return patches.flatMap((p) => {
+    const r = MODULE_PATCHES[p];
+    return r ? [[r[0], r[1]] as [string, string]] : [];
+  });
+}
 
 const require = createRequire(import.meta.url);
 
@@ -102,7 +121,7 @@ export function applyPatches(patches: readonly Patch[]): void {
   if (patches.includes('statement-cache')) statementCache();
 }
 
-export const PATCHES: readonly Patch[] = ['async-release', 'retained-index', 'statement-cache'];
+export const PATCHES: readonly Patch[] = ['async-release', 'retained-index', 'statement-cache', 'group-commit', 'release-guard', 'heartbeat-batch'];
 
 /** `--what-if` (every patch) or `--what-if=a,b`; null when `arg` is not that flag or names an unknown patch. */
 export function parseWhatIf(arg: string): readonly Patch[] | null {

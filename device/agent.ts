@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../shared/clock.js';
-import { GrantVerifier, type GrantClaims } from '../shared/grants.js';
+import { GrantVerifier, checkClaims, type GrantClaims } from '../shared/grants.js';
 import type { DeviceConfig, EventType, StateMessage } from '../shared/messages.js';
 import { isPinFormat, pinHash } from '../shared/pin.js';
 import { decideAccess, type AccessRefusal } from './access-rules.js';
+import { enterBatch } from './batch-entry.js';
+import { DEFAULT_MAX_PULSES } from './compartment-machine.js';
 import { runCommand } from './commands.js';
 import { DeviceTime } from './device-time.js';
 import { DoorController, sessionRecord } from './door-controller.js';
@@ -41,6 +43,9 @@ export type CodeOutcome = { opened: string } | { refused: AccessRefusal | 'NOT_R
 
 export const DEFAULT_OUTBOX_LIMIT = 50_000;
 
+/** After a batch code opened a door, scanning a parcel label of that batch opens its door for this long. */
+export const BATCH_LABEL_WINDOW_MS = 5 * 60_000;
+
 /**
  * The locker agent: decides locally whether a typed PIN or scanned QR opens a door (never waiting for the
  * network), records the grant as used before it drives the lock, follows the door sensors, runs operators'
@@ -55,6 +60,8 @@ export class LockerAgent {
   #time: DeviceTime;
   #verifier = new GrantVerifier([]);
   #config: DeviceConfig | undefined;
+  /** The batch code last used here, for label scans (in memory: after a restart the courier types it again). */
+  #batch: { claims: GrantClaims; until: number } | undefined;
   /** Code checks, door inputs, state and commands run one at a time, in arrival order. */
   #queue: Promise<unknown> = Promise.resolve();
   #unsubscribe: (() => void)[] = [];
@@ -74,6 +81,7 @@ export class LockerAgent {
       store: options.store,
       random: options.random ?? Math.random,
       heartbeatMs: () => this.#config?.heartbeatMs ?? 30_000,
+      telemetry: () => options.hardware.telemetry?.() ?? Promise.resolve(undefined),
       ...(options.startJitterMs ? { startJitterMs: options.startJitterMs } : {}),
       ...(options.ackTimeoutMs ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
       ...(options.log ? { log: options.log } : {}),
@@ -86,6 +94,8 @@ export class LockerAgent {
       serial: (fn) => this.#serial(fn),
       background: (p) => this.#background(p),
       doorOpenTimeoutMs: () => this.#config?.doorOpenTimeoutMs ?? 30_000,
+      maxPulses: () => this.#config?.unlockAttempts ?? DEFAULT_MAX_PULSES,
+      now: () => this.now(),
       doorLeftOpenMs: options.doorLeftOpenMs ?? 120_000,
       display: (line) => options.hardware.display(line),
     });
@@ -112,6 +122,7 @@ export class LockerAgent {
       hardware.onScan((data) => this.#background(this.enterCode(data, 'scanner'))),
       hardware.onDoor((id, state) => this.doors.door(id, state)),
     );
+    if (hardware.onDoesNotFit) this.#unsubscribe.push(hardware.onDoesNotFit(() => this.#background(this.doesNotFit())));
     hardware.display(this.#config ? 'Enter your code' : 'Starting…');
     this.sync.start({
       onState: (msg) => this.#serial(() => this.#applyState(msg)),
@@ -138,6 +149,11 @@ export class LockerAgent {
   /** A code from the keypad (a PIN) or the scanner (a QR grant). Resolves with what the locker did. */
   enterCode(input: string, via: 'keypad' | 'scanner'): Promise<CodeOutcome> {
     return this.#serial(() => this.#checkCode(input, via));
+  }
+
+  /** The courier's "does not fit" key: the open deposit door's parcel goes to a larger compartment. */
+  doesNotFit(): Promise<string | null> {
+    return this.#serial(() => this.doors.doesNotFit());
   }
 
   /** Work started by hardware or timers: a failure is logged, never an unhandled rejection. */
@@ -175,12 +191,20 @@ export class LockerAgent {
       if (!token) return this.#keypadFailure('UNKNOWN_CODE', lockout, at);
     } else {
       token = input.trim();
+      // Not a grant (a JWS has three parts): a parcel label, which means something only during a batch.
+      if (token.split('.').length !== 3 && this.#batch && this.#batch.until > this.now()) return this.#batchEntry(this.#batch.claims, via, token);
     }
     const now = this.now();
     const verdict = await this.#verifier.verify(token, { lockerId: this.#o.lockerId, now, clockToleranceSec: config.clockToleranceSec });
     if (!verdict.ok) return this.#refuse(verdict.code, via);
     const claims = verdict.claims;
-    const compartment = await store.compartment(claims.cmp);
+    if (claims.act === 'deposit_batch') return this.#batchEntry(claims, via);
+    // A pickup follows a parcel this locker moved: the door is where the locker itself saw it go in.
+    let target = claims.cmp;
+    if ((claims.act === 'pickup' || claims.act === 'collect') && (await store.compartment(target))?.parcel_id !== claims.sub && (await store.movedFrom(claims.sub, target))) {
+      target = (await store.holderOf(claims.sub)) ?? target;
+    }
+    const compartment = await store.compartment(target);
     const refusal = decideAccess(claims, {
       lockerId: this.#o.lockerId,
       now,
@@ -191,8 +215,9 @@ export class LockerAgent {
         inService: compartment.in_service === 1,
         fault: compartment.fault,
         parcelId: compartment.parcel_id,
-        busy: this.doors.isBusy(claims.cmp),
+        busy: this.doors.isBusy(target),
       },
+      parcelHeldIn: claims.act === 'deposit' ? await store.holderOf(claims.sub) : undefined,
     });
     if (refusal) return this.#refuse(refusal, via, claims);
 
@@ -205,19 +230,42 @@ export class LockerAgent {
       if (!fresh) throw new UsedRace();
       // A code that opens ends the run of failed attempts.
       if (!isClear(lockout)) await store.setKeypadLockout(trx, NO_FAILURES);
-      await store.setSession(trx, claims.cmp, sessionRecord(session, 'accepted'));
+      await store.setSession(trx, target, sessionRecord(session, 'accepted'));
     }).catch((err: unknown) => {
       if (!(err instanceof UsedRace)) throw err;
     });
     if (!fresh) return this.#refuse('ALREADY_USED', via, claims);
-    hardware.display(`Door ${claims.cmp} is open`);
-    await this.doors.unlock(claims.cmp, session);
-    return { opened: claims.cmp };
+    hardware.display(`Door ${target} is open`);
+    await this.doors.unlock(target, session);
+    return { opened: target };
+  }
+
+  /** A batch code (or a label scanned while one is in use): the next parcel's door, or the labelled one's. */
+  async #batchEntry(claims: GrantClaims, via: 'keypad' | 'scanner', label?: string): Promise<CodeOutcome> {
+    const config = this.#config;
+    const now = this.now();
+    // A label scan reuses claims verified earlier: their window is checked again now.
+    const late = config && checkClaims(claims, { lockerId: this.#o.lockerId, now, clockToleranceSec: config.clockToleranceSec });
+    if (late) return this.#refuse(late, via, claims);
+    const out = await enterBatch(
+      { store: this.#o.store, doors: this.doors, now: () => this.now(), record: (e, a) => this.#record(e, a), display: (l) => this.#o.hardware.display(l) },
+      claims,
+      via,
+      label,
+    );
+    if ('refused' in out) {
+      if (out.refused === 'BATCH_DONE') this.#batch = undefined;
+      return this.#refuse(out.refused, via, claims, out.refused === 'BATCH_DONE' ? 'Code not valid here: every parcel of it is in' : undefined);
+    }
+    this.#batch = out.remaining > 0 ? { claims, until: now + BATCH_LABEL_WINDOW_MS } : undefined;
+    return { opened: out.opened };
   }
 
   async #refuse(reason: AccessRefusal, via: 'keypad' | 'scanner', claims?: GrantClaims, line = 'Code not valid here'): Promise<CodeOutcome> {
     this.#o.hardware.display(line);
-    await this.#record([{ type: 'code.rejected', reason, via, ...(claims ? { jti: claims.jti, compartmentId: claims.cmp, parcelId: claims.sub } : {}) }]);
+    // A batch grant's `sub` is the session, not a parcel: its rejection names no parcel.
+    const parcel = claims && claims.act !== 'deposit_batch' ? { parcelId: claims.sub } : {};
+    await this.#record([{ type: 'code.rejected', reason, via, ...(claims ? { jti: claims.jti, compartmentId: claims.cmp, ...parcel } : {}) }]);
     return { refused: reason };
   }
 

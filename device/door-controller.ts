@@ -1,7 +1,8 @@
 import type { Clock } from '../shared/clock.js';
-import { step, type Effect, type Input, type Phase, type Session } from './compartment-machine.js';
+import { step, type Effect, type Input, type Phase, type RelocationReason, type Session } from './compartment-machine.js';
 import type { LockerHardware } from './hardware.js';
-import type { DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
+import { pickRelocation } from './relocation.js';
+import type { CompartmentRecord, DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
 
 /**
  * How far a door session got, persisted with the compartment so a restart knows what happened: `accepted`
@@ -36,6 +37,10 @@ export interface DoorContext {
   serial<T>(fn: () => Promise<T>): Promise<T>;
   background(p: Promise<unknown>): void;
   doorOpenTimeoutMs(): number;
+  /** Lock pulses before a lock that does not release counts as jammed. */
+  maxPulses(): number;
+  /** The locker's best estimate of the true time, ms. */
+  now(): number;
   doorLeftOpenMs: number;
   display(line: string): void;
 }
@@ -76,6 +81,11 @@ export class DoorController {
         this.#phases.set(id, { kind: 'open', session, leftOpenReported: false });
         if (session.stage !== 'open') await this.#doorOpened(id, session);
         this.#startTimer(id, 'leftOpen');
+      } else if (session?.misfit) {
+        // The courier said it did not fit and the door closed while the agent was down: nothing went in here.
+        this.#phases.set(id, { kind: 'closed' });
+        await this.#c.record([{ type: 'door.closed', ...about(id, session) }]);
+        await this.#relocate(id, session, 'DOES_NOT_FIT');
       } else if (session && session.stage === 'accepted') {
         // The lock was never confirmed driven: nothing opened. The grant stays used; the server is told.
         this.#phases.set(id, { kind: 'closed' });
@@ -100,7 +110,20 @@ export class DoorController {
 
   /** Starts a session whose acceptance is already durable (stored with stage `accepted`). */
   unlock(id: string, session: Session): Promise<void> {
-    return this.#feed(id, { type: 'unlock', session });
+    return this.#feed(id, { type: 'unlock', session, maxPulses: this.#c.maxPulses() });
+  }
+
+  /**
+   * The courier pressed "does not fit": applies to the open door of a deposit (the most recently opened one when
+   * several are). Returns that compartment, or null when no deposit door is open. Run inside `serial`.
+   */
+  async doesNotFit(): Promise<string | null> {
+    let target: string | null = null;
+    for (const [id, p] of this.#phases) {
+      if (p.kind === 'open' && p.session?.action === 'deposit' && p.session.parcelId && !p.session.misfit) target = id;
+    }
+    if (target) await this.#feed(target, { type: 'doesNotFit' });
+    return target;
   }
 
   /** A door sensor change from the hardware. */
@@ -151,6 +174,13 @@ export class DoorController {
         return this.#c.record([{ type: effect.event, ...about(id, session) }]);
       case 'completed':
         return this.#complete(id, effect.session);
+      case 'misfit':
+        // Kept with the compartment: a restart then knows that closing this door put nothing in.
+        await store.setSession(store.db, id, sessionRecord(effect.session, 'open'));
+        this.#c.display('Close the door; a larger compartment will open');
+        return;
+      case 'relocate':
+        return this.#relocate(id, effect.session, effect.reason);
       case 'refused':
         return this.#c.record([{ type: 'code.rejected', reason: effect.reason, ...about(id, session) }]);
     }
@@ -187,6 +217,56 @@ export class DoorController {
       if (unreported) await store.putCommand(trx, unreported, 'open', 'succeeded', this.#c.clock.now());
     });
     this.#c.display('Thank you');
+  }
+
+  /**
+   * Puts the session's parcel into another compartment (see relocation.ts) and opens it for the same code: the
+   * move is recorded (`parcel.moved`) with the new session in one transaction, so a code naming the old
+   * compartment follows the parcel. With no compartment left the session ends (`session.aborted`, an alarm).
+   */
+  async #relocate(id: string, session: Session, reason: RelocationReason): Promise<void> {
+    const { store } = this.#c;
+    const parcelId = session.parcelId;
+    const from = await store.compartment(id);
+    if (!parcelId || !from) return;
+    const to = await this.pickFor(parcelId, { id, size: from.size }, reason);
+    const moved: Session = { ...session };
+    delete moved.misfit;
+    if (!to) {
+      await this.#c.record([{ type: 'session.aborted', reason: 'NO_COMPARTMENT_FOR_MOVE', ...about(id, session) }], (trx) => store.setSession(trx, id, null));
+      this.#c.display('No other compartment is free: please keep the parcel');
+      return;
+    }
+    const at = this.#c.clock.now();
+    await this.#c.record([{ type: 'parcel.moved', ...about(to, moved), fromCompartmentId: id, reason }], async (trx) => {
+      await store.recordMove(trx, parcelId, id, to, at);
+      await store.setSession(trx, id, null);
+      await store.setSession(trx, to, sessionRecord(moved, 'accepted'));
+    });
+    this.#c.display(`Door ${to} is open`);
+    await this.unlock(to, moved);
+  }
+
+  /** The compartment a parcel's deposit would go to instead of `from`, or null when none is free. */
+  async pickFor(parcelId: string, from: { id: string; size: CompartmentRecord['size'] }, reason: RelocationReason): Promise<string | null> {
+    const { store } = this.#c;
+    const all = await store.compartments();
+    const held = new Set(all.flatMap((c) => (c.parcel_id ? [c.parcel_id] : [])));
+    const reserved = new Set(
+      (await store.reservations(Math.floor(this.#c.now() / 1000)))
+        .filter((r) => r.parcelId !== parcelId && !held.has(r.parcelId))
+        .map((r) => r.compartmentId),
+    );
+    const candidates = all.map((c) => ({
+      id: c.id,
+      size: c.size,
+      inService: c.in_service === 1,
+      fault: c.fault,
+      parcelId: c.parcel_id,
+      busy: this.isBusy(c.id),
+      reserved: reserved.has(c.id),
+    }));
+    return pickRelocation(from, candidates, reason);
   }
 
   #startTimer(id: string, which: 'doorOpen' | 'leftOpen'): void {

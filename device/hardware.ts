@@ -1,4 +1,5 @@
 import type { CompartmentSize } from '../shared/compartment-sizes.js';
+import type { Telemetry } from '../shared/messages.js';
 
 export type DoorState = 'open' | 'closed';
 
@@ -26,4 +27,11 @@ export interface LockerHardware {
   onScan(listener: (data: string) => void): () => void;
   /** Shows one line to the person at the locker. */
   display(line: string): void;
+  /**
+   * Calls `listener` when the courier presses the keypad's "does not fit" key (a parcel too big for the door
+   * that opened). Optional: hardware without the key never reports it.
+   */
+  onDoesNotFit?(listener: () => void): () => void;
+  /** Reads firmware version, temperature and power (sent with each heartbeat). Optional; may leave parts out. */
+  telemetry?(): Promise<Telemetry>;
 }

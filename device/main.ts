@@ -8,7 +8,7 @@ import { SimulatedLocker } from '../simulator/simulated-locker.js';
 import { LockerAgent } from './agent.js';
 import { DeviceConfigError, deviceSettings } from './config.js';
 import { DeviceStore } from './store/device-store.js';
-import { DeviceIdentity, continueNumbering, enrol } from './identity.js';
+import { DeviceIdentity, continueNumbering, enrol, keepBrokerAccount } from './identity.js';
 
 const HELP = `Usage: npm run device -- [--credentials FILE]
 
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     }
     const enrolled = await enrol(settings.apiUrl, settings.lockerId, settings.enrolmentToken, identity.publicKey);
     await continueNumbering(store, enrolled.lastSeq);
+    await keepBrokerAccount(store, enrolled.broker);
     await store.setMeta('mqtt_url', enrolled.mqttUrl);
     await store.setMeta('enrolled_at', new Date().toISOString());
     mqttUrl = settings.mqttUrl ?? enrolled.mqttUrl;

@@ -69,6 +69,42 @@ export const ServerConfigSchema = Type.Object(
     webhookPollMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
     /** Delivered and dead webhook deliveries are deleted this long after they were created. */
     webhookRetentionSec: Type.Integer({ minimum: 3600, maximum: 365 * 24 * 3600 }),
+    /** Lock pulses a locker tries before it reports a lock that does not release as jammed (sent to lockers). */
+    unlockAttempts: Type.Integer({ minimum: 1, maximum: 10 }),
+    /** Below this battery charge (percent) a locker raises a `battery_low` alarm. */
+    lowBatteryPct: Type.Integer({ minimum: 1, maximum: 99 }),
+    /** Longest life of a courier's batch deposit code (it also ends with the earliest drop-off window of its parcels). */
+    depositSessionSec: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600 }),
+    /** Postgres instead of SQLite (several server processes may share it): postgres://user:pass@host:port/db. */
+    databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+    /** Connections each server process keeps to Postgres. */
+    databasePoolSize: Type.Integer({ minimum: 1, maximum: 500 }),
+    /** An external MQTT broker (Mosquitto, EMQX) instead of the embedded one: mqtt(s)://host:port. */
+    mqttUrl: Type.Optional(Type.String({ pattern: '^mqtts?://' })),
+    /** The server's own account on the external broker. */
+    mqttUsername: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    mqttPassword: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    /**
+     * How lockers sign in to the external broker: `dynsec` = the server makes each locker a Mosquitto
+     * dynamic-security client at enrolment; `http` = the broker asks the server (POST /v1/broker/auth, EMQX).
+     */
+    mqttDeviceAuth: Type.Union([Type.Literal('dynsec'), Type.Literal('http')]),
+    /** `off` for a broker without MQTT 5 shared subscriptions: every process then gets every device message. */
+    mqttSharedSubscriptions: Type.Union([Type.Literal('on'), Type.Literal('off')]),
+    /** How long the external broker keeps this process' session (and queues its messages) while it is away. */
+    mqttSessionExpirySec: Type.Integer({ minimum: 0, maximum: 86_400 }),
+    /** This process' name among several (leases, MQTT client id); defaults to host name and process id. */
+    instanceId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' })),
+    /** Secret the external broker presents on POST /v1/broker/auth and /v1/broker/acl (mqttDeviceAuth http). */
+    brokerHookToken: Type.Optional(Type.String({ minLength: 32, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' })),
+    /** Reminders before the pickup window ends: lead times in seconds, each sent once per parcel; empty = none. */
+    pickupRemindersSec: Type.Array(Type.Integer({ minimum: 60 }), { maxItems: 5 }),
+    /** How much one extension through the API adds to the pickup window. */
+    extensionSec: Type.Integer({ minimum: 60, maximum: 30 * 24 * 3600 }),
+    /** Extensions allowed per parcel (0 = none). */
+    maxExtensions: Type.Integer({ minimum: 0, maximum: 10 }),
+    /** A locker not heard from for this long raises a `locker_offline` alarm (resolved when it is back). */
+    lockerOfflineAlarmSec: Type.Integer({ minimum: 10, maximum: 7 * 24 * 3600 }),
   },
   { additionalProperties: false },
 );
@@ -117,6 +153,23 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   webhookRetryMaxMs: 'WEBHOOK_RETRY_MAX_MS',
   webhookPollMs: 'WEBHOOK_POLL_MS',
   webhookRetentionSec: 'WEBHOOK_RETENTION_SEC',
+  unlockAttempts: 'UNLOCK_ATTEMPTS',
+  lowBatteryPct: 'LOW_BATTERY_PCT',
+  depositSessionSec: 'DEPOSIT_SESSION_SEC',
+  databaseUrl: 'DATABASE_URL',
+  databasePoolSize: 'DATABASE_POOL_SIZE',
+  mqttUrl: 'MQTT_URL',
+  mqttUsername: 'MQTT_USERNAME',
+  mqttPassword: 'MQTT_PASSWORD',
+  mqttDeviceAuth: 'MQTT_DEVICE_AUTH',
+  mqttSessionExpirySec: 'MQTT_SESSION_EXPIRY_SEC',
+  mqttSharedSubscriptions: 'MQTT_SHARED_SUBSCRIPTIONS',
+  instanceId: 'INSTANCE_ID',
+  brokerHookToken: 'BROKER_HOOK_TOKEN',
+  pickupRemindersSec: 'PICKUP_REMINDERS_SEC',
+  extensionSec: 'EXTENSION_SEC',
+  maxExtensions: 'MAX_EXTENSIONS',
+  lockerOfflineAlarmSec: 'LOCKER_OFFLINE_ALARM_SEC',
 };
 
 export const CONFIG_DEFAULTS = {
@@ -149,6 +202,17 @@ export const CONFIG_DEFAULTS = {
   webhookRetryMaxMs: 3_600_000,
   webhookPollMs: 1000,
   webhookRetentionSec: 30 * 24 * 3600,
+  unlockAttempts: 2,
+  lowBatteryPct: 20,
+  depositSessionSec: 4 * 3600,
+  databasePoolSize: 10,
+  mqttDeviceAuth: 'dynsec',
+  mqttSessionExpirySec: 300,
+  mqttSharedSubscriptions: 'on',
+  pickupRemindersSec: [24 * 3600] as number[],
+  extensionSec: 24 * 3600,
+  maxExtensions: 1,
+  lockerOfflineAlarmSec: 900,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -177,14 +241,25 @@ const NUMERIC = new Set<string>([
   'webhookRetryMaxMs',
   'webhookPollMs',
   'webhookRetentionSec',
+  'unlockAttempts',
+  'lowBatteryPct',
+  'depositSessionSec',
+  'databasePoolSize',
+  'mqttSessionExpirySec',
+  'extensionSec',
+  'maxExtensions',
+  'lockerOfflineAlarmSec',
 ]);
+
+/** Settings given as a comma-separated list of integers ("0" = an empty list). */
+const INTEGER_LISTS = new Set<string>(['pickupRemindersSec']);
 
 /** Validates and freezes a configuration; overrides win over defaults. Throws ConfigError listing every problem. */
 export function makeConfig(overrides: Partial<Static<typeof ServerConfigSchema>> = {}): ServerConfig {
   const merged = { ...CONFIG_DEFAULTS, ...stripUndefined(overrides) };
   if (!check.Check(merged)) {
     const problems = [...check.Errors(merged)].map((e) => {
-      const key = e.path.slice(1) as keyof typeof ENV;
+      const key = e.path.slice(1).split('/')[0] as keyof typeof ENV;
       return `${ENV[key] ?? e.path}: ${e.message}`;
     });
     throw new ConfigError(problems.length ? problems : ['invalid']);
@@ -200,7 +275,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
   for (const [key, name] of Object.entries(ENV)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    if (NUMERIC.has(key)) {
+    if (INTEGER_LISTS.has(key)) {
+      const items = value.split(',').map((v) => v.trim());
+      if (!items.every((v) => /^\d+$/.test(v))) {
+        problems.push(`${name}: expected comma-separated integers, got "${value}"`);
+        continue;
+      }
+      raw[key] = items.map(Number).filter((n) => n !== 0);
+    } else if (NUMERIC.has(key)) {
       if (!/^-?\d+$/.test(value.trim())) {
         problems.push(`${name}: expected an integer, got "${value}"`);
         continue;

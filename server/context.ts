@@ -10,6 +10,8 @@ import type { Db } from './store/database.js';
 /** What the domain and the shells need, passed down explicitly. */
 export interface ServerContext {
   readonly config: ServerConfig;
+  /** This process' name among several sharing one database and broker (leases, MQTT client id). */
+  readonly instanceId: string;
   readonly clock: Clock;
   readonly db: Db;
   readonly keys: SigningKeys;

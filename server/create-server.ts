@@ -9,6 +9,9 @@ import { makeAuthenticator } from './accounts/authenticator.js';
 import { BootstrapToken } from './accounts/bootstrap-token.js';
 import { accountRoutes } from './accounts/routes.js';
 import { createEmbeddedBroker } from './broker/embedded-broker.js';
+import { createExternalBroker, instanceIdOf } from './broker/external-broker.js';
+import { brokerHookRoutes } from './broker/hook-routes.js';
+import type { ServerBroker } from './broker/link.js';
 import { ChangeBus } from './change-bus.js';
 import { LiveHub } from './dashboard/live-hub.js';
 import { liveRoutes } from './dashboard/live-routes.js';
@@ -31,7 +34,7 @@ import { alarmRoutes } from './alarms/routes.js';
 import { commandRoutes } from './commands/routes.js';
 import { startScheduler } from './scheduler.js';
 import { ServerStats } from './stats.js';
-import { openDatabase } from './store/database.js';
+import { describeTarget, openDatabase, type DatabaseTarget } from './store/database.js';
 import { subscribeDeviceTopics } from './sync/device-router.js';
 
 export interface ServerOptions {
@@ -64,14 +67,21 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     });
   const secrets = prepareDataDir(config.dataDir, config.adminToken);
   const metrics = new ServerMetrics();
-  const db = (await openDatabase(secrets.databaseFile)).withPlugin(metrics.queryTimer());
+  const target: DatabaseTarget = config.databaseUrl
+    ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize, onPoolError: (err) => log.warn({ err: err.message }, 'database connection lost') }
+    : { kind: 'sqlite', file: secrets.databaseFile };
+  const db = (await openDatabase(target)).withPlugin(metrics.queryTimer());
+  log.info({ database: describeTarget(target) }, 'database ready');
   const keys = await SigningKeys.load(secrets.keysDir, db, clock.now());
   const stats = new ServerStats();
-  const broker = await createEmbeddedBroker({ db, stats, log, clock });
+  const instanceId = instanceIdOf(config);
+  // MQTT_URL: an external broker (several server processes share it); otherwise aedes in this process.
+  const broker: ServerBroker = config.mqttUrl
+    ? await createExternalBroker({ config, db, stats, log, instanceId })
+    : await createEmbeddedBroker({ db, stats, log, clock, host: config.host, port: config.mqttPort });
   const bus = new ChangeBus(log);
-  const ctx: ServerContext = { config, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus };
+  const ctx: ServerContext = { config, instanceId, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus };
   const live = new LiveHub({ db, bus, log, now: () => clock.now(), intervalMs: config.livePushIntervalMs });
-  let brokerListening = false;
   metrics.bind({ db, stats, bus, log, connectedLockers: () => broker.connectedClients(), liveSubscribers: () => live.subscriberCount });
 
   let mqttUrl = config.mqttPublicUrl ?? `mqtt://${config.host}:${config.mqttPort}`;
@@ -92,7 +102,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   systemRoutes(app, ctx);
   accountRoutes(app, { db, clock, tokens, bootstrap });
   lockerRoutes(app, ctx);
-  enrolmentRoutes(app, ctx, () => mqttUrl, (id) => broker.disconnect(id));
+  enrolmentRoutes(app, ctx, () => mqttUrl, broker);
   parcelRoutes(app, ctx);
   cancelRoute(app, ctx);
   commandRoutes(app, ctx);
@@ -100,12 +110,13 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   dashboardReadRoutes(app, ctx);
   liveRoutes(app, live);
   dashboardStaticRoutes(app);
-  metricsRoutes(app, metrics, { db, brokerListening: () => brokerListening });
+  metricsRoutes(app, metrics, { db, brokerListening: () => broker.ready() });
   keyRoutes(app, ctx);
   auditRoutes(app, ctx);
   webhookRoutes(app, ctx);
+  brokerHookRoutes(app, ctx);
   await subscribeDeviceTopics(ctx);
-  let stopScheduler: (() => void) | undefined;
+  let stopScheduler: (() => Promise<void>) | undefined;
   let stopWebhooks: (() => Promise<void>) | undefined;
 
   return {
@@ -117,9 +128,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     },
     generatedAdminToken: secrets.adminTokenGenerated ? secrets.adminToken : undefined,
     async start() {
-      const mqttPort = await broker.listen(config.host, config.mqttPort);
-      brokerListening = true;
-      if (!config.mqttPublicUrl) mqttUrl = `mqtt://${config.host}:${mqttPort}`;
+      const brokerUrl = await broker.start();
+      if (!config.mqttPublicUrl) mqttUrl = brokerUrl;
       await app.listen({ port: config.port, host: config.host });
       stopScheduler = startScheduler(ctx);
       stopWebhooks = startWebhookWorker(ctx);
@@ -128,7 +138,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     },
     connectedLockers: () => broker.connectedClients(),
     async stop() {
-      stopScheduler?.();
+      await stopScheduler?.();
       await stopWebhooks?.();
       live.close();
       // Live streams end in preClose. A connection a browser opened and never used would hold the close until its
@@ -136,7 +146,6 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       const force = setTimeout(() => app.server.closeAllConnections(), 3000);
       await app.close();
       clearTimeout(force);
-      brokerListening = false;
       await broker.close();
       metrics.close();
       await db.destroy();

@@ -20,6 +20,8 @@ export const ERRORS = {
   COMPARTMENT_NOT_FOUND: { status: 404, message: 'This locker has no compartment with this id.' },
   COMMAND_NOT_FOUND: { status: 404, message: 'No command with this id.' },
   ENROLMENT_REFUSED: { status: 403, message: 'This enrolment token is unknown, used, expired or for another locker.' },
+  BROKER_UNAVAILABLE: { status: 503, message: 'The MQTT broker did not take the locker\'s account; the enrolment token is still valid, try again.' },
+  BROKER_HOOK_REFUSED: { status: 403, message: 'This broker hook needs the broker\'s token (BROKER_HOOK_TOKEN).' },
   NO_FREE_COMPARTMENT: { status: 409, message: 'No compartment of a fitting size is free at this locker.' },
   ACCOUNT_NOT_FOUND: { status: 404, message: 'No account with this id.' },
   TOKEN_NOT_FOUND: { status: 404, message: 'This account has no token with this id.' },
@@ -51,6 +53,12 @@ export const ERRORS = {
   ACCOUNT_NOT_CARRIER: { status: 409, message: 'Webhooks belong to carrier accounts.' },
   DELIVERY_NOT_FOUND: { status: 404, message: 'No webhook delivery with this id.' },
   DELIVERY_NOT_DEAD: { status: 409, message: 'Only a dead-lettered delivery can be retried by hand.' },
+  PARCEL_NOT_AT_LOCKER: { status: 409, message: 'A parcel of the deposit session is booked into another locker.' },
+  PARCEL_NOT_AWAITING_DEPOSIT: { status: 409, message: 'A parcel of the deposit session is not booked and waiting for its deposit (or its drop-off code is spent).' },
+  MIXED_CARRIERS: { status: 409, message: 'The parcels of one deposit session must all be booked by the same carrier.' },
+  PARCEL_NOT_IN_LOCKER: { status: 409, message: 'Only a parcel that is in the locker, waiting for its pickup, can have its window extended.' },
+  EXTENSION_LIMIT_REACHED: { status: 409, message: 'This parcel has had every extension allowed.' },
+  SENDER_REQUIRED: { status: 400, message: 'A return or peer-to-peer booking needs the sender (phone or email).' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

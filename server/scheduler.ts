@@ -1,34 +1,58 @@
 import type { ServerContext } from './context.js';
 import { expireCommands } from './commands/commands.js';
-import { runParcelExpiry } from './parcels/expiry.js';
+import { runPickupWindows } from './parcels/expiry.js';
+import { checkOfflineLockers } from './alarms/offline-alarms.js';
 import { pruneBrokerTokenUses } from './broker/device-auth.js';
 import { maintainKeys } from './keys/key-rotation.js';
+import { holdLease, releaseLease } from './store/leases.js';
 
 /** The periodic jobs, each on its own: one that fails is logged and never holds the others back. */
 const JOBS: readonly { name: string; run: (ctx: ServerContext) => Promise<unknown> }[] = [
   { name: 'commands expiry', run: (ctx) => expireCommands(ctx) },
-  { name: 'parcel windows', run: (ctx) => runParcelExpiry(ctx) },
+  { name: 'parcel windows', run: (ctx) => runPickupWindows(ctx) },
+  { name: 'offline lockers', run: (ctx) => checkOfflineLockers(ctx) },
   { name: 'signing keys', run: (ctx) => maintainKeys(ctx) },
   { name: 'broker token uses', run: (ctx) => pruneBrokerTokenUses(ctx.db, ctx.clock.now()) },
 ];
 
+/** The lease that makes the jobs run in one process at a time, however many share the database. */
+export const SCHEDULER_LEASE = 'scheduler';
+/** A holder that stops renewing (killed) is replaced after this long. */
+export const SCHEDULER_LEASE_MS = 10_000;
+
+export interface SchedulerHandle {
+  /** Stops the loop and gives the lease up (another process takes over at its next tick). */
+  (): Promise<void>;
+}
+
 /**
  * Periodic work on the injected clock (commands past their expiry, reservations and pickup windows that ended,
- * key activation and retirement, forgetting old broker token ids). Returns a function that stops it.
+ * key activation and retirement, forgetting old broker token ids). Every tick the process renews or tries to
+ * take the scheduler lease; only the holder runs the jobs. The others only reload the signing keys (the holder
+ * may have rotated them). Returns a function that stops it.
  */
-export function startScheduler(ctx: ServerContext, everyMs = 1000): () => void {
+export function startScheduler(ctx: ServerContext, everyMs = 1000): SchedulerHandle {
   let stopped = false;
   let cancel = () => {};
+  let current: Promise<void> = Promise.resolve();
+  const runJobs = () =>
+    Promise.all(JOBS.map((job) => job.run(ctx).catch((err: unknown) => ctx.log.error({ err, job: job.name }, 'scheduled job failed'))));
   const tick = () => {
-    void Promise.all(
-      JOBS.map((job) => job.run(ctx).catch((err: unknown) => ctx.log.error({ err, job: job.name }, 'scheduled job failed'))),
-    ).finally(() => {
-      if (!stopped) cancel = ctx.clock.setTimeout(tick, everyMs);
-    });
+    current = holdLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId, ctx.clock.now(), SCHEDULER_LEASE_MS)
+      .then(async (holder) => {
+        if (holder) await runJobs();
+        else await ctx.keys.exclusive(() => ctx.keys.reload(ctx.db));
+      })
+      .catch((err: unknown) => ctx.log.error({ err }, 'scheduler tick failed'))
+      .finally(() => {
+        if (!stopped) cancel = ctx.clock.setTimeout(tick, everyMs);
+      });
   };
   cancel = ctx.clock.setTimeout(tick, everyMs);
-  return () => {
+  return async () => {
     stopped = true;
     cancel();
+    await current;
+    await releaseLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId).catch(() => undefined);
   };
 }

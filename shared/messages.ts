@@ -22,13 +22,36 @@ export const StatusMessage = message({
 });
 export type StatusMessage = Static<typeof StatusMessage>;
 
-/** `lockers/{id}/heartbeat`: the device is alive; what it holds. */
+/** What the locker reads from its own hardware; each part optional (not every controller has every sensor). */
+export const Telemetry = Type.Object(
+  {
+    firmwareVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** Inside the locker, degrees Celsius. */
+    temperatureC: Type.Optional(Type.Number({ minimum: -100, maximum: 150 })),
+    power: Type.Optional(
+      Type.Object(
+        {
+          /** `battery`: mains is gone and the locker runs on its backup battery. */
+          source: Type.Union([Type.Literal('mains'), Type.Literal('battery')]),
+          /** Charge of the backup battery, percent (absent when the controller cannot tell). */
+          batteryPct: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Telemetry = Static<typeof Telemetry>;
+
+/** `lockers/{id}/heartbeat`: the device is alive; what it holds; what its sensors read. */
 export const HeartbeatMessage = message({
   bootId: OpaqueId,
   at: Millis,
   lastSeq: Type.Integer({ minimum: 0 }),
   outbox: Type.Integer({ minimum: 0 }),
   appliedVersion: Type.Integer({ minimum: 0 }),
+  telemetry: Type.Optional(Telemetry),
 });
 export type HeartbeatMessage = Static<typeof HeartbeatMessage>;
 
@@ -49,10 +72,16 @@ export const EVENT_TYPES = [
   'command.expired',
   /** Repeated wrong codes locked the keypad (alarm); see docs/protocol.md, "Keypad lockout". */
   'keypad.locked',
+  /**
+   * The locker put a parcel's deposit into another compartment (`fromCompartmentId` → `compartmentId`): the
+   * courier said it does not fit, or the booked compartment's lock jammed. See docs/protocol.md, "Moved parcels".
+   */
+  'parcel.moved',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export const GRANT_ACTIONS = ['deposit', 'pickup', 'collect', 'service'] as const;
+/** `deposit_batch`: one courier code for several parcels at one locker (the parcels are the grant's `items`). */
+export const GRANT_ACTIONS = ['deposit', 'pickup', 'collect', 'service', 'deposit_batch'] as const;
 export const GrantAction = Type.Union(GRANT_ACTIONS.map((a) => Type.Literal(a)));
 export type GrantAction = Static<typeof GrantAction>;
 
@@ -78,6 +107,8 @@ export const DeviceEvent = Type.Object(
     failures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
     /** On `keypad.locked`: until when (device time estimate, ms) the keypad refuses input. */
     lockedUntil: Type.Optional(Millis),
+    /** On `parcel.moved`: the compartment the parcel was meant for (`compartmentId` is where it goes now). */
+    fromCompartmentId: Type.Optional(CompartmentId),
   },
   { additionalProperties: false },
 );
@@ -142,13 +173,26 @@ export const DeviceConfig = Type.Object(
     /** How long a released lock waits for its door to open before it counts as not opened. */
     doorOpenTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000 }),
     heartbeatMs: Type.Integer({ minimum: 1000, maximum: 3_600_000 }),
+    /** Lock pulses tried before a lock that does not release is reported jammed (2 when absent). */
+    unlockAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 })),
   },
   { additionalProperties: false },
 );
 export type DeviceConfig = Static<typeof DeviceConfig>;
 
-/** A compact JWS grant (ours are about 560 characters). */
-const Token = Type.String({ maxLength: 1024 });
+/** A compact JWS grant (ours are about 560 characters; a batch grant with its items up to about 2,000). */
+const Token = Type.String({ maxLength: 2560 });
+
+/** Most parcels one batch grant (`deposit_batch`) may list. */
+export const MAX_BATCH_ITEMS = 20;
+
+/** One parcel of a batch grant: the parcel (`p`) and the compartment booked for it (`c`). */
+export const BatchItem = Type.Object({ p: OpaqueId, c: CompartmentId }, { additionalProperties: false });
+export type BatchItem = Static<typeof BatchItem>;
+
+/** The extra claim of a `deposit_batch` grant: its parcels, in the order the locker offers them. */
+export const BatchItems = Type.Array(BatchItem, { minItems: 1, maxItems: MAX_BATCH_ITEMS });
+export type BatchItems = Static<typeof BatchItems>;
 
 export const StateChange = Type.Union([
   Type.Object({ op: Type.Literal('grant.add'), token: Token }, { additionalProperties: false }),

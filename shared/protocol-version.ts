@@ -6,9 +6,9 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 /**
  * Largest desired-state payload (`lockers/{id}/state`): a snapshot carries every live grant of the locker
- * (up to 1024 tokens of at most 1024 characters).
+ * (up to 1024 tokens of about 600 characters, a few batch grants of up to 2,560, keys and revocations).
  */
-export const MAX_STATE_PAYLOAD_BYTES = 1024 * 1024 + 64 * 1024;
+export const MAX_STATE_PAYLOAD_BYTES = 1024 * 1024 + 256 * 1024;
 
 /** Largest number of events a device sends in one batch. */
 export const MAX_EVENTS_PER_BATCH = 100;

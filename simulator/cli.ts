@@ -1,34 +1,55 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { renderHtmlReport } from './html-report.js';
+import { progressPrinter } from './progress.js';
 import { runSimulation, type Progress } from './run-simulation.js';
+import { loadScenario, ScenarioError, type Scenario } from './scenario.js';
 
-const USAGE = `Usage: npm run simulate -- [--lockers N] [--parcels N] [--seed N] [--qr-share F] [--outages F] [--crashes N]
-                        [--no-show F] [--processes] [--server URL --token T] [--json]
+const USAGE = `Usage: npm run simulate -- [--scenario FILE] [--lockers N] [--parcels N] [--seed N] [--qr-share F] [--outages F]
+                        [--crashes N] [--no-show F] [--processes] [--workers N] [--server URL[,URL...] --token T]
+                        [--json] [--out FILE] [--report-html FILE]
 
-  --lockers N     simulated lockers (default 3)
-  --parcels N     parcels to book, deposit and pick up (default 30)
-  --seed N        seed for a reproducible run (default 1)
-  --qr-share F    share of people who scan the QR instead of typing the PIN, 0..1 (default 0.2)
-  --outages F     share of lockers whose network is cut (at a TCP proxy) for part of the run, 0..1 (default 0)
-  --crashes N     agents killed with SIGKILL mid-flow and restarted (default 0; runs agents as processes)
-  --no-show F     share of recipients who never come; virtual time then passes the pickup window and couriers
-                  collect those parcels with their collection codes (they end returned), 0..1 (default 0)
-  --processes     run every agent in its own process even without crashes
-  --server URL    run against a running server instead of one in this process
-  --token T       admin token for --server (or set LOCKSTEP_TOKEN)
-  --json          print the report as one JSON object on stdout
+  --scenario FILE     a scenario (JSON or YAML, see docs/simulator.md): fleet, traffic over virtual hours, faults,
+                      seed. The flags below override its values.
+  --lockers N         simulated lockers (default 3, or the scenario's)
+  --parcels N         parcels to book, deposit and pick up (default 30, or the scenario's per-locker rate × lockers)
+  --seed N            seed for a reproducible run (default 1, or the scenario's)
+  --qr-share F        share of people who scan the QR instead of typing the PIN, 0..1 (default 0.2)
+  --outages F         share of lockers whose network is cut (at a TCP proxy) for part of the run, 0..1 (default 0)
+  --crashes N         agents killed with SIGKILL mid-flow and restarted (default 0; runs agents as processes)
+  --no-show F         share of recipients who never come; virtual time then passes the pickup window and couriers
+                      collect those parcels with their collection codes (they end returned), 0..1 (default 0)
+  --processes         run every agent in its own process even without crashes
+  --workers N         child processes that host the lockers (0 = all in this process; default one per 2,000
+                      lockers above 500)
+  --server URLS       run against running servers instead of one in this process: one base URL or several,
+                      comma-separated (requests go round-robin and fail over when one cannot be reached)
+  --token T           admin token for --server (or set LOCKSTEP_TOKEN)
+  --json              print the report as one JSON object on stdout
+  --out FILE          also write the JSON report to FILE (and the HTML page next to it, FILE with .html)
+  --report-html FILE  write the report as a self-contained HTML page with charts
 
-Progress goes to stderr. Exit code: 0 when every parcel went through with no violation, 1 otherwise, 2 on bad arguments.`;
+Progress goes to stderr. Exit code: 0 when every parcel went through with no violation, 1 otherwise, 2 on bad
+arguments (SIM_BAD_ARGUMENT) or a bad scenario file (SIM_BAD_SCENARIO).`;
 
 function fail(message: string): never {
   process.stderr.write(`SIM_BAD_ARGUMENT: ${message}\n\n${USAGE}\n`);
   process.exit(2);
 }
 
-function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
+function int(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
   if (!/^\d+$/.test(raw)) fail(`--${name} must be a whole number, got "${raw}"`);
   const n = Number(raw);
   if (n < min || n > max) fail(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function share(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) fail(`--${name} must be a number from 0 to 1`);
   return n;
 }
 
@@ -37,6 +58,7 @@ async function main(): Promise<void> {
   try {
     ({ values } = parseArgs({
       options: {
+        scenario: { type: 'string' },
         lockers: { type: 'string' },
         parcels: { type: 'string' },
         seed: { type: 'string' },
@@ -44,10 +66,13 @@ async function main(): Promise<void> {
         outages: { type: 'string' },
         crashes: { type: 'string' },
         processes: { type: 'boolean', default: false },
+        workers: { type: 'string' },
         'no-show': { type: 'string' },
         server: { type: 'string' },
         token: { type: 'string' },
         json: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        'report-html': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -59,48 +84,59 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const qrShare = values['qr-share'] === undefined ? 0.2 : Number(values['qr-share']);
-  if (!Number.isFinite(qrShare) || qrShare < 0 || qrShare > 1) fail('--qr-share must be a number from 0 to 1');
-  const outages = values.outages === undefined ? 0 : Number(values.outages);
-  if (!Number.isFinite(outages) || outages < 0 || outages > 1) fail('--outages must be a number from 0 to 1');
-  const noShow = values['no-show'] === undefined ? 0 : Number(values['no-show']);
-  if (!Number.isFinite(noShow) || noShow < 0 || noShow > 1) fail('--no-show must be a number from 0 to 1');
-  const options = {
-    lockers: int('lockers', values.lockers, 3, 1, 1000),
-    parcels: int('parcels', values.parcels, 30, 0, 100_000),
-    seed: int('seed', values.seed, 1, 0, 2 ** 32 - 1),
-    qrShare,
-    outages,
-    crashes: int('crashes', values.crashes, 0, 0, 1000),
-    processes: values.processes ?? false,
-    noShow,
-    ...(values.server ? { server: values.server } : {}),
-    ...(values.token || process.env.LOCKSTEP_TOKEN ? { token: values.token ?? process.env.LOCKSTEP_TOKEN } : {}),
-  };
-  if (options.server && !options.token) fail('--server needs --token or LOCKSTEP_TOKEN');
-
-  const tty = process.stderr.isTTY;
-  let lastLine = 0;
-  const onProgress = (p: Progress) => {
-    const line = `parcels: booked ${p.booked}/${p.total}, deposited ${p.deposited}, picked up ${p.pickedUp}, returned ${p.returned}, failed ${p.failed}`;
-    const done = p.pickedUp + p.returned + p.failed === p.total;
-    if (tty) process.stderr.write(`\r${line}${done ? '\n' : ''}`);
-    else if (done || Date.now() - lastLine > 1000) {
-      lastLine = Date.now();
-      process.stderr.write(`${line}\n`);
+  let scenario: Scenario | undefined;
+  if (values.scenario) {
+    try {
+      scenario = loadScenario(values.scenario);
+    } catch (err) {
+      if (!(err instanceof ScenarioError)) throw err;
+      process.stderr.write(`SIM_BAD_SCENARIO: ${err.message}\n`);
+      process.exit(2);
     }
-  };
-  process.stderr.write(
-    `simulating ${options.lockers} lockers, ${options.parcels} parcels (seed ${options.seed}, outages ${options.outages}, crashes ${options.crashes})\n`,
-  );
-  const report = await runSimulation({ ...options, onProgress });
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-  } else {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   }
-  const ok = report.violations.length === 0 && report.parcels.failed === 0 && report.problems.length === 0;
+  const token = values.token ?? process.env.LOCKSTEP_TOKEN;
+  if (values.server && !token) fail('--server needs --token or LOCKSTEP_TOKEN');
+  if (values.server && values.server.split(',').some((u) => !/^https?:\/\/[^\s,]+$/.test(u.trim()))) fail('--server takes http(s) URLs, comma-separated');
+  const options = {
+    ...(scenario ? { scenario } : {}),
+    lockers: int('lockers', values.lockers, 1, 20_000),
+    parcels: int('parcels', values.parcels, 0, 1_000_000),
+    seed: int('seed', values.seed, 0, 2 ** 32 - 1),
+    qrShare: share('qr-share', values['qr-share']),
+    outages: share('outages', values.outages),
+    crashes: int('crashes', values.crashes, 0, 1000),
+    processes: values.processes ?? false,
+    workers: int('workers', values.workers, 0, 32),
+    noShow: share('no-show', values['no-show']),
+    ...(values.server ? { server: values.server } : {}),
+    ...(token ? { token } : {}),
+  };
+  if ((options.processes || (options.crashes ?? 0) > 0) && (options.workers ?? 0) > 0) fail('--processes and --crashes cannot be combined with --workers');
+  if ((options.lockers ?? 0) > 1000 && (options.processes || (options.crashes ?? 0) > 0)) fail('--processes and --crashes run one process per agent: at most 1000 lockers');
+  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+
+  const printer = progressPrinter(process.stderr);
+  let last: Progress | null = null;
+  const onProgress = (p: Progress) => {
+    last = p;
+    printer.update(p);
+  };
+  process.stderr.write(`simulating ${scenario ? `scenario "${scenario.name}"` : 'from flags'} (${values.scenario ?? 'no scenario file'})\n`);
+  const report = await runSimulation({ ...defined, onProgress });
+  printer.finish(last);
+  const json = values.json ? JSON.stringify(report) : JSON.stringify(report, null, 2);
+  process.stdout.write(`${json}\n`);
+  const htmlFile = values['report-html'] ?? (values.out ? values.out.replace(/\.json$/i, '') + '.html' : undefined);
+  if (values.out) writeReport(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  if (htmlFile) writeReport(htmlFile, renderHtmlReport(report));
+  const ok = report.violations.length === 0 && report.parcels.failed === 0 && report.problemCount === 0;
   process.exitCode = ok ? 0 : 1;
+}
+
+function writeReport(file: string, text: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeFileSync(file, text);
+  process.stderr.write(`report written to ${file}\n`);
 }
 
 main().catch((err: unknown) => {

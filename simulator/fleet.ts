@@ -11,6 +11,7 @@ import type { LockerView } from '../server/lockers/locker-views.js';
 import type { EnrolmentTicket } from '../server/lockers/register-locker.js';
 import { DeviceIdentity, continueNumbering, enrol } from '../device/identity.js';
 import type { ApiClient } from './api-client.js';
+import type { Recorder } from './metrics.js';
 import type { DeviceProcessConfig } from './device-process.js';
 import { hostHardware, type ToHost } from './ipc-hardware.js';
 import { SimulatedLocker } from './simulated-locker.js';
@@ -67,6 +68,12 @@ export interface LockerSetup {
   /** Unacknowledged events before the agent stops taking codes (default: the agent's). */
   outboxLimit?: number;
   seed?: number;
+  /** Where an in-process locker reports committed events and their record-to-ack latency. */
+  recorder?: Recorder;
+  /** Spread of the agent's first connect (a fleet started at once). */
+  startJitterMs?: number;
+  /** How long the agent waits for an ack before sending a batch again (default 2 s). */
+  ackTimeoutMs?: number;
 }
 
 const newEventId = () => randomUUID().replaceAll('-', '');
@@ -81,7 +88,7 @@ async function register(s: LockerSetup) {
   const dbFile = path.join(s.dataDir, `${created.id}.sqlite`);
   const store = await DeviceStore.open(dbFile, newEventId);
   const identity = await DeviceIdentity.loadOrCreate(store);
-  const enrolled = await enrol(s.api.baseUrl, created.id, created.enrolment.token, identity.publicKey);
+  const enrolled = await s.api.withServer((baseUrl) => enrol(baseUrl, created.id, created.enrolment.token, identity.publicKey));
   await continueNumbering(store, enrolled.lastSeq);
   const broker = new URL(enrolled.mqttUrl);
   const proxy = new TcpProxy(broker.hostname, Number(broker.port));
@@ -90,11 +97,14 @@ async function register(s: LockerSetup) {
 }
 
 export type InProcessLocker = SimLocker & {
+  /** The running agent (a new one after a power cut). */
   agent: LockerAgent;
   store: DeviceStore;
   tap: DeviceTap;
   /** How its agent reaches the broker (through its proxy), to start another agent on the same store. */
   credentials: { mqttUrl: string; password: () => Promise<string> };
+  /** Cuts the power: the agent stops where it is (no goodbye) and starts again on the same store after `downMs`. */
+  powerCut(downMs: number): Promise<void>;
 };
 
 /** Registers a locker with the server and starts its agent in this process on simulated hardware. */
@@ -102,46 +112,81 @@ export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
   const { created, compartments, proxy, mqttUrl, store, identity } = await register(s);
   const hardware = new SimulatedLocker(compartments);
   const password = () => identity.brokerPassword(created.id, s.clock.now());
-  const agent = new LockerAgent({
-    lockerId: created.id,
-    mqttUrl,
-    password,
-    hardware,
-    store,
-    clock: s.clock,
-    random: s.random,
-    ackTimeoutMs: 2000,
-    ...(s.outboxLimit !== undefined ? { outboxLimit: s.outboxLimit } : {}),
-  });
   const tap: DeviceTap = { seqs: new Set(), acceptedByJti: new Map(), byType: new Map() };
-  agent.onRecorded = (events) => {
-    for (const e of events) {
-      tap.seqs.add(e.seq);
-      tap.byType.set(e.type, (tap.byType.get(e.type) ?? 0) + 1);
-      if (e.type === 'code.accepted' && e.jti) tap.acceptedByJti.set(e.jti, (tap.acceptedByJti.get(e.jti) ?? 0) + 1);
-    }
+  // Event-to-commit: from the moment the agent records an event to its ack, which the server sends after the commit.
+  const recordedAt = new Map<number, number>();
+  if (s.recorder) {
+    const recorder = s.recorder;
+    const acknowledge = store.acknowledge.bind(store);
+    store.acknowledge = async (seqs) => {
+      await acknowledge(seqs);
+      const now = performance.now();
+      for (const seq of seqs) {
+        const at = recordedAt.get(seq);
+        if (at === undefined) continue;
+        recordedAt.delete(seq);
+        recorder.add('committed');
+        recorder.latency('commit', now - at);
+      }
+    };
+  }
+  const startAgent = () => {
+    const agent = new LockerAgent({
+      lockerId: created.id,
+      mqttUrl,
+      password,
+      hardware,
+      store,
+      clock: s.clock,
+      random: s.random,
+      ackTimeoutMs: s.ackTimeoutMs ?? 2000,
+      ...(s.outboxLimit !== undefined ? { outboxLimit: s.outboxLimit } : {}),
+      ...(s.startJitterMs ? { startJitterMs: s.startJitterMs } : {}),
+    });
+    agent.onRecorded = (events) => {
+      const now = performance.now();
+      for (const e of events) {
+        tap.seqs.add(e.seq);
+        if (s.recorder) recordedAt.set(e.seq, now);
+        tap.byType.set(e.type, (tap.byType.get(e.type) ?? 0) + 1);
+        if (e.type === 'code.accepted' && e.jti) tap.acceptedByJti.set(e.jti, (tap.acceptedByJti.get(e.jti) ?? 0) + 1);
+      }
+    };
+    return agent;
   };
-  await agent.start();
-  return {
+  let resentBefore = 0;
+  const locker: InProcessLocker = {
     id: created.id,
     hardware,
     proxy,
-    agent,
+    agent: startAgent(),
     store,
     tap,
     credentials: { mqttUrl, password },
     turn: Promise.resolve(),
     crashes: 0,
-    ready: () => agent.ready,
+    ready: () => locker.agent.ready,
     outboxSize: () => store.outboxSize(),
     lastSeq: () => store.lastSeq(),
-    resent: () => agent.sync.stats.eventsResent,
+    resent: () => resentBefore + locker.agent.sync.stats.eventsResent,
+    async powerCut(downMs) {
+      const old = locker.agent;
+      old.sync.dropConnection();
+      await old.stop();
+      resentBefore += old.sync.stats.eventsResent;
+      locker.crashes++;
+      await new Promise((r) => setTimeout(r, downMs));
+      locker.agent = startAgent();
+      await locker.agent.start();
+    },
     async stop() {
-      await agent.stop();
+      await locker.agent.stop();
       await store.close();
       await proxy.close();
     },
   };
+  await locker.agent.start();
+  return locker;
 }
 
 const DEVICE_ENTRY = fileURLToPath(new URL('./device-process.ts', import.meta.url));

@@ -12,6 +12,10 @@ export interface VisitOutcome {
   problem?: string;
   /** Tries on which no door opened (code refused, or the locker was restarting). */
   refusals: number;
+  /** Real ms from the code typed or scanned to the latch released, on the try that opened (the device's decision). */
+  unlockMs?: number;
+  /** The door the person used. */
+  door?: string;
 }
 
 export interface VisitOptions {
@@ -20,6 +24,10 @@ export interface VisitOptions {
   /** How long the person keeps the door open. */
   holdMs?: number;
   tries?: number;
+  /** How long the person waits for a latch after each try (default 1.5 s). */
+  releaseTimeoutMs?: number;
+  /** Use whichever door opens (the agent moved the parcel to another compartment, its latch being jammed). */
+  acceptAnyDoor?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,37 +49,45 @@ async function useLocker(locker: SimLocker, code: Code, expected: string, o: Vis
   const hw = locker.hardware;
   let refusals = 0;
   for (let i = 0; i < tries; i++) {
-    const released = hw.waitForRelease(1500);
+    const released = hw.waitForRelease(o.releaseTimeoutMs ?? 1500);
+    const asked = performance.now();
     if (o.useQr || i >= 2) hw.scan(code.qr);
     else hw.type(code.pin);
     const door = await released;
+    const unlockMs = performance.now() - asked;
     if (door === null) {
       refusals++;
       await sleep(200);
       continue;
     }
-    if (door !== expected) return { ok: false, problem: `door ${door} opened, expected ${expected}`, refusals };
-    if (!hw.openDoor(door)) return { ok: false, problem: `door ${door} would not open`, refusals };
+    if (door !== expected && !o.acceptAnyDoor) return { ok: false, problem: `door ${door} opened, expected ${expected}`, refusals, unlockMs };
+    if (!hw.openDoor(door)) return { ok: false, problem: `door ${door} would not open`, refusals, unlockMs };
     await sleep(o.holdMs ?? 5);
     hw.closeDoor(door);
-    return { ok: true, refusals };
+    return { ok: true, refusals, unlockMs, door };
   }
   return { ok: false, problem: 'no door opened on any try', refusals };
 }
 
 /** The recipient waits for the pickup code to arrive (the notification), then returns it. */
-export function awaitPickupCode(api: ApiClient, parcelId: string, timeoutMs = 60_000): Promise<Code | null> {
-  return awaitCode(api, parcelId, 'pickup_code', timeoutMs);
+export function awaitPickupCode(api: ApiClient, parcelId: string, timeoutMs = 60_000, pollMs = 50): Promise<Code | null> {
+  return awaitCode(api, parcelId, 'pickup_code', timeoutMs, pollMs);
 }
 
 /** Waits for a code notification of a kind (`pickup_code` for the recipient, `collection_code` for the carrier). */
-export async function awaitCode(api: ApiClient, parcelId: string, kind: 'pickup_code' | 'collection_code', timeoutMs = 60_000): Promise<Code | null> {
+export async function awaitCode(
+  api: ApiClient,
+  parcelId: string,
+  kind: 'pickup_code' | 'collection_code',
+  timeoutMs = 60_000,
+  pollMs = 50,
+): Promise<Code | null> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     const { notifications } = await api.get<{ notifications: { kind: string; code: Code }[] }>(`/v1/parcels/${parcelId}/notifications`);
     const n = notifications.find((x) => x.kind === kind);
     if (n) return n.code;
-    await sleep(50);
+    await sleep(pollMs);
   }
   return null;
 }

@@ -1,302 +1,292 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { CompartmentSize } from '../shared/compartment-sizes.js';
 import { makeConfig } from '../server/config.js';
 import { createServer, type LockstepServer } from '../server/create-server.js';
 import type { LockerView } from '../server/lockers/locker-views.js';
-import type { ParcelView } from '../server/parcels/parcel-views.js';
-import { ApiClient, ApiError } from './api-client.js';
-import { checkInvariants, keepBooks, type Books, type DeviceRecord, type ParcelWithHistory } from './checker.js';
-import { planOutages, runCrashes, runOutages } from './faults.js';
-import { startProcessLocker, startSimLocker, type InProcessLocker, type SimLocker } from './fleet.js';
-import { awaitCode, awaitPickupCode, visitLocker } from './people.js';
+import { ApiClient } from './api-client.js';
+import { checkInvariants, keepBooks, type DeviceRecord, type ParcelWithHistory } from './checker.js';
+import { runCrashes } from './faults.js';
+import { Aggregate, type Tick } from './metrics.js';
+import { planFaults, planFlows, profileMs, type FaultPlan, type RunSpec } from './plan.js';
+import { buildReport, type SimulationReport } from './report.js';
+import { resolveSpec, type SimulationOptions } from './run-spec.js';
+import { localShard, workerShard, type ShardHandle } from './shard-host.js';
+import type { DeviceSummary, ShardInit, ShardResult } from './shard.js';
+import { seededRandom } from './random.js';
 import { VirtualClock } from './virtual-clock.js';
-import { pick, seededRandom } from './random.js';
 
-export interface SimulationOptions {
-  lockers: number;
-  parcels: number;
-  seed: number;
-  /** A running server's base URL; when absent the simulator starts one in process. */
-  server?: string;
-  /** Admin token for `server`. */
-  token?: string;
-  /** Share of people who scan the QR instead of typing the PIN. */
-  qrShare?: number;
-  /** Share of lockers whose network is cut for part of the run. */
-  outages?: number;
-  /** Agents killed with SIGKILL mid-flow and restarted (runs every agent in its own process). */
-  crashes?: number;
-  /** Run every agent in its own process even without crashes. */
-  processes?: boolean;
-  /** Share of recipients who never come: virtual time then passes the pickup window and couriers collect. */
-  noShow?: number;
-  onProgress?: (p: Progress) => void;
-}
+export type { SimulationOptions } from './run-spec.js';
+export type { SimulationReport } from './report.js';
 
 export interface Progress {
+  phase: 'registering' | 'traffic' | 'no-shows' | 'converging' | 'checking';
+  lockers: number;
+  registered: number;
+  connected: number;
   booked: number;
   deposited: number;
   pickedUp: number;
   returned: number;
   failed: number;
+  faulted: number;
   total: number;
+  /** Virtual hour of the traffic profile, while it runs. */
+  hour: number | null;
+  hours: number;
 }
 
-export interface SimulationReport {
-  seed: number;
-  lockers: number;
-  parcels: Books & { deposited: number; failed: number };
-  codes: { accepted: number; rejected: number } | null;
-  events: { recorded: number; committed: number; resent: number; duplicatesIgnored: number | null };
-  faults: { outages: number; networkCuts: number; crashes: number };
-  /** From the last person leaving to every event committed. */
-  convergeMs: number;
-  durationMs: number;
-  problems: string[];
-  violations: string[];
-}
-
-const SIZES: readonly CompartmentSize[] = ['S', 'S', 'S', 'M', 'M', 'L'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Runs lockers, couriers and recipients against a server: every parcel is booked, deposited by a courier, and
- * picked up by its recipient with the code the server released, while networks are cut and agents killed as
- * asked. Then waits for the fleet to converge and checks the invariants.
+ * How long the agent waits for a released door to open before pulsing again (twice unanswered = jammed). Short in
+ * small runs so a planned jam costs a courier seconds, not a minute; the default where a busy machine may lag.
+ */
+const DOOR_OPEN_TIMEOUT_MS = (spec: RunSpec) => (spec.lockers <= 500 ? 8000 : 30_000);
+
+/**
+ * Runs lockers, couriers and recipients against a server as a scenario (or the flags) says: the fleet is
+ * registered and started (split over child processes when big), every parcel is booked, deposited and picked up
+ * on the planned virtual hour, faults are injected, then the fleet converges and the invariants are checked.
  */
 export async function runSimulation(o: SimulationOptions): Promise<SimulationReport> {
+  const spec = resolveSpec(o);
   const started = Date.now();
-  const random = seededRandom(o.seed);
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-sim-'));
-  const inProcess = !(o.processes || (o.crashes ?? 0) > 0);
-  // Server and in-process agents share a clock that the simulator can move forward (days in seconds); agents in
-  // their own processes follow it through the server time in every sync message.
+  // Server and in-process agents share a clock the simulator moves forward (an hour in seconds); shards in child
+  // processes get every move, and agents also follow the server time in every sync message.
   const clock = new VirtualClock();
-  if ((o.noShow ?? 0) > 0 && o.server) throw new Error('--no-show moves the server clock: run it with the in-process server');
+  if (spec.noShow > 0 && o.server) throw new Error('--no-show moves the server clock: run it with the in-process server');
+  const aggregate = new Aggregate(started);
+  const shards: ShardHandle[] = [];
   let server: LockstepServer | undefined;
-  const lockers: SimLocker[] = [];
+  let phase: Progress['phase'] = 'registering';
+  let hour: number | null = null;
+  const progress = (): Progress => ({
+    phase,
+    lockers: spec.lockers,
+    registered: aggregate.totals.registered,
+    connected: aggregate.connected,
+    booked: aggregate.totals.booked,
+    deposited: aggregate.totals.deposited,
+    pickedUp: aggregate.totals.pickedUp,
+    returned: aggregate.totals.returned,
+    failed: aggregate.totals.failed,
+    faulted: aggregate.totals.faulted,
+    total: spec.parcels,
+    hour,
+    hours: spec.hourly.length,
+  });
+  const onTick = (source: string, tick: Tick) => aggregate.add(source, tick);
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    aggregate.add('main', { counts: { registered: 0, booked: 0, deposited: 0, pickedUp: 0, returned: 0, failed: 0, faulted: 0, committed: 0 }, latencies: { booking: [], unlock: [], commit: [] }, connected: 0, ready: 0, memory: { rss: m.rss, heapUsed: m.heapUsed } });
+    aggregate.sample(Date.now(), hour);
+    o.onProgress?.(progress());
+  }, 1000);
   try {
-    let api: ApiClient;
+    let servers: string[];
+    let token: string;
     if (o.server) {
       if (!o.token) throw new Error('--server needs --token (or LOCKSTEP_TOKEN)');
-      api = new ApiClient(o.server.replace(/\/$/, ''), o.token);
+      servers = o.server.split(',').map((s) => s.trim()).filter(Boolean);
+      token = o.token;
     } else {
-      server = await createServer(makeConfig({ port: 0, mqttPort: 0, dataDir: path.join(workDir, 'server'), logLevel: 'silent' }), { clock });
+      const config = makeConfig({
+        port: 0,
+        mqttPort: 0,
+        dataDir: path.join(workDir, 'server'),
+        logLevel: 'silent',
+        doorOpenTimeoutMs: DOOR_OPEN_TIMEOUT_MS(spec),
+        // Ten thousand heartbeats every 30 s would be most of the server's work here; the sync itself is unchanged.
+        ...(spec.lockers > 1000 ? { heartbeatMs: 300_000 } : {}),
+        // Virtual hours pass faster than heartbeats come: every locker would look silent after each jump.
+        ...(spec.hourMs > 0 ? { lockerOfflineAlarmSec: 7 * 24 * 3600 } : {}),
+      });
+      server = await createServer(config, { clock });
       const { httpUrl } = await server.start();
-      api = new ApiClient(httpUrl, server.adminToken);
+      servers = [httpUrl];
+      token = server.adminToken;
     }
+    const api = new ApiClient(servers, token);
 
-    for (let i = 0; i < o.lockers; i++) {
-      const setup = {
-        api,
-        name: `Sim locker ${i + 1}`,
-        location: { lat: 52.2 + random() / 10, lon: 21 + random() / 10 },
-        dataDir: workDir,
-        clock,
-        random,
-        seed: o.seed * 1000 + i,
-      };
-      lockers.push(inProcess ? await startSimLocker(setup) : await startProcessLocker(setup));
-    }
-    await waitFor(() => lockers.every((l) => l.ready()), 30_000, 'lockers never received their configuration');
-
-    const progress: Progress = { booked: 0, deposited: 0, pickedUp: 0, returned: 0, failed: 0, total: o.parcels };
-    const problems: string[] = [];
-    const parcelIds: string[] = [];
-    const report = () => o.onProgress?.({ ...progress });
-    const outagePlan = planOutages(lockers, o.outages ?? 0, random);
-    const noShows = new Set(shuffledIndices(o.parcels, random).slice(0, Math.round((o.noShow ?? 0) * o.parcels)));
-    const flows = Array.from({ length: o.parcels }, (_, i) => ({
-      noShow: noShows.has(i),
-      locker: lockers[i % lockers.length] as SimLocker,
-      size: pick(random, SIZES),
-      qrDropoff: random() < (o.qrShare ?? 0.2),
-      qrPickup: random() < (o.qrShare ?? 0.2),
-      holdMs: (o.crashes ?? 0) > 0 ? 50 + Math.floor(random() * 250) : 5,
-      reference: `SIM-${o.seed}-${i + 1}`,
+    // ---- the fleet ------------------------------------------------------------------------------------------
+    const random = seededRandom(spec.seed);
+    const lockerSeeds = Array.from({ length: spec.lockers }, (_, i) => ({
+      index: i,
+      name: `${spec.name === 'flags' ? 'Sim' : spec.name} locker ${i + 1}`,
+      lat: 52.2 + random() / 10,
+      lon: 21 + random() / 10,
+      seed: spec.seed * 1000 + i,
     }));
+    const shardCount = Math.max(1, spec.workers);
+    const shardOf = (locker: number) => locker % shardCount;
+    for (let s = 0; s < shardCount; s++) {
+      const init: ShardInit = {
+        shard: s,
+        servers,
+        token,
+        lockers: lockerSeeds.filter((l) => shardOf(l.index) === s),
+        compartments: spec.compartments,
+        processes: spec.processes,
+        workDir,
+        registerConcurrency: spec.lockers > 100 ? 6 : 4,
+        startJitterMs: spec.lockers > 1000 ? 2000 : 0,
+        pollMs: spec.lockers > 100 ? 250 : 50,
+        ackTimeoutMs: spec.lockers > 500 ? 10_000 : 2000,
+        // Two unanswered pulses before the agent calls the latch jammed and opens another compartment.
+        jamWaitMs: o.server ? 70_000 : 2 * DOOR_OPEN_TIMEOUT_MS(spec) + 5000,
+      };
+      shards.push(spec.workers > 0 ? workerShard(init, clock, onTick) : localShard(init, clock, onTick));
+    }
+    const registerFrom = Date.now();
+    await Promise.all(shards.map((s) => s.start()));
+    const registerMs = Date.now() - registerFrom;
+    await waitFor(async () => (await allStatus(shards)).length === spec.lockers && aggregate.ready >= spec.lockers, 60_000 + spec.lockers * 20, 'lockers never received their configuration', 1000);
 
+    // ---- traffic --------------------------------------------------------------------------------------------
+    phase = 'traffic';
+    const flows = planFlows(spec);
+    const faults = planFaults(spec);
+    const t0 = Date.now() + 200;
+    const trafficFrom = t0;
     let peopleDone = false;
-    const outages = runOutages(lockers, outagePlan);
-    const crashes = runCrashes(lockers, o.crashes ?? 0, random, () => !peopleDone);
-    await Promise.all(
-      flows.filter((f) => !f.noShow).map(async (f) => {
-        const fail = (problem: string) => {
-          progress.failed++;
-          problems.push(`${f.reference}: ${problem}`);
-          report();
-        };
-        const parcel = await bookWhenFree(api, f.locker.id, f.size, f.reference);
-        if (!parcel) return fail(`could not book at ${f.locker.id}`);
-        parcelIds.push(parcel.id);
-        progress.booked++;
-        report();
-        const drop = await visitLocker(f.locker, parcel.dropoff, parcel.compartmentId, { useQr: f.qrDropoff, holdMs: f.holdMs });
-        if (!drop.ok) return fail(`deposit failed: ${drop.problem}`);
-        progress.deposited++;
-        report();
-        const code = await awaitPickupCode(api, parcel.id);
-        if (!code) return fail('no pickup code was released');
-        const pickup = await visitLocker(f.locker, code, parcel.compartmentId, { useQr: f.qrPickup, holdMs: f.holdMs });
-        if (!pickup.ok) return fail(`pickup failed: ${pickup.problem}`);
-        progress.pickedUp++;
-        report();
-      }),
-    );
-    await runNoShows(api, server, clock, flows.filter((f) => f.noShow), { progress, problems, report, parcelIds });
+    const hours = stepHours(spec, t0, clock, shards, server !== undefined, (h) => (hour = h), () => peopleDone);
+    const local = shards[0] && 'shard' in shards[0] ? (shards[0] as ReturnType<typeof localShard>).shard : undefined;
+    const crashes = local ? runCrashes([...local.lockers.values()], spec.crashes, seededRandom(spec.seed ^ 0xc0ffee), () => !peopleDone) : Promise.resolve(0);
+    const faultRuns = shards.map((s, i) => s.runFaults(faultsOf(faults, (l) => shardOf(l) === i), t0));
+    await Promise.all(shards.map((s, i) => s.runFlows(flows.filter((f) => shardOf(f.locker) === i), t0)));
+    phase = 'no-shows';
+    await runNoShows(shards, server, clock);
     peopleDone = true;
+    hour = null;
     const crashCount = await crashes;
-    await outages;
+    await Promise.all(faultRuns);
+    await hours;
+    const trafficMs = Date.now() - trafficFrom;
 
-    // Converge: every agent up with an empty outbox, and the server holding every event each one recorded.
+    // ---- converge: every agent with an empty outbox, and the server holding every event each one recorded --
+    phase = 'converging';
     const convergeFrom = Date.now();
+    const problems: string[] = [];
+    const pollMs = Math.min(2000, Math.max(50, spec.lockers / 5));
     const converged = async () => {
-      const views = await lockerViews(api, lockers);
-      for (const l of lockers) {
-        const [outbox, lastSeq] = [await l.outboxSize(), await l.lastSeq()];
-        const v = views.find((x) => x.id === l.id);
-        if (outbox !== 0 || !v || v.events.received !== lastSeq) return false;
-      }
-      return true;
+      const views = await lockerViews(api);
+      const received = new Map(views.map((v) => [v.id, v.events.received]));
+      return (await allStatus(shards)).every((d) => d.outbox === 0 && received.get(d.id) === d.lastSeq);
     };
-    await waitFor(converged, 60_000, 'the fleet did not converge within 60 s').catch((err: Error) => problems.push(err.message));
+    await waitFor(converged, 60_000 + spec.lockers * 10, 'the fleet did not converge in time', pollMs).catch((err: Error) => problems.push(err.message));
     const convergeMs = Date.now() - convergeFrom;
 
-    const views = await lockerViews(api, lockers);
-    const parcels = await Promise.all(parcelIds.map((id) => api.get<ParcelWithHistory>(`/v1/parcels/${id}`)));
+    // ---- check ----------------------------------------------------------------------------------------------
+    phase = 'checking';
+    const results = await Promise.all(shards.map((s) => s.collect()));
+    const ids = new Set(results.flatMap((r) => r.devices.map((d) => d.id)));
+    const views = (await lockerViews(api)).filter((l) => ids.has(l.id));
+    const parcels = await fetchAll(results.flatMap((r) => r.parcelIds), (id) => api.get<ParcelWithHistory>(`/v1/parcels/${id}`));
     const devices = new Map<string, DeviceRecord>();
-    for (const l of lockers) {
-      const tap = (l as Partial<InProcessLocker>).tap;
-      devices.set(l.id, { lastSeq: await l.lastSeq(), ...(tap ? { acceptedByJti: tap.acceptedByJti } : {}) });
-    }
+    for (const d of results.flatMap((r) => r.devices)) devices.set(d.id, { lastSeq: d.lastSeq, ...(d.acceptedByJti ? { acceptedByJti: new Map(d.acceptedByJti) } : {}) });
     const violations = checkInvariants({ parcels, lockers: views, devices });
-    const taps = lockers.flatMap((l) => ((l as Partial<InProcessLocker>).tap ? [(l as InProcessLocker).tap] : []));
-    const lastSeqs = await Promise.all(lockers.map((l) => l.lastSeq()));
-
-    return {
-      seed: o.seed,
-      lockers: lockers.length,
-      parcels: { ...keepBooks(parcels), deposited: progress.deposited, failed: progress.failed },
-      codes: inProcess
-        ? { accepted: taps.reduce((n, t) => n + (t.byType.get('code.accepted') ?? 0), 0), rejected: taps.reduce((n, t) => n + (t.byType.get('code.rejected') ?? 0), 0) }
-        : null,
-      events: {
-        recorded: lastSeqs.reduce((a, b) => a + b, 0),
-        committed: views.reduce((n, l) => n + l.events.received, 0),
-        resent: lockers.reduce((n, l) => n + l.resent(), 0),
-        duplicatesIgnored: server ? server.stats.eventsDuplicate : null,
-      },
-      faults: { outages: outagePlan.length, networkCuts: lockers.reduce((n, l) => n + l.proxy.cuts, 0), crashes: crashCount },
-      convergeMs,
-      durationMs: Date.now() - started,
-      problems,
+    aggregate.sample(Date.now(), null);
+    o.onProgress?.(progress());
+    return buildReport({
+      spec,
+      results,
+      books: keepBooks(parcels),
+      views,
+      aggregate,
       violations,
-    };
+      problems: [...problems, ...results.flatMap((r: ShardResult) => r.problems)],
+      faults: { outages: faults.outages.length, storm: faults.storm !== null, crashes: crashCount },
+      duplicatesIgnored: server ? server.stats.eventsDuplicate : null,
+      phases: { registerMs, trafficMs, convergeMs },
+      durationMs: Date.now() - started,
+      failovers: api.failovers,
+    });
   } finally {
-    await Promise.all(lockers.map((l) => l.stop().catch(() => undefined)));
+    clearInterval(sampler);
+    await Promise.all(shards.map((s) => s.stop().catch(() => undefined)));
     await server?.stop().catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
   }
 }
 
-async function lockerViews(api: ApiClient, lockers: readonly SimLocker[]): Promise<LockerView[]> {
-  const all = (await api.get<{ lockers: LockerView[] }>('/v1/lockers')).lockers;
-  return all.filter((l) => lockers.some((s) => s.id === l.id));
-}
-
-/** A carrier books, waiting and retrying while the locker is full (pickups free compartments). */
-async function bookWhenFree(api: ApiClient, lockerId: string, size: CompartmentSize, reference: string, tries = 1200) {
-  for (let i = 0; i < tries; i++) {
-    try {
-      return await api.post<ParcelView & { dropoff: { pin: string; qr: string } }>('/v1/parcels', {
-        lockerId,
-        size,
-        recipient: { email: `${reference.toLowerCase()}@example.test` },
-        reference,
-      });
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.code !== 'NO_FREE_COMPARTMENT') throw err;
-      if (i + 1 < tries) await sleep(100);
+/**
+ * Virtual time: at the end of each real `hourMs` slot the clock jumps so that it reads the next virtual hour
+ * (only with the in-process server, whose clock is ours). Resolves when the profile is over or people are done.
+ */
+async function stepHours(
+  spec: RunSpec,
+  t0: number,
+  clock: VirtualClock,
+  shards: readonly ShardHandle[],
+  ownServer: boolean,
+  setHour: (h: number) => void,
+  done: () => boolean,
+): Promise<void> {
+  if (spec.hourMs === 0) return setHour(0);
+  for (let h = 0; h < spec.hourly.length; h++) {
+    setHour(h);
+    await sleep(t0 + (h + 1) * spec.hourMs - Date.now());
+    if (h === spec.hourly.length - 1 || (done() && Date.now() > t0 + profileMs(spec))) break;
+    const jump = 3_600_000 - spec.hourMs;
+    if (ownServer && jump > 0) {
+      clock.advance(jump);
+      for (const s of shards) s.advance(jump);
     }
   }
-  return null;
 }
 
-async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+/** Deposits the no-shows, passes the pickup window on the virtual clock, lets couriers collect; until all went round. */
+async function runNoShows(shards: readonly ShardHandle[], server: LockstepServer | undefined, clock: VirtualClock): Promise<void> {
+  const windowMs = (server?.ctx.config.pickupWindowSec ?? 0) * 1000;
+  for (;;) {
+    const rounds = await Promise.all(shards.map((s) => s.noShowDeposit()));
+    if (rounds.every((r) => r.deposited === 0 && r.pending === 0)) return;
+    if (rounds.every((r) => r.deposited === 0)) {
+      await Promise.all(shards.map((s) => s.noShowGiveUp()));
+      return;
+    }
+    clock.advance(windowMs + 60_000);
+    for (const s of shards) s.advance(windowMs + 60_000);
+    await Promise.all(shards.map((s) => s.noShowCollect()));
+    if (rounds.every((r) => r.pending === 0)) return;
+  }
+}
+
+function faultsOf(plan: FaultPlan, mine: (locker: number) => boolean): FaultPlan {
+  return {
+    outages: plan.outages.filter((o) => mine(o.locker)),
+    storm: plan.storm,
+    forcedOpens: plan.forcedOpens.filter((o) => mine(o.locker)),
+    powerCuts: plan.powerCuts.filter((p) => mine(p.locker)),
+  };
+}
+
+async function allStatus(shards: readonly ShardHandle[]): Promise<DeviceSummary[]> {
+  return (await Promise.all(shards.map((s) => s.status()))).flat();
+}
+
+async function lockerViews(api: ApiClient): Promise<LockerView[]> {
+  return (await api.get<{ lockers: LockerView[] }>('/v1/lockers')).lockers;
+}
+
+/** Fetches many resources a few at a time (thousands at once would only queue at the server). */
+async function fetchAll<T>(ids: readonly string[], get: (id: string) => Promise<T>, concurrency = 16): Promise<T[]> {
+  const out: T[] = new Array(ids.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < ids.length; i = next++) out[i] = await get(ids[i] as string);
+    }),
+  );
+  return out;
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string, pollMs = 50): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > until) throw new Error(what);
-    await sleep(50);
-  }
-}
-
-function shuffledIndices(n: number, random: () => number): number[] {
-  const a = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j] as number, a[i] as number];
-  }
-  return a;
-}
-
-interface NoShowFlow {
-  locker: SimLocker;
-  size: CompartmentSize;
-  reference: string;
-}
-
-/**
- * Parcels whose recipients never come, after everyone else is done: couriers deposit as many as fit, virtual time
- * passes the pickup window, couriers collect them with their collection codes (they end `returned`); repeated
- * until all went round.
- */
-async function runNoShows(
-  api: ApiClient,
-  server: LockstepServer | undefined,
-  clock: VirtualClock,
-  pending: NoShowFlow[],
-  out: { progress: Progress; problems: string[]; report: () => void; parcelIds: string[] },
-): Promise<void> {
-  const windowMs = (server?.ctx.config.pickupWindowSec ?? 0) * 1000;
-  while (pending.length) {
-    const inLocker: { f: NoShowFlow; parcel: ParcelView }[] = [];
-    for (const f of [...pending]) {
-      const parcel = await bookWhenFree(api, f.locker.id, f.size, f.reference, 1);
-      if (!parcel) continue;
-      pending.splice(pending.indexOf(f), 1);
-      out.parcelIds.push(parcel.id);
-      out.progress.booked++;
-      const drop = await visitLocker(f.locker, parcel.dropoff, parcel.compartmentId, { useQr: false });
-      if (!drop.ok) {
-        out.progress.failed++;
-        out.problems.push(`${f.reference}: deposit failed: ${drop.problem}`);
-        continue;
-      }
-      out.progress.deposited++;
-      inLocker.push({ f, parcel });
-      out.report();
-    }
-    if (inLocker.length === 0) {
-      for (const f of pending) out.problems.push(`${f.reference}: could not book at ${f.locker.id}`);
-      out.progress.failed += pending.length;
-      return;
-    }
-    await waitFor(async () => {
-      for (const { parcel } of inLocker) if ((await api.get<ParcelView>(`/v1/parcels/${parcel.id}`)).status !== 'in_locker') return false;
-      return true;
-    }, 60_000, 'no-show parcels never reached the server as deposited').catch((err: Error) => out.problems.push(err.message));
-    clock.advance(windowMs + 60_000);
-    await Promise.all(
-      inLocker.map(async ({ f, parcel }) => {
-        const code = await awaitCode(api, parcel.id, 'collection_code');
-        if (!code) return void out.problems.push(`${f.reference}: no collection code was issued`);
-        const visit = await visitLocker(f.locker, code, parcel.compartmentId, { useQr: false });
-        if (!visit.ok) return void out.problems.push(`${f.reference}: collection failed: ${visit.problem}`);
-        out.progress.returned++;
-        out.report();
-      }),
-    );
+    await sleep(pollMs);
   }
 }

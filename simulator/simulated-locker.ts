@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { CompartmentInfo, DoorState, LockerHardware } from '../device/hardware.js';
+import type { Telemetry } from '../shared/messages.js';
 
 interface SimCompartment {
   info: CompartmentInfo;
@@ -21,6 +22,8 @@ export class SimulatedLocker implements LockerHardware {
   readonly #compartments = new Map<string, SimCompartment>();
   readonly #events = new EventEmitter();
   readonly displayed: string[] = [];
+  /** What the sensors read; tests and scenarios change it with `setTelemetry`. */
+  #telemetry: Telemetry = { firmwareVersion: 'sim-1.0.0', temperatureC: 21, power: { source: 'mains', batteryPct: 100 } };
 
   constructor(compartments: readonly CompartmentInfo[]) {
     for (const info of compartments) {
@@ -59,6 +62,14 @@ export class SimulatedLocker implements LockerHardware {
     return this.#listen('scan', listener);
   }
 
+  onDoesNotFit(listener: () => void): () => void {
+    return this.#listen('doesNotFit', listener);
+  }
+
+  async telemetry(): Promise<Telemetry> {
+    return structuredClone(this.#telemetry);
+  }
+
   display(line: string): void {
     this.#events.emit('display', line);
     this.displayed.push(line);
@@ -73,6 +84,16 @@ export class SimulatedLocker implements LockerHardware {
 
   scan(data: string): void {
     this.#events.emit('scan', data);
+  }
+
+  /** The courier presses the keypad's "does not fit" key. */
+  pressDoesNotFit(): void {
+    this.#events.emit('doesNotFit');
+  }
+
+  /** Changes what the sensors read (a power cut: `{power: {source: 'battery', batteryPct: 80}}`). */
+  setTelemetry(change: Partial<Telemetry>): void {
+    this.#telemetry = { ...this.#telemetry, ...change };
   }
 
   isDoorOpen(compartmentId: string): boolean {

@@ -15,6 +15,11 @@ export class VirtualClock implements Clock {
     return systemClock.setTimeout(fn, ms);
   }
 
+  /** How far ahead of real time this clock is. */
+  get offset(): number {
+    return this.#offset;
+  }
+
   advance(ms: number): void {
     this.#offset += ms;
   }

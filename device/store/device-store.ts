@@ -6,6 +6,7 @@ import type { CompartmentInfo } from '../hardware.js';
 import { NO_FAILURES, type LockoutState } from '../keypad-lockout.js';
 import type { CompartmentsTable, DeviceDatabase, GrantsTable } from './schema.js';
 import { deviceMigrations } from './migrations.js';
+import { batchItemKey, batchItemsOf } from '../batch.js';
 
 /** An event before the store gives it its sequence number. */
 export type NewEvent = Omit<DeviceEvent, 'seq' | 'id' | 'bootId' | 'at'>;
@@ -169,9 +170,13 @@ export class DeviceStore {
     now: number;
   }): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      if (change.replaceAll) await trx.deleteFrom('grants').execute();
+      if (change.replaceAll) {
+        await trx.deleteFrom('grants').execute();
+        await trx.deleteFrom('grant_items').execute();
+      }
       if (change.revoke.length) {
         await trx.deleteFrom('grants').where('jti', 'in', change.revoke).execute();
+        await trx.deleteFrom('grant_items').where('jti', 'in', change.revoke).execute();
         await trx
           .insertInto('revoked_grants')
           .values(change.revoke.map((jti) => ({ jti, revoked_at: change.now })))
@@ -193,6 +198,14 @@ export class DeviceStore {
           })
           .onConflict((oc) => oc.column('jti').doNothing())
           .execute();
+        const items = claims.act === 'deposit_batch' ? batchItemsOf(claims) : null;
+        for (const i of items ?? []) {
+          await trx
+            .insertInto('grant_items')
+            .values({ jti: claims.jti, parcel_id: i.p, compartment_id: i.c })
+            .onConflict((oc) => oc.columns(['jti', 'parcel_id']).doNothing())
+            .execute();
+        }
       }
       if (change.keys) await this.setMeta('keys', JSON.stringify(change.keys), trx);
       if (change.config) await this.setMeta('config', JSON.stringify(change.config), trx);
@@ -209,6 +222,10 @@ export class DeviceStore {
    */
   async prune(serverNowSec: number): Promise<void> {
     await this.db.deleteFrom('grants').where('exp', '<', serverNowSec - 24 * 3600).execute();
+    await this.db
+      .deleteFrom('grant_items')
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('grants').select('jti').whereRef('grants.jti', '=', 'grant_items.jti'))))
+      .execute();
     await this.db.deleteFrom('used_grants').where('exp', '<', serverNowSec - USED_RETENTION_SEC).execute();
   }
 
@@ -247,6 +264,63 @@ export class DeviceStore {
 
   async setInService(trx: DeviceTx, id: string, inService: boolean): Promise<void> {
     await trx.updateTable('compartments').set({ in_service: inService ? 1 : 0 }).where('id', '=', id).execute();
+  }
+
+  // ---- where parcels are (moves, reservations) ------------------------------------------------------------
+
+  /** The compartment this locker saw the parcel put into (and not taken out of), if any. */
+  async holderOf(parcelId: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('compartments').select('id').where('parcel_id', '=', parcelId).executeTakeFirst())?.id;
+  }
+
+  /** True when this locker moved the parcel's deposit away from `fromId` (so a code naming `fromId` follows it). */
+  async movedFrom(parcelId: string, fromId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('parcel_moves').select('to_id').where('parcel_id', '=', parcelId).where('from_id', '=', fromId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async recordMove(trx: DeviceTx, parcelId: string, fromId: string, toId: string, at: number): Promise<void> {
+    await trx
+      .insertInto('parcel_moves')
+      .values({ parcel_id: parcelId, from_id: fromId, to_id: toId, at })
+      .onConflict((oc) => oc.columns(['parcel_id', 'from_id']).doUpdateSet({ to_id: toId, at }))
+      .execute();
+  }
+
+  /**
+   * Compartments promised to parcels by codes that may still open them: unused, unrevoked deposit grants and the
+   * unused parcels of batch grants, not expired at `nowSec`.
+   */
+  async reservations(nowSec: number): Promise<{ compartmentId: string; parcelId: string }[]> {
+    const singles = await this.db
+      .selectFrom('grants')
+      .select(['compartment_id as compartmentId', 'parcel_id as parcelId'])
+      .where('action', '=', 'deposit')
+      .where('exp', '>', nowSec)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('revoked_grants').select('jti').whereRef('revoked_grants.jti', '=', 'grants.jti'))))
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('used_grants').select('jti').whereRef('used_grants.jti', '=', 'grants.jti'))))
+      .execute();
+    const items = await this.db
+      .selectFrom('grant_items')
+      .innerJoin('grants', 'grants.jti', 'grant_items.jti')
+      .select(['grant_items.compartment_id as compartmentId', 'grant_items.parcel_id as parcelId', 'grant_items.jti as jti'])
+      .where('grants.exp', '>', nowSec)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('revoked_grants').select('jti').whereRef('revoked_grants.jti', '=', 'grants.jti'))))
+      .execute();
+    const used = new Set(
+      items.length
+        ? (await this.db.selectFrom('used_grants').select('jti').where('jti', 'in', items.map((i) => batchItemKey(i.jti, i.parcelId))).execute()).map((r) => r.jti)
+        : [],
+    );
+    return [...singles, ...items.filter((i) => !used.has(batchItemKey(i.jti, i.parcelId))).map(({ compartmentId, parcelId }) => ({ compartmentId, parcelId }))];
+  }
+
+  /** The parcel's own deposit grants, with whether each was used or revoked here. */
+  async depositGrantsOf(parcelId: string): Promise<{ jti: string; used: boolean; revoked: boolean }[]> {
+    const rows = await this.db.selectFrom('grants').select('jti').where('parcel_id', '=', parcelId).where('action', '=', 'deposit').execute();
+    const out = [];
+    for (const r of rows) out.push({ jti: r.jti, used: await this.isUsed(r.jti), revoked: await this.isRevoked(r.jti) });
+    return out;
   }
 
   // ---- keypad lockout --------------------------------------------------------------------------------------

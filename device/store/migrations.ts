@@ -81,4 +81,29 @@ export const deviceMigrations: Record<string, Migration> = {
       await db.schema.dropTable('keypad_lockout').execute();
     },
   },
+  '004-batches-and-moves': {
+    async up(db: Kysely<unknown>) {
+      // The parcels of each batch grant (the `items` claim), so the locker knows which compartments they hold back.
+      await db.schema
+        .createTable('grant_items')
+        .addColumn('jti', 'text', (c) => c.notNull())
+        .addColumn('parcel_id', 'text', (c) => c.notNull())
+        .addColumn('compartment_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('grant_items_pk', ['jti', 'parcel_id'])
+        .execute();
+      // Where the locker put a deposit instead of its booked compartment: a code naming `from_id` opens `to_id`.
+      await db.schema
+        .createTable('parcel_moves')
+        .addColumn('parcel_id', 'text', (c) => c.notNull())
+        .addColumn('from_id', 'text', (c) => c.notNull())
+        .addColumn('to_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('parcel_moves_pk', ['parcel_id', 'from_id'])
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('parcel_moves').execute();
+      await db.schema.dropTable('grant_items').execute();
+    },
+  },
 };

@@ -64,7 +64,24 @@ export interface KeypadLockoutTable {
   locked_until: number;
 }
 
+/** One parcel of a batch grant (`deposit_batch`). */
+export interface GrantItemsTable {
+  jti: string;
+  parcel_id: string;
+  compartment_id: string;
+}
+
+/** A deposit the locker put into another compartment than the one booked (see device/relocation.ts). */
+export interface ParcelMovesTable {
+  parcel_id: string;
+  from_id: string;
+  to_id: string;
+  at: number;
+}
+
 export interface DeviceDatabase {
+  grant_items: GrantItemsTable;
+  parcel_moves: ParcelMovesTable;
   meta: MetaTable;
   grants: GrantsTable;
   used_grants: UsedGrantsTable;

@@ -1,6 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { decoderFor, encode } from '../../shared/codec.js';
-import { CommandMessage, EventAckMessage, StateMessage, type StateGetMessage } from '../../shared/messages.js';
+import { CommandMessage, EventAckMessage, StateMessage, Telemetry, type StateGetMessage } from '../../shared/messages.js';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { MAX_EVENTS_PER_BATCH, MAX_STATE_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { topics } from '../../shared/topics.js';
 import type { Clock } from '../../shared/clock.js';
@@ -20,6 +21,8 @@ export interface SyncOptions {
   ackTimeoutMs?: number;
   /** Heartbeat period, read each time (it comes with the server's config). */
   heartbeatMs?: () => number;
+  /** Reads the hardware's telemetry for each heartbeat (undefined: none). */
+  telemetry?: () => Promise<Telemetry | undefined>;
   /** The first connect waits a random time up to this long, so a fleet powered on at once does not connect at once. */
   startJitterMs?: number;
   /** A connection that lasted this long resets the backoff. */
@@ -39,6 +42,7 @@ export interface SyncHandlers {
 const decodeState = decoderFor(StateMessage, MAX_STATE_PAYLOAD_BYTES);
 const decodeAck = decoderFor(EventAckMessage);
 const decodeCommand = decoderFor(CommandMessage);
+const telemetryCheck = TypeCompiler.Compile(Telemetry);
 
 /**
  * The device's MQTT side: presence (retained status + will), desired state in, events out from the durable
@@ -61,7 +65,15 @@ export class SyncClient {
   readonly stats = { connects: 0, batchesSent: 0, eventsSent: 0, eventsResent: 0, invalidMessages: 0 };
 
   constructor(options: SyncOptions) {
-    this.#o = { random: Math.random, ackTimeoutMs: 15_000, heartbeatMs: () => 30_000, startJitterMs: 0, stableAfterMs: 30_000, ...options };
+    this.#o = {
+      random: Math.random,
+      ackTimeoutMs: 15_000,
+      heartbeatMs: () => 30_000,
+      telemetry: () => Promise.resolve(undefined),
+      startJitterMs: 0,
+      stableAfterMs: 30_000,
+      ...options,
+    };
   }
 
   get connected(): boolean {
@@ -258,7 +270,7 @@ export class SyncClient {
   #scheduleHeartbeat(): void {
     this.#cancelHeartbeat?.();
     this.#cancelHeartbeat = this.#o.clock.setTimeout(() => {
-      void this.#sendHeartbeat()
+      void this.sendHeartbeat()
         .catch(() => undefined)
         .finally(() => {
         if (this.connected && !this.#stopped) this.#scheduleHeartbeat();
@@ -266,8 +278,11 @@ export class SyncClient {
     }, this.#o.heartbeatMs());
   }
 
-  async #sendHeartbeat(): Promise<void> {
+  /** Sends a heartbeat now (besides the periodic ones), e.g. when a sensor reading changed. */
+  async sendHeartbeat(): Promise<void> {
     const { store, lockerId, bootId, clock } = this.#o;
+    // A sensor that fails or reads nonsense costs only its telemetry, never the heartbeat.
+    const telemetry = await this.#o.telemetry().catch(() => undefined);
     const msg = {
       v: PROTOCOL_VERSION,
       bootId,
@@ -275,6 +290,7 @@ export class SyncClient {
       lastSeq: await store.lastSeq(),
       outbox: await store.outboxSize(),
       appliedVersion: await store.appliedVersion(),
+      ...(telemetry !== undefined && telemetryCheck.Check(telemetry) ? { telemetry } : {}),
     };
     await this.#publish(topics.heartbeat(lockerId), encode(msg)).catch(() => undefined);
   }

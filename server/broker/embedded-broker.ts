@@ -4,25 +4,19 @@ import type { Logger } from 'pino';
 import { deviceMayPublish, deviceMaySubscribe, isStatusTopic } from '../../shared/topics.js';
 import type { Db } from '../store/database.js';
 import type { ServerStats } from '../stats.js';
-import type { BrokerLink } from './link.js';
+import type { BrokerLink, ServerBroker } from './link.js';
+import { Limiter } from './limiter.js';
 import { checkBrokerPassword } from './device-auth.js';
 import type { Clock } from '../../shared/clock.js';
-
-export interface EmbeddedBroker {
-  readonly link: BrokerLink;
-  /** Starts the MQTT (TCP) listener; returns the port. */
-  listen(host: string, port: number): Promise<number>;
-  connectedClients(): number;
-  /** Closes a locker's connection (its key was revoked). */
-  disconnect(lockerId: string): void;
-  close(): Promise<void>;
-}
 
 interface BrokerDeps {
   db: Db;
   stats: ServerStats;
   log: Logger;
   clock: Clock;
+  /** Where the MQTT (TCP) listener binds (port 0 picks a free one). */
+  host: string;
+  port: number;
 }
 
 function authError(code: 4 | 5): AuthenticateError {
@@ -34,7 +28,7 @@ function authError(code: 4 | 5): AuthenticateError {
  * username = locker id; each locker may use only its own topics, by exact name. The server itself talks to the
  * broker in process (no client, no credentials to leak).
  */
-export async function createEmbeddedBroker({ db, stats, log, clock }: BrokerDeps): Promise<EmbeddedBroker> {
+export async function createEmbeddedBroker({ db, stats, log, clock, host, port }: BrokerDeps): Promise<ServerBroker> {
   const aedes = await Aedes.createBroker({
     authenticate(client: Client, username, password, done) {
       if (!username || username !== client.id || !password) {
@@ -110,21 +104,29 @@ export async function createEmbeddedBroker({ db, stats, log, clock }: BrokerDeps
     },
   };
 
+  let listening = false;
   return {
     link,
-    listen(host, port) {
+    start() {
       return new Promise((resolve, reject) => {
         tcp = createServer(aedes.handle);
         tcp.once('error', reject);
-        tcp.listen(port, host, () => resolve((tcp?.address() as AddressInfo).port));
+        tcp.listen(port, host, () => {
+          listening = true;
+          resolve(`mqtt://${host}:${(tcp?.address() as AddressInfo).port}`);
+        });
       });
     },
+    ready: () => listening,
     connectedClients: () => aedes.connectedClients,
-    disconnect(lockerId) {
+    // Lockers sign in with tokens signed by their own key: nothing to hand out.
+    provisionLocker: async () => undefined,
+    async revokeLocker(lockerId) {
       const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
       clients[lockerId]?.close();
     },
     async close() {
+      listening = false;
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       if (tcp) {
         const server = tcp;
@@ -132,30 +134,4 @@ export async function createEmbeddedBroker({ db, stats, log, clock }: BrokerDeps
       }
     },
   };
-}
-
-/** Runs at most `max` tasks at once; the rest wait their turn, in order. */
-class Limiter {
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(
-    private readonly max: number,
-    private readonly maxWaiting = 20_000,
-  ) {}
-
-  hasRoom(): boolean {
-    return this.#waiting.length < this.maxWaiting;
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.max) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#active++;
-    try {
-      return await task();
-    } finally {
-      this.#active--;
-      this.#waiting.shift()?.();
-    }
-  }
 }

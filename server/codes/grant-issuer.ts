@@ -16,6 +16,11 @@ export interface GrantRequest {
   /** Validity window, milliseconds. */
   notBefore: number;
   expiresAt: number;
+  /**
+   * Keep the PIN of an earlier grant (its PIN hash, and the grant id the PIN is derived from): a pickup grant
+   * re-issued with a later end still opens with the code the recipient has. The caller revokes the earlier one.
+   */
+  keepPinOf?: { pinJti: string; pinHash: string };
 }
 
 export interface IssuedGrant {
@@ -39,17 +44,21 @@ export async function issueGrant(
   const nowSec = Math.floor(ctx.clock.now() / 1000);
   for (let i = 0; i < MAX_PIN_TRIES; i++) {
     const jti = randomBytes(12).toString('base64url');
-    const pin = derivePin(ctx.pinSecret, jti, ctx.config.pinLength, ctx.config.pinAlphabet);
-    const ph = pinHash(key, pin);
-    if (alsoAvoid.includes(ph)) continue;
-    const clash = await trx
-      .selectFrom('grants')
-      .select('jti')
-      .where('locker_id', '=', req.lockerId)
-      .where('pin_hash', '=', ph)
-      .where('status', '=', 'live')
-      .where('exp', '>', nowSec)
-      .executeTakeFirst();
+    const pinJti = req.keepPinOf?.pinJti ?? jti;
+    const pin = derivePin(ctx.pinSecret, pinJti, ctx.config.pinLength, ctx.config.pinAlphabet);
+    const ph = req.keepPinOf?.pinHash ?? pinHash(key, pin);
+    if (!req.keepPinOf && alsoAvoid.includes(ph)) continue;
+    // A kept PIN is already the recipient's (its earlier grant is being revoked): nothing to compare it with.
+    const clash =
+      !req.keepPinOf &&
+      (await trx
+        .selectFrom('grants')
+        .select('jti')
+        .where('locker_id', '=', req.lockerId)
+        .where('pin_hash', '=', ph)
+        .where('status', '=', 'live')
+        .where('exp', '>', nowSec)
+        .executeTakeFirst());
     if (clash) continue;
     const claims: GrantClaims = {
       iss: GRANT_ISSUER,
@@ -79,6 +88,7 @@ export async function issueGrant(
       status: 'live',
       used_at: null,
       uses: 0,
+      pin_jti: req.keepPinOf ? pinJti : null,
     };
     await trx.insertInto('grants').values(row).execute();
     return { row, pin };

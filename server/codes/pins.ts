@@ -24,3 +24,8 @@ export const DIGITS = '0123456789';
 export function lockerPinKey(pinSecret: Uint8Array, lockerId: string): Buffer {
   return createHmac('sha256', pinSecret).update(`locker-pin-key:${lockerId}`).digest();
 }
+
+/** The grant id a grant's PIN is derived from: its own, unless it was re-issued keeping an earlier PIN. */
+export function pinSourceOf(grant: { jti: string; pin_jti: string | null }): string {
+  return grant.pin_jti ?? grant.jti;
+}

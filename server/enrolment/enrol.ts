@@ -3,14 +3,26 @@ import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import { createEnrolmentToken, hashToken } from './enrolment-tokens.js';
 import { recordAudit } from '../audit/audit-log.js';
+import type { BrokerCredentials, ServerBroker } from '../broker/link.js';
+
+/** What enrolment and re-enrolment need of the broker: giving a locker access and taking it away. */
+export type LockerAccess = Pick<ServerBroker, 'provisionLocker' | 'revokeLocker'>;
 
 /**
  * A device enrols: its single-use token (unused, unexpired, for this locker) is spent and its public key becomes
  * the locker's identity. Every refusal looks the same to the caller (ENROLMENT_REFUSED) and changes nothing.
+ * A broker with its own accounts (Mosquitto dynamic security) gets the locker's account before the commit, so a
+ * failure there leaves the token unspent; its credentials are returned once, to the device, and never stored.
  */
-export async function enrolDevice(ctx: ServerContext, lockerId: string, token: string, publicKey: DevicePublicKey): Promise<void> {
+export async function enrolDevice(
+  ctx: ServerContext,
+  lockerId: string,
+  token: string,
+  publicKey: DevicePublicKey,
+  access?: LockerAccess,
+): Promise<BrokerCredentials | undefined> {
   const now = ctx.clock.now();
-  await ctx.db.transaction().execute(async (trx) => {
+  const broker = await ctx.db.transaction().execute(async (trx) => {
     const spent = await trx
       .updateTable('enrolment_tokens')
       .set({ used_at: now })
@@ -21,15 +33,20 @@ export async function enrolDevice(ctx: ServerContext, lockerId: string, token: s
       .executeTakeFirst();
     if (spent.numUpdatedRows !== 1n) throw new LockstepError('ENROLMENT_REFUSED');
     await trx.updateTable('lockers').set({ public_key: JSON.stringify(publicKey), enrolled_at: now }).where('id', '=', lockerId).execute();
+    return access?.provisionLocker(lockerId).catch((err: unknown) => {
+      ctx.log.error({ err, lockerId }, 'broker account for the locker not made');
+      throw new LockstepError('BROKER_UNAVAILABLE');
+    });
   });
   ctx.log.info({ lockerId }, 'locker enrolled');
+  return broker;
 }
 
 /**
  * Replacing a controller: the old key is revoked at once (its connection is closed) and a new enrolment token is
  * issued for the new device.
  */
-export async function reEnrol(ctx: ServerContext, lockerId: string, by: string, disconnect: (lockerId: string) => void) {
+export async function reEnrol(ctx: ServerContext, lockerId: string, by: string, access: LockerAccess) {
   const now = ctx.clock.now();
   const issued = await ctx.db.transaction().execute(async (trx) => {
     const r = await trx.updateTable('lockers').set({ public_key: null, enrolled_at: null }).where('id', '=', lockerId).executeTakeFirst();
@@ -37,7 +54,8 @@ export async function reEnrol(ctx: ServerContext, lockerId: string, by: string, 
     await recordAudit(trx, { at: now, actor: by, action: 'locker.re_enrol', result: 'done', lockerId });
     return createEnrolmentToken(trx, lockerId, by, now);
   });
-  disconnect(lockerId);
+  // The key is gone from the database already (no new sign-in passes); the broker account and connection follow.
+  await access.revokeLocker(lockerId).catch((err: unknown) => ctx.log.error({ err, lockerId }, 'broker access of the old controller not revoked'));
   ctx.log.info({ lockerId, by }, 'locker key revoked; new enrolment token issued');
   return issued;
 }

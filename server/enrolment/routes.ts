@@ -6,7 +6,7 @@ import { principalOf } from '../http/auth.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { principalRef } from '../accounts/principal.js';
 import type { ServerContext } from '../context.js';
-import { enrolDevice, reEnrol } from './enrol.js';
+import { enrolDevice, reEnrol, type LockerAccess } from './enrol.js';
 
 export const EnrolmentView = Type.Object({
   lockerId: Type.String(),
@@ -19,7 +19,7 @@ const EnrolBody = Type.Object(
   { additionalProperties: false },
 );
 
-export function enrolmentRoutes(app: App, ctx: ServerContext, mqttUrl: () => string, disconnect: (lockerId: string) => void): void {
+export function enrolmentRoutes(app: App, ctx: ServerContext, mqttUrl: () => string, access: LockerAccess): void {
   app.post(
     '/v1/enrol',
     {
@@ -27,11 +27,22 @@ export function enrolmentRoutes(app: App, ctx: ServerContext, mqttUrl: () => str
       config: { roles: 'public' },
       schema: {
         body: EnrolBody,
-        response: { 200: Type.Object({ lockerId: Type.String(), mqttUrl: Type.String(), lastSeq: Type.Integer() }), 400: ErrorResponse, 403: ErrorResponse },
+        response: {
+          200: Type.Object({
+            lockerId: Type.String(),
+            mqttUrl: Type.String(),
+            lastSeq: Type.Integer(),
+            // Only with a broker that keeps its own accounts (Mosquitto dynamic security): shown once.
+            broker: Type.Optional(Type.Object({ username: Type.String(), password: Type.String() })),
+          }),
+          400: ErrorResponse,
+          403: ErrorResponse,
+          503: ErrorResponse,
+        },
       },
     },
     async (request) => {
-      await enrolDevice(ctx, request.body.lockerId, request.body.token, request.body.publicKey);
+      const broker = await enrolDevice(ctx, request.body.lockerId, request.body.token, request.body.publicKey, access);
       // A replacement controller continues the locker's event numbering, so the server never takes its new
       // events for duplicates of the old controller's.
       const last = await ctx.db
@@ -39,7 +50,7 @@ export function enrolmentRoutes(app: App, ctx: ServerContext, mqttUrl: () => str
         .select((eb) => eb.fn.max('seq').as('seq'))
         .where('locker_id', '=', request.body.lockerId)
         .executeTakeFirst();
-      return { lockerId: request.body.lockerId, mqttUrl: mqttUrl(), lastSeq: Number(last?.seq ?? 0) };
+      return { lockerId: request.body.lockerId, mqttUrl: mqttUrl(), lastSeq: Number(last?.seq ?? 0), ...(broker ? { broker } : {}) };
     },
   );
 
@@ -51,7 +62,7 @@ export function enrolmentRoutes(app: App, ctx: ServerContext, mqttUrl: () => str
       schema: { params: IdParams, response: { 201: EnrolmentView, 404: ErrorResponse, ...authErrors } },
     },
     async (request, reply) => {
-      const issued = await reEnrol(ctx, request.params.id, principalRef(principalOf(request)), disconnect);
+      const issued = await reEnrol(ctx, request.params.id, principalRef(principalOf(request)), access);
       return reply.code(201).send({ lockerId: request.params.id, ...issued });
     },
   );

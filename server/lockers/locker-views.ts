@@ -15,6 +15,32 @@ export const CompartmentView = Type.Object({
   parcelId: Type.Union([Type.String(), Type.Null()]),
 });
 
+/** The latest telemetry the locker sent with a heartbeat; null before the first one. */
+export const TelemetryView = Type.Union([
+  Type.Object({
+    /** When the server received it. */
+    at: Type.Integer(),
+    firmwareVersion: Type.Union([Type.String(), Type.Null()]),
+    temperatureC: Type.Union([Type.Number(), Type.Null()]),
+    power: Type.Union([
+      Type.Object({ source: Type.Union([Type.Literal('mains'), Type.Literal('battery')]), batteryPct: Type.Union([Type.Integer(), Type.Null()]) }),
+      Type.Null(),
+    ]),
+  }),
+  Type.Null(),
+]);
+export type TelemetryView = Static<typeof TelemetryView>;
+
+export function telemetryView(l: Pick<LockerRow, 'telemetry_at' | 'firmware_version' | 'temperature_c' | 'power_source' | 'battery_pct'>): TelemetryView {
+  if (l.telemetry_at === null) return null;
+  return {
+    at: Number(l.telemetry_at),
+    firmwareVersion: l.firmware_version,
+    temperatureC: l.temperature_c,
+    power: l.power_source ? { source: l.power_source, batteryPct: l.battery_pct } : null,
+  };
+}
+
 export const LockerView = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -26,6 +52,8 @@ export const LockerView = Type.Object({
   /** Device events committed from this locker: how many, and the highest seq. */
   events: Type.Object({ received: Type.Integer(), lastSeq: Type.Integer() }),
   compartments: Type.Array(CompartmentView),
+  /** Always sent; optional in the type so that views built by hand (tests, simulator) need not invent one. */
+  telemetry: Type.Optional(TelemetryView),
 });
 export type LockerView = Static<typeof LockerView>;
 
@@ -78,5 +106,6 @@ export async function readLockers(db: Db, lockerId?: string): Promise<LockerView
     reportedVersion: l.reported_version,
     events: eventsByLocker.get(l.id) ?? { received: 0, lastSeq: 0 },
     compartments: byLocker.get(l.id) ?? [],
+    telemetry: telemetryView(l),
   }));
 }

@@ -10,6 +10,7 @@ import { registerLocker } from './register-locker.js';
 import { principalOf } from '../http/auth.js';
 import { principalRef } from '../accounts/principal.js';
 import { EnrolmentView } from '../enrolment/routes.js';
+import { depositSessionRoutes } from '../parcels/deposit-sessions-routes.js';
 
 const RegisterBody = Type.Object(
   {
@@ -27,6 +28,8 @@ const RegisterBody = Type.Object(
 );
 
 export function lockerRoutes(app: App, ctx: ServerContext): void {
+  // A courier's batch deposit is opened at a locker: POST /v1/lockers/:id/deposit-sessions.
+  depositSessionRoutes(app, ctx);
   app.post(
     '/v1/lockers',
     {

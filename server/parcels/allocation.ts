@@ -1,4 +1,6 @@
+import type { Transaction } from 'kysely';
 import { fits, sizeRank, type CompartmentSize } from '../../shared/compartment-sizes.js';
+import type { Database } from '../store/schema.js';
 
 export interface CompartmentCandidate {
   id: string;
@@ -10,14 +12,38 @@ export interface CompartmentCandidate {
 
 export type Allocation = { ok: true; compartmentId: string } | { ok: false; code: 'SIZE_NOT_OFFERED' | 'NO_FREE_COMPARTMENT' };
 
-/** Picks the smallest free in-service compartment that fits the parcel (ties: lowest id). */
-export function chooseCompartment(compartments: readonly CompartmentCandidate[], size: CompartmentSize): Allocation {
-  const fitting = compartments.filter((c) => fits(size, c.size));
-  if (fitting.length === 0) return { ok: false, code: 'SIZE_NOT_OFFERED' };
-  const free = fitting
-    .filter((c) => c.inService && c.parcelId === null)
-    .sort((a, b) => sizeRank(a.size) - sizeRank(b.size) || a.id.localeCompare(b.id));
-  const best = free[0];
-  return best ? { ok: true, compartmentId: best.id } : { ok: false, code: 'NO_FREE_COMPARTMENT' };
+/** Every free in-service compartment that fits the parcel, best first (smallest, then lowest id). */
+export function rankFree(compartments: readonly CompartmentCandidate[], size: CompartmentSize): string[] {
+  return compartments
+    .filter((c) => fits(size, c.size) && c.inService && c.parcelId === null)
+    .sort((a, b) => sizeRank(a.size) - sizeRank(b.size) || a.id.localeCompare(b.id))
+    .map((c) => c.id);
 }
 
+/** Picks the smallest free in-service compartment that fits the parcel (ties: lowest id). */
+export function chooseCompartment(compartments: readonly CompartmentCandidate[], size: CompartmentSize): Allocation {
+  if (!compartments.some((c) => fits(size, c.size))) return { ok: false, code: 'SIZE_NOT_OFFERED' };
+  const best = rankFree(compartments, size)[0];
+  return best ? { ok: true, compartmentId: best } : { ok: false, code: 'NO_FREE_COMPARTMENT' };
+}
+
+/**
+ * Reserves the first of `ranked` that is still free, each with a conditional update (`parcel_id is null`): the
+ * compartment row is the booking lock. Several server processes booking into one locker at once never share a
+ * compartment; one that lost the race for a compartment (its update waited for the winner's commit, then matched
+ * nothing) takes the next one. Returns the compartment, or undefined when every candidate was taken.
+ */
+export async function reserveFirstFree(trx: Transaction<Database>, lockerId: string, parcelId: string, ranked: readonly string[]): Promise<string | undefined> {
+  for (const compartmentId of ranked) {
+    const reserved = await trx
+      .updateTable('compartments')
+      .set({ parcel_id: parcelId })
+      .where('locker_id', '=', lockerId)
+      .where('id', '=', compartmentId)
+      .where('parcel_id', 'is', null)
+      .where('in_service', '=', 1)
+      .executeTakeFirst();
+    if (reserved.numUpdatedRows === 1n) return compartmentId;
+  }
+  return undefined;
+}

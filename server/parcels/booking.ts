@@ -5,10 +5,10 @@ import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import { issueGrant } from '../codes/grant-issuer.js';
 import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
-import { chooseCompartment } from './allocation.js';
+import { chooseCompartment, rankFree, reserveFirstFree } from './allocation.js';
 import { nearestWithSpace } from './nearest-lockers.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
-import type { ParcelRow } from '../store/schema.js';
+import type { ParcelKind, ParcelRow } from '../store/schema.js';
 
 export interface Recipient {
   phone?: string;
@@ -20,6 +20,10 @@ export interface BookingRequest {
   size: CompartmentSize;
   recipient: Recipient;
   reference: string;
+  /** `delivery` (default), `return` or `p2p`: the last two are dropped off by `sender`. */
+  kind?: ParcelKind;
+  /** Who drops the parcel off (return, p2p): the carrier's system forwards the drop-off code to them. */
+  sender?: Recipient;
 }
 
 export interface Booking {
@@ -32,6 +36,8 @@ export interface Booking {
  * and queues both for the locker in one new desired-state version. The drop-off PIN is returned once.
  */
 export async function bookParcel(ctx: ServerContext, req: BookingRequest, principalId: string): Promise<Booking> {
+  const kind = req.kind ?? 'delivery';
+  if (kind !== 'delivery' && !req.sender) throw new LockstepError('SENDER_REQUIRED', { kind });
   const now = ctx.clock.now();
   const parcelId = `p_${randomUUID().replaceAll('-', '')}`;
   const result = await ctx.db.transaction().execute(async (trx) => {
@@ -51,16 +57,11 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
       const alternatives = choice.code === 'NO_FREE_COMPARTMENT' ? await nearestWithSpace(trx, req.lockerId, req.size) : [];
       throw new LockstepError(choice.code, { lockerId: req.lockerId, size: req.size, ...(alternatives.length ? { alternatives } : {}) });
     }
-    const compartmentId = choice.compartmentId;
-    // Conditional update: the compartment row is the booking lock, so two bookings never share it.
-    const reserved = await trx
-      .updateTable('compartments')
-      .set({ parcel_id: parcelId })
-      .where('locker_id', '=', req.lockerId)
-      .where('id', '=', compartmentId)
-      .where('parcel_id', 'is', null)
-      .executeTakeFirst();
-    if (reserved.numUpdatedRows !== 1n) throw new LockstepError('NO_FREE_COMPARTMENT', { lockerId: req.lockerId });
+    // Best first, each with a conditional update: two bookings never share a compartment, and one that lost the
+    // race for it (another server process) takes the next free one.
+    const ranked = rankFree(compartments.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id })), req.size);
+    const compartmentId = await reserveFirstFree(trx, req.lockerId, parcelId, ranked);
+    if (!compartmentId) throw new LockstepError('NO_FREE_COMPARTMENT', { lockerId: req.lockerId });
     const size = compartments.find((c) => c.id === compartmentId)?.size ?? req.size;
 
     const parcel: ParcelRow = {
@@ -77,6 +78,13 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
       deposited_at: null,
       picked_up_at: null,
       release_version: null,
+      kind,
+      sender: req.sender ? JSON.stringify(req.sender) : null,
+      pickup_deadline: null,
+      paused_since: null,
+      pause_reason: null,
+      paused_ms: 0,
+      extensions: 0,
     };
     await trx.insertInto('parcels').values(parcel).execute();
 
@@ -98,10 +106,12 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
         status: 'booked',
         source: 'api',
         source_ref: principalId,
-        detail: JSON.stringify({ compartmentId, size }),
+        detail: JSON.stringify({ compartmentId, size, ...(kind !== 'delivery' ? { kind } : {}) }),
       })
       .execute();
     await enqueueParcelEvent(trx, parcel, 'parcel.booked', now);
+    // A sender booking: the drop-off code goes to the sender through the carrier's system.
+    if (kind !== 'delivery') await enqueueParcelEvent(trx, parcel, 'parcel.dropoff_code', now);
     const changes: StateChange[] = [
       { op: 'grant.add', token: dropoff.row.token },
       { op: 'grant.add', token: pickup.row.token },

@@ -53,6 +53,8 @@ export async function applyDeviceEvent(s: EffectScope, event: DeviceEvent): Prom
       return recordGrantUse(s, event, ref);
     case 'parcel.deposited':
       return moveParcel(s, event, ref, 'deposit');
+    case 'parcel.moved':
+      return followMove(s, event, ref);
     case 'parcel.picked_up':
       // Taken out with the carrier's collection code, the parcel goes back to the sender.
       return moveParcel(s, event, ref, (await grantAction(s, event)) === 'collect' ? 'collect' : 'pickup');
@@ -73,6 +75,18 @@ async function grantAction(s: EffectScope, event: DeviceEvent): Promise<string |
 
 async function recordGrantUse(s: EffectScope, event: DeviceEvent, ref: string): Promise<void> {
   if (!event.jti) return;
+  if (event.action === 'deposit_batch') {
+    // A batch code is entered once per parcel: each use is counted, and it stays live (in snapshots) until it
+    // expires, so the locker keeps it for the parcels still to come. The locker opens each parcel's door once.
+    await s.trx
+      .updateTable('grants')
+      .set((eb) => ({ used_at: event.at, uses: eb('uses', '+', 1) }))
+      .where('jti', '=', event.jti)
+      .where('locker_id', '=', s.lockerId)
+      .where('action', '=', 'deposit_batch')
+      .execute();
+    return;
+  }
   const grant = await s.trx
     .updateTable('grants')
     .set((eb) => ({ status: 'used', used_at: event.at, uses: eb('uses', '+', 1) }))
@@ -137,6 +151,56 @@ async function moveParcel(s: EffectScope, event: DeviceEvent, ref: string, trigg
     await addHistory(s, parcel.id, event.at, trigger === 'collect' ? 'collected' : 'picked_up', next, ref, detail);
     await enqueueParcelEvent(trx, parcel, trigger === 'collect' ? 'parcel.returned' : 'parcel.picked_up', event.at, detail);
   }
+}
+
+/**
+ * The locker put the parcel into another compartment (`fromCompartmentId` → `compartmentId`): it did not fit,
+ * or the booked compartment's lock jammed. The door sensors are the truth, so the server follows: the old
+ * compartment lets go of the parcel, the new one takes it, the parcel names the new one, in this transaction.
+ * Every update is conditional; a new compartment the server had promised to another parcel raises
+ * `compartment_conflict`. The parcel's codes stay the same: the locker opens the compartment where it put the
+ * parcel for a code naming the old one (see docs/protocol.md, "Moved parcels").
+ */
+async function followMove(s: EffectScope, event: DeviceEvent, ref: string): Promise<void> {
+  const { trx, ctx, lockerId } = s;
+  const to = event.compartmentId;
+  const from = event.fromCompartmentId;
+  const parcel = event.parcelId
+    ? await trx.selectFrom('parcels').selectAll().where('id', '=', event.parcelId).where('locker_id', '=', lockerId).executeTakeFirst()
+    : undefined;
+  if (!parcel || !to || !from) {
+    ctx.stats.eventsAnomalous++;
+    ctx.log.warn({ lockerId, seq: event.seq }, 'parcel.moved for a parcel this locker does not hold');
+    return;
+  }
+  const now = ctx.clock.now();
+  const detail = { from, to, ...(event.reason ? { reason: event.reason } : {}) };
+  const moved = await trx
+    .updateTable('parcels')
+    .set({ compartment_id: to, updated_at: now })
+    .where('id', '=', parcel.id)
+    .where('compartment_id', '=', from)
+    .executeTakeFirst();
+  if (moved.numUpdatedRows === 0n) {
+    // Already there (a replay) or somewhere else than the locker says: recorded, nothing moved.
+    if (parcel.compartment_id !== to) {
+      ctx.stats.eventsAnomalous++;
+      await addHistory(s, parcel.id, event.at, 'parcel.moved.ignored', parcel.status, ref, { ...detail, compartmentId: parcel.compartment_id });
+    }
+    return;
+  }
+  await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', lockerId).where('id', '=', from).where('parcel_id', '=', parcel.id).execute();
+  const taken = await trx
+    .updateTable('compartments')
+    .set({ parcel_id: parcel.id })
+    .where('locker_id', '=', lockerId)
+    .where('id', '=', to)
+    .where((eb) => eb.or([eb('parcel_id', 'is', null), eb('parcel_id', '=', parcel.id)]))
+    .executeTakeFirst();
+  if (taken.numUpdatedRows === 0n) {
+    await raiseAlarm(trx, { lockerId, compartmentId: to, parcelId: parcel.id, kind: 'compartment_conflict', at: event.at, detail: { seq: event.seq, ...detail } });
+  }
+  await addHistory(s, parcel.id, event.at, 'moved', parcel.status, ref, detail);
 }
 
 /** A reconciled parcel takes its compartment back; if another parcel got it meanwhile, the operator is told. */

@@ -4,7 +4,9 @@ import type { ServerContext } from '../context.js';
 import { issueGrant } from '../codes/grant-issuer.js';
 import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
 import { cancelInTransaction } from './cancel.js';
-import { nextStatus } from './lifecycle.js';
+import { nextStatus, windowEnded } from './lifecycle.js';
+import { reconcileWindows, windowOf } from './pickup-window.js';
+import { sendPickupReminders } from './reminders.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 
 type Publish = { lockerId: string; version: number; changes: StateChange[] };
@@ -12,7 +14,8 @@ type Publish = { lockerId: string; version: number; changes: StateChange[] };
 /**
  * Time-driven parcel rules, run by the scheduler on the injected clock:
  * - a reservation whose deposit window ended unused is released (the parcel is cancelled, its grants revoked);
- * - a parcel not picked up within the pickup window after its deposit expires: the recipient's code is revoked
+ * - a parcel not picked up by the end of its pickup window (`pickup_deadline`: the deposit plus PICKUP_WINDOW_SEC,
+ *   pushed by pauses and extensions, see pickup-window.ts) expires: the recipient's code is revoked
  *   and the carrier gets a collection code (notification `collection_code`) to take it back (→ `returned`).
  * Each parcel changes in its own transaction; what the lockers must learn is published after the commit.
  */
@@ -49,11 +52,13 @@ export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: n
       }));
     }
 
+    // The window's end is stored on the parcel (pickup-window.ts); a paused window never ends.
     const due = await ctx.db
       .selectFrom('parcels')
       .select('id')
       .where('status', '=', 'in_locker')
-      .where('deposited_at', '<', now - ctx.config.pickupWindowSec * 1000)
+      .where('paused_since', 'is', null)
+      .where('pickup_deadline', '<=', now)
       .limit(500)
       .execute();
     dueCount = due.length;
@@ -61,7 +66,18 @@ export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: n
       await each(id, () => ctx.db.transaction().execute(async (trx) => {
         const parcel = await trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'in_locker').executeTakeFirst();
         const next = parcel && nextStatus(parcel.status, 'expire');
-        if (!parcel || !next) return;
+        const w = parcel && windowOf(parcel);
+        if (!parcel || !next || !w || !windowEnded(w, now)) return;
+        // Conditional: a pickup, pause or extension committed meanwhile wins.
+        const moved = await trx
+          .updateTable('parcels')
+          .set({ status: next, updated_at: now })
+          .where('id', '=', id)
+          .where('status', '=', 'in_locker')
+          .where('paused_since', 'is', null)
+          .where('pickup_deadline', '=', w.deadline)
+          .executeTakeFirst();
+        if (moved.numUpdatedRows !== 1n) return;
         const pickups = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', id).where('action', '=', 'pickup').where('status', '=', 'live').execute();
         await trx.updateTable('grants').set({ status: 'revoked' }).where('parcel_id', '=', id).where('action', '=', 'pickup').where('status', '=', 'live').execute();
         const collect = await issueGrant(ctx, trx, {
@@ -74,10 +90,9 @@ export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: n
         });
         const changes: StateChange[] = [...pickups.map((g) => ({ op: 'grant.revoke' as const, jti: g.jti })), { op: 'grant.add', token: collect.row.token }];
         const version = await appendDesiredChange(trx, parcel.locker_id, changes, now);
-        await trx.updateTable('parcels').set({ status: next, updated_at: now }).where('id', '=', id).execute();
         await trx
           .insertInto('parcel_history')
-          .values({ parcel_id: id, at: now, type: 'expired', status: next, source: 'scheduler', source_ref: 'pickup-window', detail: JSON.stringify({ collectionGrant: collect.row.jti }) })
+          .values({ parcel_id: id, at: now, type: 'expired', status: next, source: 'scheduler', source_ref: 'pickup-window', detail: JSON.stringify({ collectionGrant: collect.row.jti, pickupDeadline: w.deadline }) })
           .execute();
         await trx
           .insertInto('notifications')
@@ -93,4 +108,14 @@ export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: n
     }
   }
   return { released: unused.length, expired: dueCount };
+}
+
+/**
+ * Every pickup-window rule in the order that makes sense within one tick: windows opened and pauses put in step
+ * with the facts first, then windows that ended expire, then reminders for those still running.
+ */
+export async function runPickupWindows(ctx: ServerContext): Promise<void> {
+  await reconcileWindows(ctx);
+  await runParcelExpiry(ctx);
+  await sendPickupReminders(ctx);
 }

@@ -2,8 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { CompartmentSize } from '../../shared/compartment-sizes.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
-import { PARCEL_STATUSES, type ParcelRow } from '../store/schema.js';
-import { derivePin } from '../codes/pins.js';
+import { PARCEL_KINDS, PARCEL_STATUSES, type ParcelRow } from '../store/schema.js';
+import { derivePin, pinSourceOf } from '../codes/pins.js';
 
 export const Recipient = Type.Object(
   {
@@ -14,6 +14,8 @@ export const Recipient = Type.Object(
 );
 
 export const ParcelStatusSchema = Type.Union(PARCEL_STATUSES.map((s) => Type.Literal(s)));
+export const ParcelKindSchema = Type.Union(PARCEL_KINDS.map((k) => Type.Literal(k)));
+const NullableTime = Type.Union([Type.Integer(), Type.Null()]);
 
 export const ParcelView = Type.Object({
   id: Type.String(),
@@ -23,9 +25,18 @@ export const ParcelView = Type.Object({
   size: CompartmentSize,
   reference: Type.String(),
   recipient: Recipient,
+  /** `delivery` (a carrier's parcel), `return` (a sender returns it to the carrier), `p2p` (a seller hands it to a buyer). */
+  kind: ParcelKindSchema,
+  /** Who drops it off (return, p2p); null for a delivery. */
+  sender: Type.Union([Recipient, Type.Null()]),
   createdAt: Type.Integer(),
-  depositedAt: Type.Union([Type.Integer(), Type.Null()]),
-  pickedUpAt: Type.Union([Type.Integer(), Type.Null()]),
+  depositedAt: NullableTime,
+  pickedUpAt: NullableTime,
+  /** End of the pickup window, once the deposit is known (moved by pauses and extensions). */
+  pickupDeadline: NullableTime,
+  /** Since when the pickup window stands still (locker offline, compartment out of service); null while it runs. */
+  windowPausedSince: NullableTime,
+  extensions: Type.Integer(),
 });
 export type ParcelView = Static<typeof ParcelView>;
 
@@ -58,9 +69,14 @@ export function parcelView(p: ParcelRow): ParcelView {
     size: p.size,
     reference: p.reference,
     recipient: JSON.parse(p.recipient) as ParcelView['recipient'],
+    kind: p.kind,
+    sender: p.sender ? (JSON.parse(p.sender) as ParcelView['recipient']) : null,
     createdAt: p.created_at,
     depositedAt: p.deposited_at,
     pickedUpAt: p.picked_up_at,
+    pickupDeadline: p.pickup_deadline,
+    windowPausedSince: p.status === 'in_locker' ? p.paused_since : null,
+    extensions: p.extensions,
   };
 }
 
@@ -70,18 +86,31 @@ export async function readParcel(ctx: ServerContext, id: string, ownedBy?: strin
   if (ownedBy !== undefined) query = query.where('created_by', '=', ownedBy);
   const parcel = await query.executeTakeFirst();
   if (!parcel) throw new LockstepError('PARCEL_NOT_FOUND', { parcelId: id });
-  const history = await ctx.db.selectFrom('parcel_history').selectAll().where('parcel_id', '=', id).orderBy('id').execute();
-  return {
-    ...parcelView(parcel),
-    history: history.map((h) => ({
-      at: h.at,
-      type: h.type,
-      status: h.status,
-      source: h.source,
-      sourceRef: h.source_ref,
-      detail: h.detail ? (JSON.parse(h.detail) as Record<string, unknown>) : null,
-    })),
-  };
+  return { ...parcelView(parcel), history: await readHistory(ctx, id) };
+}
+
+/**
+ * The parcel's timeline: every change in the order it was recorded, each with its source (`api` and the
+ * principal, `device` and `lockerId#seq` or the presence message, `scheduler` and the rule).
+ */
+export async function readTimeline(ctx: ServerContext, id: string, ownedBy?: string) {
+  let query = ctx.db.selectFrom('parcels').select(['id', 'status']).where('id', '=', id);
+  if (ownedBy !== undefined) query = query.where('created_by', '=', ownedBy);
+  const parcel = await query.executeTakeFirst();
+  if (!parcel) throw new LockstepError('PARCEL_NOT_FOUND', { parcelId: id });
+  return { parcelId: parcel.id, status: parcel.status, entries: await readHistory(ctx, id) };
+}
+
+async function readHistory(ctx: ServerContext, parcelId: string) {
+  const history = await ctx.db.selectFrom('parcel_history').selectAll().where('parcel_id', '=', parcelId).orderBy('id').execute();
+  return history.map((h) => ({
+    at: h.at,
+    type: h.type,
+    status: h.status,
+    source: h.source,
+    sourceRef: h.source_ref,
+    detail: h.detail ? (JSON.parse(h.detail) as Record<string, unknown>) : null,
+  }));
 }
 
 /**
@@ -96,15 +125,30 @@ export async function readNotifications(ctx: ServerContext, parcelId: string, ow
   const rows = await ctx.db
     .selectFrom('notifications as n')
     .innerJoin('grants as g', 'g.jti', 'n.grant_jti')
-    .select(['n.id', 'n.kind', 'n.recipient', 'n.created_at', 'n.grant_jti', 'g.token'])
+    .select(['n.id', 'n.kind', 'n.recipient', 'n.created_at', 'n.grant_jti', 'g.token', 'g.pin_jti'])
     .where('n.parcel_id', '=', parcelId)
     .orderBy('n.created_at')
     .execute();
-  return rows.map((n) => ({
-    id: n.id,
-    kind: n.kind,
-    to: JSON.parse(n.recipient) as ParcelView['recipient'],
-    createdAt: n.created_at,
-    code: { pin: derivePin(ctx.pinSecret, n.grant_jti, ctx.config.pinLength, ctx.config.pinAlphabet), qr: n.token },
-  }));
+  const out = [];
+  for (const n of rows) {
+    // A pickup grant re-issued with a later end keeps the PIN; the QR to show is the newest one.
+    const reissued = await ctx.db
+      .selectFrom('grants')
+      .select('token')
+      .where('pin_jti', '=', pinSourceOf({ jti: n.grant_jti, pin_jti: n.pin_jti }))
+      .where('status', '!=', 'revoked')
+      .orderBy('exp', 'desc')
+      .executeTakeFirst();
+    out.push({
+      id: n.id,
+      kind: n.kind,
+      to: JSON.parse(n.recipient) as ParcelView['recipient'],
+      createdAt: n.created_at,
+      code: {
+        pin: derivePin(ctx.pinSecret, pinSourceOf({ jti: n.grant_jti, pin_jti: n.pin_jti }), ctx.config.pinLength, ctx.config.pinAlphabet),
+        qr: reissued?.token ?? n.token,
+      },
+    });
+  }
+  return out;
 }

@@ -7,7 +7,20 @@ import { principalOf } from '../http/auth.js';
 import { parcelOwnerScope, principalRef } from '../accounts/principal.js';
 import type { ServerContext } from '../context.js';
 import { bookParcel } from './booking.js';
-import { Code, HistoryEntry, NotificationView, ParcelView, Recipient, parcelView, readNotifications, readParcel } from './parcel-views.js';
+import { extendPickupWindow } from './extend.js';
+import {
+  Code,
+  HistoryEntry,
+  NotificationView,
+  ParcelKindSchema,
+  ParcelStatusSchema,
+  ParcelView,
+  Recipient,
+  parcelView,
+  readNotifications,
+  readParcel,
+  readTimeline,
+} from './parcel-views.js';
 
 const BookingBody = Type.Object(
   {
@@ -15,6 +28,9 @@ const BookingBody = Type.Object(
     size: CompartmentSize,
     recipient: Recipient,
     reference: Type.String({ minLength: 1, maxLength: 100 }),
+    /** `delivery` (default), `return` or `p2p`; the last two need `sender`. */
+    kind: Type.Optional(ParcelKindSchema),
+    sender: Type.Optional(Recipient),
   },
   { additionalProperties: false },
 );
@@ -83,5 +99,35 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
       },
     },
     async (request) => ({ notifications: await readNotifications(ctx, request.params.id, parcelOwnerScope(principalOf(request))) }),
+  );
+
+  app.get(
+    '/v1/parcels/:id/timeline',
+    {
+      config: { roles: ['admin', 'operator', 'carrier'] },
+      schema: {
+        params: IdParams,
+        response: {
+          200: Type.Object({ parcelId: Type.String(), status: ParcelStatusSchema, entries: Type.Array(HistoryEntry) }),
+          404: ErrorResponse,
+          ...authErrors,
+        },
+      },
+    },
+    async (request) => readTimeline(ctx, request.params.id, parcelOwnerScope(principalOf(request))),
+  );
+
+  app.post(
+    '/v1/parcels/:id/extend',
+    {
+      config: { roles: ['admin', 'operator', 'carrier'] },
+      schema: { params: IdParams, response: { 200: ParcelView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const parcel = await extendPickupWindow(ctx, request.params.id, principalRef(principal), parcelOwnerScope(principal));
+      request.log.info({ parcelId: parcel.id, extensions: parcel.extensions }, 'pickup window extended');
+      return parcelView(parcel);
+    },
   );
 }

@@ -1,5 +1,6 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
 import { initial } from './migrations/001-initial.js';
 import { accounts } from './migrations/002-accounts.js';
@@ -12,6 +13,7 @@ import { parcelReference } from './migrations/008-parcel-reference.js';
 import { brokerTokenUses } from './migrations/009-broker-token-uses.js';
 import { lifecycleDevice } from './migrations/010-lifecycle-device.js';
 import { lifecycleServer } from './migrations/011-lifecycle-server.js';
+import { scaleOut } from './migrations/012-scale-out.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009-broker-token-uses': brokerTokenUses,
   '010-lifecycle-device': lifecycleDevice,
   '011-lifecycle-server': lifecycleServer,
+  '012-scale-out': scaleOut,
 };
 
 const provider: MigrationProvider = {
@@ -34,15 +37,14 @@ const provider: MigrationProvider = {
 
 export type Db = Kysely<Database>;
 
-/** Opens (creating when missing) the SQLite database and brings its schema up to date. */
-export async function openDatabase(file: string): Promise<Db> {
-  const sqlite = new SQLite(file);
-  sqlite.pragma('journal_mode = WAL');
-  // Events are acknowledged to devices (which then delete them) after commit: commits must survive power loss.
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+/** Where the data lives: a SQLite file (one process, the default) or a Postgres database (any number of processes). */
+export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize?: number; onPoolError?: (err: Error) => void };
+
+/** Opens the database and brings its schema up to date (forward only, in order; concurrent starts wait for each other). */
+export async function openDatabase(target: DatabaseTarget | string): Promise<Db> {
+  const t: DatabaseTarget = typeof target === 'string' ? { kind: 'sqlite', file: target } : target;
+  const db = new Kysely<Database>({ dialect: t.kind === 'sqlite' ? sqliteDialect(t.file) : postgresDialect(t) });
+  // On Postgres the migrator holds an advisory lock and runs each migration in its own transaction.
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     await db.destroy();
@@ -50,4 +52,43 @@ export async function openDatabase(file: string): Promise<Db> {
     throw new Error(`Database migration ${failed} failed: ${String(error)}`, { cause: error });
   }
   return db;
+}
+
+function sqliteDialect(file: string): Dialect {
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  // Events are acknowledged to devices (which then delete them) after commit: commits must survive power loss.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return new SqliteDialect({ database: sqlite });
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/**
+ * Every time, seq and count is a JS number in this code base: bigint (int8) and numeric (sums) come back as
+ * numbers, as on SQLite. Integer ms times and seqs stay far below 2^53.
+ */
+const numericTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+function postgresDialect(t: { url: string; poolSize?: number; onPoolError?: (err: Error) => void }): Dialect {
+  const pool = new pg.Pool({ connectionString: t.url, max: t.poolSize ?? 10, types: numericTypes });
+  // An idle connection that breaks (the database restarted) must not crash the process; the pool replaces it.
+  pool.on('error', (err) => t.onPoolError?.(err));
+  return new PostgresDialect({ pool });
+}
+
+/** Which database a URL or file names, for logs (never the password). */
+export function describeTarget(t: DatabaseTarget): string {
+  if (t.kind === 'sqlite') return t.file;
+  const u = new URL(t.url);
+  u.password = '';
+  return u.toString();
 }

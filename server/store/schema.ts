@@ -361,3 +361,61 @@ export interface BrokerTokenUsesTable {
 export interface Database {
   broker_token_uses: BrokerTokenUsesTable;
 }
+
+// Lifecycle, server side (migration 011): declaration merging adds the columns to the tables above.
+export const PARCEL_KINDS = ['delivery', 'return', 'p2p'] as const;
+/** `delivery`: a carrier's parcel for a recipient; `return`: a sender returns it to the carrier; `p2p`: a seller hands it to a buyer. */
+export type ParcelKind = (typeof PARCEL_KINDS)[number];
+export type PauseReason = 'locker_offline' | 'compartment_out_of_service';
+
+export interface ParcelsTable {
+  kind: Generated<ParcelKind>;
+  /** JSON {phone?, email?} of whoever drops the parcel off (return, p2p); null for a carrier's delivery. */
+  sender: string | null;
+  /** End of the pickup window (ms); set once the deposit is known, moved by pauses and extensions. */
+  pickup_deadline: number | null;
+  /** Since when the window stands still (locker offline or compartment out of service); null while it runs. */
+  paused_since: number | null;
+  pause_reason: PauseReason | null;
+  /** Pause time already added to the deadline. */
+  paused_ms: Generated<number>;
+  /** Extensions granted through the API. */
+  extensions: Generated<number>;
+}
+
+export interface GrantsTable {
+  /** The grant whose id the PIN is derived from, when not its own (a re-issued pickup grant keeps its PIN). */
+  pin_jti: string | null;
+}
+
+export interface LockersTable {
+  /** Since when the locker counts as offline for pickup windows; null while it is online. */
+  unavailable_since: number | null;
+  /** The locker's last outage that ended (a deposit recorded during it is credited the time it could not be known). */
+  last_outage_from: number | null;
+  last_outage_to: number | null;
+}
+
+/** Pickup reminders sent, one per parcel and lead time. */
+export interface ParcelRemindersTable {
+  parcel_id: string;
+  lead_sec: number;
+  /** The deadline the reminder announced. */
+  deadline: number;
+  sent_at: number;
+}
+
+export interface Database {
+  parcel_reminders: ParcelRemindersTable;
+}
+
+// Locker telemetry (migration 010): the latest reading sent with a heartbeat; null until one arrives.
+export interface LockersTable {
+  firmware_version: string | null;
+  temperature_c: number | null;
+  /** `mains` or `battery` (on backup power). */
+  power_source: 'mains' | 'battery' | null;
+  battery_pct: number | null;
+  /** When the server received the reading. */
+  telemetry_at: number | null;
+}

@@ -54,6 +54,7 @@ export function deviceConfig(ctx: ServerContext, lockerId: string): DeviceConfig
     clockToleranceSec: ctx.config.clockToleranceSec,
     doorOpenTimeoutMs: ctx.config.doorOpenTimeoutMs,
     heartbeatMs: ctx.config.heartbeatMs,
+    unlockAttempts: ctx.config.unlockAttempts,
   };
 }
 

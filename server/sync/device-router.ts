@@ -12,6 +12,8 @@ import { handleEventBatch } from './handle-events.js';
 import { publishSnapshot } from './desired-state.js';
 import { releaseConfirmed } from './release-compartments.js';
 import { resendPending } from '../commands/commands.js';
+import { recordTelemetry } from '../lockers/telemetry.js';
+import { onLockerPresence } from '../parcels/pickup-window.js';
 
 const decode = {
   status: decoderFor(StatusMessage),
@@ -44,11 +46,14 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
           .execute();
         // Back online: every command still waiting for a result goes again (the device runs each id once).
         if (m.value.state === 'online') await resendPending(ctx, lockerId);
+        // Pickup windows stand still while the locker is offline (see server/parcels/pickup-window.ts).
+        await onLockerPresence(ctx, lockerId, m.value.state === 'online');
         return;
       }
       case 'heartbeat': {
         const m = decode.heartbeat(payload);
         if (!m.ok) return reject(ctx, m.code, topic, m.detail);
+        if (m.value.telemetry) await recordTelemetry(ctx, lockerId, m.value.telemetry);
         const locker = await ctx.db
           .updateTable('lockers')
           .set({ last_seen_at: ctx.clock.now(), online: 1 })

@@ -1,36 +1,71 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { CompartmentSize } from '../../shared/compartment-sizes.js';
-import { derivePin } from '../codes/pins.js';
+import { derivePin, pinSourceOf } from '../codes/pins.js';
 import type { Db } from '../store/database.js';
 import type { Database, ParcelRow, ParcelStatus, WebhookDeliveryRow } from '../store/schema.js';
 
-/** Parcel events a carrier gets as webhooks. `expired` and `returned` are for the expiry and collection flow. */
+/**
+ * Parcel events a carrier gets as webhooks. `expired` and `returned` are for the expiry and collection flow;
+ * `dropoff_code` gives a sender booking's drop-off code (for the sender); `reminder`, `extended`,
+ * `window_paused` and `window_resumed` follow the pickup window.
+ */
 export const PARCEL_EVENT_TYPES = [
   'parcel.booked',
+  'parcel.dropoff_code',
   'parcel.deposited',
   'parcel.picked_up',
   'parcel.cancelled',
   'parcel.expired',
   'parcel.returned',
+  'parcel.reminder',
+  'parcel.extended',
+  'parcel.window_paused',
+  'parcel.window_resumed',
 ] as const;
 export type ParcelEventType = (typeof PARCEL_EVENT_TYPES)[number];
 
 /** The parcel's status once the event happened (the row passed in may still hold the old one). */
 const STATUS_AFTER: Readonly<Record<ParcelEventType, ParcelStatus>> = {
   'parcel.booked': 'booked',
+  'parcel.dropoff_code': 'booked',
   'parcel.deposited': 'in_locker',
   'parcel.picked_up': 'picked_up',
   'parcel.cancelled': 'cancelled',
   'parcel.expired': 'expired',
   'parcel.returned': 'returned',
+  'parcel.reminder': 'in_locker',
+  'parcel.extended': 'in_locker',
+  'parcel.window_paused': 'in_locker',
+  'parcel.window_resumed': 'in_locker',
 };
 
 /** Events that carry a code: the action of the grant it comes from, and where it goes in the body. */
-const CODE_OF: Readonly<Partial<Record<ParcelEventType, { action: 'pickup' | 'collect'; field: 'pickupCode' | 'collectionCode' }>>> = {
+type CodeField = 'pickupCode' | 'collectionCode' | 'dropoffCode';
+const CODE_OF: Readonly<Partial<Record<ParcelEventType, { action: 'deposit' | 'pickup' | 'collect'; field: CodeField }>>> = {
+  'parcel.dropoff_code': { action: 'deposit', field: 'dropoffCode' },
   'parcel.deposited': { action: 'pickup', field: 'pickupCode' },
   'parcel.expired': { action: 'collect', field: 'collectionCode' },
+  'parcel.reminder': { action: 'pickup', field: 'pickupCode' },
+  'parcel.extended': { action: 'pickup', field: 'pickupCode' },
+  // Only when the pause made the pickup grant be re-issued (same PIN, new QR): see `withCode`.
+  'parcel.window_resumed': { action: 'pickup', field: 'pickupCode' },
 };
+
+/** The pickup window as events report it. */
+export interface WindowInfo {
+  /** When the window ends (ms), as it stands after the event. */
+  pickupDeadline: number;
+  /** `parcel.window_paused`: why (`locker_offline`, `compartment_out_of_service`) and since when. */
+  reason?: string;
+  pausedSince?: number;
+  /** `parcel.window_resumed`: how long it stood still this time (ms). */
+  pausedMs?: number;
+  /** `parcel.extended`: extensions granted so far. */
+  extensions?: number;
+  /** `parcel.reminder`: the configured lead time that is due (seconds). */
+  leadSec?: number;
+}
 
 /** What a caller may add. Other keys (a detail object passed whole) are ignored. */
 export interface ParcelEventExtra {
@@ -38,6 +73,10 @@ export interface ParcelEventExtra {
   reconciled?: boolean | undefined;
   /** Why it happened, where there are several ways (`parcel.cancelled`: `cancelled` by the API, `reservation_expired`). */
   cause?: string | undefined;
+  /** The pickup window (reminder, extended, paused, resumed). */
+  window?: WindowInfo | undefined;
+  /** Whether an event that can carry a code carries it (default true). */
+  withCode?: boolean | undefined;
 }
 
 /** The JSON body of a delivery (schema version 1). */
@@ -48,13 +87,18 @@ export interface ParcelEvent {
   /** When the change happened: the server's time for an API call, the locker's for a device event (ms). */
   occurredAt: number;
   data: {
-    parcel: { id: string; reference: string; status: ParcelStatus; lockerId: string; compartmentId: string; size: CompartmentSize };
+    parcel: { id: string; reference: string; kind: string; status: ParcelStatus; lockerId: string; compartmentId: string; size: CompartmentSize };
     /** `parcel.deposited`: who the carrier's system forwards the pickup code to. */
     recipient?: { phone?: string; email?: string };
     /** `parcel.deposited`: the recipient's pickup code; added at send time, never stored in the outbox. */
     pickupCode?: { pin: string; qr: string };
     /** `parcel.expired`: the courier's code to collect the parcel (→ `parcel.returned`); added at send time. */
     collectionCode?: { pin: string; qr: string };
+    /** `parcel.dropoff_code`: the sender's drop-off code (return, p2p); added at send time. */
+    dropoffCode?: { pin: string; qr: string };
+    /** `parcel.dropoff_code`: who the carrier's system forwards the drop-off code to. */
+    sender?: { phone?: string; email?: string };
+    window?: WindowInfo;
     reconciled?: true;
     cause?: string;
   };
@@ -89,7 +133,7 @@ export async function enqueueParcelEvent(
     .executeTakeFirst();
   if (!hook) return undefined;
 
-  const code = CODE_OF[type];
+  const code = extra.withCode === false ? undefined : CODE_OF[type];
   // The grant the event's code comes from (the newest live one: a reconciled parcel got a new pickup grant).
   const grant = code
     ? await trx
@@ -111,12 +155,15 @@ export async function enqueueParcelEvent(
       parcel: {
         id: parcel.id,
         reference: parcel.reference,
+        kind: parcel.kind,
         status: STATUS_AFTER[type],
         lockerId: parcel.locker_id,
         compartmentId: parcel.compartment_id,
         size: parcel.size,
       },
       ...(type === 'parcel.deposited' ? { recipient: JSON.parse(parcel.recipient) as NonNullable<ParcelEvent['data']['recipient']> } : {}),
+      ...(type === 'parcel.dropoff_code' && parcel.sender ? { sender: JSON.parse(parcel.sender) as NonNullable<ParcelEvent['data']['sender']> } : {}),
+      ...(extra.window !== undefined ? { window: extra.window } : {}),
       ...(extra.reconciled === true ? { reconciled: true as const } : {}),
       ...(extra.cause !== undefined ? { cause: extra.cause } : {}),
     },
@@ -151,9 +198,9 @@ export async function enqueueParcelEvent(
 export async function deliveryBody(db: Db, pinSecret: Uint8Array, pinFormat: { length: number; alphabet: string }, row: WebhookDeliveryRow): Promise<string> {
   const event = JSON.parse(row.payload) as ParcelEvent;
   if (row.grant_jti) {
-    const grant = await db.selectFrom('grants').select('token').where('jti', '=', row.grant_jti).executeTakeFirst();
+    const grant = await db.selectFrom('grants').select(['jti', 'token', 'pin_jti']).where('jti', '=', row.grant_jti).executeTakeFirst();
     const field = CODE_OF[row.event_type as ParcelEventType]?.field;
-    if (grant && field) event.data[field] = { pin: derivePin(pinSecret, row.grant_jti, pinFormat.length, pinFormat.alphabet), qr: grant.token };
+    if (grant && field) event.data[field] = { pin: derivePin(pinSecret, pinSourceOf(grant), pinFormat.length, pinFormat.alphabet), qr: grant.token };
   }
   return JSON.stringify(event);
 }

@@ -22,9 +22,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+export interface TestServerOptions {
+  /** A data folder to use (and keep): several server instances of one deployment share its secrets and keys. */
+  dir?: string;
+}
+
 /** A real server (SQLite file, aedes on a loopback port, Fastify) in a temporary folder. */
-export async function startTestServer(overrides: Partial<ServerConfig> = {}, clock?: Clock, logger?: Logger): Promise<TestServer> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-test-'));
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, clock?: Clock, logger?: Logger, options: TestServerOptions = {}): Promise<TestServer> {
+  const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'lockstep-test-'));
   const config = makeConfig({ port: 0, mqttPort: 0, dataDir: dir, logLevel: 'silent', ...overrides });
   const server = await createServer(config, { ...(clock ? { clock } : {}), ...(logger ? { logger } : {}) });
   const { httpUrl, mqttUrl } = await server.start();
@@ -36,7 +41,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}, clo
     dir,
     async close() {
       await server.stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -14,6 +14,11 @@ const parcel = (id: string, status: ParcelView['status'], compartmentId = 'A1'):
   createdAt: 0,
   depositedAt: null,
   pickedUpAt: null,
+  kind: 'delivery',
+  sender: null,
+  pickupDeadline: null,
+  windowPausedSince: null,
+  extensions: 0,
 });
 
 const locker = (parcelIds: Record<string, string | null>, events = { received: 2, lastSeq: 2 }): LockerView => ({
@@ -21,6 +26,7 @@ const locker = (parcelIds: Record<string, string | null>, events = { received: 2
   name: 'A',
   location: { lat: 0, lon: 0 },
   online: true,
+  telemetry: null,
   lastSeenAt: 0,
   desiredVersion: 1,
   reportedVersion: 1,

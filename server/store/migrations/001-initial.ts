@@ -1,4 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
+import { doubleType, serialKey } from '../dialect.js';
 
 /** Lockers, compartments, parcels, grants, history, device events, desired state, notifications. */
 export const initial: Migration = {
@@ -7,8 +8,8 @@ export const initial: Migration = {
       .createTable('lockers')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('name', 'text', (c) => c.notNull())
-      .addColumn('lat', 'real', (c) => c.notNull())
-      .addColumn('lon', 'real', (c) => c.notNull())
+      .addColumn('lat', doubleType(db), (c) => c.notNull())
+      .addColumn('lon', doubleType(db), (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('secret_hash', 'text', (c) => c.notNull())
       .addColumn('online', 'integer', (c) => c.notNull().defaultTo(0))
@@ -72,7 +73,7 @@ export const initial: Migration = {
 
     await db.schema
       .createTable('parcel_history')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', 'integer', serialKey(db))
       .addColumn('parcel_id', 'text', (c) => c.notNull())
       .addColumn('at', 'bigint', (c) => c.notNull())
       .addColumn('type', 'text', (c) => c.notNull())

@@ -1,11 +1,12 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { serialKey } from '../dialect.js';
 
 /** The audit log (remote opens, key actions) and the life of grant-signing keys (rotation). */
 export const auditAndKeys: Migration = {
   async up(db: Kysely<unknown>) {
     await db.schema
       .createTable('audit_log')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', 'integer', serialKey(db))
       .addColumn('at', 'bigint', (c) => c.notNull())
       .addColumn('actor', 'text', (c) => c.notNull())
       .addColumn('action', 'text', (c) => c.notNull())

@@ -1,4 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
+import { serialKey } from '../dialect.js';
 
 /** Webhook endpoints (one per carrier account) and the durable outbox of their deliveries. */
 export const webhooks: Migration = {
@@ -14,7 +15,7 @@ export const webhooks: Migration = {
     await db.schema
       .createTable('webhook_deliveries')
       // The order of creation (per account, deliveries go out in this order).
-      .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('seq', 'integer', serialKey(db))
       .addColumn('id', 'text', (c) => c.notNull().unique())
       .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
       .addColumn('event_type', 'text', (c) => c.notNull())

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Debian packages the test suite drives for real: chromium (dashboard browser tests), postgresql (the Postgres
+# runs), mosquitto + mosquitto-clients (the external broker with its dynamic-security plugin). Run by .ci/run and
+# before `npm test` (pretest). Costs a few `test -x` when everything is there; installs what is missing otherwise
+# (apt-get update first) and stops loudly when it cannot: those tests would fail, never skip.
+set -euo pipefail
+
+CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
+missing=()
+[ -x "$CHROMIUM" ] || missing+=(chromium)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+{ command -v mosquitto >/dev/null && compgen -G '/usr/lib/*/mosquitto_dynamic_security.so' >/dev/null; } || missing+=(mosquitto)
+command -v mosquitto_ctrl >/dev/null || missing+=(mosquitto-clients)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "system-deps: installing ${missing[*]} with apt-get" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+if ! $SUDO apt-get update; then
+  echo "ERROR: apt-get update failed; cannot install ${missing[*]} (needed by the test suite)" >&2
+  exit 1
+fi
+# Debian may start a default cluster and broker on 5432/1883; the tests start their own on free ports.
+if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; then
+  echo "ERROR: apt-get install -y ${missing[*]} failed; the test suite needs them" >&2
+  exit 1
+fi
+if [ ! -x "$CHROMIUM" ]; then
+  echo "ERROR: chromium installed but not at $CHROMIUM; set CHROMIUM_PATH" >&2
+  exit 1
+fi

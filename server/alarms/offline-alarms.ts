@@ -1,0 +1,60 @@
+import type { ServerContext } from '../context.js';
+import { actOnAlarm } from './alarm-actions.js';
+import { raiseAlarm } from './raise-alarm.js';
+
+export const LOCKER_OFFLINE = 'locker_offline';
+/** Who resolves an alarm the server resolved by itself. */
+export const SYSTEM_ACTOR = 'system';
+
+/**
+ * Scheduler rule: a locker not heard from (no status, heartbeat or report) for LOCKER_OFFLINE_ALARM_SEC raises one
+ * `locker_offline` alarm (the last message time is the truth: an open connection that went silent counts too).
+ * When the locker is heard from again, the alarm (open or acknowledged) is resolved by `system` with how long it
+ * was away. Another outage raises a new one.
+ */
+export async function checkOfflineLockers(ctx: ServerContext): Promise<{ raised: number; resolved: number }> {
+  const now = ctx.clock.now();
+  const thresholdMs = ctx.config.lockerOfflineAlarmSec * 1000;
+  let raised = 0;
+  let resolved = 0;
+
+  const silent = await ctx.db
+    .selectFrom('lockers as l')
+    .select(['l.id', 'l.last_seen_at', 'l.online'])
+    .where('l.last_seen_at', '<', now - thresholdMs)
+    .where((eb) =>
+      eb.not(eb.exists(eb.selectFrom('alarms as a').select('a.id').whereRef('a.locker_id', '=', 'l.id').where('a.kind', '=', LOCKER_OFFLINE).where('a.state', '!=', 'resolved'))),
+    )
+    .limit(1000)
+    .execute();
+  for (const l of silent) {
+    if (l.last_seen_at === null) continue;
+    await ctx.db.transaction().execute((trx) =>
+      raiseAlarm(trx, { lockerId: l.id, kind: LOCKER_OFFLINE, at: now, detail: { lastSeenAt: l.last_seen_at, presence: l.online === 1 ? 'silent' : 'offline', thresholdSec: ctx.config.lockerOfflineAlarmSec } }),
+    );
+    raised++;
+  }
+
+  const back = await ctx.db
+    .selectFrom('alarms as a')
+    .innerJoin('lockers as l', 'l.id', 'a.locker_id')
+    .select(['a.id', 'a.detail', 'l.last_seen_at'])
+    .where('a.kind', '=', LOCKER_OFFLINE)
+    .where('a.state', '!=', 'resolved')
+    .where('l.online', '=', 1)
+    .where('l.last_seen_at', '>=', now - thresholdMs)
+    .limit(1000)
+    .execute();
+  for (const a of back) {
+    const detail = a.detail ? (JSON.parse(a.detail) as { lastSeenAt?: number }) : {};
+    const awaySec = detail.lastSeenAt !== undefined && a.last_seen_at !== null ? Math.round((a.last_seen_at - detail.lastSeenAt) / 1000) : null;
+    try {
+      await actOnAlarm(ctx.db, a.id, 'resolve', SYSTEM_ACTOR, now, `back online${awaySec !== null ? ` after ${awaySec} s` : ''}`);
+      resolved++;
+    } catch (err) {
+      // An operator resolved it meanwhile: nothing left to do.
+      ctx.log.debug({ err, alarmId: a.id }, 'offline alarm already resolved');
+    }
+  }
+  return { raised, resolved };
+}

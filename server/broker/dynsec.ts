@@ -1,0 +1,150 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import { DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, TOPIC_ROOT, lockerTopic } from '../../shared/topics.js';
+import type { BrokerCredentials } from './link.js';
+
+/**
+ * Mosquitto's dynamic-security plugin, driven over its control topic: each locker is a dynsec client (username =
+ * client id = locker id) with a role holding exactly its own topics, as the embedded broker's ACLs allow.
+ */
+const CONTROL = '$CONTROL/dynamic-security/v1';
+const RESPONSE = `${CONTROL}/response`;
+/** The role the server's own broker account gets: every locker's topics, published and subscribed. */
+export const SERVER_ROLE = 'lockstep-server';
+const TIMEOUT_MS = 10_000;
+
+interface Acl {
+  acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribeLiteral' | 'subscribePattern' | 'unsubscribePattern';
+  topic: string;
+  allow: boolean;
+  priority?: number;
+}
+type Command = { command: string } & Record<string, unknown>;
+interface Response {
+  command: string;
+  error?: string;
+  correlationData?: string;
+  data?: { client?: { roles?: { rolename: string }[] } };
+}
+
+export class DynsecError extends Error {
+  constructor(
+    readonly command: string,
+    readonly reason: string,
+  ) {
+    super(`dynamic security ${command} failed: ${reason}`);
+  }
+}
+
+/** The ACLs of one locker: publish its five device topics, subscribe to its three server topics, by exact name. */
+export function lockerAcls(lockerId: string): Acl[] {
+  return [
+    ...DEVICE_PUBLISHES.map((k) => ({ acltype: 'publishClientSend' as const, topic: lockerTopic(lockerId, k), allow: true })),
+    ...DEVICE_SUBSCRIBES.map((k) => ({ acltype: 'subscribeLiteral' as const, topic: lockerTopic(lockerId, k), allow: true })),
+    ...DEVICE_SUBSCRIBES.map((k) => ({ acltype: 'publishClientReceive' as const, topic: lockerTopic(lockerId, k), allow: true })),
+  ];
+}
+
+function serverAcls(): Acl[] {
+  const all = `${TOPIC_ROOT}/#`;
+  return [
+    { acltype: 'publishClientSend', topic: all, allow: true },
+    { acltype: 'publishClientReceive', topic: all, allow: true },
+    { acltype: 'subscribePattern', topic: all, allow: true },
+    { acltype: 'unsubscribePattern', topic: all, allow: true },
+  ];
+}
+
+export const roleOf = (lockerId: string) => `locker-${lockerId}`;
+
+export class Dynsec {
+  readonly #pending = new Map<string, { resolve: (r: Response) => void; timer: NodeJS.Timeout }>();
+
+  constructor(private readonly client: MqttClient) {
+    client.on('message', (topic, payload) => {
+      if (topic !== RESPONSE) return;
+      let body: { responses?: Response[] };
+      try {
+        body = JSON.parse(payload.toString('utf8')) as { responses?: Response[] };
+      } catch {
+        return;
+      }
+      for (const r of body.responses ?? []) {
+        const waiting = r.correlationData ? this.#pending.get(r.correlationData) : undefined;
+        if (!waiting) continue;
+        clearTimeout(waiting.timer);
+        this.#pending.delete(r.correlationData as string);
+        waiting.resolve(r);
+      }
+    });
+  }
+
+  /** Subscribes to the plugin's answers, now and after every reconnect. */
+  async listen(): Promise<void> {
+    this.client.on('connect', () => void this.client.subscribeAsync(RESPONSE, { qos: 1 }).catch(() => undefined));
+    await this.client.subscribeAsync(RESPONSE, { qos: 1 });
+  }
+
+  /** Runs one command; resolves with the plugin's error text ('' when it succeeded). */
+  async run(cmd: Command): Promise<string> {
+    return (await this.ask(cmd)).error ?? '';
+  }
+
+  /** Runs one command; resolves with the plugin's whole answer. */
+  async ask(cmd: Command): Promise<Response> {
+    const correlationData = randomUUID();
+    const answer = new Promise<Response>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(correlationData);
+        reject(new DynsecError(cmd.command, 'no answer from the broker'));
+      }, TIMEOUT_MS);
+      this.#pending.set(correlationData, { resolve, timer });
+    });
+    await this.client.publishAsync(CONTROL, JSON.stringify({ commands: [{ ...cmd, correlationData }] }), { qos: 1 });
+    return answer;
+  }
+
+  async #must(cmd: Command, tolerated: RegExp | null = null): Promise<void> {
+    const error = await this.run(cmd);
+    if (error && !(tolerated && tolerated.test(error))) throw new DynsecError(cmd.command, error);
+  }
+
+  /**
+   * Gives the server's own account the role that covers every locker's topics (idempotent). Mosquitto closes
+   * the connection of a client whose roles change, so the first time this waits for the reconnect.
+   */
+  async ensureServerRole(username: string): Promise<void> {
+    await this.#must({ command: 'createRole', rolename: SERVER_ROLE, acls: serverAcls() }, /exists/i);
+    const self = await this.ask({ command: 'getClient', username });
+    if (self.error) throw new DynsecError('getClient', self.error);
+    if (self.data?.client?.roles?.some((r) => r.rolename === SERVER_ROLE)) return;
+    const reconnected = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new DynsecError('addClientRole', 'no reconnect after the role change')), TIMEOUT_MS);
+      this.client.once('close', () => this.client.once('connect', () => (clearTimeout(timer), resolve())));
+    });
+    await this.client.publishAsync(CONTROL, JSON.stringify({ commands: [{ command: 'addClientRole', username, rolename: SERVER_ROLE, priority: 10 }] }), { qos: 1 });
+    await reconnected;
+  }
+
+  /**
+   * (Re)creates the locker's client with a fresh random 256-bit password and its own role; an older client of the
+   * same locker is deleted first (its connection is closed). The password is returned once and never stored.
+   */
+  async provisionLocker(lockerId: string): Promise<BrokerCredentials> {
+    const password = randomBytes(32).toString('base64url');
+    await this.#must({ command: 'createRole', rolename: roleOf(lockerId), acls: lockerAcls(lockerId) }, /exists/i);
+    await this.#must({ command: 'deleteClient', username: lockerId }, /not found/i);
+    await this.#must({ command: 'createClient', username: lockerId, password, clientid: lockerId, roles: [{ rolename: roleOf(lockerId), priority: 0 }] });
+    return { username: lockerId, password };
+  }
+
+  /** The locker loses access: its client is deleted, which also closes its connection. */
+  async revokeLocker(lockerId: string): Promise<void> {
+    await this.#must({ command: 'deleteClient', username: lockerId }, /not found/i);
+  }
+
+  close(): void {
+    for (const { timer } of this.#pending.values()) clearTimeout(timer);
+    this.#pending.clear();
+  }
+}

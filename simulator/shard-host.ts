@@ -1,0 +1,150 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Tick } from './metrics.js';
+import type { FaultPlan, FlowPlan } from './plan.js';
+import { Shard, type DeviceSummary, type ShardInit, type ShardResult } from './shard.js';
+import { VirtualClock } from './virtual-clock.js';
+
+/** A part of the fleet as the coordinator drives it, hosted in this process or in a child process. */
+export interface ShardHandle {
+  readonly name: string;
+  start(): Promise<void>;
+  runFlows(flows: readonly FlowPlan[], t0: number): Promise<void>;
+  runFaults(plan: FaultPlan, t0: number): Promise<void>;
+  noShowDeposit(): Promise<{ deposited: number; pending: number }>;
+  noShowCollect(): Promise<void>;
+  noShowGiveUp(): Promise<void>;
+  status(): Promise<DeviceSummary[]>;
+  collect(): Promise<ShardResult>;
+  /** Moves the shard's virtual clock forward (it follows the server's). */
+  advance(ms: number): void;
+  stop(): Promise<void>;
+}
+
+export type ShardMethod = 'start' | 'runFlows' | 'runFaults' | 'noShowDeposit' | 'noShowCollect' | 'noShowGiveUp' | 'status' | 'collect' | 'stop';
+
+export type ToWorker =
+  | { t: 'init'; init: ShardInit; offset: number }
+  | { t: 'call'; id: number; method: ShardMethod; args: unknown[] }
+  | { t: 'advance'; ms: number };
+
+export type FromWorker = { t: 'tick'; tick: Tick } | { t: 'result'; id: number; ok: true; value: unknown } | { t: 'result'; id: number; ok: false; error: string };
+
+const TICK_MS = 1000;
+
+/** Calls a shard's method by name (the worker's dispatcher and the local host share it). */
+export function callShard(shard: Shard, method: ShardMethod, args: unknown[]): Promise<unknown> {
+  switch (method) {
+    case 'start':
+      return shard.start();
+    case 'runFlows':
+      return shard.runFlows(args[0] as FlowPlan[], args[1] as number);
+    case 'runFaults':
+      return shard.runFaults(args[0] as FaultPlan, args[1] as number);
+    case 'noShowDeposit':
+      return shard.noShowDeposit();
+    case 'noShowCollect':
+      return shard.noShowCollect();
+    case 'noShowGiveUp':
+      return Promise.resolve(shard.noShowGiveUp());
+    case 'status':
+      return shard.status();
+    case 'collect':
+      return shard.collect();
+    case 'stop':
+      return shard.stop();
+  }
+}
+
+/** The shard in the coordinator's own process, sharing its clock (and so the in-process server's). */
+export function localShard(init: ShardInit, clock: VirtualClock, onTick: (source: string, tick: Tick) => void): ShardHandle & { shard: Shard } {
+  const shard = new Shard(init, clock);
+  const name = `shard ${init.shard} (in process)`;
+  // Memory is left out (0): the coordinator measures this process itself.
+  const drain = (connected: number, ready: number) => ({ ...shard.recorder.drain(connected, ready), memory: { rss: 0, heapUsed: 0 } });
+  const timer = setInterval(() => onTick(name, drain(shard.connected(), shard.ready())), TICK_MS);
+  timer.unref();
+  // Every answer comes after a tick, so the totals are complete when a call (collect, at the end) returns.
+  const call = async <T>(method: ShardMethod, ...args: unknown[]) => {
+    const value = (await callShard(shard, method, args)) as T;
+    onTick(name, drain(shard.connected(), shard.ready()));
+    return value;
+  };
+  return {
+    name,
+    shard,
+    start: () => call('start'),
+    runFlows: (flows, t0) => call('runFlows', flows, t0),
+    runFaults: (plan, t0) => call('runFaults', plan, t0),
+    noShowDeposit: () => call('noShowDeposit'),
+    noShowCollect: () => call('noShowCollect'),
+    noShowGiveUp: () => call('noShowGiveUp'),
+    status: () => call('status'),
+    collect: () => call('collect'),
+    advance: () => undefined, // shares the coordinator's clock
+    async stop() {
+      await shard.stop();
+      clearInterval(timer);
+      onTick(name, drain(0, 0));
+    },
+  };
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL('./fleet-worker.ts', import.meta.url));
+
+/**
+ * The shard in a child process of its own: one process may hold only `ulimit -n` open files, and each locker
+ * holds several (its MQTT socket, its proxy's sockets, its SQLite files), so a big fleet is spread over processes.
+ */
+export function workerShard(init: ShardInit, clock: VirtualClock, onTick: (source: string, tick: Tick) => void): ShardHandle {
+  const name = `worker ${init.shard}`;
+  const child: ChildProcess = fork(WORKER_ENTRY, [], { execArgv: ['--import', 'tsx', '--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  let exited = false;
+  child.on('message', (raw) => {
+    const m = raw as FromWorker;
+    if (m.t === 'tick') return onTick(name, m.tick);
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.ok) p.resolve(m.value);
+    else p.reject(new Error(`${name}: ${m.error}`));
+  });
+  child.on('exit', (code, signal) => {
+    exited = true;
+    for (const p of pending.values()) p.reject(new Error(`${name} exited (${signal ?? code})`));
+    pending.clear();
+  });
+  const send = (m: ToWorker) => {
+    if (!exited && child.connected) child.send(m);
+  };
+  send({ t: 'init', init, offset: clock.offset });
+  const call = <T>(method: ShardMethod, ...args: unknown[]) =>
+    new Promise<T>((resolve, reject) => {
+      if (exited) return reject(new Error(`${name} is not running`));
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      send({ t: 'call', id, method, args });
+    });
+  return {
+    name,
+    start: () => call('start'),
+    runFlows: (flows, t0) => call('runFlows', flows, t0),
+    runFaults: (plan, t0) => call('runFaults', plan, t0),
+    noShowDeposit: () => call('noShowDeposit'),
+    noShowCollect: () => call('noShowCollect'),
+    noShowGiveUp: () => call('noShowGiveUp'),
+    status: () => call('status'),
+    collect: () => call('collect'),
+    advance: (ms) => send({ t: 'advance', ms }),
+    async stop() {
+      if (exited) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      await call('stop').catch(() => undefined);
+      child.disconnect();
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
+      if (!exited) child.kill('SIGKILL');
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encode } from '../../shared/codec.js';
+import type { EventBatchMessage } from '../../shared/messages.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
+import { topics } from '../../shared/topics.js';
+import { handleDeviceMessage } from '../../server/sync/device-router.js';
+import { holdLease, leaseHolder } from '../../server/store/leases.js';
+import { SCHEDULER_LEASE } from '../../server/scheduler.js';
+import { ApiError } from '../../simulator/api-client.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** Two server instances of one deployment: one Postgres database, one data folder (secrets, keys). */
+let pg: TestPostgres;
+let dir: string;
+let a: TestServer;
+let b: TestServer;
+const closed = new Set<TestServer>();
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  const databaseUrl = await pg.createDatabase();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-pg-servers-'));
+  // The first start makes the secrets and runs the migrations; the second finds both.
+  a = await startTestServer({ databaseUrl, instanceId: 'server-a' }, undefined, undefined, { dir });
+  b = await startTestServer({ databaseUrl, instanceId: 'server-b' }, undefined, undefined, { dir });
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of [a, b]) if (s && !closed.has(s)) await s.close();
+  pg?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Postgres: several server processes on one database', () => {
+  it('never puts two parcels in one compartment when two servers book into one locker at once', async () => {
+    const locker = await registerLocker(a.api, [
+      { id: 'A1', size: 'S' },
+      { id: 'A2', size: 'S' },
+      { id: 'A3', size: 'S' },
+    ]);
+    const attempts = 12;
+    const results = await Promise.allSettled(
+      Array.from({ length: attempts }, (_, i) =>
+        (i % 2 ? b : a).api.post<{ id: string; compartmentId: string }>('/v1/parcels', {
+          lockerId: locker.id,
+          size: 'S',
+          recipient: { email: 'r@x.example' },
+          reference: `RACE-${i}`,
+        }),
+      ),
+    );
+    const booked = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    // Every compartment was taken (a booking that lost a race took the next one), and only once.
+    expect(booked).toHaveLength(3);
+    expect(new Set(booked.map((p) => p.compartmentId))).toEqual(new Set(['A1', 'A2', 'A3']));
+    expect(refused).toHaveLength(attempts - 3);
+    for (const err of refused) {
+      expect(err).toBeInstanceOf(ApiError);
+      expect((err as ApiError).code).toBe('NO_FREE_COMPARTMENT');
+    }
+    const rows = await a.server.ctx.db.selectFrom('compartments').select(['id', 'parcel_id']).where('locker_id', '=', locker.id).execute();
+    expect(rows.map((r) => r.parcel_id).sort()).toEqual(booked.map((p) => p.id).sort());
+    const parcels = await a.server.ctx.db.selectFrom('parcels').select('id').where('locker_id', '=', locker.id).execute();
+    expect(parcels).toHaveLength(3);
+  });
+
+  it('applies a device event once when the same batch reaches both servers at the same time', async () => {
+    const locker = await registerLocker(a.api, [{ id: 'A1', size: 'S' }]);
+    const parcel = await a.api.post<{ id: string; compartmentId: string }>('/v1/parcels', {
+      lockerId: locker.id,
+      size: 'S',
+      recipient: { email: 'r@x.example' },
+      reference: 'ONCE-1',
+    });
+    const grant = await a.server.ctx.db
+      .selectFrom('grants')
+      .select('jti')
+      .where('parcel_id', '=', parcel.id)
+      .where('action', '=', 'deposit')
+      .executeTakeFirstOrThrow();
+    const at = Date.now();
+    const base = { bootId: 'boot1', at, compartmentId: 'A1' };
+    const batch: EventBatchMessage = {
+      v: PROTOCOL_VERSION,
+      events: [
+        { ...base, seq: 1, id: 'ev1', type: 'code.accepted', jti: grant.jti, parcelId: parcel.id, action: 'deposit', via: 'keypad' },
+        { ...base, seq: 2, id: 'ev2', type: 'door.opened' },
+        { ...base, seq: 3, id: 'ev3', type: 'parcel.deposited', jti: grant.jti, parcelId: parcel.id },
+        { ...base, seq: 4, id: 'ev4', type: 'door.closed' },
+      ],
+    };
+    const payload = encode(batch);
+    const before = a.server.stats.eventsApplied + b.server.stats.eventsApplied;
+    // The broker delivered the batch twice (a redelivery), once to each process, at the same moment; and again.
+    await Promise.all([
+      handleDeviceMessage(a.server.ctx, topics.events(locker.id), payload),
+      handleDeviceMessage(b.server.ctx, topics.events(locker.id), payload),
+      handleDeviceMessage(b.server.ctx, topics.events(locker.id), payload),
+    ]);
+    expect(a.server.stats.eventsApplied + b.server.stats.eventsApplied - before).toBe(4);
+    const events = await a.server.ctx.db.selectFrom('device_events').select('seq').where('locker_id', '=', locker.id).execute();
+    expect(events.map((e) => e.seq).sort()).toEqual([1, 2, 3, 4]);
+    const history = await a.server.ctx.db.selectFrom('parcel_history').select('type').where('parcel_id', '=', parcel.id).orderBy('id').execute();
+    expect(history.map((h) => h.type)).toEqual(['booked', 'deposited']);
+    const read = await b.api.get<{ status: string }>(`/v1/parcels/${parcel.id}`);
+    expect(read.status).toBe('in_locker');
+  });
+
+  it('counts desired-state versions without a gap or a repeat when both servers change one locker at once', async () => {
+    const locker = await registerLocker(a.api, [
+      { id: 'A1', size: 'S' },
+      { id: 'A2', size: 'S' },
+      { id: 'A3', size: 'M' },
+      { id: 'A4', size: 'M' },
+    ]);
+    const start = (await a.api.get<{ desiredVersion: number }>(`/v1/lockers/${locker.id}`)).desiredVersion;
+    await Promise.all(
+      ['A1', 'A2', 'A3', 'A4'].map((id, i) => (i % 2 ? b : a).api.post(`/v1/lockers/${locker.id}/commands`, { type: 'set_service', compartmentId: id, inService: false, reason: 'race test' })),
+    );
+    const versions = await a.server.ctx.db.selectFrom('desired_changes').select('version').where('locker_id', '=', locker.id).where('version', '>', start).execute();
+    expect(versions.map((v) => v.version).sort((x, y) => x - y)).toEqual([start + 1, start + 2, start + 3, start + 4]);
+  });
+
+  it('runs the scheduler in one process at a time, and the other takes over when it stops', async () => {
+    const db = a.server.ctx.db;
+    await waitFor(async () => (await leaseHolder(db, SCHEDULER_LEASE, Date.now())) !== undefined, 'a scheduler lease holder');
+    const first = await leaseHolder(db, SCHEDULER_LEASE, Date.now());
+    const [holder, other] = first === 'server-a' ? [a, b] : [b, a];
+    expect(first).toBe(holder.server.ctx.instanceId);
+    // While it renews, the other cannot take it.
+    expect(await holdLease(db, SCHEDULER_LEASE, other.server.ctx.instanceId, Date.now(), 10_000)).toBe(false);
+    await holder.close();
+    closed.add(holder);
+    const otherDb = other.server.ctx.db;
+    await waitFor(async () => (await leaseHolder(otherDb, SCHEDULER_LEASE, Date.now())) === other.server.ctx.instanceId, 'the other server to take the lease', 10_000);
+  });
+
+  it('takes over a lease whose holder vanished only after it expired', async () => {
+    const db = (closed.has(a) ? b : a).server.ctx.db;
+    const t0 = 1_000_000;
+    expect(await holdLease(db, 'test-lease', 'dead', t0, 5000)).toBe(true);
+    expect(await holdLease(db, 'test-lease', 'alive', t0 + 4999, 5000)).toBe(false);
+    expect(await holdLease(db, 'test-lease', 'dead', t0 + 4000, 5000)).toBe(true);
+    expect(await holdLease(db, 'test-lease', 'alive', t0 + 8999, 5000)).toBe(false);
+    expect(await holdLease(db, 'test-lease', 'alive', t0 + 9000, 5000)).toBe(true);
+    const racers = await Promise.all(['x', 'y', 'z'].map((h) => holdLease(db, 'test-lease-2', h, t0, 5000)));
+    expect(racers.filter(Boolean)).toHaveLength(1);
+  });
+});

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { FleetCredential } from './credentials.js';
+import { measureCommits } from './disk.js';
 import { fakeCredentials } from './events.js';
 import { registerLockers, serverWindow, startFleet, startHost, type BenchContext, type Host } from './harness.js';
 import { openFileLimit, type BenchChild } from './ipc.js';
@@ -51,6 +52,10 @@ export interface ConnectionsResult {
   /** `--what-if`: the same with bench/what-if.ts patches (retained index, statement cache). */
   whatIf?: LockstepRun & { patches: readonly Patch[] };
   ratios: { lockersVsBare: number; memoryVsBare: number; connectRateVsBare: number };
+  /** Durable commits per second of this disk (bench/disk.ts), measured in the same run. */
+  commitsPerSec: number;
+  /** Lockers whose heartbeats alone use every durable commit the disk can make, one commit per heartbeat. */
+  heartbeatCommitBound: number;
   /** Open files one process may hold on this machine (each connection is one). */
   openFileLimit: number;
 }
@@ -212,6 +217,10 @@ export async function benchConnections(ctx: BenchContext): Promise<ConnectionsRe
   const o = { heartbeatMs, holdMs: heartbeatMs + 3000, boundMs: ctx.long ? 900_000 : ctx.quick ? 60_000 : 480_000 };
   say(`connections: ${n} lockers, heartbeat every ${heartbeatMs / 1000} s, held ${o.holdMs / 1000} s, connects bounded to ${o.boundMs / 1000} s`);
 
+  const commitsPerSec = measureCommits(ctx.tmp, ctx.quick ? 1000 : 3000).onePerCommit;
+  const heartbeatCommitBound = round((commitsPerSec * heartbeatMs) / 1000);
+  say(`  ${commitsPerSec} durable commits/s on this disk: one commit per heartbeat every ${heartbeatMs / 1000} s saturates it at ${heartbeatCommitBound} lockers`);
+
   const bareHost = await startHost(ctx, { kind: 'aedes', mqttPort: 0 }, 'connections-bare-aedes');
   const bare: Server = { host: bareHost, rss0: (await bareHost.memory()).rss, fleets: [], lockstep: false };
   const bareAedes = await step(ctx, bare, fakeCredentials(n), o);
@@ -235,5 +244,16 @@ export async function benchConnections(ctx: BenchContext): Promise<ConnectionsRe
     `  memory ${first.kibPerLocker} KiB/locker vs bare aedes ${bareAedes.kibPerLocker} KiB (bare/Lockstep ${pct(ratios.memoryVsBare)}); ` +
       `connect rate ${pct(ratios.connectRateVsBare)} of bare; connected ${pct(ratios.lockersVsBare)} of bare within the bound`,
   );
-  return { heartbeatMs, holdMs: o.holdMs, connectBoundSec: o.boundMs / 1000, bareAedes, lockstep, ...(whatIf ? { whatIf } : {}), ratios, openFileLimit: openFileLimit() };
+  return {
+    heartbeatMs,
+    holdMs: o.holdMs,
+    connectBoundSec: o.boundMs / 1000,
+    bareAedes,
+    lockstep,
+    ...(whatIf ? { whatIf } : {}),
+    ratios,
+    commitsPerSec,
+    heartbeatCommitBound,
+    openFileLimit: openFileLimit(),
+  };
 }

@@ -71,6 +71,8 @@ export class DoorController {
   /** Rebuilds every compartment from the store and the door sensors (at start, after any stop or crash). */
   async restore(): Promise<void> {
     const { store, hardware } = this.#c;
+    // Moves wait until every compartment has its phase: the new compartment must be known before it is unlocked.
+    const moves: { id: string; session: Session }[] = [];
     for (const { id } of hardware.compartments()) {
       const rec = await store.compartment(id);
       const door = await hardware.readDoor(id);
@@ -85,7 +87,7 @@ export class DoorController {
         // The courier said it did not fit and the door closed while the agent was down: nothing went in here.
         this.#phases.set(id, { kind: 'closed' });
         await this.#c.record([{ type: 'door.closed', ...about(id, session) }]);
-        await this.#relocate(id, session, 'DOES_NOT_FIT');
+        moves.push({ id, session });
       } else if (session && session.stage === 'accepted') {
         // The lock was never confirmed driven: nothing opened. The grant stays used; the server is told.
         this.#phases.set(id, { kind: 'closed' });
@@ -106,6 +108,7 @@ export class DoorController {
         this.#phases.set(id, { kind: 'closed' });
       }
     }
+    for (const m of moves) await this.#relocate(m.id, m.session, 'DOES_NOT_FIT');
   }
 
   /** Starts a session whose acceptance is already durable (stored with stage `accepted`). */
@@ -171,6 +174,8 @@ export class DoorController {
             if (session?.commandId) await store.putCommand(trx, session.commandId, 'open', 'failed', this.#c.clock.now());
           });
         }
+        // A door closing on a session that completes is recorded with the deposit or pickup, in one transaction.
+        if (effect.event === 'door.closed' && session && !session.misfit) return;
         return this.#c.record([{ type: effect.event, ...about(id, session) }]);
       case 'completed':
         return this.#complete(id, effect.session);

@@ -19,10 +19,11 @@ API_URL, ENROLMENT_TOKEN, MQTT_URL (optional override), DEVICE_DATA_DIR and COMP
 This build drives simulated hardware from the terminal:
 
   12345678        type a PIN on the keypad
-  scan <qr>       scan a QR grant
+  scan <qr>       scan a QR grant (or, while a batch code is in use, a parcel label: its id)
   open A1         pull door A1 (opens only when its latch was released)
   close A1        push door A1 shut
   force A1        force door A1 open
+  misfit          press "does not fit" (the open deposit door's parcel goes to a larger compartment)
   quit            stop the agent`;
 
 async function main(): Promise<void> {
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
       else if (cmd === 'open') say(hardware.openDoor(arg) ? `door ${arg} open` : `door ${arg} is latched`);
       else if (cmd === 'close') hardware.closeDoor(arg);
       else if (cmd === 'force') hardware.forceOpen(arg);
+      else if (cmd === 'misfit') say(JSON.stringify({ doesNotFit: await agent.doesNotFit() }));
       else if (cmd === 'quit') break;
       else if (line) say(HELP);
     } catch (err) {

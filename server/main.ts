@@ -1,7 +1,7 @@
 import { ConfigError, configFromEnv } from './config.js';
 import { createServer } from './create-server.js';
 
-/** `npm start`: the whole backend in one process on the embedded defaults. */
+/** `npm start`: the whole backend in one process (SQLite and aedes by default; Postgres and an external broker when configured). */
 async function main(): Promise<void> {
   let config;
   try {
@@ -19,8 +19,8 @@ async function main(): Promise<void> {
     '',
     'Lockstep is running.',
     `  API:     ${httpUrl}   (health: ${httpUrl}/healthz, keys: ${httpUrl}/.well-known/jwks.json)`,
-    `  MQTT:    ${mqttUrl}   (each locker signs in with the credentials returned by POST /v1/lockers)`,
-    `  Data:    ${config.dataDir}`,
+    `  MQTT:    ${mqttUrl}   (${config.mqttUrl ? 'external broker from MQTT_URL' : 'embedded broker'}; each locker signs in with the credentials it got at enrolment)`,
+    `  Data:    ${config.dataDir}${config.databaseUrl ? ' (secrets and keys; the database is Postgres from DATABASE_URL)' : ''}`,
   ];
   if (server.generatedAdminToken) {
     lines.push(

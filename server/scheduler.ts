@@ -27,9 +27,9 @@ export interface SchedulerHandle {
 
 /**
  * Periodic work on the injected clock (commands past their expiry, reservations and pickup windows that ended,
- * key activation and retirement, forgetting old broker token ids). Every tick the process renews or tries to
- * take the scheduler lease; only the holder runs the jobs. The others only reload the signing keys (the holder
- * may have rotated them). Returns a function that stops it.
+ * key activation and retirement, forgetting old broker token ids). On Postgres (several processes) every tick the
+ * process renews or tries to take the scheduler lease; only the holder runs the jobs, the others only reload the
+ * signing keys (the holder may have rotated them). Returns a function that stops it.
  */
 export function startScheduler(ctx: ServerContext, everyMs = 1000): SchedulerHandle {
   let stopped = false;
@@ -37,8 +37,11 @@ export function startScheduler(ctx: ServerContext, everyMs = 1000): SchedulerHan
   let current: Promise<void> = Promise.resolve();
   const runJobs = () =>
     Promise.all(JOBS.map((job) => job.run(ctx).catch((err: unknown) => ctx.log.error({ err, job: job.name }, 'scheduled job failed'))));
+  // SQLite serves one process: it always holds the lease (a restart after a crash does not wait for it to expire).
+  const shared = ctx.config.databaseUrl !== undefined;
   const tick = () => {
-    current = holdLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId, ctx.clock.now(), SCHEDULER_LEASE_MS)
+    const lease = shared ? holdLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId, ctx.clock.now(), SCHEDULER_LEASE_MS) : Promise.resolve(true);
+    current = lease
       .then(async (holder) => {
         if (holder) await runJobs();
         else await ctx.keys.exclusive(() => ctx.keys.reload(ctx.db));
@@ -53,6 +56,6 @@ export function startScheduler(ctx: ServerContext, everyMs = 1000): SchedulerHan
     stopped = true;
     cancel();
     await current;
-    await releaseLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId).catch(() => undefined);
+    if (shared) await releaseLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId).catch(() => undefined);
   };
 }

@@ -6,7 +6,8 @@ import { VirtualClock } from './virtual-clock.js';
 const clock = new VirtualClock();
 let shard: Shard | undefined;
 const send = (m: FromWorker) => {
-  if (process.connected) process.send?.(m);
+  // The coordinator may be gone (killed): nothing to tell then, and 'disconnect' ends this process.
+  if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
 };
 
 process.on('message', (raw) => {

@@ -142,7 +142,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     const registerFrom = Date.now();
     await Promise.all(shards.map((s) => s.start()));
     const registerMs = Date.now() - registerFrom;
-    await waitFor(async () => (await allStatus(shards)).length === spec.lockers && aggregate.ready >= spec.lockers, 60_000 + spec.lockers * 20, 'lockers never received their configuration', 1000);
+    const registerProblems: string[] = [];
+    await waitFor(() => aggregate.ready >= spec.lockers, 60_000 + spec.lockers * 30, 'lockers never received their configuration', 500).catch((err: Error) =>
+      registerProblems.push(`${err.message}: ${aggregate.ready} of ${spec.lockers} ready after registration`),
+    );
 
     // ---- traffic --------------------------------------------------------------------------------------------
     phase = 'traffic';
@@ -168,7 +171,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     // ---- converge: every agent with an empty outbox, and the server holding every event each one recorded --
     phase = 'converging';
     const convergeFrom = Date.now();
-    const problems: string[] = [];
+    const problems: string[] = [...registerProblems];
     const pollMs = Math.min(2000, Math.max(50, spec.lockers / 5));
     const converged = async () => {
       const views = await lockerViews(api);

@@ -80,11 +80,17 @@ export class Shard {
     this.api = new ApiClient(init.servers, init.token);
   }
 
-  /** Registers and starts every locker of the shard (a few at a time: each is an API call, a key pair, an enrolment). */
-  async start(): Promise<void> {
+  /**
+   * Registers and starts every locker of the shard, a few at a time (each is an API call, a key pair, a store,
+   * an enrolment), and no faster than they come up: while `maxStarting` agents still wait for their first
+   * configuration, registration pauses. On a busy server, connects would otherwise queue behind registrations,
+   * time out and come again, each retry one more sign-in to check.
+   */
+  async start(maxStarting = 60): Promise<void> {
     const queue = [...this.init.lockers];
     const worker = async () => {
       for (let l = queue.shift(); l; l = queue.shift()) {
+        while (this.lockers.size - this.ready() >= maxStarting) await sleep(100);
         const setup = {
           api: this.api,
           name: l.name,

@@ -123,12 +123,15 @@ function recordHeartbeat(ctx: ServerContext, lockerId: string): Promise<number |
     beat.waiters.push(resolve);
     queue.pending.set(lockerId, beat);
   });
-  if (!queue.running) void flushHeartbeats(ctx, queue);
+  if (!queue.running) {
+    queue.running = true;
+    // After this turn's I/O callbacks: every heartbeat read in this turn joins the same commit.
+    setImmediate(() => void flushHeartbeats(ctx, queue));
+  }
   return done;
 }
 
 async function flushHeartbeats(ctx: ServerContext, q: { pending: Map<string, Beat>; running: boolean }): Promise<void> {
-  q.running = true;
   try {
     while (q.pending.size) {
       const group = [...q.pending.entries()];
@@ -152,6 +155,7 @@ async function flushHeartbeats(ctx: ServerContext, q: { pending: Map<string, Bea
       group.forEach(([, beat], i) => {
         for (const w of beat.waiters) w(desired[i]);
       });
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
     q.running = false;

@@ -42,13 +42,19 @@ export function handleEventBatch(ctx: ServerContext, lockerId: string, batch: Ev
   let q = queues.get(ctx);
   if (!q) queues.set(ctx, (q = { pending: [], running: false }));
   const events = [...batch.events].sort((a, b) => a.seq - b.seq);
-  const done = new Promise<BatchOutcome>((resolve, reject) => q.pending.push({ lockerId, events, receivedAt: ctx.clock.now(), resolve, reject }));
-  if (!q.running) void drain(ctx, q);
+  const queue = q;
+  const done = new Promise<BatchOutcome>((resolve, reject) => queue.pending.push({ lockerId, events, receivedAt: ctx.clock.now(), resolve, reject }));
+  if (!q.running) {
+    q.running = true;
+    // Start after this turn's I/O callbacks: every batch that came in with this one joins its group.
+    setImmediate(() => void drain(ctx, queue));
+  }
   return done;
 }
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 async function drain(ctx: ServerContext, q: { pending: Pending[]; running: boolean }): Promise<void> {
-  q.running = true;
   try {
     while (q.pending.length) {
       const group = q.pending.splice(0, MAX_GROUP);
@@ -64,6 +70,8 @@ async function drain(ctx: ServerContext, q: { pending: Pending[]; running: boole
       }
       if (committed) {
         for (const c of committed) void finish(ctx, c);
+        // Let the socket reads of this turn queue their batches before the next group is taken.
+        await nextTurn();
         continue;
       }
       for (const item of group) {
@@ -74,6 +82,7 @@ async function drain(ctx: ServerContext, q: { pending: Pending[]; running: boole
           item.reject(err);
         }
       }
+      await nextTurn();
     }
   } finally {
     q.running = false;

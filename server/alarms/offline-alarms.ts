@@ -8,7 +8,8 @@ export const SYSTEM_ACTOR = 'system';
 
 /**
  * Scheduler rule: a locker not heard from (no status, heartbeat or report) for LOCKER_OFFLINE_ALARM_SEC raises one
- * `locker_offline` alarm (the last message time is the truth: an open connection that went silent counts too).
+ * `locker_offline` alarm (the last message time is the truth: an open connection that went silent counts too),
+ * updated while it stays away.
  * When the locker is heard from again, the alarm (open or acknowledged) is resolved by `system` with how long it
  * was away. Another outage raises a new one.
  */
@@ -33,6 +34,22 @@ export async function checkOfflineLockers(ctx: ServerContext): Promise<{ raised:
       raiseAlarm(trx, { lockerId: l.id, kind: LOCKER_OFFLINE, at: now, detail: { lastSeenAt: l.last_seen_at, presence: l.online === 1 ? 'silent' : 'offline', thresholdSec: ctx.config.lockerOfflineAlarmSec } }),
     );
     raised++;
+  }
+
+  // Still away: the alarm is updated (how long, `last_at`) at most once per threshold, never counted up.
+  const still = await ctx.db
+    .selectFrom('alarms as a')
+    .innerJoin('lockers as l', 'l.id', 'a.locker_id')
+    .select(['a.id', 'l.last_seen_at', 'l.online'])
+    .where('a.kind', '=', LOCKER_OFFLINE)
+    .where('a.state', '!=', 'resolved')
+    .where('a.last_at', '<', now - thresholdMs)
+    .where('l.last_seen_at', '<', now - thresholdMs)
+    .limit(1000)
+    .execute();
+  for (const a of still) {
+    const detail = { lastSeenAt: a.last_seen_at, presence: a.online === 1 ? 'silent' : 'offline', thresholdSec: ctx.config.lockerOfflineAlarmSec, awaySec: Math.round((now - (a.last_seen_at ?? now)) / 1000) };
+    await ctx.db.updateTable('alarms').set({ last_at: now, detail: JSON.stringify(detail) }).where('id', '=', a.id).where('state', '!=', 'resolved').execute();
   }
 
   const back = await ctx.db

@@ -402,6 +402,7 @@ export interface ParcelRemindersTable {
   lead_sec: number;
   /** The deadline the reminder announced. */
   deadline: number;
+  /** When it was queued; 0 when the lead never applied to this parcel (longer than its whole window). */
   sent_at: number;
 }
 

@@ -19,6 +19,9 @@ beforeAll(async () => {
       { id: 'A1', size: 'S' },
       { id: 'A2', size: 'S' },
       { id: 'A3', size: 'S' },
+      { id: 'A4', size: 'S' },
+      { id: 'A5', size: 'S' },
+      { id: 'A6', size: 'S' },
       { id: 'B1', size: 'M' },
       { id: 'C1', size: 'L' },
     ],
@@ -77,7 +80,7 @@ describe('a courier deposits a van\'s worth of parcels with one code', () => {
     expect(moved.history.find((h) => h.type === 'moved')?.detail).toMatchObject({ from: 'A2', to: 'B1', reason: 'DOES_NOT_FIT' });
     const view = await f.view();
     const state = Object.fromEntries(view.compartments.map((c) => [c.id, [c.state, c.parcelId]]));
-    expect(state).toMatchObject({ A1: ['occupied', p1.id], A2: ['free', null], A3: ['occupied', p3.id], B1: ['occupied', p2.id], C1: ['free', null] });
+    expect(state).toMatchObject({ A1: ['occupied', p1.id], A2: ['free', null], A3: ['occupied', p3.id], A4: ['free', null], B1: ['occupied', p2.id], C1: ['free', null] });
 
     // The recipient's code, issued for A2 at booking, opens B1 where the locker put the parcel; once.
     const pin = await pickupPin(p2.id);

@@ -32,11 +32,7 @@ beforeAll(async () => {
       lockerOfflineAlarmSec: 60,
       webhookPollMs: 20,
     },
-    compartments: [
-      { id: 'A1', size: 'S' },
-      { id: 'A2', size: 'S' },
-      { id: 'A3', size: 'S' },
-    ],
+    compartments: ['A1', 'A2', 'A3', 'A4', 'A5', 'A6'].map((id) => ({ id, size: 'S' as const })),
   });
   ({ t, locker } = f);
   carrier = await createAccount(t, 'carrier', 'window carrier');
@@ -105,6 +101,28 @@ describe('the pickup window', () => {
     await waitFor(async () => (await read(p.id)).status === 'picked_up', 'the pickup');
   }, 60_000);
 
+  it('credits a deposit made while the locker was offline with the rest of the outage', async () => {
+    const p = await book('WIN-LATE');
+    await f.synced();
+    locker.proxy.cut();
+    await waitFor(async () => (await f.view()).online === false, 'the server to see the locker offline', 15_000);
+    const recorded = locker.tap.byType.get('parcel.deposited') ?? 0;
+    expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
+    f.cycle(p.compartmentId);
+    await waitFor(() => (locker.tap.byType.get('parcel.deposited') ?? 0) > recorded, 'the locker to record the deposit');
+    // Less than the deposit window (10 min): the reservation is still good when the event arrives.
+    clock.shiftMs += 5 * MIN;
+    locker.proxy.restore();
+    await waitFor(async () => (await read(p.id)).pickupDeadline !== null, 'the deposit after reconnecting', 20_000);
+    const r = await read(p.id);
+    // Deposited (locker time) five minutes before the server could know: they do not count.
+    const credit = r.pickupDeadline! - r.depositedAt! - 7200_000;
+    expect(credit).toBeGreaterThanOrEqual(5 * MIN);
+    expect(credit).toBeLessThan(6 * MIN);
+    expect(r.history.map((h) => h.type)).toEqual(['booked', 'deposited']);
+    expect(r.windowPausedSince).toBeNull();
+  }, 60_000);
+
   it('raises one offline alarm for a locker gone too long and resolves it when the locker is back', async () => {
     const alarms = () => call(t, t.server.adminToken, 'GET', `/v1/alarms?lockerId=${locker.id}&kind=locker_offline`).then((r) => r.body.alarms as AlarmView[]);
     await waitFor(async () => (await alarms()).every((a) => a.state === 'resolved'), 'earlier offline alarms to be resolved', 40_000);
@@ -157,6 +175,24 @@ describe('the pickup window', () => {
     await waitFor(async () => (await read(p.id)).status === 'expired', 'the extended window to end');
     const after = await api.post(`/v1/parcels/${p.id}/extend`, {}).catch((e: unknown) => e);
     expect((after as ApiError).code).toBe('PARCEL_NOT_IN_LOCKER');
+  }, 60_000);
+
+  it('stands still while the compartment is out of service (an operator took it out)', async () => {
+    const p = await book('WIN-SERVICE');
+    const d0 = (await deposit(p)).pickupDeadline!;
+    const service = (inService: boolean) =>
+      call(t, t.server.adminToken, 'POST', `/v1/lockers/${locker.id}/commands`, { type: 'set_service', compartmentId: p.compartmentId, inService, reason: 'door hinge' });
+    expect((await service(false)).status).toBe(202);
+    await waitFor(async () => (await read(p.id)).windowPausedSince !== null, 'the window to pause');
+    clock.shiftMs += 30 * MIN;
+    expect((await service(true)).status).toBe(202);
+    await waitFor(async () => (await read(p.id)).windowPausedSince === null, 'the window to run again');
+    const moved = (await read(p.id)).pickupDeadline! - d0;
+    expect(moved).toBeGreaterThanOrEqual(30 * MIN);
+    expect(moved).toBeLessThan(31 * MIN);
+    const entries = (await read(p.id)).history.filter((h) => h.type.startsWith('window_'));
+    expect(entries.map((h) => `${h.type}:${h.source}`)).toEqual(['window_paused:scheduler', 'window_resumed:scheduler']);
+    expect(entries[0]!.detail).toMatchObject({ reason: 'compartment_out_of_service' });
   }, 60_000);
 
   it('reminds once, the configured lead before the end, with the pickup code', async () => {

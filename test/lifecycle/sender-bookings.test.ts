@@ -4,7 +4,7 @@ import type { InProcessLocker } from '../../simulator/fleet.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { startLockerFixture, type Booked, type LockerFixture, type ParcelRead } from '../helpers/locker-fixture.js';
 import { waitFor } from '../helpers/wait.js';
-import { createAccount, databaseSnapshot } from '../security/api-helpers.js';
+import { call, createAccount, databaseSnapshot } from '../security/api-helpers.js';
 import { WebhookReceiver } from '../webhooks/receiver.js';
 
 let f: LockerFixture;
@@ -67,6 +67,10 @@ describe('sender bookings', () => {
     expect(dropoff.sender).toEqual({ phone: '+48 600 100 200' });
     expect(dropoff.parcel.kind).toBe('return');
     await handOver(p);
+    // The outbox keeps the grant id, never the code: it is derived again for every attempt.
+    const stored = await t.server.ctx.db.selectFrom('webhook_deliveries').select(['event_type', 'payload', 'grant_jti']).where('parcel_id', '=', p.id).execute();
+    expect(stored.find((d) => d.event_type === 'parcel.dropoff_code')?.grant_jti).toBeTruthy();
+    for (const d of stored) expect(d.payload).not.toContain(p.dropoff.pin);
     const history = (await read(p.id)).history;
     expect(history.map((h) => `${h.type}:${h.source}`)).toEqual(['booked:api', 'deposited:device', 'picked_up:device']);
     expect(history[0]!.detail).toMatchObject({ kind: 'return' });
@@ -93,6 +97,18 @@ describe('sender bookings', () => {
     expect(receiver.received.some((r) => r.json.type === 'parcel.dropoff_code' && (r.json.data.parcel as { id: string }).id === d.id)).toBe(false);
     await api.post(`/v1/parcels/${d.id}/cancel`, {});
   }, 30_000);
+
+  it('operators read the timeline and may extend; carriers only their own parcels', async () => {
+    const p = await api.post<Booked>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'ROLES' });
+    const operator = await createAccount(t, 'operator', 'desk');
+    const other = await createAccount(t, 'carrier', 'other');
+    expect((await call(t, operator.token, 'GET', `/v1/parcels/${p.id}/timeline`)).body).toMatchObject({ parcelId: p.id, status: 'booked', entries: [{ type: 'booked', source: 'api' }] });
+    // Allowed to ask, refused for the parcel's state (not deposited yet).
+    expect((await call(t, operator.token, 'POST', `/v1/parcels/${p.id}/extend`, {})).body.error?.code).toBe('PARCEL_NOT_IN_LOCKER');
+    expect((await call(t, other.token, 'GET', `/v1/parcels/${p.id}/timeline`)).body.error?.code).toBe('PARCEL_NOT_FOUND');
+    expect((await call(t, undefined, 'GET', `/v1/parcels/${p.id}/timeline`)).status).toBe(401);
+    await api.post(`/v1/parcels/${p.id}/cancel`, {});
+  });
 
   it('refuses a sender booking without its sender, and changes nothing', async () => {
     await f.synced();

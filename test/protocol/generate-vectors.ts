@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import { CompactSign, base64url, type CompactJWSHeaderParameters } from 'jose';
 import { GRANT_ALG, GRANT_ISSUER, GRANT_TYP, GrantClaims, type GrantVerdictCode } from '../../shared/grants.js';
-import { GrantAction, PublicJwk } from '../../shared/messages.js';
+import { BatchItems, GrantAction, PublicJwk } from '../../shared/messages.js';
 import { pinHash } from '../../shared/pin.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 
@@ -63,6 +63,8 @@ export const GrantVector = Type.Object({
   expected: Type.Union([Type.Literal('OK'), ...VERDICT_CODES.map((c) => Type.Literal(c))]),
   /** For "OK" vectors: the ten defined claims the verifier must return (unknown claims left out). */
   claims: Type.Optional(GrantClaims),
+  /** For an "OK" `deposit_batch` vector: the `items` claim the verifier must return besides the ten. */
+  items: Type.Optional(BatchItems),
 });
 export type GrantVector = Static<typeof GrantVector>;
 
@@ -99,6 +101,7 @@ const PARCEL = 'p_7c9e6679742540de944be07fc1f90ae7';
 const KID = 'vectors-2026-01';
 const DEPOSIT_PIN = '31415926';
 const PICKUP_PIN = '48213579';
+const BATCH_PIN = '27182818';
 const PIN_EXAMPLES = ['0000', '1234', '00000000', '12345678', DEPOSIT_PIN, PICKUP_PIN, '999999999999'];
 
 /** DER prefix of a PKCS#8 Ed25519 private key; the 32-byte seed follows. */
@@ -204,7 +207,7 @@ export async function generateVectors(): Promise<ProtocolVectors> {
     token: string,
     context: GrantVector['context'],
     expected: GrantVector['expected'],
-    extra: { pin?: string; claims?: GrantClaims } = {},
+    extra: { pin?: string; claims?: GrantClaims; items?: BatchItems } = {},
   ): GrantVector => ({
     name,
     note,
@@ -213,7 +216,14 @@ export async function generateVectors(): Promise<ProtocolVectors> {
     context,
     expected,
     ...(extra.claims !== undefined ? { claims: extra.claims } : {}),
+    ...(extra.items !== undefined ? { items: extra.items } : {}),
   });
+  const batch = claimsFor({ jti: 'jti-batch-000001', act: 'deposit_batch', cmp: 'A01', ph: ph(BATCH_PIN) });
+  batch.sub = 'ds_4b1d2c3e4f5a6b7c8d9e0f1a2b3c4d5e';
+  const batchItems: BatchItems = [
+    { p: 'p_7c9e6679742540de944be07fc1f90ae7', c: 'A01' },
+    { p: 'p_0f1e2d3c4b5a69788796a5b4c3d2e1f0', c: 'B02' },
+  ];
 
   const grants: GrantVector[] = [
     // -- accepted --
@@ -233,6 +243,14 @@ export async function generateVectors(): Promise<ProtocolVectors> {
       ctx({ action: 'deposit' }),
       'OK',
       { claims: { ...deposit, jti: 'jti-extra-claim1' } },
+    ),
+    vector(
+      'deposit-batch-ok',
+      'A batch deposit grant: one code for several parcels; sub is the session, items lists each parcel (p) and its compartment (c).',
+      await signClaims({ ...batch, items: batchItems }, key),
+      ctx({ action: 'deposit_batch' }),
+      'OK',
+      { pin: BATCH_PIN, claims: batch, items: batchItems },
     ),
 
     // -- malformed strings --

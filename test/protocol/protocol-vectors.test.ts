@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { batchItemsOf } from '../../device/batch.js';
 import { decoderFor, type Decoder } from '../../shared/codec.js';
 import { GrantVerifier, peekGrantClaims } from '../../shared/grants.js';
 import {
@@ -91,7 +92,7 @@ describe('PIN hashes', () => {
 });
 
 describe('grant verification: every vector gets its stated verdict from the reference verifier', () => {
-  it.each(vectors.grants)('$name → $expected', async ({ token, context, expected, claims }) => {
+  it.each(vectors.grants)('$name → $expected', async ({ token, context, expected, claims, items }) => {
     const verdict = await new GrantVerifier([vectors.keys.signing.publicJwk]).verify(token, context);
     expect(verdict.ok ? 'OK' : verdict.code).toBe(expected);
     if (verdict.ok) {
@@ -99,6 +100,9 @@ describe('grant verification: every vector gets its stated verdict from the refe
       expect(claims, 'an OK vector states its claims').toBeDefined();
       // The ten defined claims; a verifier may keep unknown claims besides.
       expect(verdict.claims).toMatchObject(claims ?? {});
+      // A batch grant's parcels, as the locker reads them (device/batch.ts).
+      if (verdict.claims.act === 'deposit_batch') expect(batchItemsOf(verdict.claims)).toEqual(items);
+      else expect(items).toBeUndefined();
     }
   });
 

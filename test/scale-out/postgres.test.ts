@@ -9,10 +9,12 @@ import { topics } from '../../shared/topics.js';
 import { handleDeviceMessage } from '../../server/sync/device-router.js';
 import { holdLease, leaseHolder } from '../../server/store/leases.js';
 import { SCHEDULER_LEASE } from '../../server/scheduler.js';
-import { ApiError } from '../../simulator/api-client.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
+import { createAccount } from '../security/api-helpers.js';
+import { WebhookReceiver } from '../webhooks/receiver.js';
+import { ApiClient, ApiError } from '../../simulator/api-client.js';
 
 /** Two server instances of one deployment: one Postgres database, one data folder (secrets, keys). */
 let pg: TestPostgres;
@@ -26,8 +28,8 @@ beforeAll(async () => {
   const databaseUrl = await pg.createDatabase();
   dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-pg-servers-'));
   // The first start makes the secrets and runs the migrations; the second finds both.
-  a = await startTestServer({ databaseUrl, instanceId: 'server-a' }, undefined, undefined, { dir });
-  b = await startTestServer({ databaseUrl, instanceId: 'server-b' }, undefined, undefined, { dir });
+  a = await startTestServer({ databaseUrl, instanceId: 'server-a', webhookPollMs: 20 }, undefined, undefined, { dir });
+  b = await startTestServer({ databaseUrl, instanceId: 'server-b', webhookPollMs: 20 }, undefined, undefined, { dir });
 }, 60_000);
 
 afterAll(async () => {
@@ -125,6 +127,56 @@ describe('Postgres: several server processes on one database', () => {
     );
     const versions = await a.server.ctx.db.selectFrom('desired_changes').select('version').where('locker_id', '=', locker.id).where('version', '>', start).execute();
     expect(versions.map((v) => v.version).sort((x, y) => x - y)).toEqual([start + 1, start + 2, start + 3, start + 4]);
+  });
+
+  it('sends each webhook delivery once, in order, while both servers\' workers poll the outbox', async () => {
+    const receiver = await new WebhookReceiver().listen();
+    try {
+      const carrier = await createAccount(a, 'carrier');
+      const set = await a.server.app.inject({ method: 'PUT', url: '/v1/me/webhook', headers: { authorization: `Bearer ${carrier.token}` }, payload: { url: `${receiver.url}/hook` } });
+      expect(set.statusCode).toBe(200);
+      const locker = await registerLocker(a.api, Array.from({ length: 8 }, (_, i) => ({ id: `S${i}`, size: 'S' })));
+      const api = new ApiClient([a.httpUrl, b.httpUrl], carrier.token);
+      const ids: string[] = [];
+      for (let i = 0; i < 8; i++) ids.push((await api.post<{ id: string }>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference: `HOOK-${i}` })).id);
+      await waitFor(() => receiver.on('/hook').length >= ids.length, 'every booking delivered');
+      await new Promise((r) => setTimeout(r, 500));
+      const got = receiver.on('/hook');
+      expect(got).toHaveLength(ids.length);
+      expect(new Set(got.map((r) => r.json.id)).size).toBe(ids.length);
+      expect(got.map((r) => (r.json.data.parcel as { id: string }).id)).toEqual(ids);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('answers every read route from Postgres (the queries are portable)', async () => {
+    const locker = await registerLocker(a.api, [{ id: 'A1', size: 'S' }]);
+    const parcel = await b.api.post<{ id: string }>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'READ-1' });
+    const urls = [
+      '/v1/lockers',
+      `/v1/lockers/${locker.id}`,
+      `/v1/lockers/${locker.id}/events`,
+      `/v1/lockers/${locker.id}/commands`,
+      '/v1/parcels?reference=READ-1',
+      `/v1/parcels/${parcel.id}`,
+      `/v1/parcels/${parcel.id}/timeline`,
+      `/v1/parcels/${parcel.id}/notifications`,
+      '/v1/fleet',
+      '/v1/alarms',
+      '/v1/audit',
+      '/v1/accounts',
+      '/v1/admin/keys',
+      '/v1/webhooks/deliveries',
+      '/metrics',
+      '/readyz',
+    ];
+    for (const server of [a, b]) {
+      for (const url of urls) {
+        const res = await server.server.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${server.server.adminToken}` } });
+        expect({ url, status: res.statusCode }).toEqual({ url, status: 200 });
+      }
+    }
   });
 
   it('runs the scheduler in one process at a time, and the other takes over when it stops', async () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { chooseCompartment, type CompartmentCandidate } from '../../server/parcels/allocation.js';
 import { holdsCompartment, nextStatus, type ParcelTrigger } from '../../server/parcels/lifecycle.js';
 import { PARCEL_STATUSES } from '../../server/store/schema.js';
-import { derivePin, lockerPinKey } from '../../server/codes/pins.js';
+import { derivePin, lockerPinKey, pinSourceOf } from '../../server/codes/pins.js';
+import { ConfigError, configFromEnv } from '../../server/config.js';
 
 const c = (id: string, size: CompartmentCandidate['size'], over: Partial<CompartmentCandidate> = {}): CompartmentCandidate => ({
   id,
@@ -91,5 +92,35 @@ describe('PIN derivation', () => {
   it('gives each locker its own PIN key', () => {
     expect(lockerPinKey(secret, 'lk_a').equals(lockerPinKey(secret, 'lk_b'))).toBe(false);
     expect(lockerPinKey(secret, 'lk_a')).toHaveLength(32);
+  });
+});
+
+describe('lifecycle settings', () => {
+  it('reads reminder lead times as a comma-separated list; 0 means none', () => {
+    expect(configFromEnv({}).pickupRemindersSec).toEqual([86400]);
+    expect(configFromEnv({ PICKUP_REMINDERS_SEC: '86400, 7200' }).pickupRemindersSec).toEqual([86400, 7200]);
+    expect(configFromEnv({ PICKUP_REMINDERS_SEC: '0' }).pickupRemindersSec).toEqual([]);
+  });
+
+  it('refuses bad lifecycle settings, naming the variable', () => {
+    for (const env of [{ PICKUP_REMINDERS_SEC: 'soon' }, { PICKUP_REMINDERS_SEC: '30' }, { MAX_EXTENSIONS: '-1' }, { EXTENSION_SEC: '10' }, { LOCKER_OFFLINE_ALARM_SEC: 'x' }]) {
+      const err = (() => {
+        try {
+          configFromEnv(env);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).message).toContain(Object.keys(env)[0]);
+    }
+  });
+});
+
+describe('kept PINs', () => {
+  it('a re-issued grant derives its PIN from the grant it replaced', () => {
+    expect(pinSourceOf({ jti: 'new', pin_jti: 'old' })).toBe('old');
+    expect(pinSourceOf({ jti: 'own', pin_jti: null })).toBe('own');
   });
 });

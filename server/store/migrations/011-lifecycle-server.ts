@@ -18,6 +18,9 @@ export const lifecycleServer: Migration = {
     await parcels().addColumn('extensions', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     // The window rules look for parcels in a status whose deadline or reminder is due.
     await db.schema.createIndex('parcels_window').on('parcels').columns(['status', 'pickup_deadline']).execute();
+    await db.schema.createIndex('parcels_paused').on('parcels').columns(['status', 'paused_since']).execute();
+    // Compartments out of service are few: the pause rule starts from them.
+    await db.schema.createIndex('compartments_service').on('compartments').columns(['in_service', 'locker_id']).execute();
 
     await db.schema.alterTable('grants').addColumn('pin_jti', 'text').execute();
 
@@ -39,6 +42,8 @@ export const lifecycleServer: Migration = {
     await db.schema.dropTable('parcel_reminders').execute();
     for (const c of ['last_outage_to', 'last_outage_from', 'unavailable_since']) await db.schema.alterTable('lockers').dropColumn(c).execute();
     await db.schema.alterTable('grants').dropColumn('pin_jti').execute();
+    await db.schema.dropIndex('compartments_service').execute();
+    await db.schema.dropIndex('parcels_paused').execute();
     await db.schema.dropIndex('parcels_window').execute();
     for (const c of ['extensions', 'paused_ms', 'pause_reason', 'paused_since', 'pickup_deadline', 'sender', 'kind']) {
       await db.schema.alterTable('parcels').dropColumn(c).execute();

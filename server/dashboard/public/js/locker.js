@@ -18,6 +18,22 @@ function eventDetail(e) {
   return parts.join(' · ') || '–';
 }
 
+/** Firmware, temperature and power from the locker's latest heartbeat (nothing before the first one). */
+function telemetryFacts(t) {
+  if (!t) return [['Telemetry', 'none yet']];
+  const power = !t.power
+    ? '–'
+    : t.power.source === 'battery'
+      ? `on backup battery${t.power.batteryPct === null ? '' : `, ${t.power.batteryPct} %`}`
+      : `mains${t.power.batteryPct === null ? '' : ` (battery ${t.power.batteryPct} %)`}`;
+  return [
+    ['Firmware', t.firmwareVersion ?? '–'],
+    ['Temperature', t.temperatureC === null ? '–' : `${t.temperatureC} °C`],
+    ['Power', power],
+    ['Telemetry from', fmtTime(t.at)],
+  ];
+}
+
 export function createLockerView() {
   const heading = document.getElementById('locker-h');
   const facts = document.getElementById('locker-facts');
@@ -50,6 +66,7 @@ export function createLockerView() {
       ['Location', `${l.location.lat.toFixed(5)}, ${l.location.lon.toFixed(5)}`],
       ['Desired state', `version ${l.desiredVersion}, locker reported ${l.reportedVersion}`],
       ['Device events', `${l.events.received} committed, last seq ${l.events.lastSeq}`],
+      ...telemetryFacts(l.telemetry),
     ];
     if (facts.children.length !== rows.length * 2) facts.replaceChildren(...rows.flatMap(([k]) => [el('dt', {}, k), el('dd', { dataset: { fact: k } })]));
     rows.forEach(([, v], i) => setText(facts.children[i * 2 + 1], v));

@@ -47,7 +47,8 @@ export class BenchChild {
     this.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
     void this.exited.then((code) => {
       BenchChild.#running.delete(this);
-      for (const p of this.#pending.values()) p.reject(new Error(`bench child exited (${String(code)})`));
+      const why = this.death?.error;
+      for (const p of this.#pending.values()) p.reject(new Error(`bench child exited (${String(code ?? proc.signalCode)})${why ? `: ${why}` : ''}`));
       this.#pending.clear();
     });
     proc.on('message', (raw: Message) => {
@@ -75,7 +76,8 @@ export class BenchChild {
   /** How the child ended, and the first error line of its stderr (null while it runs). */
   get death(): { code: number | null; signal: string | null; error: string } | null {
     if (this.alive) return null;
-    const line = this.#stderrTail.split('\n').find((l) => /^\w*(Error|Exception)\b|^\w+Error:/.test(l.trim())) ?? '';
+    // The first line naming an error ("RangeError: …", "bench host failed TypeError: …"), stack frames left out.
+    const line = this.#stderrTail.split('\n').find((l) => !/^\s*at /.test(l) && /\b\w*(Error|Exception)\b/.test(l)) ?? '';
     return { code: this.#proc.exitCode, signal: this.#proc.signalCode, error: line.trim().slice(0, 300) };
   }
 
@@ -89,7 +91,15 @@ export class BenchChild {
     });
     return new Promise((resolve, reject) => {
       let child: BenchChild | undefined = undefined;
-      const failed = (code: number | null) => reject(new Error(`bench child ${entry} exited before ready (${String(code)})`));
+      const failed = (code: number | null) => {
+        // The 'exit' event can come before the last stderr chunk: wait for the pipe to close to quote it.
+        const quote = () => {
+          const why = child?.death?.error;
+          reject(new Error(`bench child ${entry} exited before ready (${String(code ?? proc.signalCode)})${why ? `: ${why}` : ''}`));
+        };
+        if (proc.stderr && !proc.stderr.closed) proc.stderr.once('close', quote);
+        else quote();
+      };
       proc.once('exit', failed);
       child = new BenchChild(proc, options.onNote, (ready) => {
         proc.off('exit', failed);

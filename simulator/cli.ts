@@ -21,7 +21,7 @@ const USAGE = `Usage: npm run simulate -- [--scenario FILE] [--lockers N] [--par
   --no-show F         share of recipients who never come; virtual time then passes the pickup window and couriers
                       collect those parcels with their collection codes (they end returned), 0..1 (default 0)
   --processes         run every agent in its own process even without crashes
-  --workers N         child processes that host the lockers (0 = all in this process; default one per 2,000
+  --workers N         child processes that host the lockers (0 = all in this process; default one per 1,000
                       lockers above 500)
   --server URLS       run against running servers instead of one in this process: one base URL or several,
                       comma-separated (requests go round-robin and fail over when one cannot be reached)

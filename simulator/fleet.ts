@@ -15,7 +15,7 @@ import type { Recorder } from './metrics.js';
 import type { DeviceProcessConfig } from './device-process.js';
 import { hostHardware, type ToHost } from './ipc-hardware.js';
 import { SimulatedLocker } from './simulated-locker.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { directLink, TcpProxy, type NetworkLink } from './tcp-proxy.js';
 
 /** Compartment mix of a simulated locker. */
 export const DEFAULT_COMPARTMENTS: readonly { id: string; size: CompartmentSize }[] = [
@@ -39,8 +39,8 @@ export interface DeviceTap {
 export interface SimLocker {
   id: string;
   hardware: SimulatedLocker;
-  /** The locker's network: cut it for an outage. */
-  proxy: TcpProxy;
+  /** The locker's network: cut it for an outage (a TcpProxy, or a direct link that cannot be cut). */
+  proxy: NetworkLink;
   /** One person at the keypad at a time: visits queue here. */
   turn: Promise<unknown>;
   ready(): boolean;
@@ -74,6 +74,8 @@ export interface LockerSetup {
   startJitterMs?: number;
   /** How long the agent waits for an ack before sending a batch again (default 2 s). */
   ackTimeoutMs?: number;
+  /** Connect straight to the broker, without a proxy (the network then cannot be cut). */
+  direct?: boolean;
 }
 
 const newEventId = () => randomUUID().replaceAll('-', '');
@@ -90,9 +92,13 @@ async function register(s: LockerSetup) {
   const identity = await DeviceIdentity.loadOrCreate(store);
   const enrolled = await s.api.withServer((baseUrl) => enrol(baseUrl, created.id, created.enrolment.token, identity.publicKey));
   await continueNumbering(store, enrolled.lastSeq);
+  if (s.direct) return { created, compartments, proxy: directLink(), mqttUrl: enrolled.mqttUrl, store, identity, dbFile };
   const broker = new URL(enrolled.mqttUrl);
   const proxy = new TcpProxy(broker.hostname, Number(broker.port));
-  const mqttUrl = await proxy.listen();
+  const mqttUrl = await proxy.listen().catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   return { created, compartments, proxy, mqttUrl, store, identity, dbFile };
 }
 

@@ -119,6 +119,10 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       lon: 21 + random() / 10,
       seed: spec.seed * 1000 + i,
     }));
+    const flows = planFlows(spec);
+    const faults = planFaults(spec);
+    // Big fleets: only lockers with a planned outage get a proxy (three open files and the copying saved).
+    const proxied = spec.lockers <= 500 || faults.storm ? 'all' : [...new Set(faults.outages.map((o) => o.locker))];
     const shardCount = Math.max(1, spec.workers);
     const shardOf = (locker: number) => locker % shardCount;
     for (let s = 0; s < shardCount; s++) {
@@ -136,6 +140,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         ackTimeoutMs: spec.lockers > 500 ? 10_000 : 2000,
         // Two unanswered pulses before the agent calls the latch jammed and opens another compartment.
         jamWaitMs: o.server ? 70_000 : 2 * DOOR_OPEN_TIMEOUT_MS(spec) + 5000,
+        proxied: proxied === 'all' ? 'all' : proxied.filter((i) => shardOf(i) === s),
       };
       shards.push(spec.workers > 0 ? workerShard(init, clock, onTick) : localShard(init, clock, onTick));
     }
@@ -149,8 +154,6 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
 
     // ---- traffic --------------------------------------------------------------------------------------------
     phase = 'traffic';
-    const flows = planFlows(spec);
-    const faults = planFaults(spec);
     const t0 = Date.now() + 200;
     const trafficFrom = t0;
     let peopleDone = false;

@@ -22,14 +22,14 @@ export interface SimulationOptions {
   processes?: boolean;
   /** Share of recipients who never come: virtual time then passes the pickup window and couriers collect. */
   noShow?: number;
-  /** Child processes hosting the lockers (0: all in this process). Default: one per 2,000 lockers above 500. */
+  /** Child processes hosting the lockers (0: all in this process). Default: one per 1,000 lockers above 500. */
   workers?: number;
   onProgress?: (p: Progress) => void;
 }
 
 /** Above this many lockers the fleet is spread over child processes unless told otherwise. */
 const IN_PROCESS_MAX = 500;
-const LOCKERS_PER_WORKER = 2000;
+const LOCKERS_PER_WORKER = 1000;
 
 /** Combines a scenario with the flags; with neither, the classic run: 3 lockers, 30 parcels, all at once. */
 export function resolveSpec(o: SimulationOptions): RunSpec {

@@ -23,7 +23,7 @@ export const ScenarioSchema = Type.Object(
             maxItems: 4,
           }),
         ),
-        /** Child processes that host the lockers (0 = all in the simulator's process); default: one per 2,000 lockers above 500. */
+        /** Child processes that host the lockers (0 = all in the simulator's process); default: one per 1,000 lockers above 500. */
         workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 32 })),
       },
       { additionalProperties: false },

@@ -28,6 +28,8 @@ export interface ShardInit {
   ackTimeoutMs: number;
   /** How long a courier at a jammed latch waits for the agent to open another compartment. */
   jamWaitMs: number;
+  /** Lockers (by index) that reach the broker through a TCP proxy, whose network can be cut; 'all' for every one. */
+  proxied: 'all' | readonly number[];
 }
 
 export interface DeviceSummary {
@@ -88,6 +90,7 @@ export class Shard {
    */
   async start(maxStarting = 60): Promise<void> {
     const queue = [...this.init.lockers];
+    const proxied = this.init.proxied === 'all' ? null : new Set(this.init.proxied);
     const worker = async () => {
       for (let l = queue.shift(); l; l = queue.shift()) {
         while (this.lockers.size - this.ready() >= maxStarting) await sleep(100);
@@ -103,6 +106,7 @@ export class Shard {
           recorder: this.recorder,
           startJitterMs: this.init.startJitterMs,
           ackTimeoutMs: this.init.ackTimeoutMs,
+          direct: proxied !== null && !proxied.has(l.index),
         };
         this.lockers.set(l.index, this.init.processes ? await startProcessLocker(setup) : await startSimLocker(setup));
         this.recorder.add('registered');
@@ -268,7 +272,7 @@ export class Shard {
       (async () => {
         if (!plan.storm) return;
         await at(plan.storm.startMs);
-        for (const l of this.lockers.values()) l.proxy.cut();
+        for (const l of this.lockers.values()) l.proxy.cut(); // a storm plans a proxy for every locker
         await sleep(plan.storm.downMs);
         for (const l of this.lockers.values()) l.proxy.restore();
       })(),

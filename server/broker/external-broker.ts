@@ -63,13 +63,15 @@ export async function createExternalBroker({ config, instanceId, db, stats, log 
   const client: MqttClient = mqtt.connect(url, options);
   const dynsec = config.mqttDeviceAuth === 'dynsec' ? new Dynsec(client) : undefined;
 
+  // Subscriptions wait for start(): the server's own role must be in place first (dynamic security).
+  let started = false;
   const subscribeAll = async () => {
     for (const { filter } of routes) await client.subscribeAsync(shared ? `$share/${SHARE_GROUP}/${filter}` : filter, { qos: 1 });
   };
   client.on('connect', (connack) => {
     log.info({ sessionPresent: connack.sessionPresent }, 'connected to the MQTT broker');
     // A resumed session keeps its subscriptions; subscribing again is harmless and covers a lost session.
-    subscribeAll().catch((err: unknown) => log.error({ err }, 'subscribing to device topics failed'));
+    if (started) subscribeAll().catch((err: unknown) => log.error({ err }, 'subscribing to device topics failed'));
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT broker connection error'));
   client.on('offline', () => log.warn('MQTT broker unreachable; reconnecting'));
@@ -86,11 +88,14 @@ export async function createExternalBroker({ config, instanceId, db, stats, log 
 
   const link: BrokerLink = {
     async publish(topic, payload, { qos, retain = false }) {
+      // Not queued while the broker is away (a request would hang on it): callers treat a failed publish as
+      // "the next snapshot carries it", the database being the truth.
+      if (!client.connected) throw new Error('MQTT broker not connected');
       await client.publishAsync(topic, payload, { qos, retain });
     },
     async subscribe(filter, handler) {
       routes.push({ filter, handler });
-      if (client.connected) await client.subscribeAsync(shared ? `$share/${SHARE_GROUP}/${filter}` : filter, { qos: 1 });
+      if (started && client.connected) await client.subscribeAsync(shared ? `$share/${SHARE_GROUP}/${filter}` : filter, { qos: 1 });
     },
   };
 
@@ -127,6 +132,7 @@ export async function createExternalBroker({ config, instanceId, db, stats, log 
         if (!config.mqttUsername) throw new Error('MQTT_DEVICE_AUTH=dynsec needs MQTT_USERNAME and MQTT_PASSWORD (a dynamic-security admin)');
         await dynsec.ensureServerRole(config.mqttUsername);
       }
+      started = true;
       await subscribeAll();
       refreshOnline();
       return config.mqttPublicUrl ?? url;

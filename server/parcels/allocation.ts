@@ -34,7 +34,7 @@ export function chooseCompartment(compartments: readonly CompartmentCandidate[],
  * nothing) takes the next one. Returns the compartment, or undefined when every candidate was taken.
  */
 export async function reserveFirstFree(trx: Transaction<Database>, lockerId: string, parcelId: string, ranked: readonly string[]): Promise<string | undefined> {
-  for (const compartmentId of ranked.slice(0, 1)) {
+  for (const compartmentId of ranked) {
     const reserved = await trx
       .updateTable('compartments')
       .set({ parcel_id: parcelId })

@@ -205,7 +205,17 @@ export async function reconcileWindows(ctx: ServerContext): Promise<{ opened: nu
   const why = { source: 'scheduler' as const, ref: 'pickup-window' };
   let paused = 0;
   let resumed = 0;
-  const silent = await ctx.db.selectFrom('lockers').select(['id', 'last_seen_at']).where('online', '=', 0).where('unavailable_since', 'is', null).limit(1000).execute();
+  // Only lockers that hold parcels (booked ones may be deposited during the outage) need their outage recorded;
+  // a locker never heard from holds no deposited parcel.
+  const silent = await ctx.db
+    .selectFrom('lockers as l')
+    .select(['l.id', 'l.last_seen_at'])
+    .where('l.online', '=', 0)
+    .where('l.unavailable_since', 'is', null)
+    .where('l.last_seen_at', 'is not', null)
+    .where((eb) => eb.exists(eb.selectFrom('parcels as p').select('p.id').whereRef('p.locker_id', '=', 'l.id').where('p.status', 'in', ['booked', 'in_locker'])))
+    .limit(1000)
+    .execute();
   for (const l of silent) paused += await markLockerUnavailable(ctx, l.id, l.last_seen_at ?? now, why);
   const back = await ctx.db.selectFrom('lockers').select('id').where('online', '=', 1).where('unavailable_since', 'is not', null).limit(1000).execute();
   for (const l of back) resumed += await markLockerAvailable(ctx, l.id, now, why);

@@ -198,9 +198,17 @@ export async function enqueueParcelEvent(
 export async function deliveryBody(db: Db, pinSecret: Uint8Array, pinFormat: { length: number; alphabet: string }, row: WebhookDeliveryRow): Promise<string> {
   const event = JSON.parse(row.payload) as ParcelEvent;
   if (row.grant_jti) {
-    const grant = await db.selectFrom('grants').select(['jti', 'token', 'pin_jti']).where('jti', '=', row.grant_jti).executeTakeFirst();
+    const grant = await db.selectFrom('grants').select(['jti', 'token', 'pin_jti', 'status']).where('jti', '=', row.grant_jti).executeTakeFirst();
     const field = CODE_OF[row.event_type as ParcelEventType]?.field;
-    if (grant && field) event.data[field] = { pin: derivePin(pinSecret, pinSourceOf(grant), pinFormat.length, pinFormat.alphabet), qr: grant.token };
+    if (grant && field) {
+      const source = pinSourceOf(grant);
+      // Re-issued since (the pickup window moved): same PIN, the QR of the grant the locker now holds.
+      const current =
+        grant.status === 'revoked'
+          ? await db.selectFrom('grants').select('token').where('pin_jti', '=', source).where('status', '!=', 'revoked').orderBy('exp', 'desc').executeTakeFirst()
+          : undefined;
+      event.data[field] = { pin: derivePin(pinSecret, source, pinFormat.length, pinFormat.alphabet), qr: current?.token ?? grant.token };
+    }
   }
   return JSON.stringify(event);
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { LockerHardware } from '../../device/hardware.js';
+import { Telemetry } from '../../shared/messages.js';
 
 /** What a test needs to act as the person at the locker, for any implementation of LockerHardware. */
 export interface HardwareHarness {
@@ -9,6 +11,8 @@ export interface HardwareHarness {
   push(compartmentId: string): Promise<void>;
   typeCode(code: string): Promise<void>;
   scan(data: string): Promise<void>;
+  /** Presses the "does not fit" key, where the hardware has one. */
+  pressDoesNotFit?(): Promise<void>;
 }
 
 /** The contract every LockerHardware implementation must keep (simulated or a real driver on a test rig). */
@@ -66,6 +70,25 @@ export function hardwareContract(name: string, make: () => Promise<HardwareHarne
       await h.scan('qr-data');
       expect(codes).toEqual(['12345678']);
       expect(scans).toEqual(['qr-data']);
+    });
+
+    it('reads telemetry the heartbeat schema accepts, where it offers telemetry', async () => {
+      const h = await make();
+      if (!h.hardware.telemetry) return;
+      const reading = await h.hardware.telemetry();
+      expect(TypeCompiler.Compile(Telemetry).Check(reading)).toBe(true);
+    });
+
+    it('reports each press of the "does not fit" key to listeners, where it has the key', async () => {
+      const h = await make();
+      if (!h.hardware.onDoesNotFit || !h.pressDoesNotFit) return;
+      let presses = 0;
+      const stop = h.hardware.onDoesNotFit(() => presses++);
+      await h.pressDoesNotFit();
+      await h.pressDoesNotFit();
+      stop();
+      await h.pressDoesNotFit();
+      expect(presses).toBe(2);
     });
   });
 }

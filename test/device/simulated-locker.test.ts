@@ -12,5 +12,6 @@ hardwareContract('SimulatedLocker', async () => {
     push: async (id) => sim.closeDoor(id),
     typeCode: async (c) => sim.type(c),
     scan: async (d) => sim.scan(d),
+    pressDoesNotFit: async () => sim.pressDoesNotFit(),
   };
 });

@@ -32,6 +32,7 @@ const read = (id: string) => api.get<ParcelRead & { kind: string; sender: unknow
 const event = async (parcelId: string, type: string) => {
   const find = () => receiver.received.find((r) => r.json.type === type && (r.json.data.parcel as { id: string }).id === parcelId);
   await waitFor(() => find() !== undefined, `webhook ${type}`);
+  expect(find()!.signatureValid).toBe(true);
   return find()!.json.data as Record<string, unknown> & { parcel: { kind: string; status: string } };
 };
 

@@ -179,6 +179,16 @@ describe('Postgres: several server processes on one database', () => {
     }
   });
 
+  it('a key rotated through one server is served by the other too (shared keys folder, reloaded each tick)', async () => {
+    const rotated = await a.api.post<{ kid: string }>('/v1/admin/keys/rotate', {});
+    const kids = async (server: TestServer) => {
+      const res = await server.server.app.inject({ method: 'GET', url: '/.well-known/jwks.json' });
+      return (res.json() as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    };
+    expect(await kids(a)).toContain(rotated.kid);
+    await waitFor(async () => (await kids(b)).includes(rotated.kid), 'the other server to load the new key', 10_000);
+  });
+
   it('runs the scheduler in one process at a time, and the other takes over when it stops', async () => {
     const db = a.server.ctx.db;
     await waitFor(async () => (await leaseHolder(db, SCHEDULER_LEASE, Date.now())) !== undefined, 'a scheduler lease holder');

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt, { type MqttClient } from 'mqtt';
+import { encode } from '../../shared/codec.js';
+import type { DeviceEvent } from '../../shared/messages.js';
+import { topics } from '../../shared/topics.js';
+import type { AlarmView } from '../../server/alarms/alarm-views.js';
+import type { LockerView } from '../../server/lockers/locker-views.js';
+import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * The server's side of `parcel.moved`, driven over real MQTT by a controller that sends exactly the events a test
+ * needs (the whole flow with a real agent is in batch-deposit.test.ts and jam.test.ts).
+ */
+let t: TestServer;
+let locker: RegisteredLocker;
+let client: MqttClient;
+let seq = 0;
+beforeAll(async () => {
+  t = await startTestServer();
+  locker = await registerLocker(t.api, [
+    { id: 'A1', size: 'S' },
+    { id: 'B1', size: 'M' },
+    { id: 'C1', size: 'L' },
+  ]);
+  client = await mqtt.connectAsync(t.mqttUrl, { clientId: locker.id, username: locker.id, password: locker.device.password, protocolVersion: 4, reconnectPeriod: 0 });
+});
+afterAll(async () => {
+  await client.endAsync(true);
+  await t.close();
+});
+
+async function send(events: Omit<DeviceEvent, 'seq' | 'id' | 'bootId' | 'at'>[]): Promise<number[]> {
+  const batch = events.map((e) => ({ seq: ++seq, id: `ev${seq}`, bootId: 'boot1', at: Date.now(), ...e }) as DeviceEvent);
+  await client.publishAsync(topics.events(locker.id), encode({ v: 1, events: batch }), { qos: 1 });
+  const last = seq;
+  await waitFor(async () => (await t.api.get<LockerView>(`/v1/lockers/${locker.id}`)).events.lastSeq >= last, 'the batch to be committed');
+  return batch.map((e) => e.seq);
+}
+
+const book = (reference: string, size: string) =>
+  t.api.post<{ id: string; compartmentId: string }>('/v1/parcels', { lockerId: locker.id, size, recipient: { email: 'r@x.example' }, reference });
+const read = (id: string) => t.api.get<{ compartmentId: string; status: string; history: { type: string; detail: Record<string, unknown> | null }[] }>(`/v1/parcels/${id}`);
+const holders = async () => Object.fromEntries((await t.api.get<LockerView>(`/v1/lockers/${locker.id}`)).compartments.map((c) => [c.id, c.parcelId]));
+
+describe('the server follows a parcel the locker moved', () => {
+  it('moves the booking in one transaction; a compartment promised to another parcel raises compartment_conflict', async () => {
+    const p = await book('MOVE-1', 'S');
+    const q = await book('MOVE-2', 'M');
+    expect([p.compartmentId, q.compartmentId]).toEqual(['A1', 'B1']);
+    // The locker, not yet knowing of q, put p into B1 after A1 jammed.
+    await send([
+      { type: 'lock.jammed', compartmentId: 'A1', parcelId: p.id, jti: 'j1' },
+      { type: 'parcel.moved', compartmentId: 'B1', fromCompartmentId: 'A1', reason: 'LOCK_JAMMED', parcelId: p.id, jti: 'j1' },
+    ]);
+    expect((await read(p.id)).compartmentId).toBe('B1');
+    expect(await holders()).toMatchObject({ A1: null, B1: q.id });
+    const alarms = (await t.api.get<{ alarms: AlarmView[] }>(`/v1/alarms?lockerId=${locker.id}&kind=compartment_conflict`)).alarms;
+    expect(alarms).toEqual([expect.objectContaining({ compartmentId: 'B1', parcelId: p.id, state: 'open' })]);
+  });
+
+  it('a second report of the same move, or a move from a compartment the parcel is not in, changes nothing', async () => {
+    const p = await book('MOVE-3', 'S');
+    // A1 is out of service after the jam: the smallest free fit is C1.
+    expect(p.compartmentId).toBe('C1');
+    await send([{ type: 'parcel.moved', compartmentId: 'A1', fromCompartmentId: 'B1', reason: 'DOES_NOT_FIT', parcelId: p.id }]);
+    const read1 = await read(p.id);
+    expect(read1.compartmentId).toBe('C1');
+    expect(read1.history.find((h) => h.type === 'parcel.moved.ignored')?.detail).toMatchObject({ from: 'B1', to: 'A1', compartmentId: 'C1' });
+    expect(await holders()).toMatchObject({ C1: p.id });
+    // An event for a parcel of no booking at this locker is acknowledged and ignored.
+    const before = t.server.stats.eventsAnomalous;
+    await send([{ type: 'parcel.moved', compartmentId: 'A1', fromCompartmentId: 'C1', reason: 'DOES_NOT_FIT', parcelId: 'p_nope' }]);
+    expect(t.server.stats.eventsAnomalous).toBe(before + 1);
+    expect(await holders()).toMatchObject({ C1: p.id });
+  });
+});

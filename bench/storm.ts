@@ -23,6 +23,9 @@ export interface StormRun {
   acked: number;
   lost: number;
   duplicatesIgnored: number;
+  /** Device messages the server refused or dropped (OVERLOADED: its handler queue was full), and broker sign-ins refused. */
+  rejected: number;
+  authFailures: number;
   resent: number;
   reconnected: number;
   /** Milliseconds from the server listening to each locker's first connection. */
@@ -114,7 +117,7 @@ async function storm(ctx: BenchContext, label: string, n: number, perLocker: num
     }
     if (Date.now() - lastSay > 5000) {
       lastSay = Date.now();
-      say(`  [${label}] ${round((Date.now() - back) / 1000)} s: ${f.connected} connected, ${h.eventsApplied} of ${total} committed, ${f.outbox} unacknowledged`);
+      say(`  [${label}] ${round((Date.now() - back) / 1000)} s: ${f.connected} connected, ${h.eventsApplied} of ${total} committed, ${f.outbox} unacknowledged, ${h.rejected} messages refused`);
     }
     await sleep(250);
   }
@@ -143,6 +146,8 @@ async function storm(ctx: BenchContext, label: string, n: number, perLocker: num
     acked: drain.acked,
     lost: Math.max(0, drain.acked - committed),
     duplicatesIgnored: h.eventsDuplicate,
+    rejected: h.rejected,
+    authFailures: h.authFailures,
     resent: drain.resent,
     reconnected: drain.reconnected,
     reconnectMs: drain.reconnect,
@@ -158,7 +163,7 @@ function describe(label: string, r: StormRun, total: number): void {
   say(
     `  ${label}: ${verdict}: ${r.committed} of ${total} committed in ${r.commitAllMs >= 0 ? `${round(r.commitAllMs / 1000, 1)} s` : '—'}, ` +
       `all acknowledged in ${r.ackAllMs >= 0 ? `${round(r.ackAllMs / 1000, 1)} s` : '—'} (${r.eventsPerSec} events/s); lost ${r.lost}, ` +
-      `duplicates ignored ${r.duplicatesIgnored}, resent ${r.resent}; longest time without a commit ${round(r.longestCommitGapMs / 1000, 1)} s; reconnected ${r.reconnected} (p50 ${round(r.reconnectMs.p50 / 1000, 1)} s, ` +
+      `duplicates ignored ${r.duplicatesIgnored}, resent ${r.resent}, refused ${r.rejected} messages and ${r.authFailures} sign-ins; longest time without a commit ${round(r.longestCommitGapMs / 1000, 1)} s; reconnected ${r.reconnected} (p50 ${round(r.reconnectMs.p50 / 1000, 1)} s, ` +
       `p90 ${round(r.reconnectMs.p90 / 1000, 1)} s, max ${round(r.reconnectMs.max / 1000, 1)} s); server ${pct(r.serverCpu)} of a core`,
   );
 }

@@ -258,6 +258,8 @@ export class LockerAgent {
       return this.#refuse(out.refused, via, claims, out.refused === 'BATCH_DONE' ? 'Code not valid here: every parcel of it is in' : undefined);
     }
     this.#batch = out.remaining > 0 ? { claims, until: now + BATCH_LABEL_WINDOW_MS } : undefined;
+    // Like any code that opens, a batch code ends the keypad's run of failed attempts.
+    if (!isClear(await this.#o.store.keypadLockout())) await this.#record([], (trx) => this.#o.store.setKeypadLockout(trx, NO_FAILURES));
     return { opened: out.opened };
   }
 

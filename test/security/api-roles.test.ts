@@ -68,7 +68,52 @@ describe('API roles', () => {
     { method: 'POST', url: '/v1/accounts/acc_nope/tokens/tok_nope/revoke', roles: ['admin'] },
     { method: 'POST', url: '/v1/accounts/acc_nope/disable', roles: ['admin'] },
     { method: 'POST', url: '/v1/admin/rotate-token', roles: ['admin'], skipAdmitted: true },
+    { method: 'GET', url: '/v1/admin/keys', roles: ['admin'] },
+    { method: 'POST', url: '/v1/admin/keys/rotate', roles: ['admin'], skipAdmitted: true },
+    { method: 'POST', url: '/v1/admin/keys/kid_nope/activate', roles: ['admin'] },
+    { method: 'POST', url: '/v1/admin/keys/kid_nope/retire', roles: ['admin'] },
+    { method: 'GET', url: '/v1/alarms/al_nope', roles: ['admin', 'operator'] },
+    { method: 'POST', url: '/v1/alarms/al_nope/acknowledge', roles: ['admin', 'operator'] },
+    { method: 'POST', url: '/v1/alarms/al_nope/resolve', roles: ['admin', 'operator'] },
+    { method: 'GET', url: '/v1/audit', roles: ['admin'] },
+    { method: 'GET', url: '/v1/fleet', roles: ['admin', 'operator'] },
+    { method: 'GET', url: '/v1/live', roles: ['admin', 'operator'], skipAdmitted: true },
+    { method: 'GET', url: '/v1/lockers/lk_nope/events', roles: ['admin', 'operator'] },
+    { method: 'POST', url: '/v1/lockers/lk_nope/re-enrol', roles: ['admin'] },
+    { method: 'POST', url: '/v1/lockers/lk_nope/deposit-sessions', roles: ['admin', 'carrier'], payload: { parcelIds: ['p_nope'] } },
+    { method: 'GET', url: '/v1/parcels', roles: ['admin', 'operator', 'carrier'] },
+    { method: 'GET', url: '/v1/parcels/p_nope/timeline', roles: ['admin', 'operator', 'carrier'] },
+    { method: 'POST', url: '/v1/parcels/p_nope/extend', roles: ['admin', 'operator', 'carrier'] },
+    { method: 'PUT', url: '/v1/accounts/acc_nope/webhook', roles: ['admin'], payload: {} },
+    { method: 'GET', url: '/v1/accounts/acc_nope/webhook', roles: ['admin'] },
+    { method: 'DELETE', url: '/v1/accounts/acc_nope/webhook', roles: ['admin'] },
+    { method: 'PUT', url: '/v1/me/webhook', roles: ['carrier'], payload: {} },
+    { method: 'GET', url: '/v1/me/webhook', roles: ['carrier'] },
+    { method: 'DELETE', url: '/v1/me/webhook', roles: ['carrier'] },
+    { method: 'GET', url: '/v1/webhooks/deliveries', roles: ['admin', 'carrier'] },
+    { method: 'GET', url: '/v1/webhooks/deliveries/wd_nope', roles: ['admin', 'carrier'] },
+    { method: 'POST', url: '/v1/webhooks/deliveries/wd_nope/retry', roles: ['admin', 'carrier'] },
   ];
+
+  /** Routes that need no bearer token, each for a stated reason (checked in their own tests). */
+  const PUBLIC = new Set([
+    'GET /healthz', // liveness
+    'GET /readyz', // readiness
+    'GET /.well-known/jwks.json', // public keys
+    'POST /v1/enrol', // answers to the single-use enrolment token in its body
+    'GET /dashboard', // static page; its data comes from the API with a token
+    'GET /dashboard/*',
+    'GET /metrics', // admin/operator or the metrics token: test/observability
+  ]);
+
+  it('the matrix lists every route the server serves (a new route must state who may call it here)', () => {
+    const served = listRoutes(t.server.app.printRoutes({ commonPrefix: false }));
+    const listed = new Set(ROUTES.map((r) => `${r.method} ${r.url.replace(/\/(lk|p|acc|tok|cmd|al|kid|wd)_nope/g, '/:id')}`));
+    const normal = (route: string) => route.replace(/\/:[A-Za-z]+/g, '/:id');
+    const missing = served.filter((r) => !PUBLIC.has(r) && !listed.has(normal(r)));
+    expect(served.length).toBeGreaterThan(40);
+    expect(missing).toEqual([]);
+  });
 
   it('every route answers 401 UNAUTHENTICATED without a valid token and 403 FORBIDDEN to a role it does not admit', async () => {
     const tokenOf: Record<Role, string[]> = {
@@ -328,3 +373,19 @@ describe('bootstrap admin token rotation', () => {
     }
   });
 });
+
+/** `METHOD /path` for every route in Fastify's printRoutes tree (HEAD left out: it follows GET). */
+function listRoutes(tree: string): string[] {
+  const out: string[] = [];
+  const stack: string[] = [];
+  for (const line of tree.split('\n')) {
+    const m = /^([│ ]*)[├└]── (\S+) \(([A-Z, ]+)\)/.exec(line) ?? /^([│ ]*)[├└]── (\S+)$/.exec(line);
+    if (!m) continue;
+    const depth = (m[1] ?? '').length / 4;
+    stack.length = depth;
+    const full = `${stack[depth - 1] ?? ''}${m[2]!.startsWith('/') ? '' : '/'}${m[2]}`;
+    stack[depth] = full;
+    for (const method of (m[3] ?? '').split(',').map((x) => x.trim()).filter((x) => x && x !== 'HEAD')) out.push(`${method} ${full}`);
+  }
+  return out;
+}

@@ -8,6 +8,7 @@ import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
 import { chooseCompartment, rankFree, reserveFirstFree } from './allocation.js';
 import { nearestWithSpace } from './nearest-lockers.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
+import { retryTransaction } from '../store/retry.js';
 import type { ParcelKind, ParcelRow } from '../store/schema.js';
 
 export interface Recipient {
@@ -40,7 +41,8 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
   if (kind !== 'delivery' && !req.sender) throw new LockstepError('SENDER_REQUIRED', { kind });
   const now = ctx.clock.now();
   const parcelId = `p_${randomUUID().replaceAll('-', '')}`;
-  const result = await ctx.db.transaction().execute(async (trx) => {
+  // A deadlock or write-lock timeout aborts the whole transaction (nothing signed leaves it): book again.
+  const result = await retryTransaction(() => ctx.db.transaction().execute(async (trx) => {
     const locker = await trx.selectFrom('lockers').select('id').where('id', '=', req.lockerId).executeTakeFirst();
     if (!locker) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId: req.lockerId });
     const compartments = await trx
@@ -118,7 +120,7 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
     ];
     const version = await appendDesiredChange(trx, req.lockerId, changes, now);
     return { parcel, dropoff, version, changes };
-  });
+  }));
 
   await publishDelta(ctx, req.lockerId, result.version, result.changes).catch((err: unknown) => {
     // The locker still gets both grants with its next snapshot; the database is the truth.

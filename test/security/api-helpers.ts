@@ -1,6 +1,6 @@
 import type { TestServer } from '../helpers/test-server.js';
 
-export type Method = 'GET' | 'POST';
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface Reply {
   status: number;

@@ -4,6 +4,9 @@ import type { GrantAction } from '../../shared/messages.js';
 
 /** Times are milliseconds since the epoch, from the injected clock. Booleans are 0/1. */
 
+export * from './schema-operations.js';
+import type { OperationsTables } from './schema-operations.js';
+
 export interface LockersTable {
   id: string;
   name: string;
@@ -122,7 +125,7 @@ export interface NotificationsTable {
   created_at: number;
 }
 
-export interface Database {
+export interface Database extends OperationsTables {
   lockers: LockersTable;
   compartments: CompartmentsTable;
   parcels: ParcelsTable;
@@ -140,227 +143,6 @@ export type GrantRow = Selectable<GrantsTable>;
 export type NewGrant = Insertable<GrantsTable>;
 export type HistoryRow = Selectable<ParcelHistoryTable>;
 
-/** Roles an API account can hold. */
-export const ACCOUNT_ROLES = ['admin', 'operator', 'carrier'] as const;
-export type AccountRole = (typeof ACCOUNT_ROLES)[number];
-
-/** An API account (a carrier's system, an operator, an admin). The bootstrap admin token is not an account. */
-export interface AccountsTable {
-  id: string;
-  name: string;
-  role: AccountRole;
-  created_at: number;
-  disabled: number;
-}
-
-/** One issued access token, by its `jti`; the token itself is shown once and never stored. */
-export interface AccountTokensTable {
-  jti: string;
-  account_id: string;
-  created_at: number;
-  expires_at: number;
-  revoked_at: number | null;
-}
-
-// Declaration merging adds the account tables to `Database` without touching the declaration above.
-export interface Database {
-  accounts: AccountsTable;
-  account_tokens: AccountTokensTable;
-}
-
-export type AccountRow = Selectable<AccountsTable>;
-export type AccountTokenRow = Selectable<AccountTokensTable>;
-
-export const COMMAND_STATES = ['pending', 'succeeded', 'failed', 'expired'] as const;
-export type CommandState = (typeof COMMAND_STATES)[number];
-
-/** An operator's command to a locker, sent until the device reports a final state or it expires. */
-export interface CommandsTable {
-  id: string;
-  locker_id: string;
-  type: 'open' | 'set_service';
-  compartment_id: string;
-  in_service: number | null;
-  reason: string;
-  requested_by: string;
-  state: CommandState;
-  /** Why it failed or expired (a device or server code). */
-  result: string | null;
-  created_at: number;
-  expires_at: number;
-  updated_at: number;
-}
-
-export const ALARM_STATES = ['open', 'acknowledged', 'resolved'] as const;
-export type AlarmState = (typeof ALARM_STATES)[number];
-
-/** Something an operator must look at. One open alarm per (locker, compartment, kind): repeats count up. */
-export interface AlarmsTable {
-  id: string;
-  locker_id: string;
-  compartment_id: string | null;
-  parcel_id: string | null;
-  kind: string;
-  state: AlarmState;
-  count: number;
-  first_at: number;
-  last_at: number;
-  /** JSON with what was seen last. */
-  detail: string | null;
-}
-
-export interface Database {
-  commands: CommandsTable;
-  alarms: AlarmsTable;
-}
-
-export type CommandRow = Selectable<CommandsTable>;
-export type AlarmRow = Selectable<AlarmsTable>;
-
-export const SIGNING_KEY_STATUSES = ['next', 'active', 'previous', 'retired'] as const;
-/**
- * `next`: delivered to lockers, not signing yet; `active`: signs every new grant (exactly one); `previous`: signs
- * nothing, kept while grants it signed may be live; `retired`: gone from the JWKS and the lockers' key sets.
- */
-export type SigningKeyStatus = (typeof SIGNING_KEY_STATUSES)[number];
-
-/** A grant-signing key's life. The private key is a file in DATA_DIR/keys (mode 0600), deleted on retirement. */
-export interface SigningKeysTable {
-  kid: string;
-  status: SigningKeyStatus;
-  /** The public key (base64url `x` of the Ed25519 JWK). */
-  public_x: string;
-  created_at: number;
-  activated_at: number | null;
-  retired_at: number | null;
-}
-
-/** The desired-state version that carried a `next` key to each locker that existed when it was made. */
-export interface KeyDeliveriesTable {
-  kid: string;
-  locker_id: string;
-  version: number;
-}
-
-export const AUDIT_ACTIONS = ['remote_open', 'key.rotate', 'key.activate', 'key.retire', 'locker.re_enrol'] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export const AUDIT_RESULTS = ['created', 'done', 'refused'] as const;
-export type AuditResult = (typeof AUDIT_RESULTS)[number];
-
-/** Security-relevant actions: who did what, when, to what, why, and whether it was done or refused. */
-export interface AuditLogTable {
-  id: Generated<number>;
-  at: number;
-  /** `role:id` of the principal, or `system` for what the server did by itself. */
-  actor: string;
-  action: AuditAction;
-  locker_id: string | null;
-  compartment_id: string | null;
-  /** The reason the actor gave (remote opens), or why the server acted. */
-  reason: string | null;
-  /** `created` (a remote open's command was stored: its final state is in `commands`), `done`, or `refused`. */
-  result: AuditResult;
-  /** The catalogue code of a refusal. */
-  code: string | null;
-  command_id: string | null;
-  /** e.g. the key id of a key action. */
-  subject: string | null;
-  /** JSON with what else matters (limits, counts). */
-  detail: string | null;
-}
-
-export interface Database {
-  signing_keys: SigningKeysTable;
-  key_deliveries: KeyDeliveriesTable;
-  audit_log: AuditLogTable;
-}
-
-export type SigningKeyRow = Selectable<SigningKeysTable>;
-export type AuditRow = Selectable<AuditLogTable>;
-export type NewAuditRow = Insertable<AuditLogTable>;
-
-/** A single-use enrolment token, kept only as its SHA-256. */
-export interface EnrolmentTokensTable {
-  token_hash: string;
-  locker_id: string;
-  created_by: string;
-  created_at: number;
-  expires_at: number;
-  used_at: number | null;
-}
-
-export interface Database {
-  enrolment_tokens: EnrolmentTokensTable;
-}
-
-// Alarm actions (migration 005): declaration merging adds the columns to AlarmsTable above.
-export interface AlarmsTable {
-  acknowledged_at: number | null;
-  /** `role:id` of who acknowledged it. */
-  acknowledged_by: string | null;
-  resolved_at: number | null;
-  resolved_by: string | null;
-  /** The last note an operator gave with an acknowledge or resolve. */
-  note: string | null;
-}
-
-// Webhooks (migration 007): one endpoint per carrier account and the durable outbox of its deliveries.
-export const WEBHOOK_DELIVERY_STATES = ['pending', 'delivered', 'dead'] as const;
-export type WebhookDeliveryState = (typeof WEBHOOK_DELIVERY_STATES)[number];
-
-/** A carrier account's webhook endpoint. The secret signs every delivery; it is shown once and never logged. */
-export interface WebhooksTable {
-  account_id: string;
-  url: string;
-  secret: string;
-  created_at: number;
-  updated_at: number;
-}
-
-/** One event for one account, written in the transaction of the change it reports, sent until 2xx or dead. */
-export interface WebhookDeliveriesTable {
-  /** Order of creation. */
-  seq: Generated<number>;
-  /** The event id (`Lockstep-Event-Id`), stable across retries. */
-  id: string;
-  account_id: string;
-  event_type: string;
-  parcel_id: string;
-  /** JSON of the event as sent, without its code (derived from `grant_jti` at send time, never stored). */
-  payload: string;
-  /** The grant whose code the event carries (pickup grant of `parcel.deposited`, collect grant of `parcel.expired`). */
-  grant_jti: string | null;
-  created_at: number;
-  /** Attempts started (counted when an attempt is claimed, so a crash mid-attempt still counts it). */
-  attempts: number;
-  /** When the next attempt is due (a never-tried delivery is due at once); while an attempt runs, its lease end. */
-  next_attempt_at: number;
-  state: WebhookDeliveryState;
-  last_error: string | null;
-  /** HTTP status of the last answer, if any. */
-  last_status: number | null;
-  last_attempt_at: number | null;
-  delivered_at: number | null;
-}
-
-export interface Database {
-  webhooks: WebhooksTable;
-  webhook_deliveries: WebhookDeliveriesTable;
-}
-
-export type WebhookRow = Selectable<WebhooksTable>;
-export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
-
-/** Broker token ids already used, per locker (a token signs in once). */
-export interface BrokerTokenUsesTable {
-  locker_id: string;
-  jti: string;
-  keep_until: number;
-}
-
-export interface Database {
-  broker_token_uses: BrokerTokenUsesTable;
-}
 
 // Lifecycle, server side (migration 011): declaration merging adds the columns to the tables above.
 export const PARCEL_KINDS = ['delivery', 'return', 'p2p'] as const;

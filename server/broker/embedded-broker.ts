@@ -87,8 +87,10 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port }
             const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
             // Release aedes' delivery slot at once: a handler publishes (acks, snapshots) and would otherwise wait
             // for a slot held by another handler doing the same (aedes runs at most 100 deliveries at a time).
-            // Our own limit keeps the number of handlers at work bounded instead.
-            cb();
+            // Our own limit keeps the number of handlers at work bounded instead. Released on the next turn:
+            // released synchronously, aedes starts the next queued delivery inside this call, and a fleet
+            // reconnecting at once recursed until the stack overflowed (docs/performance.md, storm).
+            setImmediate(cb);
             if (!handlers.hasRoom()) {
               // Overloaded: drop rather than grow without bound. Events come again (no ack went out).
               stats.reject('OVERLOADED');

@@ -11,14 +11,14 @@ export const POWER_ALARMS = { backup: 'on_backup_power', lowBattery: 'battery_lo
 export const SYSTEM_ACTOR = 'system';
 
 /**
- * Stores a locker's latest telemetry and keeps its power alarms in step, in one transaction: on battery raises
+ * Stores a locker's latest telemetry and keeps its power alarms in step: on battery raises
  * `on_backup_power` once (later readings update its detail, not its count), a charge below `lowBatteryPct`
  * raises `battery_low`; mains power resolves both, a charge back at or above the threshold resolves
- * `battery_low`. Parts the locker did not send keep their last value.
+ * `battery_low`. Parts the locker did not send keep their last value. Runs in the caller's transaction
+ * (server/sync/heartbeats.ts records a turn's heartbeats together).
  */
-export async function recordTelemetry(ctx: ServerContext, lockerId: string, t: Telemetry): Promise<void> {
-  const now = ctx.clock.now();
-  await ctx.db.transaction().execute(async (trx) => {
+export async function applyTelemetry(ctx: ServerContext, trx: Transaction<Database>, lockerId: string, t: Telemetry, now: number): Promise<void> {
+  {
     const updated = await trx
       .updateTable('lockers')
       .set({
@@ -37,7 +37,7 @@ export async function recordTelemetry(ctx: ServerContext, lockerId: string, t: T
     else await resolveAlarm(trx, lockerId, POWER_ALARMS.backup, now);
     if (low) await raiseOrUpdate(trx, lockerId, POWER_ALARMS.lowBattery, now, { ...detail, thresholdPct: ctx.config.lowBatteryPct });
     else if (source === 'mains' || batteryPct !== undefined) await resolveAlarm(trx, lockerId, POWER_ALARMS.lowBattery, now);
-  });
+  }
 }
 
 /** A condition that lasts is one alarm: the first reading raises it, later ones only refresh what it says. */

@@ -61,7 +61,29 @@ function sqliteDialect(file: string): Dialect {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  keepStatements(sqlite);
   return new SqliteDialect({ database: sqlite });
+}
+
+/** Most statements kept: the server runs a few hundred distinct ones; beyond this they are prepared each time. */
+const STATEMENT_CACHE_SIZE = 2000;
+
+/**
+ * Kysely's SQLite driver prepares every query anew (17 % of the server's time on device events, see
+ * docs/performance.md): keep prepared statements by SQL text. Safe because each is run to completion at once
+ * (`all`/`run`); nothing here streams a query (`iterate`), which would hold its statement.
+ */
+function keepStatements(sqlite: SQLite.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const statements = new Map<string, ReturnType<typeof prepare>>();
+  sqlite.prepare = ((source: string) => {
+    let statement = statements.get(source);
+    if (!statement) {
+      statement = prepare(source);
+      if (statements.size < STATEMENT_CACHE_SIZE) statements.set(source, statement);
+    }
+    return statement;
+  }) as typeof sqlite.prepare;
 }
 
 const INT8_OID = 20;

@@ -12,7 +12,7 @@ import { handleEventBatch } from './handle-events.js';
 import { publishSnapshot } from './desired-state.js';
 import { releaseConfirmed } from './release-compartments.js';
 import { resendPending } from '../commands/commands.js';
-import { recordTelemetry } from '../lockers/telemetry.js';
+import { recordHeartbeat } from './heartbeats.js';
 import { onLockerPresence } from '../parcels/pickup-window.js';
 
 const decode = {
@@ -53,15 +53,9 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
       case 'heartbeat': {
         const m = decode.heartbeat(payload);
         if (!m.ok) return reject(ctx, m.code, topic, m.detail);
-        if (m.value.telemetry) await recordTelemetry(ctx, lockerId, m.value.telemetry);
-        const locker = await ctx.db
-          .updateTable('lockers')
-          .set({ last_seen_at: ctx.clock.now(), online: 1 })
-          .where('id', '=', lockerId)
-          .returning('desired_version')
-          .executeTakeFirst();
+        const desiredVersion = await recordHeartbeat(ctx, lockerId, m.value.telemetry);
         // A locker that stayed behind (a lost delta, a state message it could not apply) catches up now.
-        if (locker && m.value.appliedVersion < locker.desired_version) await publishSnapshot(ctx, lockerId);
+        if (desiredVersion !== undefined && m.value.appliedVersion < desiredVersion) await publishSnapshot(ctx, lockerId);
         return;
       }
       case 'events': {

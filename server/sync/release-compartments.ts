@@ -7,6 +7,17 @@ import type { Database } from '../store/schema.js';
  * grants made offline is known. Call inside the transaction that changed either fact.
  */
 export async function releaseConfirmed(trx: Transaction<Database>, lockerId: string, now: number): Promise<number> {
+  // The usual case, nothing waits for release: an indexed look-up (parcels_locker) instead of counting the
+  // locker's committed events, a range that grows with its history, on every batch and heartbeat.
+  const waiting = await trx
+    .selectFrom('parcels')
+    .select('id')
+    .where('locker_id', '=', lockerId)
+    .where('status', '=', 'cancelled')
+    .where('release_version', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  if (!waiting) return 0;
   const locker = await trx.selectFrom('lockers').select(['reported_version', 'reported_seq']).where('id', '=', lockerId).executeTakeFirst();
   if (!locker) return 0;
   const committed = await trx

@@ -105,7 +105,8 @@ describe('/metrics', () => {
     expect(moved('lockstep_mqtt_messages_sent_total', { kind: 'state' })).toBeGreaterThanOrEqual(2);
     expect(value(after, 'lockstep_commands', { type: 'set_service' })).toBe(1);
     expect(moved('lockstep_http_request_duration_seconds_count', { route: '/v1/parcels', method: 'POST', status: '201' })).toBe(2);
-    expect(moved('lockstep_db_query_duration_seconds_count', { operation: 'insert', table: 'device_events' })).toBeGreaterThanOrEqual(12);
+    // One multi-row insert per event batch (server/sync/handle-events.ts), and at least two batches came in.
+    expect(moved('lockstep_db_query_duration_seconds_count', { operation: 'insert', table: 'device_events' })).toBeGreaterThanOrEqual(2);
     expect(value(after, 'lockstep_db_query_duration_seconds_sum', { operation: 'insert', table: 'device_events' })).toBeGreaterThan(0);
     // Default process metrics are there too.
     expect(after).toContain('process_cpu_user_seconds_total');

@@ -4,9 +4,9 @@
  * on stdout. Names: bookings, events, connections, unlock, storm (default: all, in that order).
  *   --quick    short run (about 2 minutes): fewer lockers, shorter windows; the fleet-size targets are not judged
  *   --profile  CPU-profile the measured window of each Lockstep server process and print its top frames
- *   --what-if  also run Lockstep with the bench-only patches of bench/what-if.ts (proposed server changes);
- *              --what-if=async-release,statement-cache picks some
- *   --long     connect phases and storms bounded to 15 minutes instead of 2–3 (how far the shipped code goes)
+ *   --what-if  also run Lockstep with the bench-only patches of bench/what-if.ts (proposed server changes) not
+ *              applied to server/ yet; --what-if=retained-index,statement-cache picks some
+ *   --long     connect phases and storms bounded to 15 minutes instead of 8 (how far the shipped code goes)
  *   --keep     keep the scratch folder (databases, profiles)
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { describeMachine, loadavg, say } from './stats.js';
 import { benchStorm } from './storm.js';
 import { benchUnlock } from './unlock.js';
 import { TARGETS, judge, type Verdict } from './targets.js';
-import { PATCHES, parseWhatIf, type Patch } from './what-if.js';
+import { PATCHES, PENDING, parseWhatIf, type Patch } from './what-if.js';
 
 const BENCHMARKS = {
   bookings: benchBookings,
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const profileDir = args.profile ? path.join(tmp, 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const ctx: BenchContext = { quick: args.quick, long: args.long, whatIf: args.whatIf, tmp, profileDir };
-  const flags = [args.quick && '--quick', args.profile && '--profile', args.whatIf.length > 0 && (args.whatIf.length === PATCHES.length ? '--what-if' : `--what-if=${args.whatIf.join(',')}`), args.long && '--long'].filter((f): f is string => typeof f === 'string');
+  const flags = [args.quick && '--quick', args.profile && '--profile', args.whatIf.length > 0 && (args.whatIf.join() === PENDING.join() ? '--what-if' : `--what-if=${args.whatIf.join(',')}`), args.long && '--long'].filter((f): f is string => typeof f === 'string');
   const command = `npm run bench${flags.length || args.names.length < Object.keys(BENCHMARKS).length ? ` -- ${[...flags, ...(args.names.length < Object.keys(BENCHMARKS).length ? args.names : [])].join(' ')}` : ''}`;
   say(command);
   say(`machine: ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);

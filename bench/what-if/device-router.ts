@@ -19,6 +19,9 @@ import { publishSnapshot } from '../../server/sync/desired-state.js';
 import { releaseConfirmed } from '../../server/sync/release-compartments.js';
 import { resendPending } from '../../server/commands/commands.js';
 
+/** Marks this module as the what-if replacement (test/bench checks that the hooks load it). */
+export const WHAT_IF_REPLACEMENT = true;
+
 const decode = {
   status: decoderFor(StatusMessage),
   heartbeat: decoderFor(HeartbeatMessage),

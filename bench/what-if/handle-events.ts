@@ -15,6 +15,9 @@ import { applyDeviceEvent } from '../../server/parcels/device-effects.js';
 import type { Database } from '../../server/store/schema.js';
 import { releaseConfirmed } from '../../server/sync/release-compartments.js';
 
+/** Marks this module as the what-if replacement (test/bench checks that the hooks load it). */
+export const WHAT_IF_REPLACEMENT = true;
+
 export interface BatchOutcome {
   applied: number;
   duplicates: number;

@@ -7,6 +7,9 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../../server/store/schema.js';
 
+/** Marks this module as the what-if replacement (test/bench checks that the hooks load it). */
+export const WHAT_IF_REPLACEMENT = true;
+
 export async function releaseConfirmed(trx: Transaction<Database>, lockerId: string, now: number): Promise<number> {
   const waiting = await trx
     .selectFrom('parcels')

@@ -15,7 +15,7 @@ function runAsHost(patches: string[], code: string): string {
   }).trim();
 }
 
-const probe = `const m = await import(${JSON.stringify(path.join(ROOT, 'server/sync/release-compartments.ts'))}); console.log(String(m.releaseConfirmed).includes('waiting') ? 'replaced' : 'shipped');`;
+const probe = `const m = await import(${JSON.stringify(path.join(ROOT, 'server/sync/release-compartments.ts'))}); console.log('WHAT_IF_REPLACEMENT' in m ? 'replaced' : 'shipped');`;
 
 describe('what-if module patches', () => {
   it('replace the server module wherever it is imported, only when asked', () => {

@@ -129,7 +129,7 @@ export const PATCHES: readonly Patch[] = ['async-release', 'retained-index', 'st
  * Their module replacements are copies of the older server files: on the current code they would undo later
  * changes, so a bare `--what-if` leaves them out (name one explicitly only on a checkout from before).
  */
-export const APPLIED: readonly Patch[] = ['async-release', 'statement-cache', 'group-commit', 'release-guard', 'heartbeat-batch'];
+export const APPLIED: readonly Patch[] = ['async-release', 'retained-index', 'statement-cache', 'group-commit', 'release-guard', 'heartbeat-batch'];
 
 /** What a bare `--what-if` runs: the patches not in the server yet. */
 export const PENDING: readonly Patch[] = PATCHES.filter((p) => !APPLIED.includes(p));

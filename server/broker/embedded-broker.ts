@@ -7,6 +7,7 @@ import type { ServerStats } from '../stats.js';
 import type { BrokerLink, ServerBroker } from './link.js';
 import { Limiter } from './limiter.js';
 import { checkBrokerPassword } from './device-auth.js';
+import { indexedMemoryPersistence } from './retained-index.js';
 import type { Clock } from '../../shared/clock.js';
 
 interface BrokerDeps {
@@ -30,6 +31,7 @@ function authError(code: 4 | 5): AuthenticateError {
  */
 export async function createEmbeddedBroker({ db, stats, log, clock, host, port }: BrokerDeps): Promise<ServerBroker> {
   const aedes = await Aedes.createBroker({
+    persistence: indexedMemoryPersistence(),
     authenticate(client: Client, username, password, done) {
       if (!username || username !== client.id || !password) {
         stats.authFailures++;

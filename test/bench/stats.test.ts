@@ -50,7 +50,7 @@ describe('targets', () => {
 
 describe('what-if flag', () => {
   it('names every patch, some patches, or nothing known', () => {
-    expect(parseWhatIf('--what-if')).toEqual(['retained-index']);
+    expect(parseWhatIf('--what-if')).toEqual([]); // every measured patch is in the server now
     expect(parseWhatIf('--what-if=group-commit,heartbeat-batch')).toEqual(['group-commit', 'heartbeat-batch']);
     expect(parseWhatIf('--what-if=statement-cache')).toEqual(['statement-cache']);
     expect(parseWhatIf('--what-if=statement-cache,nope')).toBeNull();

@@ -9,7 +9,7 @@ import { LockerAgent } from '../device/agent.js';
 import { DeviceStore } from '../device/store/device-store.js';
 import type { LockerView } from '../server/lockers/locker-views.js';
 import type { EnrolmentTicket } from '../server/lockers/register-locker.js';
-import { DeviceIdentity, continueNumbering, enrol } from '../device/identity.js';
+import { DeviceIdentity, continueNumbering, enrol, keepBrokerAccount } from '../device/identity.js';
 import type { ApiClient } from './api-client.js';
 import type { Recorder } from './metrics.js';
 import type { DeviceProcessConfig } from './device-process.js';
@@ -92,6 +92,8 @@ async function register(s: LockerSetup) {
   const identity = await DeviceIdentity.loadOrCreate(store);
   const enrolled = await s.api.withServer((baseUrl) => enrol(baseUrl, created.id, created.enrolment.token, identity.publicKey));
   await continueNumbering(store, enrolled.lastSeq);
+  // Against an external broker with static per-locker accounts (Mosquitto dynamic security) enrolment hands one over.
+  await keepBrokerAccount(store, enrolled.broker);
   if (s.direct) return { created, compartments, proxy: directLink(), mqttUrl: enrolled.mqttUrl, store, identity, dbFile };
   const broker = new URL(enrolled.mqttUrl);
   const proxy = new TcpProxy(broker.hostname, Number(broker.port));

@@ -48,8 +48,8 @@ ${row([r.throughput.bookingsPerSec, r.throughput.peakBookingsPerSec, r.throughpu
 <table><tr><th>process</th><th>peak RSS (MB)</th><th>peak heap (MB)</th></tr>
 ${r.memory.map((m) => row([m.process, m.rssPeakMb, m.heapPeakMb])).join('\n')}</table>
 <h2>Events and faults</h2>
-<table><tr><th>recorded</th><th>committed</th><th>resent</th><th>outages</th><th>network cuts</th><th>storm</th><th>power cuts</th><th>forced opens</th><th>crashes</th></tr>
-${row([r.events.recorded, r.events.committed, r.events.resent, r.faults.outages, r.faults.networkCuts, r.faults.storm ? 'yes' : 'no', r.faults.powerCuts, r.faults.forcedOpens, r.faults.crashes])}</table>
+<table><tr><th>recorded</th><th>committed</th><th>resent</th><th>outages</th><th>network cuts</th><th>storm</th><th>power cuts</th><th>forced opens</th><th>jammed latches</th><th>crashes</th></tr>
+${row([r.events.recorded, r.events.committed, r.events.resent, r.faults.outages, r.faults.networkCuts, r.faults.storm ? 'yes' : 'no', r.faults.powerCuts, r.faults.forcedOpens, r.faults.jams, r.faults.crashes])}</table>
 <h2>Violations (${r.violations.length}) and problems (${r.problemCount})</h2>
 <ul>${[...r.violations, ...r.problems.slice(0, 50)].map((v) => `<li>${esc(v)}</li>`).join('') || '<li>none</li>'}</ul>
 <p class="muted">Phases: registration ${ms(r.phasesMs.register)}, traffic ${ms(r.phasesMs.traffic)}, convergence ${ms(r.phasesMs.converge)}. Latencies are real time; the traffic runs on virtual hours.</p>
@@ -99,7 +99,11 @@ function chart(title: string, points: readonly TimelinePoint[], series: readonly
   const ticks = Array.from({ length: 6 }, (_, i) => (i / 5) * xMax)
     .map((t) => `<text x="${x(t)}" y="${H - 8}" text-anchor="middle" font-size="11" fill="#475569">${t.toFixed(0)} s</text>`)
     .join('');
-  const hours = hourMarks(points).map((m) => `<line x1="${x(m.t)}" x2="${x(m.t)}" y1="${PAD.t}" y2="${H - PAD.b}" stroke="#f1f5f9"/><text x="${x(m.t) + 2}" y="${PAD.t + 10}" font-size="10" fill="#94a3b8">h${m.hour}</text>`).join('');
+  // Hour marks closer than 24 px apart would print over each other: every n-th one then.
+  const marks = hourMarks(points);
+  const px = marks.length > 1 ? (x(marks[marks.length - 1]!.t) - x(marks[0]!.t)) / (marks.length - 1) : Infinity;
+  const every = Math.max(1, Math.ceil(24 / Math.max(1, px)));
+  const hours = marks.filter((_, i) => i % every === 0).map((m) => `<line x1="${x(m.t)}" x2="${x(m.t)}" y1="${PAD.t}" y2="${H - PAD.b}" stroke="#f1f5f9"/><text x="${x(m.t) + 2}" y="${PAD.t + 10}" font-size="10" fill="#94a3b8">h${m.hour}</text>`).join('');
   const lines = series
     .map((s) => {
       const segs: string[] = [];

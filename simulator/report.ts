@@ -14,6 +14,7 @@ export interface SimulationReport {
   parcels: Books & { planned: number; deposited: number; failed: number; faulted: number };
   codes: { accepted: number; rejected: number } | null;
   events: { recorded: number; committed: number; resent: number; duplicatesIgnored: number | null };
+  /** `jams`: deposits planned to find their latch jammed (the agent moves them to another compartment). */
   faults: { outages: number; networkCuts: number; crashes: number; storm: boolean; powerCuts: number; forcedOpens: number; jams: number };
   throughput: { bookingsPerSec: number; eventsCommittedPerSec: number; peakBookingsPerSec: number; peakEventsCommittedPerSec: number };
   /** Real milliseconds: the booking request, the device's unlock decision (code in → latch released), event recorded → ack after commit. */
@@ -39,7 +40,7 @@ export interface ReportInput {
   aggregate: Aggregate;
   violations: string[];
   problems: string[];
-  faults: { outages: number; storm: boolean; crashes: number };
+  faults: { outages: number; storm: boolean; crashes: number; jams: number };
   duplicatesIgnored: number | null;
   phases: { registerMs: number; trafficMs: number; convergeMs: number };
   durationMs: number;
@@ -75,7 +76,7 @@ export function buildReport(r: ReportInput): SimulationReport {
       storm: r.faults.storm,
       powerCuts: results.reduce((n, x) => n + x.powerCuts, 0),
       forcedOpens: results.reduce((n, x) => n + x.forcedOpens, 0),
-      jams: a.totals.faulted,
+      jams: r.faults.jams,
     },
     throughput: {
       bookingsPerSec: round1(a.totals.booked / trafficSec),

@@ -203,7 +203,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       aggregate,
       violations,
       problems: [...problems, ...results.flatMap((r: ShardResult) => r.problems)],
-      faults: { outages: faults.outages.length, storm: faults.storm !== null, crashes: crashCount },
+      faults: { outages: faults.outages.length, storm: faults.storm !== null, crashes: crashCount, jams: flows.filter((f) => f.jam).length },
       duplicatesIgnored: server ? server.stats.eventsDuplicate : null,
       phases: { registerMs, trafficMs, convergeMs },
       durationMs: Date.now() - started,

@@ -70,6 +70,11 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port }
       done(null, null);
     },
   });
+  // Every message gets one subscriber that finishes on the next turn. aedes hands messages to its emitter one
+  // slot at a time, and a message whose subscribers all finish at once (none at all: aedes' own $SYS notice of
+  // each connect, an ack for a locker that is away) starts the next queued one inside the same call: a fleet
+  // reconnecting at once queued thousands and overflowed the stack (docs/performance.md, storm).
+  await new Promise<void>((resolve) => aedes.subscribe('#', (_packet, cb) => setImmediate(cb), resolve));
   aedes.on('clientError', (client, err) => log.debug({ lockerId: client.id, err: err.message }, 'mqtt client error'));
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'));
 

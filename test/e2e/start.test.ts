@@ -12,7 +12,7 @@ afterEach(() => {
 });
 
 function start(env: Record<string, string>): Promise<string> {
-  child = spawn('node_modules/.bin/tsx', ['server/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no banner: ${out}`)), 20_000);
@@ -53,7 +53,7 @@ describe('npm start', () => {
   }, 60_000);
 
   it('refuses a bad configuration with a coded error and exit code 2', async () => {
-    const proc = spawn('node_modules/.bin/tsx', ['server/main.ts'], { env: { ...process.env, PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env: { ...process.env, PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise((r) => proc.on('exit', r));

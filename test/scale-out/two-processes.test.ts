@@ -36,7 +36,7 @@ const lockers: BrokerLocker[] = [];
 async function startServerProcess(name: string, env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
   let out = '';
-  const child = spawn('node_modules/.bin/tsx', ['server/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     env: { ...process.env, ...env, PORT: String(port), INSTANCE_ID: name },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

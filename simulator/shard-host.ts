@@ -32,6 +32,23 @@ export type FromWorker = { t: 'tick'; tick: Tick } | { t: 'result'; id: number; 
 
 const TICK_MS = 1000;
 
+type Caller = <T>(method: ShardMethod, ...args: unknown[]) => Promise<T>;
+type RemoteMethods = Omit<ShardHandle, 'name' | 'advance' | 'stop'>;
+
+/** The shard's methods, each one call by name (both hosts: in this process or in a worker). */
+function remoteMethods(call: Caller): RemoteMethods {
+  return {
+    start: () => call('start'),
+    runFlows: (flows, t0) => call('runFlows', flows, t0),
+    runFaults: (plan, t0) => call('runFaults', plan, t0),
+    noShowDeposit: () => call('noShowDeposit'),
+    noShowCollect: () => call('noShowCollect'),
+    noShowGiveUp: () => call('noShowGiveUp'),
+    status: () => call('status'),
+    collect: () => call('collect'),
+  };
+}
+
 /** Calls a shard's method by name (the worker's dispatcher and the local host share it). */
 export function callShard(shard: Shard, method: ShardMethod, args: unknown[]): Promise<unknown> {
   switch (method) {
@@ -73,14 +90,7 @@ export function localShard(init: ShardInit, clock: VirtualClock, onTick: (source
   return {
     name,
     shard,
-    start: () => call('start'),
-    runFlows: (flows, t0) => call('runFlows', flows, t0),
-    runFaults: (plan, t0) => call('runFaults', plan, t0),
-    noShowDeposit: () => call('noShowDeposit'),
-    noShowCollect: () => call('noShowCollect'),
-    noShowGiveUp: () => call('noShowGiveUp'),
-    status: () => call('status'),
-    collect: () => call('collect'),
+    ...remoteMethods(call),
     advance: () => undefined, // shares the coordinator's clock
     async stop() {
       await shard.stop();
@@ -129,14 +139,7 @@ export function workerShard(init: ShardInit, clock: VirtualClock, onTick: (sourc
     });
   return {
     name,
-    start: () => call('start'),
-    runFlows: (flows, t0) => call('runFlows', flows, t0),
-    runFaults: (plan, t0) => call('runFaults', plan, t0),
-    noShowDeposit: () => call('noShowDeposit'),
-    noShowCollect: () => call('noShowCollect'),
-    noShowGiveUp: () => call('noShowGiveUp'),
-    status: () => call('status'),
-    collect: () => call('collect'),
+    ...remoteMethods(call),
     advance: (ms) => send({ t: 'advance', ms }),
     async stop() {
       if (exited) return;

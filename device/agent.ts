@@ -27,6 +27,8 @@ export interface AgentOptions {
   /** After this long open, a door raises `door.left_open`. */
   doorLeftOpenMs?: number;
   ackTimeoutMs?: number;
+  /** Longest ack wait before a resend (the wait doubles with each miss in a row; see SyncOptions). */
+  maxAckTimeoutMs?: number;
   /** Spread of the first connect after a start (a fleet powered on at once). */
   startJitterMs?: number;
   /**
@@ -84,6 +86,7 @@ export class LockerAgent {
       telemetry: () => options.hardware.telemetry?.() ?? Promise.resolve(undefined),
       ...(options.startJitterMs ? { startJitterMs: options.startJitterMs } : {}),
       ...(options.ackTimeoutMs ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
+      ...(options.maxAckTimeoutMs ? { maxAckTimeoutMs: options.maxAckTimeoutMs } : {}),
       ...(options.log ? { log: options.log } : {}),
     });
     this.doors = new DoorController({

@@ -1,6 +1,7 @@
+import { KeyObject as NodeKeyObject, sign as ed25519Sign, type webcrypto } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { CompactSign, base64url, compactVerify, decodeProtectedHeader, importJWK, type CryptoKey, type KeyObject } from 'jose';
+import { base64url, compactVerify, decodeProtectedHeader, importJWK, type CryptoKey, type KeyObject } from 'jose';
 import { CompartmentId, LockerId, OpaqueId } from './ids.js';
 import { GrantAction, type PublicJwk } from './messages.js';
 
@@ -53,10 +54,30 @@ export interface GrantCheck {
   action?: GrantAction;
 }
 
+/** node:crypto's view of each WebCrypto key that signs grants (the conversion is done once per key). */
+const keyObjects = new WeakMap<object, NodeKeyObject>();
+
+function keyObjectOf(key: CryptoKey | KeyObject): NodeKeyObject {
+  if (key instanceof NodeKeyObject) return key;
+  let k = keyObjects.get(key);
+  if (!k) keyObjects.set(key, (k = NodeKeyObject.from(key as unknown as webcrypto.CryptoKey)));
+  return k;
+}
+
+const b64 = (text: string) => Buffer.from(text).toString('base64url');
+
+/**
+ * Signs a grant as a compact JWS, synchronously on this thread: node:crypto signs Ed25519 about twice as fast as
+ * jose's WebCrypto path, which also waits for the libuv pool. Ed25519 is deterministic and the header is
+ * serialised as jose does (alg, typ, kid), so the token is byte for byte the one jose's CompactSign makes.
+ */
+export function signGrantNow(claims: GrantClaims, key: CryptoKey | KeyObject, kid: string): string {
+  const input = `${b64(JSON.stringify({ alg: GRANT_ALG, typ: GRANT_TYP, kid }))}.${b64(JSON.stringify(claims))}`;
+  return `${input}.${ed25519Sign(null, Buffer.from(input), keyObjectOf(key)).toString('base64url')}`;
+}
+
 export async function signGrant(claims: GrantClaims, key: CryptoKey | KeyObject, kid: string): Promise<string> {
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: GRANT_ALG, typ: GRANT_TYP, kid })
-    .sign(key);
+  return signGrantNow(claims, key, kid);
 }
 
 /**

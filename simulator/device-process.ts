@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   await agent.start();
   const report = async () => {
     if (closing) return;
-    send({ t: 'status', ready: agent.ready, outbox: await store.outboxSize(), lastSeq: await store.lastSeq(), resent: agent.sync.stats.eventsResent, connects: agent.sync.stats.connects });
+    send({ t: 'status', ready: agent.ready, outbox: await store.outboxSize(), lastSeq: await store.lastSeq(), resent: agent.sync.stats.eventsResent, resentBatches: agent.sync.stats.batchesResent, connects: agent.sync.stats.connects });
   };
   setInterval(() => void report().catch(() => undefined), 50);
 }

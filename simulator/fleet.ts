@@ -47,8 +47,8 @@ export interface SimLocker {
   /** Unacknowledged events, or null while the agent is down. */
   outboxSize(): Promise<number | null>;
   lastSeq(): Promise<number>;
-  /** Events sent again after an ack timeout, over every run of the agent. */
-  resent(): number;
+  /** Events and batches sent again (after an ack wait ran out or a reconnect), over every run of the agent. */
+  resent(): { events: number; batches: number };
   crashes: number;
   /** SIGKILL the agent (child-process lockers only); `restart` starts it again on the same store. */
   crash?(): Promise<void>;
@@ -162,7 +162,7 @@ export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
     };
     return agent;
   };
-  let resentBefore = 0;
+  let resentBefore = { events: 0, batches: 0 };
   const locker: InProcessLocker = {
     id: created.id,
     hardware,
@@ -176,12 +176,12 @@ export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
     ready: () => locker.agent.ready,
     outboxSize: () => store.outboxSize(),
     lastSeq: () => store.lastSeq(),
-    resent: () => resentBefore + locker.agent.sync.stats.eventsResent,
+    resent: () => ({ events: resentBefore.events + locker.agent.sync.stats.eventsResent, batches: resentBefore.batches + locker.agent.sync.stats.batchesResent }),
     async powerCut(downMs) {
       const old = locker.agent;
       old.sync.dropConnection();
       await old.stop();
-      resentBefore += old.sync.stats.eventsResent;
+      resentBefore = { events: resentBefore.events + old.sync.stats.eventsResent, batches: resentBefore.batches + old.sync.stats.batchesResent };
       locker.crashes++;
       await new Promise((r) => setTimeout(r, downMs));
       locker.agent = startAgent();
@@ -214,7 +214,7 @@ export async function startProcessLocker(s: LockerSetup): Promise<SimLocker> {
     ackTimeoutMs: 2000,
   };
   let status: Extract<ToHost, { t: 'status' }> | null = null;
-  let resentBefore = 0;
+  let resentBefore = { events: 0, batches: 0 };
   let child: ChildProcess | undefined;
   let unhost = () => {};
   const spawnAgent = () => {
@@ -236,11 +236,11 @@ export async function startProcessLocker(s: LockerSetup): Promise<SimLocker> {
     ready: () => status?.ready ?? false,
     outboxSize: async () => (status ? status.outbox : null),
     lastSeq: async () => status?.lastSeq ?? 0,
-    resent: () => resentBefore + (status?.resent ?? 0),
+    resent: () => ({ events: resentBefore.events + (status?.resent ?? 0), batches: resentBefore.batches + (status?.resentBatches ?? 0) }),
     async crash() {
       const c = child;
       if (!c || c.exitCode !== null) return;
-      resentBefore += status?.resent ?? 0;
+      resentBefore = { events: resentBefore.events + (status?.resent ?? 0), batches: resentBefore.batches + (status?.resentBatches ?? 0) };
       status = null;
       unhost();
       const exited = new Promise((r) => c.once('exit', r));

@@ -48,8 +48,8 @@ ${row([r.throughput.bookingsPerSec, r.throughput.peakBookingsPerSec, r.throughpu
 <table><tr><th>process</th><th>peak RSS (MB)</th><th>peak heap (MB)</th></tr>
 ${r.memory.map((m) => row([m.process, m.rssPeakMb, m.heapPeakMb])).join('\n')}</table>
 <h2>Events and faults</h2>
-<table><tr><th>recorded</th><th>committed</th><th>resent</th><th>outages</th><th>network cuts</th><th>storm</th><th>power cuts</th><th>forced opens</th><th>jammed latches</th><th>crashes</th></tr>
-${row([r.events.recorded, r.events.committed, r.events.resent, r.faults.outages, r.faults.networkCuts, r.faults.storm ? 'yes' : 'no', r.faults.powerCuts, r.faults.forcedOpens, r.faults.jams, r.faults.crashes])}</table>
+<table><tr><th>recorded</th><th>committed</th><th>resent (batches)</th><th>outages</th><th>network cuts</th><th>storm</th><th>power cuts</th><th>forced opens</th><th>jammed latches</th><th>crashes</th></tr>
+${row([r.events.recorded, r.events.committed, `${r.events.resent} (${r.events.resentBatches})`, r.faults.outages, r.faults.networkCuts, r.faults.storm ? 'yes' : 'no', r.faults.powerCuts, r.faults.forcedOpens, r.faults.jams, r.faults.crashes])}</table>
 <h2>Violations (${r.violations.length}) and problems (${r.problemCount})</h2>
 <ul>${[...r.violations, ...r.problems.slice(0, 50)].map((v) => `<li>${esc(v)}</li>`).join('') || '<li>none</li>'}</ul>
 <p class="muted">Phases: registration ${ms(r.phasesMs.register)}, traffic ${ms(r.phasesMs.traffic)}, convergence ${ms(r.phasesMs.converge)}. Latencies are real time; the traffic runs on virtual hours.</p>

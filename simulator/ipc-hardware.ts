@@ -7,7 +7,7 @@ export type ToHost =
   | { t: 'pulse'; id: string; rid: number }
   | { t: 'readDoor'; id: string; rid: number }
   | { t: 'display'; line: string }
-  | { t: 'status'; ready: boolean; outbox: number; lastSeq: number; resent: number; connects: number };
+  | { t: 'status'; ready: boolean; outbox: number; lastSeq: number; resent: number; resentBatches: number; connects: number };
 
 export type ToDevice =
   | { t: 'reply'; rid: number; door?: DoorState }

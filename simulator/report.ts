@@ -13,7 +13,7 @@ export interface SimulationReport {
   /** booked = inTransit + inLockers + pickedUp + returned + cancelled (the checker verifies it). */
   parcels: Books & { planned: number; deposited: number; failed: number; faulted: number };
   codes: { accepted: number; rejected: number } | null;
-  events: { recorded: number; committed: number; resent: number; duplicatesIgnored: number | null };
+  events: { recorded: number; committed: number; resent: number; resentBatches: number; duplicatesIgnored: number | null };
   /** `jams`: deposits planned to find their latch jammed (the agent moves them to another compartment). */
   faults: { outages: number; networkCuts: number; crashes: number; storm: boolean; powerCuts: number; forcedOpens: number; jams: number };
   throughput: { bookingsPerSec: number; eventsCommittedPerSec: number; peakBookingsPerSec: number; peakEventsCommittedPerSec: number };
@@ -67,6 +67,7 @@ export function buildReport(r: ReportInput): SimulationReport {
       recorded: results.reduce((n, x) => n + x.devices.reduce((m, d) => m + d.lastSeq, 0), 0),
       committed: r.views.reduce((n, l) => n + l.events.received, 0),
       resent: results.reduce((n, x) => n + x.resent, 0),
+      resentBatches: results.reduce((n, x) => n + x.resentBatches, 0),
       duplicatesIgnored: r.duplicatesIgnored,
     },
     faults: {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeConfig } from '../server/config.js';
@@ -53,6 +53,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const spec = resolveSpec(o);
   const started = Date.now();
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-sim-'));
+  const deviceDir = deviceStoreDir(workDir);
   // Server and in-process agents share a clock the simulator moves forward (an hour in seconds); shards in child
   // processes get every move, and agents also follow the server time in every sync message.
   const clock = new VirtualClock();
@@ -133,7 +134,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         lockers: lockerSeeds.filter((l) => shardOf(l.index) === s),
         compartments: spec.compartments,
         processes: spec.processes,
-        workDir,
+        workDir: deviceDir,
         registerConcurrency: spec.lockers > 100 ? 6 : 4,
         startJitterMs: spec.lockers > 1000 ? 2000 : 0,
         pollMs: spec.lockers > 100 ? 250 : 50,
@@ -214,6 +215,23 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     await Promise.all(shards.map((s) => s.stop().catch(() => undefined)));
     await server?.stop().catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
+    if (deviceDir !== workDir) rmSync(deviceDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Where the simulated lockers keep their stores: in memory (/dev/shm) where the machine has it. Each real locker
+ * has its own flash; here thousands share one disk, and their fsyncs (every recorded event is durable before it
+ * is sent) would queue with each other and with the server's own commits, which are what the run measures. The
+ * stores stay files, so a killed agent process finds its store as it left it. SIM_DEVICE_DIR overrides.
+ */
+function deviceStoreDir(workDir: string): string {
+  const base = process.env.SIM_DEVICE_DIR ?? (existsSync('/dev/shm') ? '/dev/shm' : undefined);
+  if (!base) return workDir;
+  try {
+    return mkdtempSync(path.join(base, 'lockstep-sim-lockers-'));
+  } catch {
+    return workDir;
   }
 }
 

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Tick } from './metrics.js';
 import type { FaultPlan, FlowPlan } from './plan.js';
@@ -101,6 +102,8 @@ export function localShard(init: ShardInit, clock: VirtualClock, onTick: (source
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./fleet-worker.ts', import.meta.url));
+/** Niceness of the worker processes (the server's process keeps the default 0). */
+const WORKER_NICE = 10;
 
 /**
  * The shard in a child process of its own: one process may hold only `ulimit -n` open files, and each locker
@@ -108,7 +111,19 @@ const WORKER_ENTRY = fileURLToPath(new URL('./fleet-worker.ts', import.meta.url)
  */
 export function workerShard(init: ShardInit, clock: VirtualClock, onTick: (source: string, tick: Tick) => void): ShardHandle {
   const name = `worker ${init.shard}`;
-  const child: ChildProcess = fork(WORKER_ENTRY, [], { execArgv: ['--import', 'tsx', '--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // SIM_CPU_PROF_DIR: every worker writes a V8 CPU profile there when it exits (to find where a big run's time goes).
+  const prof = process.env.SIM_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SIM_CPU_PROF_DIR}`] : [];
+  const execArgv = ['--import', 'tsx', '--max-old-space-size=4096', ...prof];
+  const child: ChildProcess = fork(WORKER_ENTRY, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // The lockers stand in for hardware of their own; on one machine their processes must not take the CPU the
+  // server needs (ten busy workers would get ten shares to its one). A lower priority needs no privilege.
+  if (child.pid !== undefined) {
+    try {
+      os.setPriority(child.pid, WORKER_NICE);
+    } catch {
+      // Not allowed here (a restricted container): the run goes on at equal priority.
+    }
+  }
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let exited = false;

@@ -45,6 +45,7 @@ export interface ShardResult {
   problems: string[];
   codes: { accepted: number; rejected: number } | null;
   resent: number;
+  resentBatches: number;
   networkCuts: number;
   powerCuts: number;
   forcedOpens: number;
@@ -326,7 +327,8 @@ export class Shard {
       codes: this.init.processes
         ? null
         : { accepted: taps.reduce((n, t) => n + (t.byType.get('code.accepted') ?? 0), 0), rejected: taps.reduce((n, t) => n + (t.byType.get('code.rejected') ?? 0), 0) },
-      resent: all.reduce((n, l) => n + l.resent(), 0),
+      resent: all.reduce((n, l) => n + l.resent().events, 0),
+      resentBatches: all.reduce((n, l) => n + l.resent().batches, 0),
       networkCuts: all.reduce((n, l) => n + l.proxy.cuts, 0),
       powerCuts: this.#powerCuts,
       forcedOpens: this.#forcedOpens,

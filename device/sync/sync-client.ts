@@ -6,7 +6,7 @@ import { MAX_EVENTS_PER_BATCH, MAX_STATE_PAYLOAD_BYTES, PROTOCOL_VERSION } from 
 import { topics } from '../../shared/topics.js';
 import type { Clock } from '../../shared/clock.js';
 import type { DeviceStore } from '../store/device-store.js';
-import { backoffDelay } from './backoff.js';
+import { ackWaitMs, backoffDelay } from './backoff.js';
 
 export interface SyncOptions {
   lockerId: string;
@@ -17,8 +17,13 @@ export interface SyncOptions {
   clock: Clock;
   store: DeviceStore;
   random?: () => number;
-  /** Resend the in-flight batch when no ack came within this time. */
+  /**
+   * Resend the in-flight batch when no ack came within this time; each further miss in a row doubles the wait
+   * (plus up to half at random), up to `maxAckTimeoutMs`; an ack of the batch in flight starts again from here.
+   */
   ackTimeoutMs?: number;
+  /** Longest wait for an ack before a resend, however many came late (default 8 × `ackTimeoutMs`). */
+  maxAckTimeoutMs?: number;
   /** Heartbeat period, read each time (it comes with the server's config). */
   heartbeatMs?: () => number;
   /** Reads the hardware's telemetry for each heartbeat (undefined: none). */
@@ -61,18 +66,27 @@ export class SyncClient {
   #flushing = false;
   #connectedAt = 0;
   #flushAgain = false;
-  /** Counters for the simulator and operators. */
-  readonly stats = { connects: 0, batchesSent: 0, eventsSent: 0, eventsResent: 0, invalidMessages: 0 };
+  /** Ack waits in a row that ran out (reset when the batch in flight is acknowledged). */
+  #ackMisses = 0;
+  /**
+   * Counters for the simulator and operators: `batchesResent` counts the sends of a batch after its ack wait ran
+   * out or its connection dropped; `ackTimeouts` the waits that ran out.
+   */
+  readonly stats = { connects: 0, batchesSent: 0, batchesResent: 0, eventsSent: 0, eventsResent: 0, ackTimeouts: 0, invalidMessages: 0 };
+  /** Set when the in-flight batch went unacknowledged: the next send is a resend. */
+  #resendDue = false;
 
   constructor(options: SyncOptions) {
+    const ackTimeoutMs = options.ackTimeoutMs ?? 15_000;
     this.#o = {
       random: Math.random,
-      ackTimeoutMs: 15_000,
       heartbeatMs: () => 30_000,
       telemetry: () => Promise.resolve(undefined),
       startJitterMs: 0,
       stableAfterMs: 30_000,
       ...options,
+      ackTimeoutMs,
+      maxAckTimeoutMs: Math.max(ackTimeoutMs, options.maxAckTimeoutMs ?? 8 * ackTimeoutMs),
     };
   }
 
@@ -183,7 +197,10 @@ export class SyncClient {
     this.#cancelAckTimer?.();
     this.#cancelHeartbeat?.();
     // A batch without its ack goes again after the reconnect.
-    if (this.#inFlight) this.stats.eventsResent += this.#inFlight.length;
+    if (this.#inFlight) {
+      this.stats.eventsResent += this.#inFlight.length;
+      this.#resendDue = true;
+    }
     this.#inFlight = null;
     if (this.#stopped) return;
     this.#cancelReconnect?.();
@@ -208,6 +225,7 @@ export class SyncClient {
       await store.acknowledge(m.value.seqs);
       if (this.#inFlight && this.#inFlight.every((s) => m.value.seqs.includes(s))) {
         this.#inFlight = null;
+        this.#ackMisses = 0;
         this.#cancelAckTimer?.();
       }
       this.flush();
@@ -248,14 +266,22 @@ export class SyncClient {
     if (events.length === 0 || !this.connected || this.#inFlight) return;
     this.#inFlight = events.map((e) => e.seq);
     this.stats.batchesSent++;
+    if (this.#resendDue) this.stats.batchesResent++;
+    this.#resendDue = false;
     this.stats.eventsSent += events.length;
     this.#cancelAckTimer?.();
+    const wait = ackWaitMs(this.#ackMisses, this.#o.random, this.#o.ackTimeoutMs, this.#o.maxAckTimeoutMs);
     this.#cancelAckTimer = this.#o.clock.setTimeout(() => {
-      // No ack: send again (the server applies each seq once, so a resend is harmless).
-      if (this.#inFlight) this.stats.eventsResent += this.#inFlight.length;
+      // No ack: send again (the server applies each seq once, so a resend is harmless), but wait longer for the
+      // next one: an ack that is late is usually on its way (a busy server), and each resend adds to its work.
+      if (!this.#inFlight) return;
+      this.stats.eventsResent += this.#inFlight.length;
+      this.stats.ackTimeouts++;
+      this.#ackMisses++;
+      this.#resendDue = true;
       this.#inFlight = null;
       this.flush();
-    }, this.#o.ackTimeoutMs);
+    }, wait);
     // Not awaited: a publish caught in a dropped connection may never settle. The ack (or its timeout) moves on.
     const client = this.#client;
     if (!client?.connected) {

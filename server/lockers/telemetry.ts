@@ -3,6 +3,7 @@ import type { Telemetry } from '../../shared/messages.js';
 import { raiseAlarm } from '../alarms/raise-alarm.js';
 import type { ServerContext } from '../context.js';
 import type { Database } from '../store/schema.js';
+import { prepareQuery } from '../store/prepared-query.js';
 
 /** Alarm kinds raised from telemetry (one open alarm per locker and kind; resolved by the server itself). */
 export const POWER_ALARMS = { backup: 'on_backup_power', lowBattery: 'battery_low' } as const;
@@ -55,12 +56,16 @@ async function raiseOrUpdate(trx: Transaction<Database>, lockerId: string, kind:
 
 /** Resolves the locker's unresolved alarm of `kind`, if any, as the server (the condition is gone). */
 async function resolveAlarm(trx: Transaction<Database>, lockerId: string, kind: string, at: number): Promise<void> {
-  await trx
-    .updateTable('alarms')
-    .set({ state: 'resolved', resolved_at: at, resolved_by: SYSTEM_ACTOR, last_at: at })
-    .where('locker_id', '=', lockerId)
-    .where('kind', '=', kind)
-    .where('compartment_id', 'is', null)
-    .where('state', '!=', 'resolved')
-    .execute();
+  await resolveQuery.run(trx, { at, lockerId, kind });
 }
+
+/** Run for most heartbeats (mains power resolves both power alarms, usually not raised): compiled once. */
+const resolveQuery = prepareQuery((db, a: { at: number; lockerId: string; kind: string }) =>
+  db
+    .updateTable('alarms')
+    .set({ state: 'resolved', resolved_at: a.at, resolved_by: SYSTEM_ACTOR, last_at: a.at })
+    .where('locker_id', '=', a.lockerId)
+    .where('kind', '=', a.kind)
+    .where('compartment_id', 'is', null)
+    .where('state', '!=', 'resolved'),
+);

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { fits, sizeRank, type CompartmentSize } from '../../shared/compartment-sizes.js';
 import type { Database } from '../store/schema.js';
+import { prepareQuery } from '../store/prepared-query.js';
 
 export interface CompartmentCandidate {
   id: string;
@@ -35,15 +36,19 @@ export function chooseCompartment(compartments: readonly CompartmentCandidate[],
  */
 export async function reserveFirstFree(trx: Transaction<Database>, lockerId: string, parcelId: string, ranked: readonly string[]): Promise<string | undefined> {
   for (const compartmentId of ranked) {
-    const reserved = await trx
-      .updateTable('compartments')
-      .set({ parcel_id: parcelId })
-      .where('locker_id', '=', lockerId)
-      .where('id', '=', compartmentId)
-      .where('parcel_id', 'is', null)
-      .where('in_service', '=', 1)
-      .executeTakeFirst();
-    if (reserved.numUpdatedRows === 1n) return compartmentId;
+    const reserved = await reserveIfFree.run(trx, { parcelId, lockerId, compartmentId });
+    if (reserved.numAffectedRows === 1n) return compartmentId;
   }
   return undefined;
 }
+
+// Compiled once (server/store/prepared-query.ts): every booking runs it.
+const reserveIfFree = prepareQuery((db, a: { parcelId: string; lockerId: string; compartmentId: string }) =>
+  db
+    .updateTable('compartments')
+    .set({ parcel_id: a.parcelId })
+    .where('locker_id', '=', a.lockerId)
+    .where('id', '=', a.compartmentId)
+    .where('parcel_id', 'is', null)
+    .where('in_service', '=', 1),
+);

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import type { StateChange } from '../../shared/messages.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
-import { issueGrant } from '../codes/grant-issuer.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { issueGrants, type IssuedGrant } from '../codes/grant-issuer.js';
+import { publishDelta, recordDesiredChange, takeDesiredVersion } from '../sync/desired-state.js';
 import { chooseCompartment, rankFree, reserveFirstFree } from './allocation.js';
 import { nearestWithSpace } from './nearest-lockers.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
-import { retryTransaction } from '../store/retry.js';
-import type { ParcelKind, ParcelRow } from '../store/schema.js';
+import type { Database, ParcelKind, ParcelRow } from '../store/schema.js';
+import { inBookingGroup } from './booking-queue.js';
+import { prepareQuery } from '../store/prepared-query.js';
 
 export interface Recipient {
   phone?: string;
@@ -35,96 +37,92 @@ export interface Booking {
 /**
  * Books a parcel: reserves the smallest free compartment that fits, issues its drop-off and pickup grants,
  * and queues both for the locker in one new desired-state version. The drop-off PIN is returned once.
+ * Bookings arriving together share one transaction and one durable commit (booking-queue.ts); this resolves
+ * only after the commit that holds this booking.
  */
 export async function bookParcel(ctx: ServerContext, req: BookingRequest, principalId: string): Promise<Booking> {
   const kind = req.kind ?? 'delivery';
   if (kind !== 'delivery' && !req.sender) throw new LockstepError('SENDER_REQUIRED', { kind });
-  const now = ctx.clock.now();
   const parcelId = `p_${randomUUID().replaceAll('-', '')}`;
-  // A deadlock or write-lock timeout aborts the whole transaction (nothing signed leaves it): book again.
-  const result = await retryTransaction(() => ctx.db.transaction().execute(async (trx) => {
-    const locker = await trx.selectFrom('lockers').select('id').where('id', '=', req.lockerId).executeTakeFirst();
-    if (!locker) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId: req.lockerId });
-    const compartments = await trx
-      .selectFrom('compartments')
-      .select(['id', 'size', 'in_service', 'parcel_id'])
-      .where('locker_id', '=', req.lockerId)
-      .execute();
-    const choice = chooseCompartment(
-      compartments.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id })),
-      req.size,
-    );
-    if (!choice.ok) {
-      // A full locker answers with the nearest lockers that have a fitting compartment free.
-      const alternatives = choice.code === 'NO_FREE_COMPARTMENT' ? await nearestWithSpace(trx, req.lockerId, req.size) : [];
-      throw new LockstepError(choice.code, { lockerId: req.lockerId, size: req.size, ...(alternatives.length ? { alternatives } : {}) });
-    }
-    // Best first, each with a conditional update: two bookings never share a compartment, and one that lost the
-    // race for it (another server process) takes the next free one.
-    const ranked = rankFree(compartments.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id })), req.size);
-    const compartmentId = await reserveFirstFree(trx, req.lockerId, parcelId, ranked);
-    if (!compartmentId) throw new LockstepError('NO_FREE_COMPARTMENT', { lockerId: req.lockerId });
-    const size = compartments.find((c) => c.id === compartmentId)?.size ?? req.size;
-
-    const parcel: ParcelRow = {
-      id: parcelId,
-      locker_id: req.lockerId,
-      compartment_id: compartmentId,
-      size,
-      status: 'booked',
-      reference: req.reference,
-      recipient: JSON.stringify(req.recipient),
-      created_by: principalId,
-      created_at: now,
-      updated_at: now,
-      deposited_at: null,
-      picked_up_at: null,
-      release_version: null,
-      kind,
-      sender: req.sender ? JSON.stringify(req.sender) : null,
-      pickup_deadline: null,
-      paused_since: null,
-      pause_reason: null,
-      paused_ms: 0,
-      extensions: 0,
-    };
-    await trx.insertInto('parcels').values(parcel).execute();
-
-    const depositUntil = now + ctx.config.depositWindowSec * 1000;
-    const base = { lockerId: req.lockerId, parcelId, compartmentId, notBefore: now };
-    const dropoff = await issueGrant(ctx, trx, { ...base, action: 'deposit', expiresAt: depositUntil });
-    const pickup = await issueGrant(
-      ctx,
-      trx,
-      { ...base, action: 'pickup', expiresAt: depositUntil + ctx.config.pickupWindowSec * 1000 },
-      [dropoff.row.pin_hash],
-    );
-    await trx
-      .insertInto('parcel_history')
-      .values({
-        parcel_id: parcelId,
-        at: now,
-        type: 'booked',
-        status: 'booked',
-        source: 'api',
-        source_ref: principalId,
-        detail: JSON.stringify({ compartmentId, size, ...(kind !== 'delivery' ? { kind } : {}) }),
-      })
-      .execute();
-    await enqueueParcelEvent(trx, parcel, 'parcel.booked', now);
-    // A sender booking: the drop-off code goes to the sender through the carrier's system.
-    if (kind !== 'delivery') await enqueueParcelEvent(trx, parcel, 'parcel.dropoff_code', now);
-    const changes: StateChange[] = [
-      { op: 'grant.add', token: dropoff.row.token },
-      { op: 'grant.add', token: pickup.row.token },
-    ];
-    const version = await appendDesiredChange(trx, req.lockerId, changes, now);
-    return { parcel, dropoff, version, changes };
-  }));
-
+  const result = await inBookingGroup(ctx.db, req.lockerId, (trx) => bookInto(ctx, trx, req, kind, parcelId, principalId));
   await publishDelta(ctx, req.lockerId, result.version, result.changes).catch((err: unknown) => {
     // The locker still gets both grants with its next snapshot; the database is the truth.
     ctx.log.warn({ err, lockerId: req.lockerId }, 'desired-state delta not published');
   });
   return { parcel: result.parcel, dropoff: { pin: result.dropoff.pin, qr: result.dropoff.row.token } };
 }
+
+/** The booking's statements, inside the group's transaction (or its own, on a retry). */
+async function bookInto(ctx: ServerContext, trx: Transaction<Database>, req: BookingRequest, kind: ParcelKind, parcelId: string, principalId: string) {
+  const now = ctx.clock.now();
+  // The locker's row first: it says whether the locker exists, and orders bookings of one locker (Postgres).
+  const version = await takeDesiredVersion(trx, req.lockerId);
+  if (version === undefined) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId: req.lockerId });
+  const compartments = (await compartmentsOf.run(trx, { lockerId: req.lockerId })).rows.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id }));
+  const choice = chooseCompartment(compartments, req.size);
+  if (!choice.ok) {
+    // A full locker answers with the nearest lockers that have a fitting compartment free.
+    const alternatives = choice.code === 'NO_FREE_COMPARTMENT' ? await nearestWithSpace(trx, req.lockerId, req.size) : [];
+    throw new LockstepError(choice.code, { lockerId: req.lockerId, size: req.size, ...(alternatives.length ? { alternatives } : {}) });
+  }
+  // Best first, each with a conditional update: two bookings never share a compartment, and one that lost the
+  // race for it (another server process) takes the next free one.
+  const compartmentId = await reserveFirstFree(trx, req.lockerId, parcelId, rankFree(compartments, req.size));
+  if (!compartmentId) throw new LockstepError('NO_FREE_COMPARTMENT', { lockerId: req.lockerId });
+  const size = compartments.find((c) => c.id === compartmentId)?.size ?? req.size;
+
+  const parcel: ParcelRow = {
+    id: parcelId,
+    locker_id: req.lockerId,
+    compartment_id: compartmentId,
+    size,
+    status: 'booked',
+    reference: req.reference,
+    recipient: JSON.stringify(req.recipient),
+    created_by: principalId,
+    created_at: now,
+    updated_at: now,
+    deposited_at: null,
+    picked_up_at: null,
+    release_version: null,
+    kind,
+    sender: req.sender ? JSON.stringify(req.sender) : null,
+    pickup_deadline: null,
+    paused_since: null,
+    pause_reason: null,
+    paused_ms: 0,
+    extensions: 0,
+  };
+  await insertParcel.run(trx, parcel);
+
+  const depositUntil = now + ctx.config.depositWindowSec * 1000;
+  const base = { lockerId: req.lockerId, parcelId, compartmentId, notBefore: now };
+  const [dropoff, pickup] = (await issueGrants(ctx, trx, [
+    { ...base, action: 'deposit', expiresAt: depositUntil },
+    { ...base, action: 'pickup', expiresAt: depositUntil + ctx.config.pickupWindowSec * 1000 },
+  ])) as [IssuedGrant, IssuedGrant];
+  await insertBooked.run(trx, {
+    parcel_id: parcelId,
+    at: now,
+    source_ref: principalId,
+    detail: JSON.stringify({ compartmentId, size, ...(kind !== 'delivery' ? { kind } : {}) }),
+  });
+  await enqueueParcelEvent(trx, parcel, 'parcel.booked', now);
+  // A sender booking: the drop-off code goes to the sender through the carrier's system.
+  if (kind !== 'delivery') await enqueueParcelEvent(trx, parcel, 'parcel.dropoff_code', now, { grantJti: dropoff.row.jti });
+  const changes: StateChange[] = [
+    { op: 'grant.add', token: dropoff.row.token },
+    { op: 'grant.add', token: pickup.row.token },
+  ];
+  await recordDesiredChange(trx, req.lockerId, version, changes, now);
+  return { parcel, dropoff, version, changes };
+}
+
+// The booking's own statements, compiled once (server/store/prepared-query.ts).
+const compartmentsOf = prepareQuery((db, a: { lockerId: string }) =>
+  db.selectFrom('compartments').select(['id', 'size', 'in_service', 'parcel_id']).where('locker_id', '=', a.lockerId),
+);
+const insertParcel = prepareQuery((db, parcel: ParcelRow) => db.insertInto('parcels').values(parcel));
+const insertBooked = prepareQuery((db, a: { parcel_id: string; at: number; source_ref: string; detail: string }) =>
+  db.insertInto('parcel_history').values({ ...a, type: 'booked', status: 'booked', source: 'api' }),
+);

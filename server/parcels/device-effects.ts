@@ -27,6 +27,14 @@ const ALARM_EVENTS: Partial<Record<DeviceEvent['type'], string>> = {
   'keypad.locked': 'repeated_wrong_codes',
 };
 
+/** Event types `applyDeviceEvent` acts on (besides alarms); the rest (doors opened and closed, wrong codes) are only recorded. */
+const EFFECT_TYPES = new Set<DeviceEvent['type']>(['code.accepted', 'parcel.deposited', 'parcel.moved', 'parcel.picked_up', 'command.succeeded', 'command.failed', 'command.expired']);
+
+/** False for events that only need recording: most of a locker's day, so the hot path skips the call. */
+export function hasDomainEffect(event: DeviceEvent): boolean {
+  return EFFECT_TYPES.has(event.type) || event.reason === 'DOOR_CYCLE_ASSUMED' || ALARM_EVENTS[event.type] !== undefined;
+}
+
 /**
  * What a device event changes in the domain. Called once per `(lockerId, seq)`. Events may arrive in any
  * order; each effect checks the state it finds.

@@ -6,6 +6,7 @@ import type { DeviceConfig, StateChange, StateDeltaMessage, StateSnapshotMessage
 import type { Database } from '../store/schema.js';
 import type { ServerContext } from '../context.js';
 import { lockerPinKey } from '../codes/pins.js';
+import { prepareQuery } from '../store/prepared-query.js';
 
 /** Most revoked grant ids one snapshot carries (the StateSnapshotMessage schema's limit). */
 const MAX_SNAPSHOT_REVOKED = 4096;
@@ -20,17 +21,37 @@ export async function appendDesiredChange(
   changes: StateChange[],
   now: number,
 ): Promise<number> {
-  const { desired_version: version } = await trx
+  const version = await takeDesiredVersion(trx, lockerId);
+  if (version === undefined) throw new Error(`no locker ${lockerId}`);
+  await recordDesiredChange(trx, lockerId, version, changes, now);
+  return version;
+}
+
+/**
+ * The first half of `appendDesiredChange`: takes the locker's next desired-state version (undefined when there
+ * is no such locker). It locks the locker's row for the rest of the transaction, so a caller that takes it first
+ * (a booking) also learns that the locker exists and orders itself behind other writers of that locker.
+ */
+export async function takeDesiredVersion(trx: Transaction<Database>, lockerId: string): Promise<number | undefined> {
+  const { rows } = await nextVersion.run(trx, { lockerId });
+  return rows[0]?.desired_version;
+}
+
+// Compiled once (server/store/prepared-query.ts): these two run for every booking and every state change.
+const nextVersion = prepareQuery((db, a: { lockerId: string }) =>
+  db
     .updateTable('lockers')
     .set((eb) => ({ desired_version: eb('desired_version', '+', 1) }))
-    .where('id', '=', lockerId)
-    .returning('desired_version')
-    .executeTakeFirstOrThrow();
-  await trx
-    .insertInto('desired_changes')
-    .values({ locker_id: lockerId, version, changes: JSON.stringify(changes), created_at: now })
-    .execute();
-  return version;
+    .where('id', '=', a.lockerId)
+    .returning('desired_version'),
+);
+const insertChange = prepareQuery((db, row: { locker_id: string; version: number; changes: string; created_at: number }) =>
+  db.insertInto('desired_changes').values(row),
+);
+
+/** The second half: the change itself, under the version `takeDesiredVersion` gave. */
+export async function recordDesiredChange(trx: Transaction<Database>, lockerId: string, version: number, changes: StateChange[], now: number): Promise<void> {
+  await insertChange.run(trx, { locker_id: lockerId, version, changes: JSON.stringify(changes), created_at: now });
 }
 
 export async function publishDelta(ctx: ServerContext, lockerId: string, version: number, changes: StateChange[]): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Telemetry } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import { applyTelemetry } from '../lockers/telemetry.js';
+import { prepareQuery } from '../store/prepared-query.js';
 
 interface Beat {
   lockerId: string;
@@ -63,19 +64,17 @@ async function flush(ctx: ServerContext, q: Queue): Promise<void> {
   }
 }
 
+/** The locker was seen (and is online); its desired version tells whether it stayed behind. Compiled once. */
+const seen = prepareQuery((db, a: { at: number; lockerId: string }) => db.updateTable('lockers').set({ last_seen_at: a.at, online: 1 }).where('id', '=', a.lockerId).returning('desired_version'));
+
 function write(ctx: ServerContext, group: readonly Beat[]): Promise<(number | undefined)[]> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
     const out: (number | undefined)[] = [];
     for (const beat of group) {
       if (beat.telemetry) await applyTelemetry(ctx, trx, beat.lockerId, beat.telemetry, now);
-      const row = await trx
-        .updateTable('lockers')
-        .set({ last_seen_at: now, online: 1 })
-        .where('id', '=', beat.lockerId)
-        .returning('desired_version')
-        .executeTakeFirst();
-      out.push(row?.desired_version);
+      const { rows } = await seen.run(trx, { at: now, lockerId: beat.lockerId });
+      out.push(rows[0]?.desired_version);
     }
     return out;
   });

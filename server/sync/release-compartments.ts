@@ -1,5 +1,11 @@
 import type { Transaction } from 'kysely';
+import { prepareQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
+
+/** Is any cancelled parcel of the locker waiting for its compartment's release? Run on every state report. */
+const anyWaiting = prepareQuery((db, a: { lockerId: string }) =>
+  db.selectFrom('parcels').select('id').where('locker_id', '=', a.lockerId).where('status', '=', 'cancelled').where('release_version', 'is not', null).limit(1),
+);
 
 /**
  * Frees the compartments of cancelled parcels once it is safe: the locker has applied the version that revoked
@@ -9,15 +15,8 @@ import type { Database } from '../store/schema.js';
 export async function releaseConfirmed(trx: Transaction<Database>, lockerId: string, now: number): Promise<number> {
   // The usual case, nothing waits for release: an indexed look-up (parcels_locker) instead of counting the
   // locker's committed events, a range that grows with its history, on every batch and heartbeat.
-  const waiting = await trx
-    .selectFrom('parcels')
-    .select('id')
-    .where('locker_id', '=', lockerId)
-    .where('status', '=', 'cancelled')
-    .where('release_version', 'is not', null)
-    .limit(1)
-    .executeTakeFirst();
-  if (!waiting) return 0;
+  const waiting = await anyWaiting.run(trx, { lockerId });
+  if (waiting.rows.length === 0) return 0;
   const locker = await trx.selectFrom('lockers').select(['reported_version', 'reported_seq']).where('id', '=', lockerId).executeTakeFirst();
   if (!locker) return 0;
   const committed = await trx

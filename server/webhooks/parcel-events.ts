@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import type { Insertable, Transaction } from 'kysely';
 import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import { derivePin, pinSourceOf } from '../codes/pins.js';
 import type { Db } from '../store/database.js';
 import type { Database, ParcelRow, ParcelStatus, WebhookDeliveryRow } from '../store/schema.js';
+import { prepareQuery } from '../store/prepared-query.js';
 
 /**
  * Parcel events a carrier gets as webhooks. `expired` and `returned` are for the expiry and collection flow;
@@ -77,6 +78,8 @@ export interface ParcelEventExtra {
   window?: WindowInfo | undefined;
   /** Whether an event that can carry a code carries it (default true). */
   withCode?: boolean | undefined;
+  /** The grant the code comes from, when the caller just issued it (saves looking it up). */
+  grantJti?: string | undefined;
 }
 
 /** The JSON body of a delivery (schema version 1). */
@@ -124,27 +127,23 @@ export async function enqueueParcelEvent(
 ): Promise<string | undefined> {
   const accountId = carrierAccountOf(parcel.created_by);
   if (!accountId) return undefined;
-  const hook = await trx
-    .selectFrom('webhooks as w')
-    .innerJoin('accounts as a', 'a.id', 'w.account_id')
-    .select('w.account_id')
-    .where('w.account_id', '=', accountId)
-    .where('a.disabled', '=', 0)
-    .executeTakeFirst();
+  const hook = (await activeHook.run(trx, { accountId })).rows[0];
   if (!hook) return undefined;
 
   const code = extra.withCode === false ? undefined : CODE_OF[type];
   // The grant the event's code comes from (the newest live one: a reconciled parcel got a new pickup grant).
-  const grant = code
-    ? await trx
+  const grant = !code
+    ? undefined
+    : extra.grantJti !== undefined
+    ? { jti: extra.grantJti }
+    : await trx
         .selectFrom('grants')
         .select('jti')
         .where('parcel_id', '=', parcel.id)
         .where('action', '=', code.action)
         .where('status', '=', 'live')
         .orderBy('exp', 'desc')
-        .executeTakeFirst()
-    : undefined;
+        .executeTakeFirst();
   const id = `evt_${randomUUID().replaceAll('-', '')}`;
   const event: ParcelEvent = {
     id,
@@ -168,27 +167,35 @@ export async function enqueueParcelEvent(
       ...(extra.cause !== undefined ? { cause: extra.cause } : {}),
     },
   };
-  await trx
-    .insertInto('webhook_deliveries')
-    .values({
-      id,
-      account_id: accountId,
-      event_type: type,
-      parcel_id: parcel.id,
-      payload: JSON.stringify(event),
-      grant_jti: grant?.jti ?? null,
-      created_at: at,
-      attempts: 0,
-      next_attempt_at: at,
-      state: 'pending',
-      last_error: null,
-      last_status: null,
-      last_attempt_at: null,
-      delivered_at: null,
-    })
-    .execute();
+  await insertDelivery.run(trx, {
+    id,
+    account_id: accountId,
+    event_type: type,
+    parcel_id: parcel.id,
+    payload: JSON.stringify(event),
+    grant_jti: grant?.jti ?? null,
+    created_at: at,
+    attempts: 0,
+    next_attempt_at: at,
+    state: 'pending',
+    last_error: null,
+    last_status: null,
+    last_attempt_at: null,
+    delivered_at: null,
+  });
   return id;
 }
+
+// Compiled once (server/store/prepared-query.ts): every parcel event of a carrier runs both.
+const activeHook = prepareQuery((db, a: { accountId: string }) =>
+  db
+    .selectFrom('webhooks as w')
+    .innerJoin('accounts as a', 'a.id', 'w.account_id')
+    .select('w.account_id')
+    .where('w.account_id', '=', a.accountId)
+    .where('a.disabled', '=', 0),
+);
+const insertDelivery = prepareQuery((db, row: Insertable<Database['webhook_deliveries']>) => db.insertInto('webhook_deliveries').values(row));
 
 /**
  * The exact body sent for a delivery: the stored event, with the code it carries (pickup code of a

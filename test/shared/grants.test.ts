@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { CompactSign, FlattenedSign, base64url } from 'jose';
 import { createHmac } from 'node:crypto';
-import { GrantVerifier, GRANT_TYP } from '../../shared/grants.js';
+import { GrantVerifier, GRANT_TYP, signGrantNow } from '../../shared/grants.js';
 import { T0, claims, makeSigner, sign, type Signer } from '../helpers/grant-fixtures.js';
 
 const check = { lockerId: 'lk_one', now: T0 + 1000, clockToleranceSec: 60 };
@@ -98,5 +98,18 @@ describe('grant header extensions', () => {
     const token = `${f.protected}.${f.payload}.${f.signature}`;
     expect(token.split('.')).toHaveLength(3);
     expect(await verifier.verify(token, check)).toEqual({ ok: false, code: 'MALFORMED' });
+  });
+});
+
+describe('grant signing', () => {
+  it('signs on node:crypto the very bytes jose signs, and jose verifies them', async () => {
+    const signer = await makeSigner('k7');
+    const c = claims({ jti: 'j_same' });
+    const ours = signGrantNow(c, signer.privateKey, 'k7');
+    const theirs = await new CompactSign(new TextEncoder().encode(JSON.stringify(c)))
+      .setProtectedHeader({ alg: 'EdDSA', typ: GRANT_TYP, kid: 'k7' })
+      .sign(signer.privateKey);
+    expect(ours).toBe(theirs);
+    expect(await new GrantVerifier([signer.publicJwk]).verify(ours, { ...check, now: T0 })).toMatchObject({ ok: true, kid: 'k7' });
   });
 });

@@ -28,6 +28,8 @@ describe('a scenario run', () => {
     expect(p.booked).toBe(p.inTransit + p.inLockers + p.pickedUp + p.returned + p.cancelled);
     expect(report).toMatchObject({ scenario: 'test-small', lockers: 20, workers: 0, faults: { storm: true, networkCuts: 20 } });
     expect(report.events.committed).toBe(report.events.recorded);
+    // Every resent batch carried at least one event.
+    expect(report.events.resentBatches).toBeLessThanOrEqual(report.events.resent);
     expect(report.latencyMs.booking.count).toBe(20);
     expect(report.latencyMs.unlock.count).toBe(40);
     expect(report.latencyMs.commit.count).toBeGreaterThan(0);

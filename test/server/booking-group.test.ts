@@ -1,0 +1,105 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { GrantVerifier } from '../../shared/grants.js';
+import { bookParcel, type Booking, type BookingRequest } from '../../server/parcels/booking.js';
+import { bookingGroupStats } from '../../server/parcels/booking-queue.js';
+import { LockstepError } from '../../server/errors.js';
+import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
+
+const SMALL = ['A1', 'A2', 'A3', 'A4', 'A5'].map((id) => ({ id, size: 'S' }));
+
+function codeOf(r: PromiseSettledResult<Booking>): string {
+  if (r.status === 'fulfilled') return 'booked';
+  return r.reason instanceof LockstepError ? r.reason.code : String(r.reason);
+}
+
+describe('bookings that arrive together share one transaction', () => {
+  let t: TestServer;
+  beforeEach(async () => {
+    t = await startTestServer();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const request = (lockerId: string, o: Partial<BookingRequest> = {}): BookingRequest => ({
+    lockerId,
+    size: 'S',
+    recipient: { email: 'r@example.com' },
+    reference: 'ORDER-1',
+    ...o,
+  });
+
+  it('gives each concurrent booking its own compartment; refused ones in the group undo nothing else', async () => {
+    const locker = await registerLocker(t.api, SMALL);
+    const ctx = t.server.ctx;
+    const before = bookingGroupStats(ctx.db);
+    // Called in one turn: all ten join the same group.
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 7 }, (_, i) => bookParcel(ctx, request(locker.id, { reference: `ORDER-${i}` }), 'admin')),
+      bookParcel(ctx, request(locker.id, { size: 'XL' }), 'admin'),
+      bookParcel(ctx, request('lk_nosuchlocker0000'), 'admin'),
+      bookParcel(ctx, request(locker.id, { reference: 'ORDER-LATE' }), 'admin'),
+    ]);
+    const after = bookingGroupStats(ctx.db);
+    expect(after.groups - before.groups).toBe(1);
+    expect(after.bookings - before.bookings).toBe(10);
+
+    const codes = results.map(codeOf);
+    expect(codes.filter((c) => c === 'booked')).toHaveLength(5);
+    expect(codes.filter((c) => c === 'NO_FREE_COMPARTMENT')).toHaveLength(3);
+    expect(codes[7]).toBe('SIZE_NOT_OFFERED');
+    expect(codes[8]).toBe('LOCKER_NOT_FOUND');
+    const booked = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    expect(new Set(booked.map((b) => b.parcel.compartment_id))).toEqual(new Set(SMALL.map((c) => c.id)));
+
+    // What committed is exactly the five bookings: parcels, two grants each, one desired-state version each.
+    const db = ctx.db;
+    const compartments = await db.selectFrom('compartments').select(['id', 'parcel_id']).where('locker_id', '=', locker.id).execute();
+    expect(compartments.map((c) => c.parcel_id).sort()).toEqual(booked.map((b) => b.parcel.id).sort());
+    const grants = await db.selectFrom('grants').select(['parcel_id', 'action']).where('locker_id', '=', locker.id).execute();
+    expect(grants).toHaveLength(10);
+    expect(new Set(grants.map((g) => g.parcel_id))).toEqual(new Set(booked.map((b) => b.parcel.id)));
+    const versions = await db.selectFrom('desired_changes').select('version').where('locker_id', '=', locker.id).orderBy('version').execute();
+    const { desired_version } = await db.selectFrom('lockers').select('desired_version').where('id', '=', locker.id).executeTakeFirstOrThrow();
+    expect(versions.map((v) => v.version)).toEqual(Array.from({ length: 5 }, (_, i) => desired_version - 4 + i));
+
+    // The grants signed on this thread verify as a locker verifies them (jose).
+    const verifier = new GrantVerifier(ctx.keys.publicKeys());
+    for (const b of booked) {
+      const v = await verifier.verify(b.dropoff.qr, { lockerId: locker.id, now: ctx.clock.now(), clockToleranceSec: 60, action: 'deposit' });
+      expect(v).toMatchObject({ ok: true, claims: { sub: b.parcel.id, cmp: b.parcel.compartment_id } });
+    }
+  });
+
+  it('a statement that fails inside one booking leaves nothing of it, and the rest of its group commits', async () => {
+    const locker = await registerLocker(t.api, SMALL);
+    const ctx = t.server.ctx;
+    // A failure injected after the booking's grants are written (its history row): only its savepoint rolls back.
+    await sql`create trigger fail_one before insert on parcel_history
+      when new.parcel_id in (select id from parcels where reference = 'FAIL-ME')
+      begin select raise(abort, 'injected failure'); end`.execute(ctx.db);
+    const before = bookingGroupStats(ctx.db);
+    const results = await Promise.allSettled(
+      ['ORDER-1', 'FAIL-ME', 'ORDER-2', 'ORDER-3'].map((reference) => bookParcel(ctx, request(locker.id, { reference }), 'admin')),
+    );
+    expect(bookingGroupStats(ctx.db).groups - before.groups).toBe(1);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toContain('injected failure');
+
+    const booked = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.parcel.id] : []));
+    const db = ctx.db;
+    expect(await db.selectFrom('parcels').select('id').where('reference', '=', 'FAIL-ME').execute()).toEqual([]);
+    const grants = await db.selectFrom('grants').select('parcel_id').where('locker_id', '=', locker.id).execute();
+    expect(grants).toHaveLength(6);
+    expect(new Set(grants.map((g) => g.parcel_id))).toEqual(new Set(booked));
+    const held = await db.selectFrom('compartments').select('parcel_id').where('locker_id', '=', locker.id).where('parcel_id', 'is not', null).execute();
+    expect(held.map((c) => c.parcel_id).sort()).toEqual([...booked].sort());
+    expect(await db.selectFrom('desired_changes').select('version').where('locker_id', '=', locker.id).execute()).toHaveLength(3);
+
+    // Once the cause is gone the same booking goes through, into a compartment the failed one did not keep.
+    await sql`drop trigger fail_one`.execute(ctx.db);
+    const retried = await bookParcel(ctx, request(locker.id, { reference: 'FAIL-ME' }), 'admin');
+    expect(held.map((c) => c.parcel_id)).not.toContain(retried.parcel.id);
+  });
+});

@@ -183,6 +183,9 @@ export class SyncClient {
     try {
       const client = this.#client;
       if (!client) return;
+      // Small packets often go back to back (the next batch, then the PUBACK of an ack): without this, Nagle
+      // holds the second until the server's delayed ACK (about 40 ms a batch).
+      (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
       await client.subscribeAsync([topics.state(lockerId), topics.eventsAck(lockerId), topics.commands(lockerId)], { qos: 1 });
       await this.#publish(topics.status(lockerId), encode({ v: PROTOCOL_VERSION, state: 'online', bootId, at: clock.now() }), true);
       await this.requestSnapshot('connect');

@@ -14,6 +14,7 @@ import { brokerTokenUses } from './migrations/009-broker-token-uses.js';
 import { lifecycleDevice } from './migrations/010-lifecycle-device.js';
 import { lifecycleServer } from './migrations/011-lifecycle-server.js';
 import { scaleOut } from './migrations/012-scale-out.js';
+import { grantPinSource } from './migrations/013-grant-pin-source.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010-lifecycle-device': lifecycleDevice,
   '011-lifecycle-server': lifecycleServer,
   '012-scale-out': scaleOut,
+  '013-grant-pin-source': grantPinSource,
 };
 
 const provider: MigrationProvider = {

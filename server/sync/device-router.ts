@@ -10,7 +10,7 @@ import { parseTopic, SERVER_SUBSCRIPTIONS } from '../../shared/topics.js';
 import type { ServerContext } from '../context.js';
 import { handleEventBatch } from './handle-events.js';
 import { publishSnapshot } from './desired-state.js';
-import { releaseConfirmed } from './release-compartments.js';
+import { recordLockerStatus, recordStateReport } from './locker-reports.js';
 import { resendPending } from '../commands/commands.js';
 import { recordHeartbeat } from './heartbeats.js';
 import { onLockerPresence } from '../parcels/pickup-window.js';
@@ -39,11 +39,7 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
       case 'status': {
         const m = decode.status(payload);
         if (!m.ok) return reject(ctx, m.code, topic, m.detail);
-        await ctx.db
-          .updateTable('lockers')
-          .set({ online: m.value.state === 'online' ? 1 : 0, boot_id: m.value.bootId, last_seen_at: ctx.clock.now() })
-          .where('id', '=', lockerId)
-          .execute();
+        await recordLockerStatus(ctx, { lockerId, online: m.value.state === 'online', bootId: m.value.bootId });
         // Back online: every command still waiting for a result goes again (the device runs each id once).
         if (m.value.state === 'online') await resendPending(ctx, lockerId);
         // Pickup windows stand still while the locker is offline (see server/parcels/pickup-window.ts).
@@ -73,13 +69,7 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
       case 'state/reported': {
         const m = decode.stateReported(payload);
         if (!m.ok) return reject(ctx, m.code, topic, m.detail);
-        const { version, lastSeq } = m.value;
-        const now = ctx.clock.now();
-        await ctx.db.transaction().execute(async (trx) => {
-          // Reports may arrive out of order: an older one never moves the record back.
-          await trx.updateTable('lockers').set({ reported_version: version, reported_seq: lastSeq, last_seen_at: now }).where('id', '=', lockerId).where('reported_version', '<=', version).execute();
-          await releaseConfirmed(trx, lockerId, now);
-        });
+        await recordStateReport(ctx, { lockerId, version: m.value.version, lastSeq: m.value.lastSeq });
         return;
       }
       default:

@@ -91,4 +91,25 @@ describe('event acks', () => {
     expect(t.server.stats.eventsDuplicate - duplicates).toBe(8);
     expect(await rows(d.locker.id)).toBe(4);
   });
+
+  it('finds events another process committed meanwhile: counted as duplicates, the batch acked once', async () => {
+    const [d, other] = await Promise.all([connectDevice(await registerLocker(t.api)), connectDevice(await registerLocker(t.api))]);
+    await send(d, events(1, 2));
+    await waitFor(() => d.acks.length >= 1, 'the first ack', 10_000);
+    // Seqs 3 and 4 committed by another server process sharing the database (as in a scale-out deployment):
+    // this process has not seen them, so it takes the next batch for new.
+    await t.server.ctx.db
+      .insertInto('device_events')
+      .values([3, 4].map((seq) => ({ locker_id: d.locker.id, seq, event_id: `e${seq}`, boot_id: 'boot1', device_at: 1, received_at: 1, type: 'door.closed', body: '{}' })))
+      .execute();
+    const applied = t.server.stats.eventsApplied;
+    const duplicates = t.server.stats.eventsDuplicate;
+    await Promise.all([send(d, events(3, 3)), send(other, events(1, 2))]);
+    await waitFor(() => d.acks.length >= 2 && other.acks.length >= 1, 'both acks', 10_000);
+    expect(d.acks).toEqual([[1, 2], [3, 4, 5]]);
+    expect(other.acks).toEqual([[1, 2]]);
+    expect(t.server.stats.eventsApplied - applied).toBe(3);
+    expect(t.server.stats.eventsDuplicate - duplicates).toBe(2);
+    expect(await rows(d.locker.id)).toBe(5);
+  });
 });

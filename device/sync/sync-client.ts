@@ -205,6 +205,8 @@ export class SyncClient {
       this.#resendDue = true;
     }
     this.#inFlight = null;
+    // Late acks were this connection's: the first wait on the next one starts from the ack timeout again.
+    this.#ackMisses = 0;
     if (this.#stopped) return;
     this.#cancelReconnect?.();
     // Only a connection that held resets the backoff: a server that accepts and drops at once is not hammered.

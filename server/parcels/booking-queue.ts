@@ -10,14 +10,17 @@
  */
 import type { Transaction } from 'kysely';
 import type { Db } from '../store/database.js';
-import { isRetryableTransactionError, retryTransaction } from '../store/retry.js';
+import { compareIds, isRetryableTransactionError, retryTransaction } from '../store/retry.js';
 import type { Database } from '../store/schema.js';
 
 /** One booking's work: every statement it runs goes through `trx`; it may run more than once (a retry). */
 export type GroupWork<T> = (trx: Transaction<Database>) => Promise<T>;
 
 interface Pending {
-  /** Bookings run in the order of their locker: every process takes locker rows in one order (no deadlock). */
+  /**
+   * Bookings run in the order of their locker, as every group takes locker rows (fewer deadlocks on Postgres); a
+   * deadlock with another writer aborts the group, and each of its bookings runs again with retries.
+   */
   lockerId: string;
   work: GroupWork<unknown>;
   resolve: (value: unknown) => void;
@@ -59,8 +62,6 @@ export function bookingGroupStats(db: Db): { groups: number; bookings: number } 
   const q = queues.get(db);
   return { groups: q?.groups ?? 0, bookings: q?.grouped ?? 0 };
 }
-
-const compareIds = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -15,6 +15,7 @@ import type { ServerContext } from '../context.js';
 import { applyDeviceEvent, hasDomainEffect } from '../parcels/device-effects.js';
 import type { Database } from '../store/schema.js';
 import { prepareQuery } from '../store/prepared-query.js';
+import { compareIds, retryTransaction } from '../store/retry.js';
 import { releaseConfirmed } from './release-compartments.js';
 
 export interface BatchOutcome {
@@ -59,7 +60,9 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function drain(ctx: ServerContext, q: { pending: Pending[]; running: boolean }): Promise<void> {
   try {
     while (q.pending.length) {
-      const group = q.pending.splice(0, MAX_GROUP);
+      // In locker-id order, as every other group writes lockers' rows (Postgres: one lock order); stable, so one
+      // locker's batches keep the order they came in.
+      const group = q.pending.splice(0, MAX_GROUP).sort((a, b) => compareIds(a.lockerId, b.lockerId));
       let committed: Committed[] | null = null;
       try {
         committed = await ctx.db.transaction().execute((trx) => applyGroup(ctx, trx, group, false));
@@ -74,7 +77,7 @@ async function drain(ctx: ServerContext, q: { pending: Pending[]; running: boole
       }
       for (const item of group) {
         try {
-          const [one] = await ctx.db.transaction().execute((trx) => applyGroup(ctx, trx, [item], true));
+          const [one] = await retryTransaction(() => ctx.db.transaction().execute((trx) => applyGroup(ctx, trx, [item], true)));
           if (one) void finish(ctx, one);
         } catch (err) {
           item.reject(err);

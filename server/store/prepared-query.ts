@@ -6,6 +6,10 @@
  * The first run compiles the query with a marker in place of every value of `args` and remembers which
  * parameter each marker became; later runs with arguments of the same structure (same keys, same array
  * lengths) reuse that SQL. Values of `args` must be primitives (string, number, bigint, boolean, null).
+ *
+ * Two limits, by design: templates are kept per dialect adapter, so a query must not depend on a plugin that
+ * rewrites queries or on `withSchema` (none of the server's does); and a null check belongs in the builder
+ * (`where('x', 'is', null)`), not in `args`, since `IS $1` is not valid SQL on Postgres.
  */
 import { createQueryId, type Compilable, type Kysely, type QueryResult, type RootOperationNode } from 'kysely';
 import type { Database } from './schema.js';

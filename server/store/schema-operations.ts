@@ -2,7 +2,8 @@ import type { Generated, Insertable, Selectable } from 'kysely';
 
 /**
  * Tables of accounts, commands, alarms, keys, audit, enrolment, webhooks and broker tokens. Times are ms since
- * the epoch from the injected clock; booleans are 0/1. schema.ts adds them to `Database`.
+ * the epoch from the injected clock; booleans are 0/1. schema.ts adds them to `Database`
+ * (through `OperationsTables`, at the end).
  */
 
 /** Roles an API account can hold. */
@@ -25,12 +26,6 @@ export interface AccountTokensTable {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
-}
-
-// Declaration merging adds the account tables to `Database` without touching the declaration above.
-export interface OperationsTables {
-  accounts: AccountsTable;
-  account_tokens: AccountTokensTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -72,11 +67,13 @@ export interface AlarmsTable {
   last_at: number;
   /** JSON with what was seen last. */
   detail: string | null;
-}
-
-export interface OperationsTables {
-  commands: CommandsTable;
-  alarms: AlarmsTable;
+  acknowledged_at: number | null;
+  /** `role:id` of who acknowledged it. */
+  acknowledged_by: string | null;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  /** The last note an operator gave with an acknowledge or resolve. */
+  note: string | null;
 }
 
 export type CommandRow = Selectable<CommandsTable>;
@@ -134,12 +131,6 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
-export interface OperationsTables {
-  signing_keys: SigningKeysTable;
-  key_deliveries: KeyDeliveriesTable;
-  audit_log: AuditLogTable;
-}
-
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type NewAuditRow = Insertable<AuditLogTable>;
@@ -152,21 +143,6 @@ export interface EnrolmentTokensTable {
   created_at: number;
   expires_at: number;
   used_at: number | null;
-}
-
-export interface OperationsTables {
-  enrolment_tokens: EnrolmentTokensTable;
-}
-
-// Alarm actions (migration 005): declaration merging adds the columns to AlarmsTable above.
-export interface AlarmsTable {
-  acknowledged_at: number | null;
-  /** `role:id` of who acknowledged it. */
-  acknowledged_by: string | null;
-  resolved_at: number | null;
-  resolved_by: string | null;
-  /** The last note an operator gave with an acknowledge or resolve. */
-  note: string | null;
 }
 
 // Webhooks (migration 007): one endpoint per carrier account and the durable outbox of its deliveries.
@@ -208,11 +184,6 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
-export interface OperationsTables {
-  webhooks: WebhooksTable;
-  webhook_deliveries: WebhookDeliveriesTable;
-}
-
 export type WebhookRow = Selectable<WebhooksTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 
@@ -223,6 +194,17 @@ export interface BrokerTokenUsesTable {
   keep_until: number;
 }
 
+/** These tables, added to `Database` by schema.ts. */
 export interface OperationsTables {
+  accounts: AccountsTable;
+  account_tokens: AccountTokensTable;
+  commands: CommandsTable;
+  alarms: AlarmsTable;
+  signing_keys: SigningKeysTable;
+  key_deliveries: KeyDeliveriesTable;
+  audit_log: AuditLogTable;
+  enrolment_tokens: EnrolmentTokensTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   broker_token_uses: BrokerTokenUsesTable;
 }

@@ -3,7 +3,8 @@ import type { Insertable, Transaction } from 'kysely';
 import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import { derivePin, pinSourceOf } from '../codes/pins.js';
 import type { Db } from '../store/database.js';
-import type { Database, ParcelRow, ParcelStatus, WebhookDeliveryRow } from '../store/schema.js';
+import type { ParcelStatus } from '../../shared/api/parcels.js';
+import type { Database, ParcelRow, WebhookDeliveryRow } from '../store/schema.js';
 import { prepareQuery } from '../store/prepared-query.js';
 
 /**

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { authErrors } from '../http/schemas.js';
-import type { ServerContext } from '../context.js';
 import { AUDIT_ACTIONS, AUDIT_RESULTS, COMMAND_STATES } from '../store/schema.js';
 
 const AuditView = Type.Object({
@@ -36,7 +35,7 @@ const AuditQuery = Type.Object(
 );
 
 /** GET /v1/audit (admin): the audit log, newest first. */
-export function auditRoutes(app: App, ctx: ServerContext): void {
+export const auditRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get(
     '/v1/audit',
     {
@@ -77,4 +76,4 @@ export function auditRoutes(app: App, ctx: ServerContext): void {
       };
     },
   );
-}
+};

@@ -1,12 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { CompartmentId } from '../../shared/ids.js';
 import { COMMAND_TYPES } from '../../shared/messages.js';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { principalRef } from '../accounts/principal.js';
 import { LockstepError } from '../errors.js';
-import type { ServerContext } from '../context.js';
 import { COMMAND_STATES } from '../store/schema.js';
 import { commandView, createCommand } from './commands.js';
 import { openRemotely } from './remote-open.js';
@@ -39,7 +38,7 @@ const CommandView = Type.Object({
   updatedAt: Type.Integer(),
 });
 
-export function commandRoutes(app: App, ctx: ServerContext): void {
+export const commandRoutes: RoutePlugin = async (app, { ctx }) => {
   app.post(
     '/v1/lockers/:id/commands',
     {
@@ -86,4 +85,4 @@ export function commandRoutes(app: App, ctx: ServerContext): void {
       return commandView(row);
     },
   );
-}
+};

@@ -1,10 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { authErrors } from '../http/schemas.js';
 import type { Db } from '../store/database.js';
-import type { ServerMetrics } from './metrics.js';
 
 /** Whether a bearer token is the configured METRICS_TOKEN (compared in constant time); false when none is set. */
 export function metricsTokenMatcher(expected: string | undefined): (token: string) => boolean {
@@ -35,10 +34,19 @@ const Check = Type.Union([Type.Literal('ok'), Type.Literal('failing')]);
 const ReadyView = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), checks: Type.Object({ database: Check, broker: Check }) });
 
 /**
- * GET /metrics (admin, operator, or the METRICS_TOKEN) in Prometheus text format; GET /readyz (public: it tells
- * only ready or not). HTTP requests are timed by the app (createHttpApp's `observeRequest`).
+ * GET /metrics (admin, operator, or the METRICS_TOKEN) in Prometheus text format; GET /healthz and GET /readyz
+ * (public: they tell only alive, and ready or not). HTTP requests are timed by the app (createHttpApp's
+ * `observeRequest`).
  */
-export function metricsRoutes(app: App, metrics: ServerMetrics, readiness: Readiness): void {
+export const metricsRoutes: RoutePlugin = async (app, { ctx, metrics, brokerListening }) => {
+  const readiness: Readiness = { db: ctx.db, brokerListening };
+
+  app.get(
+    '/healthz',
+    { config: { roles: 'public' }, schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
   app.get(
     '/metrics',
     { config: { roles: ['admin', 'operator'], metricsToken: true }, schema: { response: { 200: Type.String({ description: 'Prometheus text format' }), ...authErrors } } },
@@ -57,4 +65,4 @@ export function metricsRoutes(app: App, metrics: ServerMetrics, readiness: Readi
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
     },
   );
-}
+};

@@ -1,43 +1,20 @@
 import { Type } from '@sinclair/typebox';
-import { CompartmentId } from '../../shared/ids.js';
-import { CompartmentSize } from '../../shared/compartment-sizes.js';
-import type { App } from '../http/app.js';
+import { LockerView, RegisterLockerBody, RegisteredLockerView } from '../../shared/api/lockers.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { LockstepError } from '../errors.js';
-import type { ServerContext } from '../context.js';
-import { LockerView, readLockers } from './locker-views.js';
+import { readLockers } from './locker-views.js';
 import { registerLocker } from './register-locker.js';
 import { principalOf } from '../http/auth.js';
 import { principalRef } from '../accounts/principal.js';
-import { EnrolmentView } from '../enrolment/routes.js';
-import { depositSessionRoutes } from '../parcels/deposit-sessions-routes.js';
 
-const RegisterBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
-    location: Type.Object(
-      { lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) },
-      { additionalProperties: false },
-    ),
-    compartments: Type.Array(Type.Object({ id: CompartmentId, size: CompartmentSize }, { additionalProperties: false }), {
-      minItems: 1,
-      maxItems: 512,
-    }),
-  },
-  { additionalProperties: false },
-);
-
-export function lockerRoutes(app: App, ctx: ServerContext): void {
-  // A courier's batch deposit is opened at a locker: POST /v1/lockers/:id/deposit-sessions.
-  depositSessionRoutes(app, ctx);
+/** Lockers: register one (with its controller's enrolment ticket), list them, read one. */
+export const lockerRoutes: RoutePlugin = async (app, { ctx }) => {
   app.post(
     '/v1/lockers',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: {
-        body: RegisterBody,
-        response: { 201: Type.Intersect([LockerView, Type.Object({ enrolment: EnrolmentView })]), ...authErrors },
-      },
+      schema: { body: RegisterLockerBody, response: { 201: RegisteredLockerView, ...authErrors } },
     },
     async (request, reply) => {
       const enrolment = await registerLocker(ctx, request.body, principalRef(principalOf(request)));
@@ -68,4 +45,4 @@ export function lockerRoutes(app: App, ctx: ServerContext): void {
       return view;
     },
   );
-}
+};

@@ -1,21 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import type { Clock } from '../../shared/clock.js';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { LockstepError } from '../errors.js';
 import type { Db } from '../store/database.js';
-import type { AccessTokens } from './access-tokens.js';
 import { disableAccount, findAccount, insertAccount, insertToken, listAccounts, listTokens, revokeToken } from './account-store.js';
 import { AccountView, IssuedTokenView, RoleSchema, TokenView, accountView, tokenView } from './account-views.js';
-import type { BootstrapToken } from './bootstrap-token.js';
 
-export interface AccountRoutesDeps {
-  db: Db;
-  clock: Clock;
-  tokens: AccessTokens;
-  bootstrap: BootstrapToken;
-}
 
 const CreateAccountBody = Type.Object(
   { name: Type.String({ minLength: 1, maxLength: 100 }), role: RoleSchema },
@@ -30,8 +21,8 @@ const TokenParams = Type.Object(
 const ADMIN = { roles: ['admin'] } as const;
 
 /** Accounts, their tokens, and rotation of the bootstrap admin token. Admin only. */
-export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
-  const { db, clock, tokens } = deps;
+export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }) => {
+  const { db, clock } = ctx;
 
   /** Signs a token for the account and records its id (the token itself is never stored). */
   async function issueFor(store: Db, account: { id: string; role: AccountView['role'] }) {
@@ -134,9 +125,9 @@ export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
     '/v1/admin/rotate-token',
     { config: ADMIN, schema: { response: { 200: Type.Object({ token: Type.String() }), 409: ErrorResponse, ...authErrors } } },
     async (request) => {
-      const token = deps.bootstrap.rotate();
+      const token = bootstrap.rotate();
       request.log.warn({ by: principalOf(request).id }, 'bootstrap admin token rotated');
       return { token };
     },
   );
-}
+};

@@ -1,9 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
-import type { ServerContext } from '../context.js';
 import { findDelivery, listDeliveries, retryDelivery } from './delivery-store.js';
 import { deleteWebhook, getWebhook, putWebhook } from './webhook-endpoints.js';
 import { DeliveryQuery, DeliveryView, WebhookBody, WebhookPutView, WebhookView, deliveryView, webhookView } from './webhook-views.js';
@@ -26,7 +25,7 @@ function deliveryScope(request: FastifyRequest): string | undefined {
  * (`/v1/accounts/:id/webhook`); a carrier manages its own (`/v1/me/webhook`). Operators have no access: the
  * deliveries carry recipients' pickup codes. Deliveries: admins see all, carriers their own.
  */
-export function webhookRoutes(app: App, ctx: ServerContext): void {
+export const webhookRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db, clock, log } = ctx;
 
   async function put(request: FastifyRequest, accountId: string, body: { url: string; secret?: string | undefined }) {
@@ -105,4 +104,4 @@ export function webhookRoutes(app: App, ctx: ServerContext): void {
       return deliveryView(row);
     },
   );
-}
+};

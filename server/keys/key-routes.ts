@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { PublicJwk } from '../../shared/messages.js';
 import { principalRef } from '../accounts/principal.js';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, authErrors } from '../http/schemas.js';
-import type { ServerContext } from '../context.js';
 import { SIGNING_KEY_STATUSES, type SigningKeyRow } from '../store/schema.js';
 import { activateKey, liveGrantsOf, lockersWithoutKey, retireKey, rotateKey } from './key-rotation.js';
 
@@ -24,8 +23,14 @@ const KeyView = Type.Object({
 const KidParams = Type.Object({ kid: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 const ADMIN = { roles: ['admin'] } as const;
 
-/** Signing keys: list, rotate, activate, retire (admin). */
-export function keyRoutes(app: App, ctx: ServerContext): void {
+/** Signing keys: the public JWKS (public), and list, rotate, activate, retire (admin). */
+export const keyRoutes: RoutePlugin = async (app, { ctx }) => {
+  app.get(
+    '/.well-known/jwks.json',
+    { config: { roles: 'public' }, schema: { response: { 200: Type.Object({ keys: Type.Array(PublicJwk) }) } } },
+    async () => ({ keys: ctx.keys.publicKeys() }),
+  );
+
   async function view(row: SigningKeyRow) {
     return {
       kid: row.kid,
@@ -65,4 +70,4 @@ export function keyRoutes(app: App, ctx: ServerContext): void {
     { config: ADMIN, schema: { params: KidParams, response: { 200: KeyView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
     async (request) => view((await retireKey(ctx, request.params.kid, principalRef(principalOf(request)))).key),
   );
-}
+};

@@ -1,10 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { principalRef } from '../accounts/principal.js';
 import { LockstepError } from '../errors.js';
-import type { ServerContext } from '../context.js';
 import { actOnAlarm, type AlarmAction } from './alarm-actions.js';
 import { AlarmStateSchema, AlarmView, alarmView, readAlarms } from './alarm-views.js';
 
@@ -22,7 +21,7 @@ const AlarmQuery = Type.Object(
 /** An optional note an operator gives with an acknowledge or resolve (kept on the alarm; the last one wins). */
 const ActionBody = Type.Union([Type.Object({ note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) }, { additionalProperties: false }), Type.Null()]);
 
-export function alarmRoutes(app: App, ctx: ServerContext): void {
+export const alarmRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get(
     '/v1/alarms',
     {
@@ -72,4 +71,4 @@ export function alarmRoutes(app: App, ctx: ServerContext): void {
       },
     );
   }
-}
+};

@@ -1,40 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { Type } from '@sinclair/typebox';
+import { EventsPage, EventsQuery, FleetView, type EventView } from '../../shared/api/dashboard.js';
 import type { DeviceEvent } from '../../shared/messages.js';
 import type { RoutePlugin } from '../http/route-plugin.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { LockstepError, errorBody } from '../errors.js';
-import { FleetTotals, LockerSummary, fleetTotals, readFleet } from './fleet-views.js';
+import { fleetTotals, readFleet } from './fleet-views.js';
 import { SECURITY_HEADERS, PUBLIC_DIR, loadAssets } from './static-assets.js';
-
-const OptionalString = Type.Optional(Type.String());
-
-/** A device event as operators read it (what the locker recorded, and when the server committed it). */
-const EventView = Type.Object({
-  seq: Type.Integer(),
-  id: Type.String(),
-  bootId: Type.String(),
-  type: Type.String(),
-  /** Device time. */
-  at: Type.Integer(),
-  receivedAt: Type.Integer(),
-  compartmentId: OptionalString,
-  parcelId: OptionalString,
-  action: OptionalString,
-  via: OptionalString,
-  reason: OptionalString,
-  commandId: OptionalString,
-});
-
-const EventsQuery = Type.Object(
-  {
-    /** Only events with a seq below this one (page backwards). */
-    before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$' })),
-    /** How many (default 50, at most 200). */
-    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
-  },
-  { additionalProperties: false },
-);
 
 const PICKED = ['compartmentId', 'parcelId', 'action', 'via', 'reason', 'commandId'] as const;
 
@@ -51,7 +23,7 @@ export const dashboardRoutes: RoutePlugin = async (app, { ctx, live }) => {
     '/v1/fleet',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { response: { 200: Type.Object({ at: Type.Integer(), totals: FleetTotals, lockers: Type.Array(LockerSummary) }), ...authErrors } },
+      schema: { response: { 200: FleetView, ...authErrors } },
     },
     async () => {
       const lockers = await readFleet(ctx.db);
@@ -66,7 +38,7 @@ export const dashboardRoutes: RoutePlugin = async (app, { ctx, live }) => {
       schema: {
         params: IdParams,
         querystring: EventsQuery,
-        response: { 200: Type.Object({ events: Type.Array(EventView), nextBefore: Type.Union([Type.Integer(), Type.Null()]) }), 404: ErrorResponse, ...authErrors },
+        response: { 200: EventsPage, 404: ErrorResponse, ...authErrors },
       },
     },
     async (request) => {
@@ -84,7 +56,7 @@ export const dashboardRoutes: RoutePlugin = async (app, { ctx, live }) => {
           const value = body[key];
           if (typeof value === 'string') view[key] = value;
         }
-        return view as { seq: number; id: string; bootId: string; type: string; at: number; receivedAt: number };
+        return view as EventView;
       });
       const last = rows[rows.length - 1];
       return { events, nextBefore: rows.length === limit && last && last.seq > 1 ? last.seq : null };

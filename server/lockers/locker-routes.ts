@@ -1,5 +1,4 @@
-import { Type } from '@sinclair/typebox';
-import { LockerView, RegisterLockerBody, RegisteredLockerView } from '../../shared/api/lockers.js';
+import { LockerList, LockerView, RegisterLockerBody, RegisteredLockerView } from '../../shared/api/lockers.js';
 import type { RoutePlugin } from '../http/route-plugin.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { LockstepError } from '../errors.js';
@@ -28,7 +27,7 @@ export const lockerRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/lockers',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { response: { 200: Type.Object({ lockers: Type.Array(LockerView) }), ...authErrors } },
+      schema: { response: { 200: LockerList, ...authErrors } },
     },
     async () => ({ lockers: await readLockers(ctx.db) }),
   );

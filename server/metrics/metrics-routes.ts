@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
+import { HealthView, ReadyView, type CheckResult } from '../../shared/api/health.js';
 import type { RoutePlugin } from '../http/route-plugin.js';
 import { authErrors } from '../http/schemas.js';
 import type { Db } from '../store/database.js';
@@ -18,8 +19,6 @@ export interface Readiness {
   timeoutMs?: number;
 }
 
-export type CheckResult = 'ok' | 'failing';
-
 /** The database answers a query in time, and the broker listens. */
 export async function checkReadiness(r: Readiness): Promise<{ database: CheckResult; broker: CheckResult }> {
   const timeout = new Promise<'failing'>((resolve) => setTimeout(() => resolve('failing'), r.timeoutMs ?? 2000).unref());
@@ -29,9 +28,6 @@ export async function checkReadiness(r: Readiness): Promise<{ database: CheckRes
   );
   return { database: await Promise.race([query, timeout]), broker: r.brokerListening() ? 'ok' : 'failing' };
 }
-
-const Check = Type.Union([Type.Literal('ok'), Type.Literal('failing')]);
-const ReadyView = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), checks: Type.Object({ database: Check, broker: Check }) });
 
 /**
  * GET /metrics (admin, operator, or the METRICS_TOKEN) in Prometheus text format; GET /healthz and GET /readyz
@@ -43,7 +39,7 @@ export const metricsRoutes: RoutePlugin = async (app, { ctx, metrics, brokerList
 
   app.get(
     '/healthz',
-    { config: { roles: 'public' }, schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    { config: { roles: 'public' }, schema: { response: { 200: HealthView } } },
     async () => ({ status: 'ok' as const }),
   );
 

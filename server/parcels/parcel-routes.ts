@@ -4,7 +4,8 @@ import {
   BookingView,
   DepositSessionBody,
   DepositSessionView,
-  NotificationView,
+  NotificationList,
+  ParcelList,
   ParcelQuery,
   ParcelView,
   ParcelWithHistory,
@@ -56,7 +57,7 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
       config: { roles: ['admin', 'operator', 'carrier'] },
       schema: {
         querystring: ParcelQuery,
-        response: { 200: Type.Object({ parcels: Type.Array(ParcelView) }), ...authErrors },
+        response: { 200: ParcelList, ...authErrors },
       },
     },
     // Find parcels by the carrier's reference, newest first; a carrier finds only its own.
@@ -87,7 +88,7 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
       config: { roles: ['admin', 'carrier'] },
       schema: {
         params: IdParams,
-        response: { 200: Type.Object({ notifications: Type.Array(NotificationView) }), 404: ErrorResponse, ...authErrors },
+        response: { 200: NotificationList, 404: ErrorResponse, ...authErrors },
       },
     },
     async (request) => ({ notifications: await readNotifications(ctx, request.params.id, parcelOwnerScope(principalOf(request))) }),

@@ -47,6 +47,10 @@ export const ParcelView = Type.Object({
 });
 export type ParcelView = Static<typeof ParcelView>;
 
+/** GET /v1/parcels?reference=: newest first. */
+export const ParcelList = Type.Object({ parcels: Type.Array(ParcelView) });
+export type ParcelList = Static<typeof ParcelList>;
+
 export const HistoryEntry = Type.Object({
   at: Type.Integer(),
   type: Type.String(),
@@ -71,6 +75,9 @@ export const NotificationView = Type.Object({
 });
 export type NotificationView = Static<typeof NotificationView>;
 
+export const NotificationList = Type.Object({ notifications: Type.Array(NotificationView) });
+export type NotificationList = Static<typeof NotificationList>;
+
 /** POST /v1/parcels */
 export const BookingBody = Type.Object(
   {
@@ -90,7 +97,7 @@ export type BookingBody = Static<typeof BookingBody>;
 export const BookingView = Type.Intersect([ParcelView, Type.Object({ dropoff: Code })]);
 export type BookingView = Static<typeof BookingView>;
 
-/** GET /v1/parcels?reference= */
+/** Query of GET /v1/parcels. */
 export const ParcelQuery = Type.Object({ reference: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
 export const ParcelWithHistory = Type.Intersect([ParcelView, Type.Object({ history: Type.Array(HistoryEntry) })]);

@@ -2,7 +2,7 @@ import { createPrivateKey, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { LockerAgent } from '../device/agent.js';
 import { DeviceStore } from '../device/store/device-store.js';
-import type { LockerView } from '../server/lockers/locker-views.js';
+import type { LockerView } from '../shared/api/lockers.js';
 import { signBrokerToken } from '../shared/broker-credentials.js';
 import { systemClock } from '../shared/clock.js';
 import { ApiClient } from '../simulator/api-client.js';

@@ -7,31 +7,28 @@ import { prepareDataDir } from './data-dir.js';
 import { AccessTokens } from './accounts/access-tokens.js';
 import { makeAuthenticator } from './accounts/authenticator.js';
 import { BootstrapToken } from './accounts/bootstrap-token.js';
-import { accountRoutes } from './accounts/routes.js';
+import { accountRoutes } from './accounts/account-routes.js';
 import { createEmbeddedBroker } from './broker/embedded-broker.js';
 import { createExternalBroker, instanceIdOf } from './broker/external-broker.js';
-import { brokerHookRoutes } from './broker/hook-routes.js';
+import { brokerRoutes } from './broker/broker-routes.js';
 import type { ServerBroker } from './broker/link.js';
 import { ChangeBus } from './change-bus.js';
 import { LiveHub } from './dashboard/live-hub.js';
-import { liveRoutes } from './dashboard/live-routes.js';
-import { dashboardReadRoutes } from './dashboard/read-routes.js';
-import { dashboardStaticRoutes } from './dashboard/static-routes.js';
+import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { ServerMetrics } from './metrics/metrics.js';
-import { metricsRoutes, metricsTokenMatcher } from './metrics/routes.js';
+import { metricsRoutes, metricsTokenMatcher } from './metrics/metrics-routes.js';
 import { createHttpApp, type App } from './http/app.js';
-import { systemRoutes } from './http/system-routes.js';
+import type { RouteDeps, RoutePlugin } from './http/route-plugin.js';
 import { SigningKeys } from './keys/signing-keys.js';
-import { keyRoutes } from './keys/routes.js';
-import { auditRoutes } from './audit/routes.js';
-import { webhookRoutes } from './webhooks/routes.js';
+import { keyRoutes } from './keys/key-routes.js';
+import { auditRoutes } from './audit/audit-routes.js';
+import { webhookRoutes } from './webhooks/webhook-routes.js';
 import { startWebhookWorker } from './webhooks/delivery-worker.js';
-import { lockerRoutes } from './lockers/routes.js';
-import { enrolmentRoutes } from './enrolment/routes.js';
-import { parcelRoutes } from './parcels/routes.js';
-import { cancelRoute } from './parcels/cancel-route.js';
-import { alarmRoutes } from './alarms/routes.js';
-import { commandRoutes } from './commands/routes.js';
+import { lockerRoutes } from './lockers/locker-routes.js';
+import { enrolmentRoutes } from './enrolment/enrolment-routes.js';
+import { parcelRoutes } from './parcels/parcel-routes.js';
+import { alarmRoutes } from './alarms/alarm-routes.js';
+import { commandRoutes } from './commands/command-routes.js';
 import { startScheduler } from './scheduler.js';
 import { ServerStats } from './stats.js';
 import { describeTarget, openDatabase, type DatabaseTarget } from './store/database.js';
@@ -99,22 +96,23 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     isMetricsToken: metricsTokenMatcher(config.metricsToken),
     observeRequest: (labels, seconds) => metrics.httpDuration.observe(labels, seconds),
   });
-  systemRoutes(app, ctx);
-  accountRoutes(app, { db, clock, tokens, bootstrap });
-  lockerRoutes(app, ctx);
-  enrolmentRoutes(app, ctx, () => mqttUrl, broker);
-  parcelRoutes(app, ctx);
-  cancelRoute(app, ctx);
-  commandRoutes(app, ctx);
-  alarmRoutes(app, ctx);
-  dashboardReadRoutes(app, ctx);
-  liveRoutes(app, live);
-  dashboardStaticRoutes(app);
-  metricsRoutes(app, metrics, { db, brokerListening: () => broker.ready() });
-  keyRoutes(app, ctx);
-  auditRoutes(app, ctx);
-  webhookRoutes(app, ctx);
-  brokerHookRoutes(app, ctx);
+  // Every route module is a plugin of one shape, given the same deps (server/http/route-plugin.ts).
+  const routeDeps: RouteDeps = { ctx, tokens, bootstrap, live, metrics, mqttUrl: () => mqttUrl, lockerAccess: broker, brokerListening: () => broker.ready() };
+  const routePlugins: RoutePlugin[] = [
+    metricsRoutes,
+    keyRoutes,
+    accountRoutes,
+    lockerRoutes,
+    enrolmentRoutes,
+    parcelRoutes,
+    commandRoutes,
+    alarmRoutes,
+    dashboardRoutes,
+    auditRoutes,
+    webhookRoutes,
+    brokerRoutes,
+  ];
+  for (const plugin of routePlugins) await app.register(plugin, routeDeps);
   await subscribeDeviceTopics(ctx);
   let stopScheduler: (() => Promise<void>) | undefined;
   let stopWebhooks: (() => Promise<void>) | undefined;

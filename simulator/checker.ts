@@ -1,5 +1,5 @@
-import type { LockerView } from '../server/lockers/locker-views.js';
-import type { ParcelView } from '../server/parcels/parcel-views.js';
+import type { LockerView } from '../shared/api/lockers.js';
+import type { ParcelView } from '../shared/api/parcels.js';
 
 /** What a locker's own store says it recorded (and, for agents in this process, which grants it accepted). */
 export interface DeviceRecord {

@@ -1,4 +1,4 @@
-import type { LockerView } from '../server/lockers/locker-views.js';
+import type { LockerView } from '../shared/api/lockers.js';
 import type { Books } from './checker.js';
 import { percentiles, round1, type Aggregate, type Percentiles, type TimelinePoint } from './metrics.js';
 import type { RunSpec } from './plan.js';

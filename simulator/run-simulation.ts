@@ -1,9 +1,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeConfig } from '../server/config.js';
-import { createServer, type LockstepServer } from '../server/create-server.js';
-import type { LockerView } from '../server/lockers/locker-views.js';
+import { createServer, makeConfig, type LockstepServer } from '../server/index.js';
+import type { LockerView } from '../shared/api/lockers.js';
 import { ApiClient } from './api-client.js';
 import { checkInvariants, keepBooks, type DeviceRecord, type ParcelWithHistory } from './checker.js';
 import { runCrashes } from './faults.js';

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import type { Clock } from '../../shared/clock.js';
-import { ACCOUNT_ROLES } from '../store/schema.js';
+import { Role, type IssuedTokenView } from '../../shared/api/accounts.js';
 
 /** Fixed parts of every API access token (RFC 9068 style): HS256, typ "at+jwt", our issuer and audience. */
 export const ACCESS_TOKEN_ALG = 'HS256';
@@ -15,21 +15,12 @@ export const ACCESS_TOKEN_AUDIENCE = 'lockstep-api';
 const AccessClaims = Type.Object({
   sub: Type.String({ minLength: 1, maxLength: 64 }),
   jti: Type.String({ minLength: 1, maxLength: 64 }),
-  role: Type.Union(ACCOUNT_ROLES.map((r) => Type.Literal(r))),
+  role: Role,
   exp: Type.Integer(),
   iat: Type.Integer(),
 });
 export type AccessClaims = Static<typeof AccessClaims>;
 const checkClaims = TypeCompiler.Compile(AccessClaims);
-
-export interface IssuedToken {
-  /** The token id (`jti`): what an admin revokes. */
-  id: string;
-  /** The bearer token; shown once, never stored. */
-  token: string;
-  createdAt: number;
-  expiresAt: number;
-}
 
 export function newTokenId(): string {
   return `tok_${randomBytes(12).toString('hex')}`;
@@ -46,7 +37,7 @@ export class AccessTokens {
     private readonly ttlSec: number,
   ) {}
 
-  async issue(account: { id: string; role: AccessClaims['role'] }): Promise<IssuedToken> {
+  async issue(account: { id: string; role: AccessClaims['role'] }): Promise<IssuedTokenView> {
     const id = newTokenId();
     const now = this.clock.now();
     const iat = Math.floor(now / 1000);

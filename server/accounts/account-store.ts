@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../store/database.js';
-import type { AccountRole, AccountRow, AccountTokenRow } from '../store/schema.js';
+import type { Role } from '../../shared/api/accounts.js';
+import type { AccountRow, AccountTokenRow } from '../store/schema.js';
 
 export function newAccountId(): string {
   return `acc_${randomBytes(8).toString('hex')}`;
 }
 
-export async function insertAccount(db: Db, account: { name: string; role: AccountRole }, now: number): Promise<AccountRow> {
+export async function insertAccount(db: Db, account: { name: string; role: Role }, now: number): Promise<AccountRow> {
   const row: AccountRow = { id: newAccountId(), name: account.name, role: account.role, created_at: now, disabled: 0 };
   await db.insertInto('accounts').values(row).execute();
   return row;

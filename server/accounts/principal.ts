@@ -1,6 +1,4 @@
-import type { AccountRole } from '../store/schema.js';
-
-export type Role = AccountRole;
+import type { Role } from '../../shared/api/accounts.js';
 
 /** Who is calling: an account, or the bootstrap admin. */
 export interface Principal {

@@ -1,6 +1,7 @@
 import type { Db } from '../store/database.js';
 import { LockstepError } from '../errors.js';
-import { ALARM_STATES, type AlarmRow, type AlarmState } from '../store/schema.js';
+import { ALARM_STATES, type AlarmState } from '../../shared/api/alarms.js';
+import type { AlarmRow } from '../store/schema.js';
 
 export type AlarmAction = 'acknowledge' | 'resolve';
 

@@ -1,30 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { AlarmState, AlarmView } from '../../shared/api/alarms.js';
 import type { Db } from '../store/database.js';
-import { ALARM_STATES, type AlarmRow, type AlarmState } from '../store/schema.js';
-
-export const AlarmStateSchema = Type.Union(ALARM_STATES.map((s) => Type.Literal(s)));
-
-const NullableString = Type.Union([Type.String(), Type.Null()]);
-const NullableTime = Type.Union([Type.Integer(), Type.Null()]);
-
-export const AlarmView = Type.Object({
-  id: Type.String(),
-  lockerId: Type.String(),
-  compartmentId: NullableString,
-  parcelId: NullableString,
-  kind: Type.String(),
-  state: AlarmStateSchema,
-  count: Type.Integer(),
-  firstAt: Type.Integer(),
-  lastAt: Type.Integer(),
-  detail: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
-  acknowledgedAt: NullableTime,
-  acknowledgedBy: NullableString,
-  resolvedAt: NullableTime,
-  resolvedBy: NullableString,
-  note: NullableString,
-});
-export type AlarmView = Static<typeof AlarmView>;
+import type { AlarmRow } from '../store/schema.js';
 
 export function alarmView(a: AlarmRow): AlarmView {
   return {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { AuditAction, AuditResult, Database } from '../store/schema.js';
+import type { AuditAction, AuditResult } from '../../shared/api/audit.js';
+import type { Database } from '../store/schema.js';
 
 export interface AuditEntry {
   at: number;

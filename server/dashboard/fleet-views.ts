@@ -1,37 +1,9 @@
-import { Type, type Static } from '@sinclair/typebox';
 import { COMPARTMENT_SIZES } from '../../shared/compartment-sizes.js';
+import type { CompartmentCounts, FleetTotals, LockerSummary } from '../../shared/api/dashboard.js';
 import type { Db } from '../store/database.js';
 import { compartmentState } from '../lockers/locker-views.js';
 
-const Counts = Type.Object({
-  free: Type.Integer(),
-  reserved: Type.Integer(),
-  occupied: Type.Integer(),
-  out_of_service: Type.Integer(),
-});
-type Counts = Static<typeof Counts>;
-
-/** One locker as the fleet overview shows it: presence, occupancy per size, unresolved alarms. */
-export const LockerSummary = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  location: Type.Object({ lat: Type.Number(), lon: Type.Number() }),
-  online: Type.Boolean(),
-  lastSeenAt: Type.Union([Type.Integer(), Type.Null()]),
-  /** Per compartment size the locker has (sizes it lacks are absent). */
-  occupancy: Type.Record(Type.String(), Counts),
-  alarms: Type.Object({ open: Type.Integer(), acknowledged: Type.Integer() }),
-});
-export type LockerSummary = Static<typeof LockerSummary>;
-
-export const FleetTotals = Type.Object({
-  lockers: Type.Integer(),
-  online: Type.Integer(),
-  offline: Type.Integer(),
-  compartments: Counts,
-  alarms: Type.Object({ open: Type.Integer(), acknowledged: Type.Integer() }),
-});
-export type FleetTotals = Static<typeof FleetTotals>;
+type Counts = CompartmentCounts;
 
 const emptyCounts = (): Counts => ({ free: 0, reserved: 0, occupied: 0, out_of_service: 0 });
 

@@ -1,28 +1,10 @@
 import type { Logger } from 'pino';
 import type { ChangeBus } from '../change-bus.js';
 import type { Db } from '../store/database.js';
-import { readUnresolvedAlarms, type AlarmView } from '../alarms/alarm-views.js';
-import { fleetTotals, readFleet, type FleetTotals, type LockerSummary } from './fleet-views.js';
-
-/** The first message of a stream: the whole fleet and every unresolved alarm. */
-export interface LiveSnapshot {
-  at: number;
-  totals: FleetTotals;
-  lockers: LockerSummary[];
-  alarms: AlarmView[];
-}
-
-/** What changed since the last push. */
-export interface LiveUpdate {
-  at: number;
-  totals: FleetTotals;
-  /** Lockers whose summary changed (new ones included). */
-  lockers: LockerSummary[];
-  /** For each locker listed, its unresolved alarms are now exactly those in `items` (others were resolved). */
-  alarms: { lockerIds: string[]; items: AlarmView[] };
-  /** Lockers that committed new device events (a locker page reloads its events and compartments). */
-  activity: string[];
-}
+import type { AlarmView } from '../../shared/api/alarms.js';
+import type { LiveSnapshot, LiveUpdate, LockerSummary } from '../../shared/api/dashboard.js';
+import { readUnresolvedAlarms } from '../alarms/alarm-views.js';
+import { fleetTotals, readFleet } from './fleet-views.js';
 
 export type LiveSender = (event: 'snapshot' | 'update', data: LiveSnapshot | LiveUpdate) => void;
 

@@ -1,10 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from './app.js';
 import { LockstepError, errorBody } from '../errors.js';
-import type { Principal, Role } from '../accounts/principal.js';
+import type { Role } from '../../shared/api/accounts.js';
+import type { Principal } from '../accounts/principal.js';
 import type { RequestLimiter } from './rate-limit.js';
-
-export type { Principal, Role } from '../accounts/principal.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

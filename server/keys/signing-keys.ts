@@ -5,7 +5,7 @@ import type { PublicJwk } from '../../shared/messages.js';
 import { GRANT_ALG } from '../../shared/grants.js';
 import { writeFileAtomic } from '../data-dir.js';
 import type { Db } from '../store/database.js';
-import type { SigningKeyStatus } from '../store/schema.js';
+import type { SigningKeyStatus } from '../../shared/api/keys.js';
 
 interface StoredKey {
   kid: string;

@@ -1,35 +1,8 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { CompartmentSize } from '../../shared/compartment-sizes.js';
+import type { Static } from '@sinclair/typebox';
+import type { CompartmentState, LockerView, TelemetryView } from '../../shared/api/lockers.js';
+import type { ParcelStatus } from '../../shared/api/parcels.js';
 import type { Db } from '../store/database.js';
-import type { LockerRow, ParcelStatus } from '../store/schema.js';
-
-export const CompartmentState = Type.Union(
-  ['free', 'reserved', 'occupied', 'out_of_service'].map((s) => Type.Literal(s)),
-);
-
-export const CompartmentView = Type.Object({
-  id: Type.String(),
-  size: CompartmentSize,
-  state: CompartmentState,
-  inService: Type.Boolean(),
-  parcelId: Type.Union([Type.String(), Type.Null()]),
-});
-
-/** The latest telemetry the locker sent with a heartbeat; null before the first one. */
-export const TelemetryView = Type.Union([
-  Type.Object({
-    /** When the server received it. */
-    at: Type.Integer(),
-    firmwareVersion: Type.Union([Type.String(), Type.Null()]),
-    temperatureC: Type.Union([Type.Number(), Type.Null()]),
-    power: Type.Union([
-      Type.Object({ source: Type.Union([Type.Literal('mains'), Type.Literal('battery')]), batteryPct: Type.Union([Type.Integer(), Type.Null()]) }),
-      Type.Null(),
-    ]),
-  }),
-  Type.Null(),
-]);
-export type TelemetryView = Static<typeof TelemetryView>;
+import type { LockerRow } from '../store/schema.js';
 
 export function telemetryView(l: Pick<LockerRow, 'telemetry_at' | 'firmware_version' | 'temperature_c' | 'power_source' | 'battery_pct'>): TelemetryView {
   if (l.telemetry_at === null) return null;
@@ -40,22 +13,6 @@ export function telemetryView(l: Pick<LockerRow, 'telemetry_at' | 'firmware_vers
     power: l.power_source ? { source: l.power_source, batteryPct: l.battery_pct } : null,
   };
 }
-
-export const LockerView = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  location: Type.Object({ lat: Type.Number(), lon: Type.Number() }),
-  online: Type.Boolean(),
-  lastSeenAt: Type.Union([Type.Integer(), Type.Null()]),
-  desiredVersion: Type.Integer(),
-  reportedVersion: Type.Integer(),
-  /** Device events committed from this locker: how many, and the highest seq. */
-  events: Type.Object({ received: Type.Integer(), lastSeq: Type.Integer() }),
-  compartments: Type.Array(CompartmentView),
-  /** Always sent; optional in the type so that views built by hand (tests, simulator) need not invent one. */
-  telemetry: Type.Optional(TelemetryView),
-});
-export type LockerView = Static<typeof LockerView>;
 
 /** A held compartment is occupied once its parcel is in, reserved before (or while a cancellation is confirmed). */
 export function compartmentState(inService: boolean, parcelStatus: ParcelStatus | null): Static<typeof CompartmentState> {

@@ -1,27 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { CompartmentSize } from '../../shared/compartment-sizes.js';
+import type { EnrolmentTicket, RegisterLockerBody } from '../../shared/api/lockers.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import { createEnrolmentToken } from '../enrolment/enrolment-tokens.js';
-
-export interface LockerRegistration {
-  name: string;
-  location: { lat: number; lon: number };
-  compartments: { id: string; size: CompartmentSize }[];
-}
-
-/** What the operator hands the locker's controller: a single-use enrolment token, shown only here. */
-export interface EnrolmentTicket {
-  lockerId: string;
-  token: string;
-  expiresAt: number;
-}
 
 export function newLockerId(): string {
   return `lk_${randomBytes(8).toString('hex')}`;
 }
 
-export async function registerLocker(ctx: ServerContext, reg: LockerRegistration, createdBy: string): Promise<EnrolmentTicket> {
+export async function registerLocker(ctx: ServerContext, reg: RegisterLockerBody, createdBy: string): Promise<EnrolmentTicket> {
   const ids = new Set<string>();
   for (const c of reg.compartments) {
     if (ids.has(c.id)) throw new LockstepError('DUPLICATE_COMPARTMENT', { compartmentId: c.id });

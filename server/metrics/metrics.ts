@@ -7,7 +7,8 @@ import type { BrokerLink } from '../broker/link.js';
 import type { ChangeBus, EventsCommitted } from '../change-bus.js';
 import type { ServerStats } from '../stats.js';
 import type { Db } from '../store/database.js';
-import { ALARM_STATES, COMMAND_STATES } from '../store/schema.js';
+import { ALARM_STATES } from '../../shared/api/alarms.js';
+import { COMMAND_STATES } from '../../shared/api/commands.js';
 import { queryTimingPlugin } from './db-timing.js';
 
 export interface MetricsSources {

@@ -1,65 +1,10 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { CompartmentSize } from '../../shared/compartment-sizes.js';
+import type { NotificationView, ParcelView, ParcelWithHistory, Recipient, TimelineView } from '../../shared/api/parcels.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
-import { PARCEL_KINDS, PARCEL_STATUSES, type ParcelRow } from '../store/schema.js';
+import type { ParcelRow } from '../store/schema.js';
 import { derivePin, pinSourceOf } from '../codes/pins.js';
 
-export const Recipient = Type.Object(
-  {
-    phone: Type.Optional(Type.String({ pattern: '^\\+?[0-9][0-9 ]{5,19}$' })),
-    email: Type.Optional(Type.String({ pattern: '^[^@\\s]{1,64}@[^@\\s]{1,255}$' })),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
-
-export const ParcelStatusSchema = Type.Union(PARCEL_STATUSES.map((s) => Type.Literal(s)));
-export const ParcelKindSchema = Type.Union(PARCEL_KINDS.map((k) => Type.Literal(k)));
-const NullableTime = Type.Union([Type.Integer(), Type.Null()]);
-
-export const ParcelView = Type.Object({
-  id: Type.String(),
-  status: ParcelStatusSchema,
-  lockerId: Type.String(),
-  compartmentId: Type.String(),
-  size: CompartmentSize,
-  reference: Type.String(),
-  recipient: Recipient,
-  /** `delivery` (a carrier's parcel), `return` (a sender returns it to the carrier), `p2p` (a seller hands it to a buyer). */
-  kind: ParcelKindSchema,
-  /** Who drops it off (return, p2p); null for a delivery. */
-  sender: Type.Union([Recipient, Type.Null()]),
-  createdAt: Type.Integer(),
-  depositedAt: NullableTime,
-  pickedUpAt: NullableTime,
-  /** End of the pickup window, once the deposit is known (moved by pauses and extensions). */
-  pickupDeadline: NullableTime,
-  /** Since when the pickup window stands still (locker offline, compartment out of service); null while it runs. */
-  windowPausedSince: NullableTime,
-  extensions: Type.Integer(),
-});
-export type ParcelView = Static<typeof ParcelView>;
-
-export const HistoryEntry = Type.Object({
-  at: Type.Integer(),
-  type: Type.String(),
-  status: ParcelStatusSchema,
-  source: Type.String(),
-  sourceRef: Type.Union([Type.String(), Type.Null()]),
-  detail: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
-});
-
-export const Code = Type.Object({ pin: Type.String(), qr: Type.String() });
-
-export const NotificationView = Type.Object({
-  id: Type.String(),
-  /** `pickup_code` for the recipient; `collection_code` for the carrier, once the pickup window ended. */
-  kind: Type.Union([Type.Literal('pickup_code'), Type.Literal('collection_code')]),
-  to: Type.Union([Recipient, Type.Object({ carrier: Type.String() })]),
-  createdAt: Type.Integer(),
-  code: Code,
-});
-
+/** The API's view of a parcel row (shared/api/parcels.ts declares the shape). */
 export function parcelView(p: ParcelRow): ParcelView {
   return {
     id: p.id,
@@ -68,9 +13,9 @@ export function parcelView(p: ParcelRow): ParcelView {
     compartmentId: p.compartment_id,
     size: p.size,
     reference: p.reference,
-    recipient: JSON.parse(p.recipient) as ParcelView['recipient'],
+    recipient: JSON.parse(p.recipient) as Recipient,
     kind: p.kind,
-    sender: p.sender ? (JSON.parse(p.sender) as ParcelView['recipient']) : null,
+    sender: p.sender ? (JSON.parse(p.sender) as Recipient) : null,
     createdAt: p.created_at,
     depositedAt: p.deposited_at,
     pickedUpAt: p.picked_up_at,
@@ -81,7 +26,7 @@ export function parcelView(p: ParcelRow): ParcelView {
 }
 
 /** `ownedBy` restricts the read to parcels with that `created_by` (a carrier's own); others read as not found. */
-export async function readParcel(ctx: ServerContext, id: string, ownedBy?: string) {
+export async function readParcel(ctx: ServerContext, id: string, ownedBy?: string): Promise<ParcelWithHistory> {
   let query = ctx.db.selectFrom('parcels').selectAll().where('id', '=', id);
   if (ownedBy !== undefined) query = query.where('created_by', '=', ownedBy);
   const parcel = await query.executeTakeFirst();
@@ -93,7 +38,7 @@ export async function readParcel(ctx: ServerContext, id: string, ownedBy?: strin
  * The parcel's timeline: every change in the order it was recorded, each with its source (`api` and the
  * principal, `device` and `lockerId#seq` or the presence message, `scheduler` and the rule).
  */
-export async function readTimeline(ctx: ServerContext, id: string, ownedBy?: string) {
+export async function readTimeline(ctx: ServerContext, id: string, ownedBy?: string): Promise<TimelineView> {
   let query = ctx.db.selectFrom('parcels').select(['id', 'status']).where('id', '=', id);
   if (ownedBy !== undefined) query = query.where('created_by', '=', ownedBy);
   const parcel = await query.executeTakeFirst();
@@ -117,7 +62,7 @@ async function readHistory(ctx: ServerContext, parcelId: string) {
  * Notifications sent for a parcel (`ownedBy` as in readParcel). Stand-in for real delivery: the pickup code is
  * re-derived from the grant id when read (PINs are never stored).
  */
-export async function readNotifications(ctx: ServerContext, parcelId: string, ownedBy?: string) {
+export async function readNotifications(ctx: ServerContext, parcelId: string, ownedBy?: string): Promise<NotificationView[]> {
   let query = ctx.db.selectFrom('parcels').select('id').where('id', '=', parcelId);
   if (ownedBy !== undefined) query = query.where('created_by', '=', ownedBy);
   const parcel = await query.executeTakeFirst();
@@ -129,7 +74,7 @@ export async function readNotifications(ctx: ServerContext, parcelId: string, ow
     .where('n.parcel_id', '=', parcelId)
     .orderBy('n.created_at')
     .execute();
-  const out = [];
+  const out: NotificationView[] = [];
   for (const n of rows) {
     // A pickup grant re-issued with a later end keeps the PIN; the QR to show is the newest one.
     const reissued = await ctx.db
@@ -142,7 +87,7 @@ export async function readNotifications(ctx: ServerContext, parcelId: string, ow
     out.push({
       id: n.id,
       kind: n.kind,
-      to: JSON.parse(n.recipient) as ParcelView['recipient'],
+      to: JSON.parse(n.recipient) as NotificationView['to'],
       createdAt: n.created_at,
       code: {
         pin: derivePin(ctx.pinSecret, pinSourceOf({ jti: n.grant_jti, pin_jti: n.pin_jti }), ctx.config.pinLength, ctx.config.pinAlphabet),

@@ -1,19 +1,22 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Role } from '../../shared/api/accounts.js';
+import type { AlarmState } from '../../shared/api/alarms.js';
+import type { AuditAction, AuditResult } from '../../shared/api/audit.js';
+import type { CommandState } from '../../shared/api/commands.js';
+import type { SigningKeyStatus } from '../../shared/api/keys.js';
+import type { WebhookDeliveryState } from '../../shared/api/webhooks.js';
 
 /**
  * Tables of accounts, commands, alarms, keys, audit, enrolment, webhooks and broker tokens. Times are ms since
- * the epoch from the injected clock; booleans are 0/1. schema.ts adds them to `Database`.
+ * the epoch from the injected clock; booleans are 0/1. schema.ts adds them to `Database`
+ * (through `OperationsTables`, at the end).
  */
-
-/** Roles an API account can hold. */
-export const ACCOUNT_ROLES = ['admin', 'operator', 'carrier'] as const;
-export type AccountRole = (typeof ACCOUNT_ROLES)[number];
 
 /** An API account (a carrier's system, an operator, an admin). The bootstrap admin token is not an account. */
 export interface AccountsTable {
   id: string;
   name: string;
-  role: AccountRole;
+  role: Role;
   created_at: number;
   disabled: number;
 }
@@ -27,17 +30,8 @@ export interface AccountTokensTable {
   revoked_at: number | null;
 }
 
-// Declaration merging adds the account tables to `Database` without touching the declaration above.
-export interface OperationsTables {
-  accounts: AccountsTable;
-  account_tokens: AccountTokensTable;
-}
-
 export type AccountRow = Selectable<AccountsTable>;
 export type AccountTokenRow = Selectable<AccountTokensTable>;
-
-export const COMMAND_STATES = ['pending', 'succeeded', 'failed', 'expired'] as const;
-export type CommandState = (typeof COMMAND_STATES)[number];
 
 /** An operator's command to a locker, sent until the device reports a final state or it expires. */
 export interface CommandsTable {
@@ -56,9 +50,6 @@ export interface CommandsTable {
   updated_at: number;
 }
 
-export const ALARM_STATES = ['open', 'acknowledged', 'resolved'] as const;
-export type AlarmState = (typeof ALARM_STATES)[number];
-
 /** Something an operator must look at. One open alarm per (locker, compartment, kind): repeats count up. */
 export interface AlarmsTable {
   id: string;
@@ -72,22 +63,17 @@ export interface AlarmsTable {
   last_at: number;
   /** JSON with what was seen last. */
   detail: string | null;
-}
-
-export interface OperationsTables {
-  commands: CommandsTable;
-  alarms: AlarmsTable;
+  acknowledged_at: number | null;
+  /** `role:id` of who acknowledged it. */
+  acknowledged_by: string | null;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  /** The last note an operator gave with an acknowledge or resolve. */
+  note: string | null;
 }
 
 export type CommandRow = Selectable<CommandsTable>;
 export type AlarmRow = Selectable<AlarmsTable>;
-
-export const SIGNING_KEY_STATUSES = ['next', 'active', 'previous', 'retired'] as const;
-/**
- * `next`: delivered to lockers, not signing yet; `active`: signs every new grant (exactly one); `previous`: signs
- * nothing, kept while grants it signed may be live; `retired`: gone from the JWKS and the lockers' key sets.
- */
-export type SigningKeyStatus = (typeof SIGNING_KEY_STATUSES)[number];
 
 /** A grant-signing key's life. The private key is a file in DATA_DIR/keys (mode 0600), deleted on retirement. */
 export interface SigningKeysTable {
@@ -106,11 +92,6 @@ export interface KeyDeliveriesTable {
   locker_id: string;
   version: number;
 }
-
-export const AUDIT_ACTIONS = ['remote_open', 'key.rotate', 'key.activate', 'key.retire', 'locker.re_enrol'] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-export const AUDIT_RESULTS = ['created', 'done', 'refused'] as const;
-export type AuditResult = (typeof AUDIT_RESULTS)[number];
 
 /** Security-relevant actions: who did what, when, to what, why, and whether it was done or refused. */
 export interface AuditLogTable {
@@ -134,12 +115,6 @@ export interface AuditLogTable {
   detail: string | null;
 }
 
-export interface OperationsTables {
-  signing_keys: SigningKeysTable;
-  key_deliveries: KeyDeliveriesTable;
-  audit_log: AuditLogTable;
-}
-
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 export type NewAuditRow = Insertable<AuditLogTable>;
@@ -154,25 +129,7 @@ export interface EnrolmentTokensTable {
   used_at: number | null;
 }
 
-export interface OperationsTables {
-  enrolment_tokens: EnrolmentTokensTable;
-}
-
-// Alarm actions (migration 005): declaration merging adds the columns to AlarmsTable above.
-export interface AlarmsTable {
-  acknowledged_at: number | null;
-  /** `role:id` of who acknowledged it. */
-  acknowledged_by: string | null;
-  resolved_at: number | null;
-  resolved_by: string | null;
-  /** The last note an operator gave with an acknowledge or resolve. */
-  note: string | null;
-}
-
 // Webhooks (migration 007): one endpoint per carrier account and the durable outbox of its deliveries.
-export const WEBHOOK_DELIVERY_STATES = ['pending', 'delivered', 'dead'] as const;
-export type WebhookDeliveryState = (typeof WEBHOOK_DELIVERY_STATES)[number];
-
 /** A carrier account's webhook endpoint. The secret signs every delivery; it is shown once and never logged. */
 export interface WebhooksTable {
   account_id: string;
@@ -208,11 +165,6 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
-export interface OperationsTables {
-  webhooks: WebhooksTable;
-  webhook_deliveries: WebhookDeliveriesTable;
-}
-
 export type WebhookRow = Selectable<WebhooksTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 
@@ -223,6 +175,17 @@ export interface BrokerTokenUsesTable {
   keep_until: number;
 }
 
+/** These tables, added to `Database` by schema.ts. */
 export interface OperationsTables {
+  accounts: AccountsTable;
+  account_tokens: AccountTokensTable;
+  commands: CommandsTable;
+  alarms: AlarmsTable;
+  signing_keys: SigningKeysTable;
+  key_deliveries: KeyDeliveriesTable;
+  audit_log: AuditLogTable;
+  enrolment_tokens: EnrolmentTokensTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   broker_token_uses: BrokerTokenUsesTable;
 }

@@ -1,11 +1,17 @@
 import type { Generated, Insertable, Selectable } from 'kysely';
 import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import type { GrantAction } from '../../shared/messages.js';
+import type { ParcelKind, ParcelStatus } from '../../shared/api/parcels.js';
+import type { OperationsTables } from './schema-operations.js';
 
-/** Times are milliseconds since the epoch, from the injected clock. Booleans are 0/1. */
+/**
+ * The tables, each row type declared once; insert and select shapes are derived from it (`Generated` columns
+ * are optional on insert). Times are milliseconds since the epoch, from the injected clock. Booleans are 0/1.
+ */
 
 export * from './schema-operations.js';
-import type { OperationsTables } from './schema-operations.js';
+// TEMP: removed at merge (device-effects.ts, lifecycle.ts and booking.ts import them from shared/api/parcels.ts then).
+export type { ParcelKind, ParcelStatus } from '../../shared/api/parcels.js';
 
 export interface LockersTable {
   id: string;
@@ -27,6 +33,19 @@ export interface LockersTable {
   /** JSON of the locker's own Ed25519 public key (DevicePublicKey), set at enrolment; null: not enrolled. */
   public_key: string | null;
   enrolled_at: number | null;
+  /** Since when the locker counts as offline for pickup windows; null while it is online. */
+  unavailable_since: number | null;
+  /** The locker's last outage that ended (a deposit recorded during it is credited the time it could not be known). */
+  last_outage_from: number | null;
+  last_outage_to: number | null;
+  // Telemetry: the latest reading sent with a heartbeat; null until one arrives.
+  firmware_version: string | null;
+  temperature_c: number | null;
+  /** `mains` or `battery` (on backup power). */
+  power_source: 'mains' | 'battery' | null;
+  battery_pct: number | null;
+  /** When the server received the reading. */
+  telemetry_at: number | null;
 }
 
 export interface CompartmentsTable {
@@ -38,8 +57,7 @@ export interface CompartmentsTable {
   parcel_id: string | null;
 }
 
-export const PARCEL_STATUSES = ['booked', 'in_locker', 'picked_up', 'expired', 'returned', 'cancelled'] as const;
-export type ParcelStatus = (typeof PARCEL_STATUSES)[number];
+export type PauseReason = 'locker_offline' | 'compartment_out_of_service';
 
 export interface ParcelsTable {
   id: string;
@@ -60,6 +78,18 @@ export interface ParcelsTable {
    * The compartment is freed once the locker applied it and every event it had recorded by then is committed.
    */
   release_version: number | null;
+  kind: Generated<ParcelKind>;
+  /** JSON {phone?, email?} of whoever drops the parcel off (return, p2p); null for a carrier's delivery. */
+  sender: string | null;
+  /** End of the pickup window (ms); set once the deposit is known, moved by pauses and extensions. */
+  pickup_deadline: number | null;
+  /** Since when the window stands still (locker offline or compartment out of service); null while it runs. */
+  paused_since: number | null;
+  pause_reason: PauseReason | null;
+  /** Pause time already added to the deadline. */
+  paused_ms: Generated<number>;
+  /** Extensions granted through the API. */
+  extensions: Generated<number>;
 }
 
 export type GrantStatus = 'live' | 'used' | 'revoked';
@@ -79,6 +109,8 @@ export interface GrantsTable {
   used_at: number | null;
   /** How many times devices reported this grant accepted; more than one is flagged. */
   uses: number;
+  /** The grant whose id the PIN is derived from, when not its own (a re-issued pickup grant keeps its PIN). */
+  pin_jti: string | null;
 }
 
 export type HistorySource = 'api' | 'device' | 'scheduler';
@@ -125,59 +157,6 @@ export interface NotificationsTable {
   created_at: number;
 }
 
-export interface Database extends OperationsTables {
-  lockers: LockersTable;
-  compartments: CompartmentsTable;
-  parcels: ParcelsTable;
-  grants: GrantsTable;
-  parcel_history: ParcelHistoryTable;
-  device_events: DeviceEventsTable;
-  desired_changes: DesiredChangesTable;
-  notifications: NotificationsTable;
-}
-
-export type LockerRow = Selectable<LockersTable>;
-export type CompartmentRow = Selectable<CompartmentsTable>;
-export type ParcelRow = Selectable<ParcelsTable>;
-export type GrantRow = Selectable<GrantsTable>;
-export type NewGrant = Insertable<GrantsTable>;
-export type HistoryRow = Selectable<ParcelHistoryTable>;
-
-
-// Lifecycle, server side (migration 011): declaration merging adds the columns to the tables above.
-export const PARCEL_KINDS = ['delivery', 'return', 'p2p'] as const;
-/** `delivery`: a carrier's parcel for a recipient; `return`: a sender returns it to the carrier; `p2p`: a seller hands it to a buyer. */
-export type ParcelKind = (typeof PARCEL_KINDS)[number];
-export type PauseReason = 'locker_offline' | 'compartment_out_of_service';
-
-export interface ParcelsTable {
-  kind: Generated<ParcelKind>;
-  /** JSON {phone?, email?} of whoever drops the parcel off (return, p2p); null for a carrier's delivery. */
-  sender: string | null;
-  /** End of the pickup window (ms); set once the deposit is known, moved by pauses and extensions. */
-  pickup_deadline: number | null;
-  /** Since when the window stands still (locker offline or compartment out of service); null while it runs. */
-  paused_since: number | null;
-  pause_reason: PauseReason | null;
-  /** Pause time already added to the deadline. */
-  paused_ms: Generated<number>;
-  /** Extensions granted through the API. */
-  extensions: Generated<number>;
-}
-
-export interface GrantsTable {
-  /** The grant whose id the PIN is derived from, when not its own (a re-issued pickup grant keeps its PIN). */
-  pin_jti: string | null;
-}
-
-export interface LockersTable {
-  /** Since when the locker counts as offline for pickup windows; null while it is online. */
-  unavailable_since: number | null;
-  /** The locker's last outage that ended (a deposit recorded during it is credited the time it could not be known). */
-  last_outage_from: number | null;
-  last_outage_to: number | null;
-}
-
 /** Pickup reminders sent, one per parcel and lead time. */
 export interface ParcelRemindersTable {
   parcel_id: string;
@@ -188,17 +167,21 @@ export interface ParcelRemindersTable {
   sent_at: number;
 }
 
-export interface Database {
+export interface Database extends OperationsTables {
+  lockers: LockersTable;
+  compartments: CompartmentsTable;
+  parcels: ParcelsTable;
+  grants: GrantsTable;
+  parcel_history: ParcelHistoryTable;
+  device_events: DeviceEventsTable;
+  desired_changes: DesiredChangesTable;
+  notifications: NotificationsTable;
   parcel_reminders: ParcelRemindersTable;
 }
 
-// Locker telemetry (migration 010): the latest reading sent with a heartbeat; null until one arrives.
-export interface LockersTable {
-  firmware_version: string | null;
-  temperature_c: number | null;
-  /** `mains` or `battery` (on backup power). */
-  power_source: 'mains' | 'battery' | null;
-  battery_pct: number | null;
-  /** When the server received the reading. */
-  telemetry_at: number | null;
-}
+export type LockerRow = Selectable<LockersTable>;
+export type CompartmentRow = Selectable<CompartmentsTable>;
+export type ParcelRow = Selectable<ParcelsTable>;
+export type GrantRow = Selectable<GrantsTable>;
+export type NewGrant = Insertable<GrantsTable>;
+export type HistoryRow = Selectable<ParcelHistoryTable>;

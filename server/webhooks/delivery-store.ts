@@ -1,6 +1,7 @@
 import { LockstepError } from '../errors.js';
 import type { Db } from '../store/database.js';
-import type { WebhookDeliveryRow, WebhookDeliveryState } from '../store/schema.js';
+import type { WebhookDeliveryState } from '../../shared/api/webhooks.js';
+import type { WebhookDeliveryRow } from '../store/schema.js';
 
 /**
  * The outbox's state changes. Every write after a claim is conditional on the row still being pending with the

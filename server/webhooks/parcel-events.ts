@@ -3,28 +3,10 @@ import type { Insertable, Transaction } from 'kysely';
 import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import { derivePin, pinSourceOf } from '../codes/pins.js';
 import type { Db } from '../store/database.js';
-import type { Database, ParcelRow, ParcelStatus, WebhookDeliveryRow } from '../store/schema.js';
+import type { ParcelStatus } from '../../shared/api/parcels.js';
+import type { ParcelEventType } from '../../shared/api/webhooks.js';
+import type { Database, ParcelRow, WebhookDeliveryRow } from '../store/schema.js';
 import { prepareQuery } from '../store/prepared-query.js';
-
-/**
- * Parcel events a carrier gets as webhooks. `expired` and `returned` are for the expiry and collection flow;
- * `dropoff_code` gives a sender booking's drop-off code (for the sender); `reminder`, `extended`,
- * `window_paused` and `window_resumed` follow the pickup window.
- */
-export const PARCEL_EVENT_TYPES = [
-  'parcel.booked',
-  'parcel.dropoff_code',
-  'parcel.deposited',
-  'parcel.picked_up',
-  'parcel.cancelled',
-  'parcel.expired',
-  'parcel.returned',
-  'parcel.reminder',
-  'parcel.extended',
-  'parcel.window_paused',
-  'parcel.window_resumed',
-] as const;
-export type ParcelEventType = (typeof PARCEL_EVENT_TYPES)[number];
 
 /** The parcel's status once the event happened (the row passed in may still hold the old one). */
 const STATUS_AFTER: Readonly<Record<ParcelEventType, ParcelStatus>> = {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raiseAlarm } from '../../server/alarms/raise-alarm.js';
 import { nextAlarmState } from '../../server/alarms/alarm-actions.js';
-import type { AlarmView } from '../../server/alarms/alarm-views.js';
+import type { AlarmView } from '../../shared/api/alarms.js';
 import { ApiClient } from '../../simulator/api-client.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
 

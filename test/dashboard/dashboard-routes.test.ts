@@ -37,7 +37,7 @@ describe('the dashboard pages', () => {
   });
 
   it('serve nothing outside the public folder', async () => {
-    for (const path of ['/dashboard/nope.js', '/dashboard/..%2f..%2fconfig.ts', '/dashboard/%2e%2e/%2e%2e/package.json', '/dashboard/js/../../static-routes.ts']) {
+    for (const path of ['/dashboard/nope.js', '/dashboard/..%2f..%2fconfig.ts', '/dashboard/%2e%2e/%2e%2e/package.json', '/dashboard/js/../../dashboard-routes.ts']) {
       const res = await fetch(`${t.httpUrl}${path}`);
       expect(res.status, path).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('ROUTE_NOT_FOUND');

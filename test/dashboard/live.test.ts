@@ -3,7 +3,7 @@ import { encode } from '../../shared/codec.js';
 import { topics } from '../../shared/topics.js';
 import type { EventBatchMessage } from '../../shared/messages.js';
 import { registerLocker } from '../../server/lockers/register-locker.js';
-import type { LiveSnapshot, LiveUpdate } from '../../server/dashboard/live-hub.js';
+import type { LiveSnapshot, LiveUpdate } from '../../shared/api/dashboard.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { openLive, type SseStream } from './sse.js';

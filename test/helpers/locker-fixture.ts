@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { ServerConfig } from '../../server/config.js';
-import type { LockerView } from '../../server/lockers/locker-views.js';
-import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import type { LockerView } from '../../shared/api/lockers.js';
+import type { ParcelView } from '../../shared/api/parcels.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from './test-server.js';

@@ -6,10 +6,9 @@ import type { Clock } from '../../shared/clock.js';
 import { makeConfig, type ServerConfig } from '../../server/config.js';
 import { createServer, type LockstepServer } from '../../server/create-server.js';
 import { ApiClient } from '../../simulator/api-client.js';
-import type { LockerView } from '../../server/lockers/locker-views.js';
+import type { EnrolmentTicket, LockerView } from '../../shared/api/lockers.js';
 import { exportJWK, generateKeyPair } from 'jose';
 import { randomUUID } from 'node:crypto';
-import type { EnrolmentTicket } from '../../server/lockers/register-locker.js';
 import { signBrokerToken } from '../../shared/broker-credentials.js';
 import { enrol } from '../../device/identity.js';
 

@@ -3,8 +3,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { encode } from '../../shared/codec.js';
 import type { DeviceEvent } from '../../shared/messages.js';
 import { topics } from '../../shared/topics.js';
-import type { AlarmView } from '../../server/alarms/alarm-views.js';
-import type { LockerView } from '../../server/lockers/locker-views.js';
+import type { AlarmView } from '../../shared/api/alarms.js';
+import type { LockerView } from '../../shared/api/lockers.js';
 import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock.js';
 import { derivePin } from '../../server/codes/pins.js';
-import type { AlarmView } from '../../server/alarms/alarm-views.js';
+import type { AlarmView } from '../../shared/api/alarms.js';
 import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -11,7 +11,7 @@ import { cancelParcel } from '../../server/parcels/cancel.js';
 import { extendPickupWindow } from '../../server/parcels/extend.js';
 import { runPickupWindows } from '../../server/parcels/expiry.js';
 import { holdsCompartment } from '../../server/parcels/lifecycle.js';
-import type { ParcelStatus } from '../../server/store/schema.js';
+import type { ParcelStatus } from '../../shared/api/parcels.js';
 import { handleDeviceMessage } from '../../server/sync/device-router.js';
 import { handleEventBatch } from '../../server/sync/handle-events.js';
 import type { ServerContext } from '../../server/context.js';

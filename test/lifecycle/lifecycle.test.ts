@@ -13,7 +13,7 @@ import {
   type ParcelTrigger,
   type PickupWindow,
 } from '../../server/parcels/lifecycle.js';
-import { PARCEL_STATUSES, type ParcelStatus } from '../../server/store/schema.js';
+import { PARCEL_STATUSES, type ParcelStatus } from '../../shared/api/parcels.js';
 
 /** Every status × every trigger: the status it leads to, or null for a refusal. Nothing is left implicit. */
 const EXPECTED: Record<ParcelStatus, Record<ParcelTrigger, ParcelStatus | null>> = {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, ApiError } from '../../simulator/api-client.js';
 import type { InProcessLocker } from '../../simulator/fleet.js';
 import { awaitCode } from '../../simulator/people.js';
-import type { AlarmView } from '../../server/alarms/alarm-views.js';
+import type { AlarmView } from '../../shared/api/alarms.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { startLockerFixture, type Booked, type LockerFixture, type ParcelRead } from '../helpers/locker-fixture.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decoderFor, encode } from '../../shared/codec.js';
 import { HeartbeatMessage } from '../../shared/messages.js';
-import type { AlarmView } from '../../server/alarms/alarm-views.js';
+import type { AlarmView } from '../../shared/api/alarms.js';
 import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
 import { waitFor } from '../helpers/wait.js';
 

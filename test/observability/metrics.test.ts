@@ -3,7 +3,7 @@ import { systemClock } from '../../shared/clock.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { seededRandom } from '../../simulator/random.js';
-import { checkReadiness } from '../../server/metrics/routes.js';
+import { checkReadiness } from '../../server/metrics/metrics-routes.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import type { ParcelView } from '../../shared/api/parcels.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { ShiftClock, SkewedClock } from '../helpers/shift-clock.js';

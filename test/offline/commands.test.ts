@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../shared/codec.js';
 import { topics } from '../../shared/topics.js';
 import type { CommandMessage } from '../../shared/messages.js';
-import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import type { ParcelView } from '../../shared/api/parcels.js';
 import type { InProcessLocker } from '../../simulator/fleet.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
 import type { TestServer } from '../helpers/test-server.js';

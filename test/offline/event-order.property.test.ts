@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { DeviceEvent } from '../../shared/messages.js';
 import { handleEventBatch } from '../../server/sync/handle-events.js';
-import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import type { ParcelView } from '../../shared/api/parcels.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let t: TestServer;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import type { ParcelView } from '../../shared/api/parcels.js';
 import type { InProcessLocker } from '../../simulator/fleet.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import type { TestServer } from '../helpers/test-server.js';

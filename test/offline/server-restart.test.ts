@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
 import { makeConfig } from '../../server/config.js';
 import { createServer, type LockstepServer } from '../../server/create-server.js';
-import type { LockerView } from '../../server/lockers/locker-views.js';
+import type { LockerView } from '../../shared/api/lockers.js';
 import { ApiClient } from '../../simulator/api-client.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';

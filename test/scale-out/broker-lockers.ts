@@ -5,8 +5,7 @@ import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import { LockerAgent } from '../../device/agent.js';
 import { DeviceIdentity, continueNumbering, enrol, keepBrokerAccount } from '../../device/identity.js';
 import { DeviceStore } from '../../device/store/device-store.js';
-import type { LockerView } from '../../server/lockers/locker-views.js';
-import type { EnrolmentTicket } from '../../server/lockers/register-locker.js';
+import type { EnrolmentTicket, LockerView } from '../../shared/api/lockers.js';
 import type { ApiClient } from '../../simulator/api-client.js';
 import { SimulatedLocker } from '../../simulator/simulated-locker.js';
 

@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import type { ParcelView } from '../../shared/api/parcels.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';

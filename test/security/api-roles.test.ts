@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import { ManualClock } from '../../shared/clock.js';
 import { makeConfig } from '../../server/config.js';
 import { createServer } from '../../server/create-server.js';
-import type { Role } from '../../server/accounts/principal.js';
+import type { Role } from '../../shared/api/accounts.js';
 import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
 import { book, call, createAccount, type CreatedAccount, type Method } from './api-helpers.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockerAgent } from '../../device/agent.js';
 import { NO_FAILURES } from '../../device/keypad-lockout.js';
-import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import type { ParcelView } from '../../shared/api/parcels.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { ShiftClock } from '../helpers/shift-clock.js';

@@ -18,8 +18,7 @@ import {
 } from '../../shared/messages.js';
 import { MAX_PAYLOAD_BYTES } from '../../shared/protocol-version.js';
 import { topics, type DeviceTopicKind } from '../../shared/topics.js';
-import type { EnrolmentTicket } from '../../server/lockers/register-locker.js';
-import type { LockerView } from '../../server/lockers/locker-views.js';
+import type { EnrolmentTicket, LockerView } from '../../shared/api/lockers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
 

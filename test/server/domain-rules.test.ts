@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chooseCompartment, type CompartmentCandidate } from '../../server/parcels/allocation.js';
 import { holdsCompartment, nextStatus, type ParcelTrigger } from '../../server/parcels/lifecycle.js';
-import { PARCEL_STATUSES } from '../../server/store/schema.js';
+import { PARCEL_STATUSES } from '../../shared/api/parcels.js';
 import { derivePin, lockerPinKey, pinSourceOf } from '../../server/codes/pins.js';
 import { ConfigError, configFromEnv } from '../../server/config.js';
 

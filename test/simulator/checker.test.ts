@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants, keepBooks } from '../../simulator/checker.js';
-import type { LockerView } from '../../server/lockers/locker-views.js';
-import type { ParcelView } from '../../server/parcels/parcel-views.js';
+import type { LockerView } from '../../shared/api/lockers.js';
+import type { ParcelView } from '../../shared/api/parcels.js';
 
 const parcel = (id: string, status: ParcelView['status'], compartmentId = 'A1'): ParcelView => ({
   id,

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { ApiClient } from '../../simulator/api-client.js';
 import { seededRandom } from '../../simulator/random.js';
-import type { DeliveryView } from '../../server/webhooks/webhook-views.js';
+import type { DeliveryView } from '../../shared/api/webhooks.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
 import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';

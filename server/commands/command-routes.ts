@@ -1,45 +1,14 @@
-import { Type } from '@sinclair/typebox';
-import { CompartmentId } from '../../shared/ids.js';
-import { COMMAND_TYPES } from '../../shared/messages.js';
-import type { App } from '../http/app.js';
+import { CommandBody, CommandList, CommandView } from '../../shared/api/commands.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { principalRef } from '../accounts/principal.js';
 import { LockstepError } from '../errors.js';
-import type { ServerContext } from '../context.js';
-import { COMMAND_STATES } from '../store/schema.js';
 import { commandView, createCommand } from './commands.js';
 import { openRemotely } from './remote-open.js';
 
-const CommandBody = Type.Object(
-  {
-    type: Type.Union(COMMAND_TYPES.map((t) => Type.Literal(t))),
-    compartmentId: CompartmentId,
-    /** Required for set_service. */
-    inService: Type.Optional(Type.Boolean()),
-    /** Why: kept with the command and, for a remote open, in the audit log. One compartment per call: no bulk open. */
-    reason: Type.String({ minLength: 3, maxLength: 200 }),
-    ttlSec: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400 })),
-  },
-  { additionalProperties: false },
-);
-
-const CommandView = Type.Object({
-  id: Type.String(),
-  lockerId: Type.String(),
-  type: Type.Union(COMMAND_TYPES.map((t) => Type.Literal(t))),
-  compartmentId: Type.String(),
-  inService: Type.Union([Type.Boolean(), Type.Null()]),
-  reason: Type.String(),
-  requestedBy: Type.String(),
-  state: Type.Union(COMMAND_STATES.map((s) => Type.Literal(s))),
-  result: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.Integer(),
-  expiresAt: Type.Integer(),
-  updatedAt: Type.Integer(),
-});
-
-export function commandRoutes(app: App, ctx: ServerContext): void {
+/** Commands to a locker (remote open, set in or out of service): send one, list a locker's, read one. */
+export const commandRoutes: RoutePlugin = async (app, { ctx }) => {
   app.post(
     '/v1/lockers/:id/commands',
     {
@@ -66,7 +35,7 @@ export function commandRoutes(app: App, ctx: ServerContext): void {
     '/v1/lockers/:id/commands',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { params: IdParams, response: { 200: Type.Object({ commands: Type.Array(CommandView) }), ...authErrors } },
+      schema: { params: IdParams, response: { 200: CommandList, ...authErrors } },
     },
     async (request) => {
       const rows = await ctx.db.selectFrom('commands').selectAll().where('locker_id', '=', request.params.id).orderBy('created_at', 'desc').limit(200).execute();
@@ -86,4 +55,4 @@ export function commandRoutes(app: App, ctx: ServerContext): void {
       return commandView(row);
     },
   );
-}
+};

@@ -1,10 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { sql } from 'kysely';
-import type { App } from '../http/app.js';
+import { HealthView, ReadyView, type CheckResult } from '../../shared/api/health.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { authErrors } from '../http/schemas.js';
 import type { Db } from '../store/database.js';
-import type { ServerMetrics } from './metrics.js';
 
 /** Whether a bearer token is the configured METRICS_TOKEN (compared in constant time); false when none is set. */
 export function metricsTokenMatcher(expected: string | undefined): (token: string) => boolean {
@@ -19,8 +19,6 @@ export interface Readiness {
   timeoutMs?: number;
 }
 
-export type CheckResult = 'ok' | 'failing';
-
 /** The database answers a query in time, and the broker listens. */
 export async function checkReadiness(r: Readiness): Promise<{ database: CheckResult; broker: CheckResult }> {
   const timeout = new Promise<'failing'>((resolve) => setTimeout(() => resolve('failing'), r.timeoutMs ?? 2000).unref());
@@ -31,14 +29,20 @@ export async function checkReadiness(r: Readiness): Promise<{ database: CheckRes
   return { database: await Promise.race([query, timeout]), broker: r.brokerListening() ? 'ok' : 'failing' };
 }
 
-const Check = Type.Union([Type.Literal('ok'), Type.Literal('failing')]);
-const ReadyView = Type.Object({ status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), checks: Type.Object({ database: Check, broker: Check }) });
-
 /**
- * GET /metrics (admin, operator, or the METRICS_TOKEN) in Prometheus text format; GET /readyz (public: it tells
- * only ready or not). HTTP requests are timed by the app (createHttpApp's `observeRequest`).
+ * GET /metrics (admin, operator, or the METRICS_TOKEN) in Prometheus text format; GET /healthz and GET /readyz
+ * (public: they tell only alive, and ready or not). HTTP requests are timed by the app (createHttpApp's
+ * `observeRequest`).
  */
-export function metricsRoutes(app: App, metrics: ServerMetrics, readiness: Readiness): void {
+export const metricsRoutes: RoutePlugin = async (app, { ctx, metrics, brokerListening }) => {
+  const readiness: Readiness = { db: ctx.db, brokerListening };
+
+  app.get(
+    '/healthz',
+    { config: { roles: 'public' }, schema: { response: { 200: HealthView } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
   app.get(
     '/metrics',
     { config: { roles: ['admin', 'operator'], metricsToken: true }, schema: { response: { 200: Type.String({ description: 'Prometheus text format' }), ...authErrors } } },
@@ -57,4 +61,4 @@ export function metricsRoutes(app: App, metrics: ServerMetrics, readiness: Readi
       return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
     },
   );
-}
+};

@@ -1,18 +1,16 @@
-import { Type } from '@sinclair/typebox';
+import { DeliveryList, DeliveryQuery, DeliveryView, WebhookBody, WebhookDeleteView, WebhookPutView, WebhookView } from '../../shared/api/webhooks.js';
 import type { FastifyRequest } from 'fastify';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
-import type { ServerContext } from '../context.js';
 import { findDelivery, listDeliveries, retryDelivery } from './delivery-store.js';
 import { deleteWebhook, getWebhook, putWebhook } from './webhook-endpoints.js';
-import { DeliveryQuery, DeliveryView, WebhookBody, WebhookPutView, WebhookView, deliveryView, webhookView } from './webhook-views.js';
+import { deliveryView, webhookView } from './webhook-views.js';
 
 const ADMIN = { roles: ['admin'] } as const;
 const CARRIER = { roles: ['carrier'] } as const;
 const ADMIN_OR_CARRIER = { roles: ['admin', 'carrier'] } as const;
 
-const DeleteView = Type.Object({ accountId: Type.String(), deleted: Type.Literal(true), deadLettered: Type.Integer() });
 const endpointErrors = { 404: ErrorResponse, 409: ErrorResponse, ...authErrors } as const;
 
 /** A carrier acts only on its own deliveries (another's read as not found); an admin on any. */
@@ -26,16 +24,16 @@ function deliveryScope(request: FastifyRequest): string | undefined {
  * (`/v1/accounts/:id/webhook`); a carrier manages its own (`/v1/me/webhook`). Operators have no access: the
  * deliveries carry recipients' pickup codes. Deliveries: admins see all, carriers their own.
  */
-export function webhookRoutes(app: App, ctx: ServerContext): void {
+export const webhookRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db, clock, log } = ctx;
 
-  async function put(request: FastifyRequest, accountId: string, body: { url: string; secret?: string | undefined }) {
+  async function put(request: FastifyRequest, accountId: string, body: WebhookBody): Promise<WebhookPutView> {
     const { row, generatedSecret } = await putWebhook(db, accountId, body, clock.now());
     request.log.info({ accountId, by: principalOf(request).id, secretGenerated: generatedSecret !== undefined }, 'webhook set');
     return { ...webhookView(row), ...(generatedSecret ? { secret: generatedSecret } : {}) };
   }
 
-  async function remove(request: FastifyRequest, accountId: string) {
+  async function remove(request: FastifyRequest, accountId: string): Promise<WebhookDeleteView> {
     const { deadLettered } = await deleteWebhook(db, accountId, clock.now());
     request.log.info({ accountId, by: principalOf(request).id, deadLettered }, 'webhook removed');
     return { accountId, deleted: true as const, deadLettered };
@@ -54,7 +52,7 @@ export function webhookRoutes(app: App, ctx: ServerContext): void {
   );
   app.delete(
     '/v1/accounts/:id/webhook',
-    { config: ADMIN, schema: { params: IdParams, response: { 200: DeleteView, ...endpointErrors } } },
+    { config: ADMIN, schema: { params: IdParams, response: { 200: WebhookDeleteView, ...endpointErrors } } },
     async (request) => remove(request, request.params.id),
   );
 
@@ -71,7 +69,7 @@ export function webhookRoutes(app: App, ctx: ServerContext): void {
   );
   app.delete(
     '/v1/me/webhook',
-    { config: CARRIER, schema: { response: { 200: DeleteView, ...endpointErrors } } },
+    { config: CARRIER, schema: { response: { 200: WebhookDeleteView, ...endpointErrors } } },
     async (request) => remove(request, principalOf(request).id),
   );
 
@@ -79,7 +77,7 @@ export function webhookRoutes(app: App, ctx: ServerContext): void {
     '/v1/webhooks/deliveries',
     {
       config: ADMIN_OR_CARRIER,
-      schema: { querystring: DeliveryQuery, response: { 200: Type.Object({ deliveries: Type.Array(DeliveryView) }), ...authErrors } },
+      schema: { querystring: DeliveryQuery, response: { 200: DeliveryList, ...authErrors } },
     },
     async (request) => {
       const scope = deliveryScope(request);
@@ -105,4 +103,4 @@ export function webhookRoutes(app: App, ctx: ServerContext): void {
       return deliveryView(row);
     },
   );
-}
+};

@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { deviceMayPublish, deviceMaySubscribe, isStatusTopic } from '../../shared/topics.js';
-import type { ServerContext } from '../context.js';
 import { LockstepError } from '../errors.js';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { bearerToken } from '../http/auth.js';
 import { ErrorResponse } from '../http/schemas.js';
 import { checkBrokerPassword } from './device-auth.js';
@@ -29,7 +28,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  * /v1/broker/acl allows each locker its own topics only. The broker proves itself with BROKER_HOOK_TOKEN
  * (a bearer token); the routes exist only when it is set. Answers `{ result: allow | deny }`.
  */
-export function brokerHookRoutes(app: App, ctx: ServerContext): void {
+export const brokerRoutes: RoutePlugin = async (app, { ctx }) => {
   const expected = ctx.config.brokerHookToken;
   if (!expected) return;
   const isBroker = (header: unknown) => {
@@ -69,4 +68,4 @@ export function brokerHookRoutes(app: App, ctx: ServerContext): void {
     const locker = await ctx.db.selectFrom('lockers').select('public_key').where('id', '=', username).executeTakeFirst();
     return { result: locker?.public_key ? ('allow' as const) : ('deny' as const) };
   });
-}
+};

@@ -1,26 +1,23 @@
 import { Type } from '@sinclair/typebox';
-import type { Clock } from '../../shared/clock.js';
-import type { App } from '../http/app.js';
+import {
+  AccountList,
+  AccountView,
+  AccountWithTokensView,
+  CreateAccountBody,
+  CreatedAccountView,
+  IssuedTokenView,
+  RotatedTokenView,
+  TokenView,
+  type Role,
+} from '../../shared/api/accounts.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { LockstepError } from '../errors.js';
 import type { Db } from '../store/database.js';
-import type { AccessTokens } from './access-tokens.js';
 import { disableAccount, findAccount, insertAccount, insertToken, listAccounts, listTokens, revokeToken } from './account-store.js';
-import { AccountView, IssuedTokenView, RoleSchema, TokenView, accountView, tokenView } from './account-views.js';
-import type { BootstrapToken } from './bootstrap-token.js';
+import { accountView, tokenView } from './account-views.js';
 
-export interface AccountRoutesDeps {
-  db: Db;
-  clock: Clock;
-  tokens: AccessTokens;
-  bootstrap: BootstrapToken;
-}
-
-const CreateAccountBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 100 }), role: RoleSchema },
-  { additionalProperties: false },
-);
 
 const TokenParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 64 }), tokenId: Type.String({ minLength: 1, maxLength: 64 }) },
@@ -30,11 +27,11 @@ const TokenParams = Type.Object(
 const ADMIN = { roles: ['admin'] } as const;
 
 /** Accounts, their tokens, and rotation of the bootstrap admin token. Admin only. */
-export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
-  const { db, clock, tokens } = deps;
+export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }) => {
+  const { db, clock } = ctx;
 
   /** Signs a token for the account and records its id (the token itself is never stored). */
-  async function issueFor(store: Db, account: { id: string; role: AccountView['role'] }) {
+  async function issueFor(store: Db, account: { id: string; role: Role }) {
     const issued = await tokens.issue(account);
     await insertToken(store, { id: issued.id, accountId: account.id, createdAt: issued.createdAt, expiresAt: issued.expiresAt });
     return issued;
@@ -52,10 +49,7 @@ export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
       config: ADMIN,
       schema: {
         body: CreateAccountBody,
-        response: {
-          201: Type.Intersect([AccountView, Type.Object({ token: Type.String(), tokenId: Type.String(), tokenExpiresAt: Type.Integer() })]),
-          ...authErrors,
-        },
+        response: { 201: CreatedAccountView, ...authErrors },
       },
     },
     async (request, reply) => {
@@ -73,7 +67,7 @@ export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
 
   app.get(
     '/v1/accounts',
-    { config: ADMIN, schema: { response: { 200: Type.Object({ accounts: Type.Array(AccountView) }), ...authErrors } } },
+    { config: ADMIN, schema: { response: { 200: AccountList, ...authErrors } } },
     async () => ({ accounts: (await listAccounts(db)).map(accountView) }),
   );
 
@@ -83,7 +77,7 @@ export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
       config: ADMIN,
       schema: {
         params: IdParams,
-        response: { 200: Type.Intersect([AccountView, Type.Object({ tokens: Type.Array(TokenView) })]), 404: ErrorResponse, ...authErrors },
+        response: { 200: AccountWithTokensView, 404: ErrorResponse, ...authErrors },
       },
     },
     async (request) => {
@@ -132,11 +126,11 @@ export function accountRoutes(app: App, deps: AccountRoutesDeps): void {
 
   app.post(
     '/v1/admin/rotate-token',
-    { config: ADMIN, schema: { response: { 200: Type.Object({ token: Type.String() }), 409: ErrorResponse, ...authErrors } } },
+    { config: ADMIN, schema: { response: { 200: RotatedTokenView, 409: ErrorResponse, ...authErrors } } },
     async (request) => {
-      const token = deps.bootstrap.rotate();
+      const token = bootstrap.rotate();
       request.log.warn({ by: principalOf(request).id }, 'bootstrap admin token rotated');
       return { token };
     },
   );
-}
+};

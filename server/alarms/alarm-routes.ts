@@ -1,33 +1,18 @@
-import { Type } from '@sinclair/typebox';
-import type { App } from '../http/app.js';
+import { AlarmActionBody, AlarmList, AlarmQuery, AlarmView } from '../../shared/api/alarms.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { principalRef } from '../accounts/principal.js';
 import { LockstepError } from '../errors.js';
-import type { ServerContext } from '../context.js';
 import { actOnAlarm, type AlarmAction } from './alarm-actions.js';
-import { AlarmStateSchema, AlarmView, alarmView, readAlarms } from './alarm-views.js';
+import { alarmView, readAlarms } from './alarm-views.js';
 
-const AlarmQuery = Type.Object(
-  {
-    lockerId: Type.Optional(Type.String({ maxLength: 64 })),
-    state: Type.Optional(AlarmStateSchema),
-    kind: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    /** How many, newest first (default and maximum 1000). */
-    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
-  },
-  { additionalProperties: false },
-);
-
-/** An optional note an operator gives with an acknowledge or resolve (kept on the alarm; the last one wins). */
-const ActionBody = Type.Union([Type.Object({ note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) }, { additionalProperties: false }), Type.Null()]);
-
-export function alarmRoutes(app: App, ctx: ServerContext): void {
+export const alarmRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get(
     '/v1/alarms',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { querystring: AlarmQuery, response: { 200: Type.Object({ alarms: Type.Array(AlarmView) }), ...authErrors } },
+      schema: { querystring: AlarmQuery, response: { 200: AlarmList, ...authErrors } },
     },
     async (request) => {
       const { lockerId, state, kind, limit } = request.query;
@@ -60,7 +45,7 @@ export function alarmRoutes(app: App, ctx: ServerContext): void {
       `/v1/alarms/:id/${path}`,
       {
         config: { roles: ['admin', 'operator'] },
-        schema: { params: IdParams, body: ActionBody, response: { 200: AlarmView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+        schema: { params: IdParams, body: AlarmActionBody, response: { 200: AlarmView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
       },
       async (request) => {
         const actor = principalRef(principalOf(request));
@@ -72,4 +57,4 @@ export function alarmRoutes(app: App, ctx: ServerContext): void {
       },
     );
   }
-}
+};

@@ -1,32 +1,24 @@
 import { Type } from '@sinclair/typebox';
-import { PublicJwk } from '../../shared/messages.js';
+import { Jwks, KeyList, KeyView } from '../../shared/api/keys.js';
 import { principalRef } from '../accounts/principal.js';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, authErrors } from '../http/schemas.js';
-import type { ServerContext } from '../context.js';
-import { SIGNING_KEY_STATUSES, type SigningKeyRow } from '../store/schema.js';
+import type { SigningKeyRow } from '../store/schema.js';
 import { activateKey, liveGrantsOf, lockersWithoutKey, retireKey, rotateKey } from './key-rotation.js';
-
-const KeyView = Type.Object({
-  kid: Type.String(),
-  status: Type.Union(SIGNING_KEY_STATUSES.map((s) => Type.Literal(s))),
-  publicJwk: PublicJwk,
-  createdAt: Type.Integer(),
-  activatedAt: Type.Union([Type.Integer(), Type.Null()]),
-  retiredAt: Type.Union([Type.Integer(), Type.Null()]),
-  /** Grants signed with the key that a locker may still accept. */
-  liveGrants: Type.Integer(),
-  /** For the next key: lockers heard from that have not yet reported the version that carried it. */
-  pendingLockers: Type.Union([Type.Integer(), Type.Null()]),
-});
 
 const KidParams = Type.Object({ kid: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 const ADMIN = { roles: ['admin'] } as const;
 
-/** Signing keys: list, rotate, activate, retire (admin). */
-export function keyRoutes(app: App, ctx: ServerContext): void {
-  async function view(row: SigningKeyRow) {
+/** Signing keys: the public JWKS (public), and list, rotate, activate, retire (admin). */
+export const keyRoutes: RoutePlugin = async (app, { ctx }) => {
+  app.get(
+    '/.well-known/jwks.json',
+    { config: { roles: 'public' }, schema: { response: { 200: Jwks } } },
+    async () => ({ keys: ctx.keys.publicKeys() }),
+  );
+
+  async function view(row: SigningKeyRow): Promise<KeyView> {
     return {
       kid: row.kid,
       status: row.status,
@@ -41,7 +33,7 @@ export function keyRoutes(app: App, ctx: ServerContext): void {
 
   app.get(
     '/v1/admin/keys',
-    { config: ADMIN, schema: { response: { 200: Type.Object({ keys: Type.Array(KeyView) }), ...authErrors } } },
+    { config: ADMIN, schema: { response: { 200: KeyList, ...authErrors } } },
     async () => {
       const rows = await ctx.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
       return { keys: await Promise.all(rows.map(view)) };
@@ -65,4 +57,4 @@ export function keyRoutes(app: App, ctx: ServerContext): void {
     { config: ADMIN, schema: { params: KidParams, response: { 200: KeyView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
     async (request) => view((await retireKey(ctx, request.params.kid, principalRef(principalOf(request)))).key),
   );
-}
+};

@@ -1,41 +1,34 @@
 import { Type } from '@sinclair/typebox';
-import { CompartmentSize } from '../../shared/compartment-sizes.js';
+import {
+  BookingBody,
+  BookingView,
+  DepositSessionBody,
+  DepositSessionView,
+  NotificationList,
+  ParcelList,
+  ParcelQuery,
+  ParcelView,
+  ParcelWithHistory,
+  TimelineView,
+} from '../../shared/api/parcels.js';
 import { LockerId } from '../../shared/ids.js';
-import type { App } from '../http/app.js';
+import type { RoutePlugin } from '../http/route-plugin.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { principalOf } from '../http/auth.js';
 import { parcelOwnerScope, principalRef } from '../accounts/principal.js';
-import type { ServerContext } from '../context.js';
 import { bookParcel } from './booking.js';
+import { cancelParcel } from './cancel.js';
+import { openDepositSession } from './deposit-sessions.js';
 import { extendPickupWindow } from './extend.js';
-import {
-  Code,
-  HistoryEntry,
-  NotificationView,
-  ParcelKindSchema,
-  ParcelStatusSchema,
-  ParcelView,
-  Recipient,
-  parcelView,
-  readNotifications,
-  readParcel,
-  readTimeline,
-} from './parcel-views.js';
+import { parcelView, readNotifications, readParcel, readTimeline } from './parcel-views.js';
 
-const BookingBody = Type.Object(
-  {
-    lockerId: LockerId,
-    size: CompartmentSize,
-    recipient: Recipient,
-    reference: Type.String({ minLength: 1, maxLength: 100 }),
-    /** `delivery` (default), `return` or `p2p`; the last two need `sender`. */
-    kind: Type.Optional(ParcelKindSchema),
-    sender: Type.Optional(Recipient),
-  },
-  { additionalProperties: false },
-);
+const LockerParams = Type.Object({ id: LockerId }, { additionalProperties: false });
 
-export function parcelRoutes(app: App, ctx: ServerContext): void {
+/**
+ * Parcels: book, find by reference, read (with history, notifications, timeline), extend the pickup window,
+ * cancel; and a courier's deposit session at a locker. A carrier acts only on the parcels it booked.
+ */
+export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
   app.post(
     '/v1/parcels',
     {
@@ -43,7 +36,7 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
       schema: {
         body: BookingBody,
         response: {
-          201: Type.Intersect([ParcelView, Type.Object({ dropoff: Code })]),
+          201: BookingView,
           404: ErrorResponse,
           409: ErrorResponse,
           503: ErrorResponse,
@@ -63,8 +56,8 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
     {
       config: { roles: ['admin', 'operator', 'carrier'] },
       schema: {
-        querystring: Type.Object({ reference: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ parcels: Type.Array(ParcelView) }), ...authErrors },
+        querystring: ParcelQuery,
+        response: { 200: ParcelList, ...authErrors },
       },
     },
     // Find parcels by the carrier's reference, newest first; a carrier finds only its own.
@@ -82,7 +75,7 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
       config: { roles: ['admin', 'operator', 'carrier'] },
       schema: {
         params: IdParams,
-        response: { 200: Type.Intersect([ParcelView, Type.Object({ history: Type.Array(HistoryEntry) })]), 404: ErrorResponse, ...authErrors },
+        response: { 200: ParcelWithHistory, 404: ErrorResponse, ...authErrors },
       },
     },
     // A carrier reads only the parcels it booked; another carrier's parcel is "not found", never "forbidden".
@@ -95,7 +88,7 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
       config: { roles: ['admin', 'carrier'] },
       schema: {
         params: IdParams,
-        response: { 200: Type.Object({ notifications: Type.Array(NotificationView) }), 404: ErrorResponse, ...authErrors },
+        response: { 200: NotificationList, 404: ErrorResponse, ...authErrors },
       },
     },
     async (request) => ({ notifications: await readNotifications(ctx, request.params.id, parcelOwnerScope(principalOf(request))) }),
@@ -108,7 +101,7 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
       schema: {
         params: IdParams,
         response: {
-          200: Type.Object({ parcelId: Type.String(), status: ParcelStatusSchema, entries: Type.Array(HistoryEntry) }),
+          200: TimelineView,
           404: ErrorResponse,
           ...authErrors,
         },
@@ -130,4 +123,42 @@ export function parcelRoutes(app: App, ctx: ServerContext): void {
       return parcelView(parcel);
     },
   );
-}
+
+  app.post(
+    '/v1/parcels/:id/cancel',
+    {
+      config: { roles: ['admin', 'carrier'] },
+      schema: { params: IdParams, response: { 200: ParcelView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const parcel = await cancelParcel(ctx, request.params.id, principalRef(principal), parcelOwnerScope(principal));
+      request.log.info({ parcelId: parcel.id }, 'parcel cancelled');
+      return parcelView(parcel);
+    },
+  );
+
+  // A courier's one code for a van's worth of parcels at one locker (`:id` like the locker's other routes).
+  app.post(
+    '/v1/lockers/:id/deposit-sessions',
+    {
+      config: { roles: ['admin', 'carrier'] },
+      schema: {
+        params: LockerParams,
+        body: DepositSessionBody,
+        response: { 201: DepositSessionView, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const session = await openDepositSession(ctx, {
+        lockerId: request.params.id,
+        parcelIds: request.body.parcelIds,
+        ownedBy: parcelOwnerScope(principal),
+        principalRef: principalRef(principal),
+      });
+      request.log.info({ sessionId: session.sessionId, lockerId: session.lockerId, parcels: session.parcels.length }, 'deposit session opened');
+      return reply.code(201).send(session);
+    },
+  );
+};

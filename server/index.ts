@@ -1,0 +1,6 @@
+/**
+ * The server's in-process entry point: what a simulator or benchmark needs to run a whole server inside its own
+ * process. Nothing outside server/ imports anything else from server/ (HTTP API types live in shared/api/).
+ */
+export { makeConfig, type ServerConfig } from './config.js';
+export { createServer, type LockstepServer, type ServerOptions } from './create-server.js';

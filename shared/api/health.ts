@@ -1,0 +1,15 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** GET /healthz: the process answers. */
+export const HealthView = Type.Object({ status: Type.Literal('ok') });
+export type HealthView = Static<typeof HealthView>;
+
+export const CheckResult = Type.Union([Type.Literal('ok'), Type.Literal('failing')]);
+export type CheckResult = Static<typeof CheckResult>;
+
+/** GET /readyz (200 ready, 503 not ready): the database answers in time, and the broker listens. */
+export const ReadyView = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
+  checks: Type.Object({ database: CheckResult, broker: CheckResult }),
+});
+export type ReadyView = Static<typeof ReadyView>;

@@ -8,7 +8,7 @@ import type { ConnectResult, FleetStats } from './mqtt-fleet.js';
 import type { ProfileSummary } from './profile.js';
 import { mib, pct, ratio, round, say, sleep } from './stats.js';
 
-export interface HoldStep {
+interface HoldStep {
   /** Lockers connected to the server at the end of the step. */
   lockers: number;
   /** Clients added in this step, how long they took to connect, and how many did not within the bound. */

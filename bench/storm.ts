@@ -4,7 +4,7 @@ import type { FleetStats } from './mqtt-fleet.js';
 import type { ProfileSummary } from './profile.js';
 import { pct, round, say, sleep, type Percentiles } from './stats.js';
 
-export interface StormRun {
+interface StormRun {
   /** Every event committed, every outbox empty, nothing acknowledged missing from the database. */
   absorbed: boolean;
   /** For 60 s the server committed nothing and no locker got in or dropped out, events outstanding (stuck). */

@@ -46,10 +46,10 @@ export interface AgentOptions {
 
 export type CodeOutcome = { opened: string } | { refused: AccessRefusal | 'NOT_READY' | 'MALFORMED' | 'OUTBOX_FULL' };
 
-export const DEFAULT_OUTBOX_LIMIT = 50_000;
+const DEFAULT_OUTBOX_LIMIT = 50_000;
 
 /** After a batch code opened a door, scanning a parcel label of that batch opens its door for this long. */
-export const BATCH_LABEL_WINDOW_MS = 5 * 60_000;
+const BATCH_LABEL_WINDOW_MS = 5 * 60_000;
 
 /**
  * The locker agent: decides locally whether a typed PIN or scanned QR opens a door (never waiting for the

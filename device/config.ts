@@ -4,7 +4,7 @@ import { CompartmentSize } from '../shared/compartment-sizes.js';
 import { CompartmentId, LockerId } from '../shared/ids.js';
 import { builtInHardwareNames } from './hardware-drivers.js';
 
-export const DeviceSettingsSchema = Type.Object(
+const DeviceSettingsSchema = Type.Object(
   {
     lockerId: LockerId,
     /** The server's API, for enrolment on first start. */

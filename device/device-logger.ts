@@ -5,7 +5,7 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 
-export const DEVICE_LOG_REDACT_PATHS: readonly string[] = ['pin', 'qr', 'grant', 'grants', 'token', 'password', 'privateKey', 'secret'].flatMap((k) => [
+const DEVICE_LOG_REDACT_PATHS: readonly string[] = ['pin', 'qr', 'grant', 'grants', 'token', 'password', 'privateKey', 'secret'].flatMap((k) => [
   k,
   `*.${k}`,
 ]);

@@ -8,7 +8,7 @@ const Share = Type.Number({ minimum: 0, maximum: 1 });
 const Hour = Type.Number({ minimum: 0, maximum: 167 });
 
 /** A simulation scenario (JSON or YAML): fleet, traffic over virtual hours, faults, seed. See docs/simulator.md. */
-export const ScenarioSchema = Type.Object(
+const ScenarioSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
     description: Type.Optional(Type.String({ maxLength: 2000 })),

@@ -25,10 +25,18 @@ createHardware(config). npm run device uses the simulator's, ./simulator/simulat
 from the terminal (type "help" there). Bad settings exit 2 with DEVICE_CONFIG_INVALID, DEVICE_HARDWARE_UNKNOWN
 or DEVICE_HARDWARE_MODULE_INVALID.`;
 
+function commandLine() {
+  try {
+    return parseArgs({
+      options: { credentials: { type: 'string' }, hardware: { type: 'string' }, 'hardware-module': { type: 'string' }, help: { type: 'boolean' } },
+    }).values;
+  } catch (err) {
+    throw new DeviceConfigError(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { credentials: { type: 'string' }, hardware: { type: 'string' }, 'hardware-module': { type: 'string' }, help: { type: 'boolean' } },
-  });
+  const values = commandLine();
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return;

@@ -4,7 +4,6 @@ import { httpLoad, type HttpLoadOptions, type HttpLoadResult } from './http-load
 import type { ProfileSummary } from './profile.js';
 import { measureSigning, type SigningRates } from './signing.js';
 import { pct, ratio, round, say } from './stats.js';
-import type { Patch } from './what-if.js';
 
 type Measured = HttpLoadResult & {
   /** Server CPU in the window, share of one core. */
@@ -24,8 +23,6 @@ export interface BookingsResult {
   serverSignerBound: number;
   bareFastify: Measured;
   bookings: Measured & { compartments: number };
-  /** `--what-if`: Lockstep with the bench/what-if.ts patches. */
-  whatIf?: Measured & { compartments: number; patches: readonly Patch[]; vsSigningBound: number };
   ratios: {
     vsBareFastify: number;
     vsSigningBound: number;
@@ -52,11 +49,10 @@ async function measure(ctx: BenchContext, host: Awaited<ReturnType<typeof startH
 async function lockstepBookings(
   ctx: BenchContext,
   label: string,
-  patches: readonly Patch[],
   capacity: number,
   load: Pick<HttpLoadOptions, 'expectStatus' | 'concurrency' | 'warmupMs' | 'durationMs'>,
 ): Promise<Measured & { compartments: number; profile?: ProfileSummary }> {
-  const host = await startHost(ctx, { kind: 'lockstep', dataDir: path.join(ctx.tmp, label), port: 0, mqttPort: 0, logLevel: 'info', patches: [...patches] }, label);
+  const host = await startHost(ctx, { kind: 'lockstep', dataDir: path.join(ctx.tmp, label), port: 0, mqttPort: 0, logLevel: 'info' }, label);
   const lockers = Math.ceil(capacity / COMPARTMENTS_PER_LOCKER);
   const compartments = Array.from({ length: COMPARTMENTS_PER_LOCKER }, (_, k) => ({ id: `C${String(k + 1).padStart(2, '0')}`, size: 'S' }));
   const creds = await registerLockers(host, lockers, compartments);
@@ -127,7 +123,7 @@ export async function benchBookings(ctx: BenchContext): Promise<BookingsResult> 
   // Enough free compartments that no booking is refused: the fastest this could go, for the whole run, and more.
   const capacity = Math.min(bareFastify.rps, signingBound) * ((warmupMs + durationMs) / 1000) * 1.2 + 1000;
   say('bookings: Lockstep POST /v1/parcels');
-  const { profile, ...booked } = await lockstepBookings(ctx, 'bookings-lockstep', [], capacity, load);
+  const { profile, ...booked } = await lockstepBookings(ctx, 'bookings-lockstep', capacity, load);
   const twoSignaturesUs = 2e6 / signingPerSec.nodeCrypto;
   const ratios = {
     vsBareFastify: ratio(booked.rps, bareFastify.rps),
@@ -142,12 +138,6 @@ export async function benchBookings(ctx: BenchContext): Promise<BookingsResult> 
       `(${pct(ratios.vsServerSignerBound)} of ${serverSignerBound}/s with the server's signer)`,
   );
   if (Object.keys(booked.errors).length) say(`  refused: ${JSON.stringify(booked.errors)}`);
-  let whatIf: BookingsResult['whatIf'];
-  if (ctx.whatIf.length) {
-    const { profile: _p, ...w } = await lockstepBookings(ctx, 'bookings-what-if', ctx.whatIf, capacity, load);
-    whatIf = { ...w, patches: ctx.whatIf, vsSigningBound: ratio(w.rps, signingBound) };
-    say(`  what-if (${ctx.whatIf.join(', ')}): ${w.rps}/s, ${w.cpuUsPerOp} µs CPU/booking = ${pct(whatIf.vsSigningBound)} of the signing bound`);
-  }
   const { profile: _bareProfile, ...bareResult } = bareFastify;
   return {
     concurrency: CONCURRENCY,
@@ -157,7 +147,6 @@ export async function benchBookings(ctx: BenchContext): Promise<BookingsResult> 
     bareFastify: bareResult,
     bookings: booked,
     ratios,
-    ...(whatIf ? { whatIf } : {}),
     ...(profile ? { profile } : {}),
   };
 }

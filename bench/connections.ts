@@ -7,9 +7,8 @@ import { openFileLimit, type BenchChild } from './ipc.js';
 import type { ConnectResult, FleetStats } from './mqtt-fleet.js';
 import type { ProfileSummary } from './profile.js';
 import { mib, pct, ratio, round, say, sleep } from './stats.js';
-import type { Patch } from './what-if.js';
 
-export interface HoldStep {
+interface HoldStep {
   /** Lockers connected to the server at the end of the step. */
   lockers: number;
   /** Clients added in this step, how long they took to connect, and how many did not within the bound. */
@@ -49,8 +48,6 @@ export interface ConnectionsResult {
   bareAedes: HoldStep;
   /** The shipped code: first step, then 10,000 more at a time while each step holds (full run only). */
   lockstep: LockstepRun;
-  /** `--what-if`: the same with bench/what-if.ts patches (retained index, statement cache). */
-  whatIf?: LockstepRun & { patches: readonly Patch[] };
   ratios: { lockersVsBare: number; memoryVsBare: number; connectRateVsBare: number };
   /** Durable commits per second of this disk (bench/disk.ts), measured in the same run. */
   commitsPerSec: number;
@@ -153,8 +150,8 @@ async function shutdown(s: Server): Promise<void> {
 /** Every connected locker's heartbeat recorded: the step's lockers are held (whether or not all of them got in). */
 const held = (st: HoldStep) => st.catchUpMs >= 0;
 
-/** The Lockstep server, as shipped or patched: N lockers, then more while each step holds and time allows. */
-async function lockstepRun(ctx: BenchContext, label: string, n: number, patches: readonly Patch[], o: { heartbeatMs: number; holdMs: number; boundMs: number }): Promise<LockstepRun> {
+/** The Lockstep server: N lockers, then more while each step holds and time allows. */
+async function lockstepRun(ctx: BenchContext, label: string, n: number, o: { heartbeatMs: number; holdMs: number; boundMs: number }): Promise<LockstepRun> {
   const compartments = [
     { id: 'A1', size: 'S' },
     { id: 'A2', size: 'S' },
@@ -162,7 +159,7 @@ async function lockstepRun(ctx: BenchContext, label: string, n: number, patches:
     { id: 'C1', size: 'L' },
   ];
   const dataDir = path.join(ctx.tmp, label);
-  const config = { kind: 'lockstep' as const, dataDir, port: 0, mqttPort: 0, logLevel: 'info', patches: [...patches] };
+  const config = { kind: 'lockstep' as const, dataDir, port: 0, mqttPort: 0, logLevel: 'info' };
   // Registered by a process of its own, so the measured one starts with a clean heap and RSS.
   const setup = await startHost(ctx, config, `${label}-setup`);
   const first = await registerLockers(setup, n, compartments);
@@ -227,14 +224,9 @@ export async function benchConnections(ctx: BenchContext): Promise<ConnectionsRe
   describe('bare aedes', bareAedes);
   await shutdown(bare);
 
-  const lockstep = await lockstepRun(ctx, 'connections-lockstep', n, [], o);
+  const lockstep = await lockstepRun(ctx, 'connections-lockstep', n, o);
   const first = lockstep.steps[0] as HoldStep;
   say(`  Lockstep held ${lockstep.maxHeld} lockers with heartbeats (${lockstep.stoppedBecause})`);
-  let whatIf: ConnectionsResult['whatIf'];
-  if (ctx.whatIf.length) {
-    whatIf = { ...(await lockstepRun(ctx, 'connections-what-if', n, ctx.whatIf, o)), patches: ctx.whatIf };
-    say(`  what-if (${ctx.whatIf.join(', ')}): held ${whatIf.maxHeld} lockers (${whatIf.stoppedBecause})`);
-  }
   const ratios = {
     lockersVsBare: ratio(first.lockers, bareAedes.lockers),
     memoryVsBare: ratio(bareAedes.kibPerLocker, first.kibPerLocker),
@@ -250,7 +242,6 @@ export async function benchConnections(ctx: BenchContext): Promise<ConnectionsRe
     connectBoundSec: o.boundMs / 1000,
     bareAedes,
     lockstep,
-    ...(whatIf ? { whatIf } : {}),
     ratios,
     commitsPerSec,
     heartbeatCommitBound,

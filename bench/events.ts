@@ -6,7 +6,6 @@ import { registerLockers, serverWindow, startFleet, startHost, stopHost, type Be
 import type { FleetStats } from './mqtt-fleet.js';
 import type { ProfileSummary } from './profile.js';
 import { pct, ratio, round, say, sleep, until } from './stats.js';
-import type { Patch } from './what-if.js';
 
 interface Run {
   /** Events per second: committed by the server (Lockstep) or delivered to the subscriber (bare aedes). */
@@ -38,8 +37,6 @@ export interface EventsResult {
     lost: number;
   };
   ratios: { vsBareAedes: number; cpuVsBareAedes: number; vsCommitBound: number };
-  /** `--what-if`: Lockstep with the bench/what-if.ts patches. */
-  whatIf?: Run & { patches: readonly Patch[]; vsBareAedes: number; lost: number };
   profile?: ProfileSummary;
 }
 
@@ -85,11 +82,10 @@ type LockstepEvents = EventsResult['lockstep'];
 async function lockstepEvents(
   ctx: BenchContext,
   label: string,
-  patches: readonly Patch[],
   lockers: number,
   timing: { warmupMs: number; durationMs: number; batch: number },
 ): Promise<LockstepEvents & { profile?: ProfileSummary }> {
-  const host = await startHost(ctx, { kind: 'lockstep', dataDir: path.join(ctx.tmp, label), port: 0, mqttPort: 0, logLevel: 'info', patches: [...patches] }, label);
+  const host = await startHost(ctx, { kind: 'lockstep', dataDir: path.join(ctx.tmp, label), port: 0, mqttPort: 0, logLevel: 'info' }, label);
   const creds = await registerLockers(host, lockers, [{ id: 'A1', size: 'M' }]);
   const l = await runFleet(ctx, host, creds, { ...timing, bare: false });
   // Let in-flight batches finish, then check that everything acknowledged is in the database.
@@ -133,7 +129,7 @@ export async function benchEvents(ctx: BenchContext): Promise<EventsResult> {
   say(`  bare aedes: ${b.run.eventsPerSec} events/s (${b.run.batchesPerSec} messages/s), server ${pct(b.run.serverCpu)} of a core`);
 
   say(`events: Lockstep, ${lockers} lockers × batches of ${batch}, each acked after commit`);
-  const { profile, ...l } = await lockstepEvents(ctx, 'events-lockstep', [], lockers, timing);
+  const { profile, ...l } = await lockstepEvents(ctx, 'events-lockstep', lockers, timing);
   const ratios = {
     vsBareAedes: ratio(l.eventsPerSec, b.run.eventsPerSec),
     cpuVsBareAedes: ratio(b.run.cpuUsPerEvent, l.cpuUsPerEvent),
@@ -144,11 +140,5 @@ export async function benchEvents(ctx: BenchContext): Promise<EventsResult> {
       `${l.cpuUsPerEvent} µs CPU/event (bare ${b.run.cpuUsPerEvent}) = ${pct(ratios.vsBareAedes)} of bare aedes QoS 1, ${pct(ratios.vsCommitBound)} of the one-commit-per-batch bound`,
   );
   say(`  acknowledged ${l.ackedTotal}, rows ${l.committedRows}: ${l.lost ? 'LOST SOME' : 'nothing acknowledged was lost'}`);
-  let whatIf: EventsResult['whatIf'];
-  if (ctx.whatIf.length) {
-    const { profile: _p, ...w } = await lockstepEvents(ctx, 'events-what-if', ctx.whatIf, lockers, timing);
-    whatIf = { ...w, patches: ctx.whatIf, vsBareAedes: ratio(w.eventsPerSec, b.run.eventsPerSec) };
-    say(`  what-if (${ctx.whatIf.join(', ')}): ${w.eventsPerSec} events/s, ${w.cpuUsPerEvent} µs CPU/event = ${pct(whatIf.vsBareAedes)} of bare aedes`);
-  }
-  return { lockers, batch, commitsPerSec, commitBound, bareAedes: b.run, lockstep: l, ratios, ...(whatIf ? { whatIf } : {}), ...(profile ? { profile } : {}) };
+  return { lockers, batch, commitsPerSec, commitBound, bareAedes: b.run, lockstep: l, ratios, ...(profile ? { profile } : {}) };
 }

@@ -6,14 +6,11 @@ import type { HostConfig, HostStats } from './host.js';
 import { BenchChild, benchEntry, type Note } from './ipc.js';
 import { formatProfile, summariseProfile, type ProfileSummary } from './profile.js';
 import { say, sleep } from './stats.js';
-import { moduleReplacements, type Patch } from './what-if.js';
 
 export interface BenchContext {
   quick: boolean;
   /** Longer bounds (connect phases up to 15 minutes): to see how far the shipped code goes, not for every run. */
   long: boolean;
-  /** Patches (bench/what-if.ts) for an extra Lockstep row per benchmark; empty: none (the main figures never use them). */
-  whatIf: readonly Patch[];
   /** Scratch folder of this run (databases, device stores). */
   tmp: string;
   /** When set, the measured window of every Lockstep server side is CPU-profiled and summarised. */
@@ -50,11 +47,7 @@ function progressNote(label: string): (n: Note) => void {
 /** Starts a server side in a process of its own. */
 export async function startHost(ctx: BenchContext, config: HostConfig, label: string): Promise<Host> {
   void ctx;
-  const replacements = moduleReplacements(config.patches ?? []);
-  // Module-replacing patches need their hooks registered before the server's modules load: a preload.
-  const options = replacements.length ? { nodeFlags: ['--import', benchEntry('what-if-register.mjs')] } : {};
-  const { child, ready } = await BenchChild.start(benchEntry('host.ts'), replacements.length ? { ...config, moduleReplacements: replacements } : config, {
-    ...options,
+  const { child, ready } = await BenchChild.start(benchEntry('host.ts'), config, {
     onNote: progressNote(label),
   });
   const mqttUrl = typeof ready.mqttUrl === 'string' ? ready.mqttUrl : '';

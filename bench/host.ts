@@ -16,18 +16,12 @@ import { registerLocker } from '../server/lockers/register-locker.js';
 import type { CompartmentSize } from '../shared/compartment-sizes.js';
 import { newLockerKey, type FleetCredential } from './credentials.js';
 import { childConfig, gc, note, serve, type Handler } from './ipc.js';
-import { applyPatches, type Patch } from './what-if.js';
 
 export type HostConfig = (
   | { kind: 'lockstep'; dataDir: string; port: number; mqttPort: number; logLevel: string }
   | { kind: 'aedes'; mqttPort: number }
   | { kind: 'fastify'; port: number }
-) & {
-  /** What-if patches (bench/what-if.ts); never set for the main figures. */
-  patches?: Patch[];
-  /** Server modules replaced by those patches (set by bench/harness.ts, read by bench/what-if-register.mjs). */
-  moduleReplacements?: [string, string][];
-};
+);
 
 export interface HostStats {
   rss: number;
@@ -200,7 +194,6 @@ async function fastifyHost(config: Extract<HostConfig, { kind: 'fastify' }>): Pr
 }
 
 const config = childConfig<HostConfig>();
-applyPatches(config.patches ?? []);
 const start = config.kind === 'lockstep' ? lockstepHost(config) : config.kind === 'aedes' ? aedesHost(config) : fastifyHost(config);
 start.catch((err: unknown) => {
   console.error('bench host failed', err);

@@ -14,8 +14,6 @@ type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false;
 type Message = Reply | Note;
 
 export interface ChildOptions {
-  /** Extra node flags, e.g. --cpu-prof. */
-  nodeFlags?: readonly string[];
   onNote?: (note: Note) => void;
 }
 
@@ -83,7 +81,7 @@ export class BenchChild {
 
   /** Starts `entry` (a .ts file in bench/) with `config`; resolves with the child and its ready note. */
   static start(entry: string, config: unknown, options: ChildOptions = {}): Promise<{ child: BenchChild; ready: Note }> {
-    const flags = ['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192', ...(options.nodeFlags ?? [])];
+    const flags = ['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192'];
     // stdout is dropped (server logs at the shipped level cost what they cost, then vanish); stderr shows crashes.
     const proc = spawn(process.execPath, [...flags, entry], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

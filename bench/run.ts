@@ -1,13 +1,12 @@
 /**
- * `npm run bench [-- --quick] [--profile] [--what-if] [--long] [names…]`: each benchmark prints its figure next
+ * `npm run bench [-- --quick] [--profile] [--long] [--keep] [names…]`: each benchmark prints its figure next
  * to the raw limit measured in the same run on this machine, as a ratio. Progress on stderr; one JSON summary
  * on stdout. Names: bookings, events, connections, unlock, storm (default: all, in that order).
  *   --quick    short run (about 2 minutes): fewer lockers, shorter windows; the fleet-size targets are not judged
  *   --profile  CPU-profile the measured window of each Lockstep server process and print its top frames
- *   --what-if  also run Lockstep with the bench-only patches of bench/what-if.ts (proposed server changes) not
- *              applied to server/ yet; --what-if=retained-index,statement-cache picks some
  *   --long     connect phases and storms bounded to 15 minutes instead of 8 (how far the shipped code goes)
  *   --keep     keep the scratch folder (databases, profiles)
+ * An unknown flag or benchmark name exits with code 2 and BENCH_BAD_ARGUMENT.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -21,65 +20,38 @@ import { describeMachine, loadavg, say } from './stats.js';
 import { benchStorm } from './storm.js';
 import { benchUnlock } from './unlock.js';
 import { TARGETS, judge, type Verdict } from './targets.js';
-import { PATCHES, PENDING, parseWhatIf, type Patch } from './what-if.js';
+import { BenchArgumentError, parseBenchArgs, USAGE, type BenchArgs, type BenchmarkName } from './run-args.js';
 
-const BENCHMARKS = {
+const BENCHMARKS: Record<BenchmarkName, (ctx: BenchContext) => Promise<unknown>> = {
   bookings: benchBookings,
   events: benchEvents,
   connections: benchConnections,
   unlock: benchUnlock,
   storm: benchStorm,
-} as const;
-type Name = keyof typeof BENCHMARKS;
+};
 
-interface Args {
-  quick: boolean;
-  profile: boolean;
-  whatIf: readonly Patch[];
-  long: boolean;
-  keep: boolean;
-  names: Name[];
-}
-
-const USAGE = `usage: npm run bench -- [--quick] [--profile] [--what-if[=patch,…]] [--long] [--keep] [${Object.keys(BENCHMARKS).join('|')} …]`;
-
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { quick: false, profile: false, whatIf: [], long: false, keep: false, names: [] };
-  for (const a of argv) {
-    if (a === '--quick') args.quick = true;
-    else if (a === '--profile') args.profile = true;
-    else if (a.startsWith('--what-if')) {
-      const patches = parseWhatIf(a);
-      if (!patches) {
-        say(`unknown patch in "${a}" (known: ${PATCHES.join(', ')})\n${USAGE}`);
-        process.exit(2);
-      }
-      args.whatIf = patches;
-    }
-    else if (a === '--long') args.long = true;
-    else if (a === '--keep') args.keep = true;
-    else if (a === '--help' || a === '-h') {
-      say(USAGE);
-      process.exit(0);
-    } else if (Object.hasOwn(BENCHMARKS, a)) {
-      if (!args.names.includes(a as Name)) args.names.push(a as Name);
-    } else {
-      say(`unknown argument "${a}"\n${USAGE}`);
-      process.exit(2);
-    }
+function parseCommandLine(argv: readonly string[]): BenchArgs {
+  try {
+    return parseBenchArgs(argv);
+  } catch (err) {
+    if (!(err instanceof BenchArgumentError)) throw err;
+    say(`${err.code}: ${err.message}\n${USAGE}`);
+    process.exit(2);
   }
-  if (args.names.length === 0) args.names = Object.keys(BENCHMARKS) as Name[];
-  return args;
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseCommandLine(process.argv.slice(2));
+  if (args.help) {
+    say(USAGE);
+    process.exit(0);
+  }
   const machine = describeMachine();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'lockstep-bench-'));
   const profileDir = args.profile ? path.join(tmp, 'profiles') : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const ctx: BenchContext = { quick: args.quick, long: args.long, whatIf: args.whatIf, tmp, profileDir };
-  const flags = [args.quick && '--quick', args.profile && '--profile', args.whatIf.length > 0 && (args.whatIf.join() === PENDING.join() ? '--what-if' : `--what-if=${args.whatIf.join(',')}`), args.long && '--long'].filter((f): f is string => typeof f === 'string');
+  const ctx: BenchContext = { quick: args.quick, long: args.long, tmp, profileDir };
+  const flags = [args.quick && '--quick', args.profile && '--profile', args.long && '--long'].filter((f): f is string => typeof f === 'string');
   const command = `npm run bench${flags.length || args.names.length < Object.keys(BENCHMARKS).length ? ` -- ${[...flags, ...(args.names.length < Object.keys(BENCHMARKS).length ? args.names : [])].join(' ')}` : ''}`;
   say(command);
   say(`machine: ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);

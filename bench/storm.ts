@@ -3,9 +3,8 @@ import { registerLockers, serverWindow, startFleet, startHost, stopHost, type Be
 import type { FleetStats } from './mqtt-fleet.js';
 import type { ProfileSummary } from './profile.js';
 import { pct, round, say, sleep, type Percentiles } from './stats.js';
-import type { Patch } from './what-if.js';
 
-export interface StormRun {
+interface StormRun {
   /** Every event committed, every outbox empty, nothing acknowledged missing from the database. */
   absorbed: boolean;
   /** For 60 s the server committed nothing and no locker got in or dropped out, events outstanding (stuck). */
@@ -44,7 +43,6 @@ export interface StormResult {
   downMs: number;
   boundSec: number;
   shipped: StormRun;
-  whatIf?: StormRun & { patches: readonly Patch[] };
 }
 
 /**
@@ -58,7 +56,7 @@ const STALL_MS = 60_000;
  * backlog; it comes back on the same database and ports and the whole fleet reconnects at once, spread only by
  * its backoff jitter. Measured: time until every event is committed and acknowledged, and that none is lost.
  */
-async function storm(ctx: BenchContext, label: string, n: number, perLocker: number, downMs: number, boundMs: number, patches: readonly Patch[]): Promise<StormRun> {
+async function storm(ctx: BenchContext, label: string, n: number, perLocker: number, downMs: number, boundMs: number): Promise<StormRun> {
   const dataDir = path.join(ctx.tmp, label);
   const setup = await startHost(ctx, { kind: 'lockstep', dataDir, port: 0, mqttPort: 0, logLevel: 'info' }, `${label}-setup`);
   const creds = await registerLockers(setup, n, [{ id: 'A1', size: 'M' }]);
@@ -71,7 +69,7 @@ async function storm(ctx: BenchContext, label: string, n: number, perLocker: num
   say(`  ${n} lockers recorded ${total} events while the server is down; it comes back in ${downMs / 1000} s`);
   await sleep(downMs);
 
-  let host = await startHost(ctx, { kind: 'lockstep', dataDir, ...ports, logLevel: 'info', patches: [...patches] }, label);
+  let host = await startHost(ctx, { kind: 'lockstep', dataDir, ...ports, logLevel: 'info' }, label);
   const back = Date.now();
   const window = serverWindow(ctx, host, 0);
   let commitAllMs = -1;
@@ -174,12 +172,7 @@ export async function benchStorm(ctx: BenchContext): Promise<StormResult> {
   const downMs = ctx.quick ? 1000 : 5000;
   const boundMs = ctx.long ? 900_000 : ctx.quick ? 60_000 : 480_000;
   say(`storm: ${lockers} lockers × ${perLocker} events recorded while the server is down`);
-  const shipped = await storm(ctx, 'storm-lockstep', lockers, perLocker, downMs, boundMs, []);
+  const shipped = await storm(ctx, 'storm-lockstep', lockers, perLocker, downMs, boundMs);
   describe('Lockstep', shipped, lockers * perLocker);
-  let whatIf: StormResult['whatIf'];
-  if (ctx.whatIf.length) {
-    whatIf = { ...(await storm(ctx, 'storm-what-if', lockers, perLocker, downMs, boundMs, ctx.whatIf)), patches: ctx.whatIf };
-    describe(`what-if (${ctx.whatIf.join(', ')})`, whatIf, lockers * perLocker);
-  }
-  return { lockers, perLocker, events: lockers * perLocker, downMs, boundSec: boundMs / 1000, shipped, ...(whatIf ? { whatIf } : {}) };
+  return { lockers, perLocker, events: lockers * perLocker, downMs, boundSec: boundMs / 1000, shipped };
 }

@@ -46,12 +46,11 @@ export function judge(name: string, result: unknown): Verdict[] {
     case 'connections': {
       const r = result as ConnectionsResult;
       const first = r.lockstep.steps[0];
-      const whatIf = r.whatIf ? `; what-if held ${r.whatIf.maxHeld}` : '';
       return [
         {
           target: TARGETS.connections,
           met: (first?.added ?? 0) < 10_000 ? null : r.lockstep.maxHeld >= 10_000,
-          figure: `held ${r.lockstep.maxHeld} (${r.lockstep.stoppedBecause})${whatIf}`,
+          figure: `held ${r.lockstep.maxHeld} (${r.lockstep.stoppedBecause})`,
         },
       ];
     }
@@ -68,12 +67,11 @@ export function judge(name: string, result: unknown): Verdict[] {
     case 'storm': {
       const r = result as StormResult;
       const s = r.shipped;
-      const whatIf = r.whatIf ? `; what-if ${r.whatIf.absorbed ? `absorbed in ${r.whatIf.ackAllMs} ms` : 'not absorbed'}` : '';
       return [
         {
           target: TARGETS.storm,
           met: r.lockers < 10_000 ? null : s.absorbed && s.lost === 0,
-          figure: `${r.lockers} lockers, ${s.committed} of ${r.events} committed${s.stalled ? ', server STALLED' : ''}${s.crashed ? `, server CRASHED (${s.crashed})` : ''}, lost ${s.lost}${s.ackAllMs >= 0 ? `, all acknowledged in ${s.ackAllMs} ms` : ''}${whatIf}`,
+          figure: `${r.lockers} lockers, ${s.committed} of ${r.events} committed${s.stalled ? ', server STALLED' : ''}${s.crashed ? `, server CRASHED (${s.crashed})` : ''}, lost ${s.lost}${s.ackAllMs >= 0 ? `, all acknowledged in ${s.ackAllMs} ms` : ''}`,
         },
       ];
     }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { GrantVerifier, checkClaims, type GrantClaims } from '../shared/grants.js';
 import type { DeviceConfig, EventType, StateMessage } from '../shared/messages.js';
@@ -7,6 +8,7 @@ import { decideAccess, type AccessRefusal } from './access-rules.js';
 import { enterBatch } from './batch-entry.js';
 import { DEFAULT_MAX_PULSES } from './compartment-machine.js';
 import { runCommand } from './commands.js';
+import { silentLogger } from './device-logger.js';
 import { DeviceTime } from './device-time.js';
 import { DoorController, sessionRecord } from './door-controller.js';
 import { DEFAULT_LOCKOUT_RULES, NO_FAILURES, isClear, lockedFor, recordFailure, type LockoutRules, type LockoutState } from './keypad-lockout.js';
@@ -38,15 +40,16 @@ export interface AgentOptions {
   outboxLimit?: number;
   /** Keypad lockout after repeated wrong codes (defaults: DEFAULT_LOCKOUT_RULES, see docs/protocol.md). */
   keypadLockout?: Partial<LockoutRules>;
-  log?: (msg: string, data?: Record<string, unknown>) => void;
+  /** Where the agent and its sync client log (pino; default: nothing). See device/device-logger.ts. */
+  log?: Logger;
 }
 
 export type CodeOutcome = { opened: string } | { refused: AccessRefusal | 'NOT_READY' | 'MALFORMED' | 'OUTBOX_FULL' };
 
-export const DEFAULT_OUTBOX_LIMIT = 50_000;
+const DEFAULT_OUTBOX_LIMIT = 50_000;
 
 /** After a batch code opened a door, scanning a parcel label of that batch opens its door for this long. */
-export const BATCH_LABEL_WINDOW_MS = 5 * 60_000;
+const BATCH_LABEL_WINDOW_MS = 5 * 60_000;
 
 /**
  * The locker agent: decides locally whether a typed PIN or scanned QR opens a door (never waiting for the
@@ -59,6 +62,7 @@ export class LockerAgent {
   readonly doors: DoorController;
   readonly #o: AgentOptions;
   readonly #lockout: LockoutRules;
+  readonly #log: Logger;
   #time: DeviceTime;
   #verifier = new GrantVerifier([]);
   #config: DeviceConfig | undefined;
@@ -72,6 +76,7 @@ export class LockerAgent {
 
   constructor(options: AgentOptions) {
     this.#o = options;
+    this.#log = options.log ?? silentLogger();
     this.#lockout = { ...DEFAULT_LOCKOUT_RULES, ...options.keypadLockout };
     this.#time = new DeviceTime(options.clock);
     this.sync = new SyncClient({
@@ -87,7 +92,7 @@ export class LockerAgent {
       ...(options.startJitterMs ? { startJitterMs: options.startJitterMs } : {}),
       ...(options.ackTimeoutMs ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
       ...(options.maxAckTimeoutMs ? { maxAckTimeoutMs: options.maxAckTimeoutMs } : {}),
-      ...(options.log ? { log: options.log } : {}),
+      log: this.#log,
     });
     this.doors = new DoorController({
       store: options.store,
@@ -161,7 +166,7 @@ export class LockerAgent {
 
   /** Work started by hardware or timers: a failure is logged, never an unhandled rejection. */
   #background(p: Promise<unknown>): void {
-    p.catch((err: unknown) => this.#o.log?.('agent task failed', { err: String(err) }));
+    p.catch((err: unknown) => this.#log.error({ err: String(err) }, 'agent task failed'));
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {

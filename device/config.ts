@@ -2,8 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { CompartmentSize } from '../shared/compartment-sizes.js';
 import { CompartmentId, LockerId } from '../shared/ids.js';
+import { builtInHardwareNames } from './hardware-drivers.js';
 
-export const DeviceSettingsSchema = Type.Object(
+const DeviceSettingsSchema = Type.Object(
   {
     lockerId: LockerId,
     /** The server's API, for enrolment on first start. */
@@ -18,6 +19,21 @@ export const DeviceSettingsSchema = Type.Object(
       minItems: 1,
       maxItems: 512,
     }),
+    /** The hardware driver: a built-in one by name, or a module (path from the working folder) exporting `createHardware`. */
+    hardware: Type.Union([
+      Type.Object({ driver: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+      Type.Object({ module: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    ]),
+    /** Pino level of the agent's log (stderr, JSON lines). */
+    logLevel: Type.Union([
+      Type.Literal('fatal'),
+      Type.Literal('error'),
+      Type.Literal('warn'),
+      Type.Literal('info'),
+      Type.Literal('debug'),
+      Type.Literal('trace'),
+      Type.Literal('silent'),
+    ]),
   },
   { additionalProperties: false },
 );
@@ -25,12 +41,39 @@ export type DeviceSettings = Readonly<Static<typeof DeviceSettingsSchema>>;
 
 const check = TypeCompiler.Compile(DeviceSettingsSchema);
 
+export type DeviceConfigErrorCode = 'DEVICE_CONFIG_INVALID' | 'DEVICE_HARDWARE_UNKNOWN' | 'DEVICE_HARDWARE_MODULE_INVALID';
+
+/** Settings the device cannot start with: bad or missing values, an unknown hardware driver, a module without its factory. */
 export class DeviceConfigError extends Error {
-  readonly code = 'DEVICE_CONFIG_INVALID';
+  constructor(
+    message: string,
+    readonly code: DeviceConfigErrorCode = 'DEVICE_CONFIG_INVALID',
+  ) {
+    super(message);
+  }
+}
+
+/** The hardware the environment names: LOCKSTEP_HARDWARE (a built-in driver) or LOCKSTEP_HARDWARE_MODULE, not both. */
+function hardwareChoice(env: NodeJS.ProcessEnv): { driver: string } | { module: string } {
+  const driver = env.LOCKSTEP_HARDWARE?.trim();
+  const module = env.LOCKSTEP_HARDWARE_MODULE?.trim();
+  if (driver && module) throw new DeviceConfigError('set LOCKSTEP_HARDWARE or LOCKSTEP_HARDWARE_MODULE, not both');
+  if (module) return { module };
+  if (!driver) {
+    throw new DeviceConfigError(
+      'no hardware driver: set LOCKSTEP_HARDWARE to a built-in driver or LOCKSTEP_HARDWARE_MODULE to a module exporting createHardware ' +
+        '(npm run device uses ./simulator/simulated-hardware-driver.ts)',
+    );
+  }
+  const known = builtInHardwareNames();
+  if (!known.includes(driver)) {
+    throw new DeviceConfigError(`unknown hardware driver "${driver}" (built in: ${known.length ? known.join(', ') : 'none yet'}; or set LOCKSTEP_HARDWARE_MODULE)`, 'DEVICE_HARDWARE_UNKNOWN');
+  }
+  return { driver };
 }
 
 /** Parses "A1:S,A2:M" into compartments. */
-export function parseCompartments(spec: string): { id: string; size: string }[] {
+function parseCompartments(spec: string): { id: string; size: string }[] {
   return spec
     .split(',')
     .map((s) => s.trim())
@@ -43,8 +86,8 @@ export function parseCompartments(spec: string): { id: string; size: string }[] 
 
 /**
  * Device settings from the environment (LOCKER_ID, API_URL, ENROLMENT_TOKEN, MQTT_URL, DEVICE_DATA_DIR,
- * COMPARTMENTS) or from a file (the `enrolment` object returned by POST /v1/lockers, plus `apiUrl` and
- * `compartments`); the environment wins. Validated and frozen.
+ * COMPARTMENTS, LOCKSTEP_HARDWARE or LOCKSTEP_HARDWARE_MODULE, LOG_LEVEL) or from a file (the `enrolment` object
+ * returned by POST /v1/lockers, plus `apiUrl` and `compartments`); the environment wins. Validated and frozen.
  */
 export function deviceSettings(env: NodeJS.ProcessEnv, file: Record<string, unknown> = {}): DeviceSettings {
   const raw = {
@@ -54,6 +97,8 @@ export function deviceSettings(env: NodeJS.ProcessEnv, file: Record<string, unkn
     mqttUrl: env.MQTT_URL ?? file.mqttUrl,
     dataDir: env.DEVICE_DATA_DIR ?? file.dataDir ?? './device-data',
     compartments: env.COMPARTMENTS ? parseCompartments(env.COMPARTMENTS) : file.compartments,
+    hardware: hardwareChoice(env),
+    logLevel: env.LOG_LEVEL ?? 'info',
   };
   for (const k of Object.keys(raw) as (keyof typeof raw)[]) if (raw[k] === undefined) delete raw[k];
   if (!check.Check(raw)) {

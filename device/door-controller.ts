@@ -10,7 +10,7 @@ import type { CompartmentRecord, DeviceStore, DeviceTx, NewEvent } from './store
  */
 export type SessionStage = 'accepted' | 'released' | 'open';
 
-export interface StoredSession extends Session {
+interface StoredSession extends Session {
   stage: SessionStage;
 }
 

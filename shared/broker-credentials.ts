@@ -11,9 +11,9 @@ import { LockerId, OpaqueId } from './ids.js';
 export const BROKER_TOKEN_TYP = 'lockstep-broker+jwt';
 export const BROKER_AUDIENCE = 'lockstep-broker';
 /** Longest lifetime a broker token may claim. */
-export const MAX_BROKER_TOKEN_LIFETIME_SEC = 600;
+const MAX_BROKER_TOKEN_LIFETIME_SEC = 600;
 
-export const BrokerTokenClaims = Type.Object({
+const BrokerTokenClaims = Type.Object({
   iss: LockerId,
   aud: Type.Literal(BROKER_AUDIENCE),
   iat: Type.Integer({ minimum: 0 }),

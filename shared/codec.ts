@@ -3,9 +3,9 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from './protocol-version.js';
 
 /** Why a payload was refused. Stable codes: counted and logged by both sides. */
-export type DecodeErrorCode = 'PAYLOAD_TOO_LARGE' | 'MALFORMED_JSON' | 'UNSUPPORTED_VERSION' | 'SCHEMA_MISMATCH';
+type DecodeErrorCode = 'PAYLOAD_TOO_LARGE' | 'MALFORMED_JSON' | 'UNSUPPORTED_VERSION' | 'SCHEMA_MISMATCH';
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; code: DecodeErrorCode; detail: string };
+type Decoded<T> = { ok: true; value: T } | { ok: false; code: DecodeErrorCode; detail: string };
 
 export type Decoder<T> = (payload: Uint8Array | string) => Decoded<T>;
 

@@ -81,7 +81,7 @@ export const EVENT_TYPES = [
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** `deposit_batch`: one courier code for several parcels at one locker (the parcels are the grant's `items`). */
-export const GRANT_ACTIONS = ['deposit', 'pickup', 'collect', 'service', 'deposit_batch'] as const;
+const GRANT_ACTIONS = ['deposit', 'pickup', 'collect', 'service', 'deposit_batch'] as const;
 export const GrantAction = Type.Union(GRANT_ACTIONS.map((a) => Type.Literal(a)));
 export type GrantAction = Static<typeof GrantAction>;
 

@@ -12,7 +12,7 @@ export const DEVICE_PUBLISHES = ['status', 'heartbeat', 'events', 'state/get', '
 export const DEVICE_SUBSCRIBES = ['state', 'events/ack', 'commands'] as const;
 
 export type DeviceTopicKind = (typeof DEVICE_PUBLISHES)[number];
-export type ServerTopicKind = (typeof DEVICE_SUBSCRIBES)[number];
+type ServerTopicKind = (typeof DEVICE_SUBSCRIBES)[number];
 export type TopicKind = DeviceTopicKind | ServerTopicKind;
 
 export function lockerTopic(lockerId: string, kind: TopicKind): string {

@@ -28,7 +28,7 @@ export const DEFAULT_COMPARTMENTS: readonly { id: string; size: CompartmentSize 
 ];
 
 /** What the simulator saw an in-process locker record. */
-export interface DeviceTap {
+interface DeviceTap {
   seqs: Set<number>;
   acceptedByJti: Map<string, number>;
   byType: Map<EventType, number>;

@@ -1,6 +1,6 @@
 /** What the simulator measures, in real milliseconds (never the virtual clock, which jumps). */
 export type LatencyKind = 'booking' | 'unlock' | 'commit';
-export const LATENCY_KINDS: readonly LatencyKind[] = ['booking', 'unlock', 'commit'];
+const LATENCY_KINDS: readonly LatencyKind[] = ['booking', 'unlock', 'commit'];
 
 export interface Counts {
   registered: number;
@@ -15,7 +15,7 @@ export interface Counts {
   committed: number;
 }
 
-export const zeroCounts = (): Counts => ({ registered: 0, booked: 0, deposited: 0, pickedUp: 0, returned: 0, failed: 0, faulted: 0, committed: 0 });
+const zeroCounts = (): Counts => ({ registered: 0, booked: 0, deposited: 0, pickedUp: 0, returned: 0, failed: 0, faulted: 0, committed: 0 });
 
 /** What one part of the fleet reports every second: counts since the last tick, latencies, connections, memory. */
 export interface Tick {

@@ -126,7 +126,7 @@ export function planFaults(s: RunSpec): FaultPlan {
   };
 }
 
-export function shuffledIndices(n: number, random: () => number): number[] {
+function shuffledIndices(n: number, random: () => number): number[] {
   const a = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

@@ -9,7 +9,7 @@ function bar(done: number, total: number): string {
 }
 
 /** The progress lines: lockers registered, parcels through, virtual hour, connections. */
-export function progressLines(p: Progress): string[] {
+function progressLines(p: Progress): string[] {
   const through = p.pickedUp + p.returned + p.failed + p.faulted;
   return [
     `lockers   ${bar(p.registered, p.lockers)} ${p.registered}/${p.lockers} registered, ${p.connected} connected`,

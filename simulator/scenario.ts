@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { CompartmentSize } from '../shared/compartment-sizes.js';
-import { parseYamlSubset } from './scenario-yaml.js';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 
 const Share = Type.Number({ minimum: 0, maximum: 1 });
 const Hour = Type.Number({ minimum: 0, maximum: 167 });
 
 /** A simulation scenario (JSON or YAML): fleet, traffic over virtual hours, faults, seed. See docs/simulator.md. */
-export const ScenarioSchema = Type.Object(
+const ScenarioSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
     description: Type.Optional(Type.String({ maxLength: 2000 })),
@@ -98,7 +98,15 @@ export function validateScenario(value: unknown, file = 'scenario'): Scenario {
   return s;
 }
 
-/** Reads and validates a scenario file (.json, or .yaml/.yml in the subset docs/simulator.md describes). */
+/** Why a YAML text did not parse, with the line and column (the first line of the `yaml` package's message). */
+function yamlProblem(err: unknown): string {
+  if (!(err instanceof YAMLParseError)) return err instanceof Error ? err.message : String(err);
+  const at = err.linePos?.[0];
+  const reason = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  return `${at ? `line ${at.line}, column ${at.col}: ` : ''}${reason} (${err.code})`;
+}
+
+/** Reads and validates a scenario file (.json, or .yaml/.yml: YAML 1.2, one document). */
 export function loadScenario(file: string): Scenario {
   let text: string;
   try {
@@ -106,11 +114,12 @@ export function loadScenario(file: string): Scenario {
   } catch (err) {
     throw new ScenarioError(file, '', `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
+  const yaml = /\.ya?ml$/i.test(file);
   let parsed: unknown;
   try {
-    parsed = /\.ya?ml$/i.test(file) ? parseYamlSubset(text) : JSON.parse(text);
+    parsed = yaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new ScenarioError(file, '', `not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ScenarioError(file, '', `not valid ${yaml ? 'YAML' : 'JSON'}: ${yaml ? yamlProblem(err) : err instanceof Error ? err.message : String(err)}`);
   }
   return validateScenario(parsed, file);
 }

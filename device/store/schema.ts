@@ -1,7 +1,7 @@
 import type { GrantAction } from '../../shared/messages.js';
 import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 
-export interface MetaTable {
+interface MetaTable {
   key: string;
   value: string;
 }
@@ -19,14 +19,14 @@ export interface GrantsTable {
 }
 
 /** Every grant ever used here, kept until long after it expires: a used grant never opens again. */
-export interface UsedGrantsTable {
+interface UsedGrantsTable {
   jti: string;
   used_at: number;
   exp: number;
 }
 
 /** Events recorded and not yet acknowledged by the server. */
-export interface OutboxTable {
+interface OutboxTable {
   seq: number;
   body: string;
 }
@@ -43,13 +43,13 @@ export interface CompartmentsTable {
 }
 
 /** Grants the server revoked: refused even when shown as a QR code. */
-export interface RevokedGrantsTable {
+interface RevokedGrantsTable {
   jti: string;
   revoked_at: number;
 }
 
 /** Commands this locker received, so that each runs at most once. */
-export interface CommandsTable {
+interface CommandsTable {
   id: string;
   type: string;
   state: 'running' | 'succeeded' | 'failed' | 'expired';
@@ -57,7 +57,7 @@ export interface CommandsTable {
 }
 
 /** The keypad's run of failed attempts (one row, id 1); absent means none. */
-export interface KeypadLockoutTable {
+interface KeypadLockoutTable {
   id: number;
   failures: number;
   last_failure_at: number;
@@ -65,14 +65,14 @@ export interface KeypadLockoutTable {
 }
 
 /** One parcel of a batch grant (`deposit_batch`). */
-export interface GrantItemsTable {
+interface GrantItemsTable {
   jti: string;
   parcel_id: string;
   compartment_id: string;
 }
 
 /** A deposit the locker put into another compartment than the one booked (see device/relocation.ts). */
-export interface ParcelMovesTable {
+interface ParcelMovesTable {
   parcel_id: string;
   from_id: string;
   to_id: string;

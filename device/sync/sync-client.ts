@@ -5,6 +5,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { MAX_EVENTS_PER_BATCH, MAX_STATE_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { topics } from '../../shared/topics.js';
 import type { Clock } from '../../shared/clock.js';
+import type { Logger } from 'pino';
+import { silentLogger } from '../device-logger.js';
 import type { DeviceStore } from '../store/device-store.js';
 import { ackWaitMs, backoffDelay } from './backoff.js';
 
@@ -32,7 +34,8 @@ export interface SyncOptions {
   startJitterMs?: number;
   /** A connection that lasted this long resets the backoff. */
   stableAfterMs?: number;
-  log?: (msg: string, data?: Record<string, unknown>) => void;
+  /** Where failures are logged (pino; default: nothing). */
+  log?: Logger;
 }
 
 export interface SyncHandlers {
@@ -54,7 +57,7 @@ const telemetryCheck = TypeCompiler.Compile(Telemetry);
  * outbox one batch at a time, deleted only when the server acknowledges them. Reconnects with full jitter.
  */
 export class SyncClient {
-  readonly #o: Required<Omit<SyncOptions, 'log'>> & Pick<SyncOptions, 'log'>;
+  readonly #o: Required<SyncOptions>;
   #client: MqttClient | undefined;
   #handlers: SyncHandlers | undefined;
   #attempt = 0;
@@ -85,6 +88,7 @@ export class SyncClient {
       startJitterMs: 0,
       stableAfterMs: 30_000,
       ...options,
+      log: options.log ?? silentLogger(),
       ackTimeoutMs,
       maxAckTimeoutMs: Math.max(ackTimeoutMs, options.maxAckTimeoutMs ?? 8 * ackTimeoutMs),
     };
@@ -113,10 +117,10 @@ export class SyncClient {
     client.on('connect', () => void this.#onConnect());
     client.on('message', (topic, payload) => {
       // A message that cannot be handled is logged and dropped; the server resends what matters.
-      this.#onMessage(topic, payload).catch((err: unknown) => this.#o.log?.('message handling failed', { topic, err: String(err) }));
+      this.#onMessage(topic, payload).catch((err: unknown) => this.#o.log.error({ topic, err: String(err) }, 'message handling failed'));
     });
     client.on('close', () => this.#onClose());
-    client.on('error', (err) => this.#o.log?.('mqtt error', { err: err.message }));
+    client.on('error', (err) => this.#o.log.warn({ err: err.message }, 'mqtt error'));
     const delay = this.#o.startJitterMs > 0 ? Math.floor(this.#o.random() * this.#o.startJitterMs) : 0;
     const first = () => void this.#withFreshPassword(() => client.connect());
     if (delay === 0) {
@@ -136,7 +140,7 @@ export class SyncClient {
     }
     this.#flushing = true;
     void this.#flushOnce()
-      .catch((err: unknown) => this.#o.log?.('flush failed', { err: String(err) }))
+      .catch((err: unknown) => this.#o.log.error({ err: String(err) }, 'flush failed'))
       .finally(() => {
       this.#flushing = false;
       if (this.#flushAgain) {
@@ -192,7 +196,7 @@ export class SyncClient {
       this.flush();
       this.#scheduleHeartbeat();
     } catch (err) {
-      this.#o.log?.('connect setup failed', { err: String(err) });
+      this.#o.log.warn({ err: String(err) }, 'connect setup failed');
     }
   }
 
@@ -240,7 +244,7 @@ export class SyncClient {
       const m = decodeCommand(payload);
       if (!m.ok) {
         this.stats.invalidMessages++;
-        this.#o.log?.('invalid command', { code: m.code, detail: m.detail });
+        this.#o.log.warn({ code: m.code, detail: m.detail }, 'invalid command');
         return;
       }
       this.#handlers?.onServerTime(m.value.serverTime);
@@ -251,7 +255,7 @@ export class SyncClient {
       const m = decodeState(payload);
       if (!m.ok) {
         this.stats.invalidMessages++;
-        this.#o.log?.('invalid state message', { code: m.code, detail: m.detail });
+        this.#o.log.warn({ code: m.code, detail: m.detail }, 'invalid state message');
         return;
       }
       this.#handlers?.onServerTime(m.value.serverTime);
@@ -294,7 +298,7 @@ export class SyncClient {
       return;
     }
     client.publish(topics.events(this.#o.lockerId), encode({ v: PROTOCOL_VERSION, events }), { qos: 1 }, (err) => {
-      if (err) this.#o.log?.('event batch not sent', { err: err.message });
+      if (err) this.#o.log.warn({ err: err.message }, 'event batch not sent');
     });
   }
 
@@ -333,7 +337,7 @@ export class SyncClient {
     try {
       client.options.password = await this.#o.password();
     } catch (err) {
-      this.#o.log?.('cannot sign broker credentials', { err: String(err) });
+      this.#o.log.error({ err: String(err) }, 'cannot sign broker credentials');
     }
     if (!this.#stopped) connect();
   }

@@ -5,7 +5,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { summariseProfile } from '../../bench/profile.js';
 import { percentiles, ratio, round } from '../../bench/stats.js';
 import { judge } from '../../bench/targets.js';
-import { parseWhatIf } from '../../bench/what-if.js';
 
 describe('bench statistics', () => {
   it('percentiles are nearest-rank over the sorted samples, whatever their order', () => {
@@ -45,15 +44,6 @@ describe('targets', () => {
     const events = (lost: number) => ({ lockstep: { eventsPerSec: 30_000, lost }, bareAedes: { eventsPerSec: 36_000 }, ratios: { vsBareAedes: 0.83 } });
     expect(judge('events', events(0))[0]?.met).toBe(true);
     expect(judge('events', events(1))[0]?.met).toBe(false);
-  });
-});
-
-describe('what-if flag', () => {
-  it('names every patch, some patches, or nothing known', () => {
-    expect(parseWhatIf('--what-if')).toEqual([]); // every measured patch is in the server now
-    expect(parseWhatIf('--what-if=group-commit,heartbeat-batch')).toEqual(['group-commit', 'heartbeat-batch']);
-    expect(parseWhatIf('--what-if=statement-cache')).toEqual(['statement-cache']);
-    expect(parseWhatIf('--what-if=statement-cache,nope')).toBeNull();
   });
 });
 

@@ -14,6 +14,7 @@ import { ackWaitMs } from '../../device/sync/backoff.js';
 import { DeviceStore } from '../../device/store/device-store.js';
 import { SyncClient } from '../../device/sync/sync-client.js';
 import { waitFor } from '../helpers/wait.js';
+import { captureDeviceLog } from './capture-log.js';
 
 const LOCKER = 'locker-resend';
 let n = 0;
@@ -33,8 +34,9 @@ describe('event batch resends (device/sync/sync-client.ts)', () => {
   let client: SyncClient;
   let batches: number[][];
 
-  const start = async (random: () => number) => {
+  const start = async (random: () => number, log = captureDeviceLog().logger) => {
     client = new SyncClient({
+      log,
       lockerId: LOCKER,
       mqttUrl: `mqtt://127.0.0.1:${(tcp.address() as AddressInfo).port}`,
       password: () => Promise.resolve('unused'),
@@ -130,6 +132,17 @@ describe('event batch resends (device/sync/sync-client.ts)', () => {
     clock.advance(1);
     await waitFor(() => batches.length === 3, 'the resend of event 2');
     expect(batches[2]).toEqual([2]);
+  });
+
+  it('logs a malformed command as one pino line (data first, then the message), without its content, and drops it', async () => {
+    const { lines, logger } = captureDeviceLog();
+    await start(() => 0.5, logger);
+    await server.publishAsync(topics.commands(LOCKER), '{"v":1,"pin":"12345678"', { qos: 1 });
+    await waitFor(() => client.stats.invalidMessages === 1, 'the command to be refused');
+    const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'invalid command');
+    expect(line).toMatchObject({ level: 40, component: 'device', msg: 'invalid command' });
+    expect(typeof line?.code).toBe('string');
+    expect(lines.join('')).not.toContain('12345678');
   });
 });
 

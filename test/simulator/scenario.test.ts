@@ -5,7 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadScenario, ScenarioError, validateScenario } from '../../simulator/scenario.js';
-import { parseYamlSubset } from '../../simulator/scenario-yaml.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-scenario-'));
@@ -48,7 +47,7 @@ describe('scenario files', () => {
     expect(rejection({ name: 'no fleet', traffic: good.traffic }).path).toBe('/fleet');
   });
 
-  it('reads the YAML subset the docs describe, and refuses what it does not know', () => {
+  it('reads YAML scenarios: block and flow collections, comments, quoted strings', () => {
     const file = write(
       'tiny.yaml',
       `# a comment
@@ -73,9 +72,51 @@ faults:
       traffic: { parcelsPerLocker: 1.5, hourMs: 200, hourly: [1, 0.5, 2] },
       faults: { storm: { atHour: 1, downMs: 500 } },
     });
-    expect(() => parseYamlSubset('a: &anchor 1')).toThrow(/line 1/);
-    expect(() => parseYamlSubset('a:\n  b: 1\n c: 2')).toThrow(/line 3/);
     expect(() => loadScenario(write('bad.yaml', 'name: x\nfleet:\n  lockers: -1\ntraffic: {}\n'))).toThrow(ScenarioError);
+  });
+
+  it('reads folded (>) and literal (|) block strings', () => {
+    const file = write(
+      'blocks.yaml',
+      `name: blocks
+description: >
+  A folded description
+  on two lines.
+fleet:
+  lockers: 1
+traffic:
+  parcelsPerLocker: 1
+  hourMs: 0
+  hourly: [1]
+`,
+    );
+    expect(loadScenario(file).description).toBe('A folded description on two lines.\n');
+    const literal = write('literal.yaml', `name: |-
+  first
+  second
+fleet: { lockers: 1 }
+traffic: { parcelsPerLocker: 1, hourMs: 0, hourly: [1] }
+`);
+    expect(loadScenario(literal).name).toBe('first\nsecond');
+  });
+
+  it('a YAML syntax error is a bad scenario naming the line', () => {
+    const rejectYaml = (name: string, text: string): ScenarioError => {
+      try {
+        loadScenario(write(name, text));
+      } catch (err) {
+        if (err instanceof ScenarioError) return err;
+        throw err;
+      }
+      throw new Error('accepted bad YAML');
+    };
+    const indent = rejectYaml('indent.yaml', 'name: x\nfleet:\n  lockers: 1\n traffic: 2\n');
+    expect(indent).toMatchObject({ code: 'SIM_BAD_SCENARIO', path: '' });
+    expect(indent.message).toMatch(/indent\.yaml: not valid YAML: line 4, column \d+: .+ \(BAD_INDENT\)/);
+    expect(rejectYaml('dup.yaml', 'name: x\nname: y\n').message).toMatch(/line 2, column 1: .*\(DUPLICATE_KEY\)/);
+    expect(rejectYaml('docs.yaml', 'name: x\n---\nname: y\n').message).toMatch(/line 2, .*\(MULTIPLE_DOCS\)/);
+    expect(rejectYaml('tab.yaml', 'fleet:\n\tlockers: 1\n').message).toMatch(/not valid YAML: line 2/);
+    expect(rejectYaml('alias.yaml', 'name: *nowhere\n').message).toMatch(/not valid YAML: .*alias/i);
   });
 
   it('a file that is not JSON, or missing, is a bad scenario too', () => {

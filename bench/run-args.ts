@@ -1,0 +1,52 @@
+/** Command line of `npm run bench`: parsed with node:util parseArgs; anything unknown is a coded error. */
+import { parseArgs } from 'node:util';
+
+export const BENCHMARK_NAMES = ['bookings', 'events', 'connections', 'unlock', 'storm'] as const;
+export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
+
+export interface BenchArgs {
+  quick: boolean;
+  profile: boolean;
+  long: boolean;
+  keep: boolean;
+  help: boolean;
+  /** In the order given, without repeats; every benchmark when none is named. */
+  names: BenchmarkName[];
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [${BENCHMARK_NAMES.join('|')} …]`;
+
+export class BenchArgumentError extends Error {
+  readonly code = 'BENCH_BAD_ARGUMENT';
+}
+
+function isBenchmarkName(name: string): name is BenchmarkName {
+  return (BENCHMARK_NAMES as readonly string[]).includes(name);
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        quick: { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
+        long: { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new BenchArgumentError(err instanceof Error ? err.message : String(err));
+  }
+  const { values, positionals } = parsed;
+  const names: BenchmarkName[] = [];
+  for (const p of positionals) {
+    if (!isBenchmarkName(p)) throw new BenchArgumentError(`unknown benchmark "${p}" (known: ${BENCHMARK_NAMES.join(', ')})`);
+    if (!names.includes(p)) names.push(p);
+  }
+  return { quick: values.quick, profile: values.profile, long: values.long, keep: values.keep, help: values.help, names: names.length ? names : [...BENCHMARK_NAMES] };
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { BENCHMARK_NAMES, parseBenchArgs } from '../../bench/run-args.js';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('bench command line', () => {
+  it('runs every benchmark, in order, when none is named', () => {
+    expect(parseBenchArgs([])).toEqual({ quick: false, profile: false, long: false, keep: false, help: false, names: [...BENCHMARK_NAMES] });
+  });
+
+  it('takes flags anywhere and named benchmarks once each, in the order given', () => {
+    const args = parseBenchArgs(['storm', '--quick', 'events', 'storm', '--keep']);
+    expect(args).toMatchObject({ quick: true, keep: true, profile: false, long: false, names: ['storm', 'events'] });
+    expect(parseBenchArgs(['-h']).help).toBe(true);
+  });
+
+  it('refuses an unknown flag, a value on a switch and an unknown benchmark with BENCH_BAD_ARGUMENT', () => {
+    expect(codeOf(() => parseBenchArgs(['--what-if']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(codeOf(() => parseBenchArgs(['--quick=yes']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(codeOf(() => parseBenchArgs(['bogus']))).toBe('BENCH_BAD_ARGUMENT');
+  });
+});

@@ -4,3 +4,6 @@
  */
 export { makeConfig, type ServerConfig } from './config.js';
 export { createServer, type LockstepServer, type ServerOptions } from './create-server.js';
+// Benchmarks register and enrol thousands of lockers in-process, without an HTTP round trip per locker.
+export { registerLocker } from './lockers/register-locker.js';
+export { enrolDevice } from './enrolment/enrol.js';

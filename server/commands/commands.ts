@@ -7,7 +7,7 @@ import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import type { Transaction } from 'kysely';
 import type { CommandRow, Database } from '../store/schema.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { appendDesiredChange, publishDelta } from '../desired-state/desired-state.js';
 
 export interface CommandRequest {
   type: CommandType;

@@ -4,7 +4,7 @@ import { recordAudit, SYSTEM_ACTOR } from '../audit/audit-log.js';
 import type { ServerContext } from '../context.js';
 import { LockstepError } from '../errors.js';
 import type { Database, SigningKeyRow } from '../store/schema.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { appendDesiredChange, publishDelta } from '../desired-state/desired-state.js';
 
 /** A locker's desired state holds at most this many keys (`keys.set` and snapshots, shared/messages.ts). */
 export const MAX_LIVE_KEYS = 16;

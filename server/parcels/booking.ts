@@ -5,7 +5,7 @@ import type { StateChange } from '../../shared/messages.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import { issueGrants, type IssuedGrant } from '../codes/grant-issuer.js';
-import { publishDelta, recordDesiredChange, takeDesiredVersion } from '../sync/desired-state.js';
+import { publishDelta, recordDesiredChange, takeDesiredVersion } from '../desired-state/desired-state.js';
 import { chooseCompartment, rankFree, reserveFirstFree } from './allocation.js';
 import { nearestWithSpace } from './nearest-lockers.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';

@@ -1,7 +1,7 @@
 import type { StateChange } from '../../shared/messages.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { appendDesiredChange, publishDelta } from '../desired-state/desired-state.js';
 import { nextStatus } from './lifecycle.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 import type { Transaction } from 'kysely';

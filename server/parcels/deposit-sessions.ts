@@ -5,7 +5,7 @@ import { pinHash } from '../../shared/pin.js';
 import { derivePin, lockerPinKey } from '../codes/pins.js';
 import type { ServerContext } from '../context.js';
 import { LockstepError } from '../errors.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { appendDesiredChange, publishDelta } from '../desired-state/desired-state.js';
 
 export interface DepositSessionRequest {
   lockerId: string;

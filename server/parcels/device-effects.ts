@@ -5,7 +5,7 @@ import type { ServerContext } from '../context.js';
 import type { Database, ParcelRow, ParcelStatus } from '../store/schema.js';
 import { raiseAlarm } from '../alarms/raise-alarm.js';
 import { issueGrant } from '../codes/grant-issuer.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { appendDesiredChange, publishDelta } from '../desired-state/desired-state.js';
 import { nextStatus, type ParcelTrigger } from './lifecycle.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 

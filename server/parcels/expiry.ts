@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { StateChange } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import { issueGrant } from '../codes/grant-issuer.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { appendDesiredChange, publishDelta } from '../desired-state/desired-state.js';
 import { cancelInTransaction } from './cancel.js';
 import { nextStatus, windowEnded } from './lifecycle.js';
 import { reconcileWindows, windowOf } from './pickup-window.js';

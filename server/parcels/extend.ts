@@ -1,6 +1,6 @@
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
-import { appendDesiredChange } from '../sync/desired-state.js';
+import { appendDesiredChange } from '../desired-state/desired-state.js';
 import type { ParcelRow } from '../store/schema.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 import { extendWindow } from './lifecycle.js';

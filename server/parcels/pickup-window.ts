@@ -3,7 +3,7 @@ import type { StateChange } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import { issueGrant } from '../codes/grant-issuer.js';
 import { pinSourceOf } from '../codes/pins.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { appendDesiredChange, publishDelta } from '../desired-state/desired-state.js';
 import type { Database, HistorySource, ParcelRow, PauseReason } from '../store/schema.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 import { openWindow, pauseWindow, resumeWindow, type PickupWindow } from './lifecycle.js';

@@ -16,7 +16,7 @@ import { applyDeviceEvent, hasDomainEffect } from '../parcels/device-effects.js'
 import type { Database } from '../store/schema.js';
 import { prepareQuery } from '../store/prepared-query.js';
 import { compareIds, retryTransaction } from '../store/retry.js';
-import { releaseConfirmed } from './release-compartments.js';
+import { releaseConfirmed } from '../desired-state/release-compartments.js';
 
 export interface BatchOutcome {
   applied: number;

@@ -6,7 +6,7 @@
  */
 import type { ServerContext } from '../context.js';
 import { prepareQuery } from '../store/prepared-query.js';
-import { releaseConfirmed } from './release-compartments.js';
+import { releaseConfirmed } from '../desired-state/release-compartments.js';
 import { turnGroups } from './turn-groups.js';
 
 interface Report {

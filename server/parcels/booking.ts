@@ -44,7 +44,7 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
   const kind = req.kind ?? 'delivery';
   if (kind !== 'delivery' && !req.sender) throw new LockstepError('SENDER_REQUIRED', { kind });
   const parcelId = `p_${randomUUID().replaceAll('-', '')}`;
-  const result = await inBookingGroup(ctx.db, req.lockerId, (trx) => bookInto(ctx, trx, req, kind, parcelId, principalId));
+  const result = await inBookingGroup(ctx, req.lockerId, (trx) => bookInto(ctx, trx, req, kind, parcelId, principalId));
   await publishDelta(ctx, req.lockerId, result.version, result.changes).catch((err: unknown) => {
     // The locker still gets both grants with its next snapshot; the database is the truth.
     ctx.log.warn({ err, lockerId: req.lockerId }, 'desired-state delta not published');

@@ -5,17 +5,17 @@ import type { ServerContext } from '../context.js';
 import type { Database, ParcelRow, ParcelStatus } from '../store/schema.js';
 import { raiseAlarm } from '../alarms/raise-alarm.js';
 import { issueGrant } from '../codes/grant-issuer.js';
-import { appendDesiredChange, publishDelta } from '../desired-state/desired-state.js';
+import type { UnitOfWork } from '../desired-state/unit-of-work.js';
 import { nextStatus, type ParcelTrigger } from './lifecycle.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 
 /** Where an event is applied: inside the transaction that records it, with work to do after the commit. */
 export interface EffectScope {
   ctx: ServerContext;
+  /** The batch's unit of work: its transaction, and what to publish to the locker after the commit. */
+  uow: UnitOfWork;
   trx: Transaction<Database>;
   lockerId: string;
-  /** Run after the transaction committed (publishing to the locker). */
-  afterCommit: (() => Promise<void>)[];
 }
 
 /** Device events that are alarms for the operator, and the alarm kind each raises. */
@@ -236,9 +236,7 @@ async function reissuePickupGrant(s: EffectScope, parcel: ParcelRow): Promise<vo
     notBefore: now,
     expiresAt: now + s.ctx.config.pickupWindowSec * 1000,
   });
-  const changes = [{ op: 'grant.add' as const, token: pickup.row.token }];
-  const version = await appendDesiredChange(s.trx, s.lockerId, changes, now);
-  s.afterCommit.push(() => publishDelta(s.ctx, s.lockerId, version, changes));
+  await s.uow.changeDesiredState(s.lockerId, [{ op: 'grant.add', token: pickup.row.token }], now);
 }
 
 /** The recipient's pickup code, released now that the server knows the parcel is in. */
@@ -277,9 +275,6 @@ async function finishCommand(s: EffectScope, event: DeviceEvent): Promise<void> 
     .execute();
 }
 
-async function addHistory(s: EffectScope, parcelId: string, at: number, type: string, status: ParcelStatus, sourceRef: string, detail: Record<string, unknown>): Promise<void> {
-  await s.trx
-    .insertInto('parcel_history')
-    .values({ parcel_id: parcelId, at, type, status, source: 'device', source_ref: sourceRef, detail: JSON.stringify(detail) })
-    .execute();
+function addHistory(s: EffectScope, parcelId: string, at: number, type: string, status: ParcelStatus, sourceRef: string, detail: Record<string, unknown>): Promise<void> {
+  return s.uow.addHistory({ parcelId, at, type, status, source: 'device', sourceRef, detail });
 }

@@ -17,6 +17,7 @@ import type { Database } from '../store/schema.js';
 import { prepareQuery } from '../store/prepared-query.js';
 import { plainGroupCommit, type GroupCommitOptions, type GroupStats } from '../store/group-commit.js';
 import { releaseConfirmed } from '../desired-state/release-compartments.js';
+import { UnitOfWork } from '../desired-state/unit-of-work.js';
 
 export interface BatchOutcome {
   applied: number;
@@ -33,7 +34,8 @@ export interface EventBatch {
 interface Committed {
   batch: EventBatch;
   outcome: BatchOutcome;
-  afterCommit: (() => Promise<void>)[];
+  /** What the batch's effects queued for after the commit (rare: a delta for a reconciled parcel). */
+  uow: UnitOfWork;
 }
 
 /** The server's event-batch queue (ctx.writers.events), and what it knows of committed seqs. */
@@ -130,7 +132,7 @@ async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>
 
 async function apply(ctx: ServerContext, trx: Transaction<Database>, batch: EventBatch, mayRepeat: boolean): Promise<Committed> {
   const { lockerId, events, receivedAt } = batch;
-  const afterCommit: (() => Promise<void>)[] = [];
+  const uow = new UnitOfWork(trx, ctx);
   const a = { lockerId, receivedAt, seq: [] as number[], id: [] as string[], bootId: [] as string[], at: [] as number[], type: [] as string[], body: [] as string[] };
   for (const e of events) {
     a.seq.push(e.seq);
@@ -151,8 +153,8 @@ async function apply(ctx: ServerContext, trx: Transaction<Database>, batch: Even
     fresh = new Set(a.seq);
   }
   // The same batch twice in one group: the second copy finds its seqs inserted and counts them as duplicates.
-  for (const event of events) if (fresh.has(event.seq) && hasDomainEffect(event)) await applyDeviceEvent({ ctx, trx, lockerId, afterCommit }, event);
-  return { batch, outcome: { applied: fresh.size, duplicates: events.length - fresh.size }, afterCommit };
+  for (const event of events) if (fresh.has(event.seq) && hasDomainEffect(event)) await applyDeviceEvent({ ctx, uow, trx, lockerId }, event);
+  return { batch, outcome: { applied: fresh.size, duplicates: events.length - fresh.size }, uow };
 }
 
 /**
@@ -172,7 +174,5 @@ async function finish(ctx: ServerContext, c: Committed): Promise<void> {
   const ack: EventAckMessage = { v: PROTOCOL_VERSION, seqs: events.map((e) => e.seq), serverTime: ctx.clock.now() };
   ctx.link.publish(topics.eventsAck(lockerId), encode(ack), { qos: 1 }).catch((err: unknown) => ctx.log.warn({ err, lockerId }, 'event ack not published; the locker sends the batch again'));
   // Rare (a cancelled parcel deposited after all): deltas for the locker, published in order after the ack.
-  for (const run of c.afterCommit) {
-    await run().catch((err: unknown) => ctx.log.warn({ err, lockerId }, 'post-commit publish failed; the next snapshot carries it'));
-  }
+  await c.uow.committed();
 }

@@ -12,7 +12,8 @@ import type { DeviceEvent, EventAckMessage, EventBatchMessage } from '../../shar
 import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { topics } from '../../shared/topics.js';
 import type { ServerContext } from '../context.js';
-import { applyDeviceEvent, hasDomainEffect } from '../parcels/device-effects.js';
+import { hasDomainEffect } from '../parcels/device-effect-rules.js';
+import { applyDeviceEvent } from '../parcels/device-effects.js';
 import type { Database } from '../store/schema.js';
 import { prepareQuery } from '../store/prepared-query.js';
 import { plainGroupCommit, type GroupCommitOptions, type GroupStats } from '../store/group-commit.js';
@@ -153,7 +154,7 @@ async function apply(ctx: ServerContext, trx: Transaction<Database>, batch: Even
     fresh = new Set(a.seq);
   }
   // The same batch twice in one group: the second copy finds its seqs inserted and counts them as duplicates.
-  for (const event of events) if (fresh.has(event.seq) && hasDomainEffect(event)) await applyDeviceEvent({ ctx, uow, trx, lockerId }, event);
+  for (const event of events) if (fresh.has(event.seq) && hasDomainEffect(event)) await applyDeviceEvent({ ctx, uow, lockerId }, event);
   return { batch, outcome: { applied: fresh.size, duplicates: events.length - fresh.size }, uow };
 }
 

@@ -1,10 +1,10 @@
 /**
- * Device event batches, committed in groups: the batches that arrived in the same turn of the event loop (and
- * those that queue while a commit is in flight) go into one transaction, one fsync for all of them, and each
- * batch's events into one multi-row INSERT … ON CONFLICT DO NOTHING (with RETURNING when the batch may repeat
- * committed events). Each `(lockerId, seq)` is applied once; every batch is acknowledged only after the commit
- * that holds it (server/store/group-commit.ts, plain mode). A group that fails is retried batch by batch, so one bad batch fails only itself (it is not
- * acknowledged, and the locker sends it again). Measured in docs/performance.md (events).
+ * Device event batches, committed in groups (server/store/group-commit.ts, plain mode): the batches that arrived in
+ * the same turn of the event loop (and those that queue while a commit is in flight) go into one transaction, one
+ * fsync for all of them, and each batch's events into one multi-row INSERT … ON CONFLICT DO NOTHING (with RETURNING
+ * when the batch may repeat committed events). Each `(lockerId, seq)` is applied once; every batch is acknowledged
+ * only after the commit that holds it. A group that fails is retried batch by batch, so one bad batch fails only
+ * itself (it is not acknowledged, and the locker sends it again). Measured in docs/performance.md (events).
  */
 import type { Kysely, Transaction } from 'kysely';
 import { encode } from '../../shared/codec.js';
@@ -32,7 +32,7 @@ export interface EventBatch {
   receivedAt: number;
 }
 
-interface Committed {
+export interface CommittedBatch {
   batch: EventBatch;
   outcome: BatchOutcome;
   /** What the batch's effects queued for after the commit (rare: a delta for a reconciled parcel). */
@@ -42,7 +42,7 @@ interface Committed {
 /** The server's event-batch queue (ctx.writers.events), and what it knows of committed seqs. */
 export interface EventWriter {
   /** Queues a batch; resolves once the transaction that holds it committed. */
-  add(batch: EventBatch): Promise<Committed>;
+  add(batch: EventBatch): Promise<CommittedBatch>;
   stats(): GroupStats;
   /** Per locker, the highest seq this process knows committed: a hint choosing the insert, never the truth. */
   readonly knownSeqs: Map<string, number>;
@@ -54,10 +54,11 @@ export const MAX_EVENT_GROUP = 64;
 /** Built once per server (createServer): a failed group is retried batch by batch, each taken as possibly repeated. */
 export function createEventWriter(o: GroupCommitOptions, ctxOf: () => ServerContext): EventWriter {
   const knownSeqs = new Map<string, number>();
-  const groups = plainGroupCommit<EventBatch, Committed>(o, (trx, group, alone) => applyGroup(ctxOf(), knownSeqs, trx, group, alone));
+  const groups = plainGroupCommit<EventBatch, CommittedBatch>(o, (trx, group, alone) => applyGroup(ctxOf(), knownSeqs, trx, group, alone));
   return { add: (batch) => groups.add(batch), stats: () => groups.stats(), knownSeqs };
 }
 
+/** Applies a locker's batch with the others of its turn; resolves after its commit, once its ack is sent and its deltas published. */
 export async function handleEventBatch(ctx: ServerContext, lockerId: string, batch: EventBatchMessage): Promise<BatchOutcome> {
   const events = [...batch.events].sort((a, b) => a.seq - b.seq);
   const committed = await ctx.writers.events.add({ lockerId, events, receivedAt: ctx.clock.now() });
@@ -104,8 +105,8 @@ const awaitingRelease = prepareQuery((db, a: { ids: string[] }) =>
 );
 
 /** A group's batches in one transaction: each batch's insert and effects, then once per group what is per locker. */
-async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>, trx: Transaction<Database>, group: readonly EventBatch[], careful: boolean): Promise<Committed[]> {
-  const out: Committed[] = [];
+async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>, trx: Transaction<Database>, group: readonly EventBatch[], careful: boolean): Promise<CommittedBatch[]> {
+  const out: CommittedBatch[] = [];
   // Seqs inserted earlier in this group count as known (the same batch twice in one group).
   const inGroup = new Map<string, number>();
   for (const item of group) {
@@ -131,7 +132,7 @@ async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>
   return out;
 }
 
-async function apply(ctx: ServerContext, trx: Transaction<Database>, batch: EventBatch, mayRepeat: boolean): Promise<Committed> {
+async function apply(ctx: ServerContext, trx: Transaction<Database>, batch: EventBatch, mayRepeat: boolean): Promise<CommittedBatch> {
   const { lockerId, events, receivedAt } = batch;
   const uow = new UnitOfWork(trx, ctx);
   const a = { lockerId, receivedAt, seq: [] as number[], id: [] as string[], bootId: [] as string[], at: [] as number[], type: [] as string[], body: [] as string[] };
@@ -164,7 +165,7 @@ async function apply(ctx: ServerContext, trx: Transaction<Database>, batch: Even
  * thousands of lockers sending, that queue, not the database, set the pace (docs/performance.md, events).
  * A lost ack costs a resend, answered as duplicates and acked again.
  */
-async function finish(ctx: ServerContext, c: Committed): Promise<void> {
+async function finish(ctx: ServerContext, c: CommittedBatch): Promise<void> {
   const { lockerId, events, receivedAt } = c.batch;
   const known = ctx.writers.events.knownSeqs;
   const last = events.at(-1)?.seq ?? 0;

@@ -195,7 +195,7 @@ export class LightLocker {
 
   #onMessage(topic: string, payload: Buffer): void {
     if (topic.endsWith('/events/ack')) {
-      let seqs: number[] = [];
+      let seqs: number[];
       try {
         seqs = (JSON.parse(payload.toString('utf8')) as { seqs: number[] }).seqs;
       } catch {

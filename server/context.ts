@@ -6,6 +6,7 @@ import type { ServerConfig } from './config.js';
 import type { SigningKeys } from './keys/signing-keys.js';
 import type { ServerStats } from './stats.js';
 import type { Db } from './store/database.js';
+import type { Writers } from './writers.js';
 
 /** What the domain and the shells need, passed down explicitly. */
 export interface ServerContext {
@@ -22,4 +23,6 @@ export interface ServerContext {
   readonly stats: ServerStats;
   /** What changed, after commit (the dashboard's live stream and the metrics listen). */
   readonly bus: ChangeBus;
+  /** The group-commit queues (heartbeats, statuses, reports, event batches, bookings), built once by createServer. */
+  readonly writers: Writers;
 }

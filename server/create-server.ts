@@ -33,6 +33,7 @@ import { startScheduler } from './scheduler.js';
 import { ServerStats } from './stats.js';
 import { describeTarget, openDatabase, type DatabaseTarget } from './store/database.js';
 import { subscribeDeviceTopics } from './sync/device-router.js';
+import { createWriters } from './writers.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -77,7 +78,9 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     ? await createExternalBroker({ config, db, stats, log, instanceId })
     : await createEmbeddedBroker({ db, stats, log, clock, host: config.host, port: config.mqttPort });
   const bus = new ChangeBus(log);
-  const ctx: ServerContext = { config, instanceId, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus };
+  // The writers run with this context (a group of device writes needs its clock, config and keys) once it exists.
+  const writers = createWriters({ db, log, stats }, () => ctx);
+  const ctx: ServerContext = { config, instanceId, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus, writers };
   const live = new LiveHub({ db, bus, log, now: () => clock.now(), intervalMs: config.livePushIntervalMs });
   metrics.bind({ db, stats, bus, log, connectedLockers: () => broker.connectedClients(), liveSubscribers: () => live.subscriberCount });
 

@@ -10,9 +10,17 @@ export class ServerStats {
   grantReuse = 0;
   authFailures = 0;
   aclDenied = 0;
+  /** Group-commit transactions that failed as a whole (their items ran again one by one), by writer. */
+  readonly groupCommitFailures = new Map<string, number>();
+  /** Work queued to run after a commit (a desired-state delta's publish) that failed; the next snapshot carries it. */
+  afterCommitFailures = 0;
 
   reject(code: string): void {
     this.mqttRejected.set(code, (this.mqttRejected.get(code) ?? 0) + 1);
+  }
+
+  groupCommitFailed(writer: string): void {
+    this.groupCommitFailures.set(writer, (this.groupCommitFailures.get(writer) ?? 0) + 1);
   }
 
   rejectedTotal(): number {

@@ -5,9 +5,8 @@ import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { topics } from '../../shared/topics.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
-import type { Transaction } from 'kysely';
-import type { CommandRow, Database } from '../store/schema.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import type { CommandRow } from '../store/schema.js';
+import { inUnitOfWork, type UnitOfWork } from '../desired-state/unit-of-work.js';
 
 export interface CommandRequest {
   type: CommandType;
@@ -18,8 +17,6 @@ export interface CommandRequest {
   ttlSec?: number;
 }
 
-type ServiceDelta = { version: number; changes: [{ op: 'compartment.service'; id: string; inService: boolean }] };
-
 /**
  * Stores an operator's command (with who asked and why) and sends it to the locker. Taking a compartment out
  * of service also takes effect at once on the server (no new bookings) and goes into the desired state.
@@ -27,20 +24,16 @@ type ServiceDelta = { version: number; changes: [{ op: 'compartment.service'; id
  */
 export async function createCommand(ctx: ServerContext, lockerId: string, req: CommandRequest, requestedBy: string): Promise<CommandRow> {
   const now = ctx.clock.now();
-  const result = await ctx.db.transaction().execute((trx) => insertCommand(ctx, trx, lockerId, req, requestedBy, now));
-  await sendCommand(ctx, result);
-  return result.row;
+  return inUnitOfWork(ctx, (uow) => insertCommand(ctx, uow, lockerId, req, requestedBy, now));
 }
 
-/** The command row (and, for set_service, the desired-state change), inside the caller's transaction. */
-export async function insertCommand(
-  ctx: ServerContext,
-  trx: Transaction<Database>,
-  lockerId: string,
-  req: CommandRequest,
-  requestedBy: string,
-  now: number,
-): Promise<{ row: CommandRow; delta: ServiceDelta | undefined }> {
+/**
+ * The command row (and, for set_service, the desired-state change), inside the caller's unit of work. After the
+ * commit the service change, then the command, go to the locker; a command the locker misses is sent again when it
+ * reconnects, a change with its next snapshot.
+ */
+export async function insertCommand(ctx: ServerContext, uow: UnitOfWork, lockerId: string, req: CommandRequest, requestedBy: string, now: number): Promise<CommandRow> {
+  const { trx } = uow;
   const id = `c_${randomUUID().replaceAll('-', '')}`;
   const compartment = await trx.selectFrom('compartments').select('id').where('locker_id', '=', lockerId).where('id', '=', req.compartmentId).executeTakeFirst();
   if (!compartment) {
@@ -62,22 +55,20 @@ export async function insertCommand(
     updated_at: now,
   };
   await trx.insertInto('commands').values(row).execute();
-  let delta: ServiceDelta | undefined;
   if (req.type === 'set_service') {
     const inService = req.inService ?? false;
     await trx.updateTable('compartments').set({ in_service: inService ? 1 : 0 }).where('locker_id', '=', lockerId).where('id', '=', req.compartmentId).execute();
-    const changes: ServiceDelta['changes'] = [{ op: 'compartment.service', id: req.compartmentId, inService }];
-    delta = { version: await appendDesiredChange(trx, lockerId, changes, now), changes };
+    await uow.changeDesiredState(lockerId, [{ op: 'compartment.service', id: req.compartmentId, inService }], now);
   }
-  return { row, delta };
-}
-
-/** After the commit: the service change and the command go to the locker (a failure is retried on reconnect). */
-export async function sendCommand(ctx: ServerContext, created: { row: CommandRow; delta: ServiceDelta | undefined }): Promise<void> {
-  const { row, delta } = created;
-  ctx.log.info({ lockerId: row.locker_id, commandId: row.id, type: row.type, compartmentId: row.compartment_id, requestedBy: row.requested_by }, 'command created');
-  if (delta) await publishDelta(ctx, row.locker_id, delta.version, delta.changes).catch(() => undefined);
-  await publishCommand(ctx, row).catch(() => undefined);
+  uow.afterCommit(
+    'command not published; it is sent again when the locker reconnects',
+    async () => {
+      ctx.log.info({ lockerId: row.locker_id, commandId: row.id, type: row.type, compartmentId: row.compartment_id, requestedBy: row.requested_by }, 'command created');
+      await publishCommand(ctx, row);
+    },
+    lockerId,
+  );
+  return row;
 }
 
 function toMessage(row: CommandRow, serverTime: number): CommandMessage {

@@ -4,7 +4,8 @@ import type { ServerConfig } from '../config.js';
 import type { ServerContext } from '../context.js';
 import { LockstepError } from '../errors.js';
 import type { CommandRow, Database } from '../store/schema.js';
-import { insertCommand, sendCommand, type CommandRequest } from './commands.js';
+import { inUnitOfWork } from '../desired-state/unit-of-work.js';
+import { insertCommand, type CommandRequest } from './commands.js';
 
 /** The limits count remote opens in any 60 seconds (a sliding window over the audit log). */
 export const REMOTE_OPEN_WINDOW_MS = 60_000;
@@ -62,14 +63,16 @@ export async function openRemotely(ctx: ServerContext, lockerId: string, req: Co
   const about = { at: now, actor, action: 'remote_open' as const, lockerId, compartmentId: req.compartmentId, reason: req.reason };
   let outcome;
   try {
-    outcome = await ctx.db.transaction().execute(async (trx) => {
+    // The command goes to the locker once this commits (queued by insertCommand).
+    outcome = await inUnitOfWork(ctx, async (uow) => {
+      const { trx } = uow;
       const refusal = await remoteOpenLimit(trx, ctx.config, actor, now);
       if (refusal) {
         await recordAudit(trx, { ...about, result: 'refused', code: 'REMOTE_OPEN_LIMITED', detail: { ...refusal } });
         return { refusal };
       }
-      const created = await insertCommand(ctx, trx, lockerId, { ...req, type: 'open' }, actor, now);
-      await recordAudit(trx, { ...about, result: 'created', commandId: created.row.id });
+      const created = await insertCommand(ctx, uow, lockerId, { ...req, type: 'open' }, actor, now);
+      await recordAudit(trx, { ...about, result: 'created', commandId: created.id });
       return { created };
     });
   } catch (err) {
@@ -81,6 +84,5 @@ export async function openRemotely(ctx: ServerContext, lockerId: string, req: Co
     ctx.log.warn({ lockerId, compartmentId: req.compartmentId, actor, ...outcome.refusal }, 'remote open refused: limit');
     throw new LockstepError('REMOTE_OPEN_LIMITED', { ...outcome.refusal });
   }
-  await sendCommand(ctx, outcome.created);
-  return outcome.created.row;
+  return outcome.created;
 }

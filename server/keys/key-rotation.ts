@@ -1,10 +1,9 @@
-import type { Transaction } from 'kysely';
 import type { PublicJwk, StateChange } from '../../shared/messages.js';
 import { recordAudit, SYSTEM_ACTOR } from '../audit/audit-log.js';
 import type { ServerContext } from '../context.js';
 import { LockstepError } from '../errors.js';
-import type { Database, SigningKeyRow } from '../store/schema.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import type { SigningKeyRow } from '../store/schema.js';
+import { UnitOfWork } from '../desired-state/unit-of-work.js';
 
 /** A locker's desired state holds at most this many keys (`keys.set` and snapshots, shared/messages.ts). */
 export const MAX_LIVE_KEYS = 16;
@@ -21,27 +20,19 @@ export const MAX_LIVE_KEYS = 16;
  *    deletes its private key; lockers then refuse its grants (UNKNOWN_KEY).
  */
 
-type Delivery = { lockerId: string; version: number };
-
-/** Puts `keys` into every locker's desired state; records the carrying version for `deliveredKid` when given. */
-async function pushKeySet(trx: Transaction<Database>, keys: PublicJwk[], now: number, deliveredKid?: string): Promise<Delivery[]> {
-  const lockers = await trx.selectFrom('lockers').select('id').orderBy('id').execute();
+/**
+ * Puts `keys` into every locker's desired state (published once `uow.committed()` runs: a locker that misses it gets
+ * the same keys with its next snapshot); records the carrying version for `deliveredKid` when given. Returns how
+ * many lockers.
+ */
+async function pushKeySet(uow: UnitOfWork, keys: PublicJwk[], now: number, deliveredKid?: string): Promise<number> {
+  const lockers = await uow.trx.selectFrom('lockers').select('id').orderBy('id').execute();
   const changes: StateChange[] = [{ op: 'keys.set', keys }];
-  const out: Delivery[] = [];
   for (const { id } of lockers) {
-    const version = await appendDesiredChange(trx, id, changes, now);
-    if (deliveredKid) await trx.insertInto('key_deliveries').values({ kid: deliveredKid, locker_id: id, version }).execute();
-    out.push({ lockerId: id, version });
+    const version = await uow.changeDesiredState(id, changes, now);
+    if (deliveredKid) await uow.trx.insertInto('key_deliveries').values({ kid: deliveredKid, locker_id: id, version }).execute();
   }
-  return out;
-}
-
-async function publishKeySet(ctx: ServerContext, keys: PublicJwk[], deliveries: Delivery[]): Promise<void> {
-  const changes: StateChange[] = [{ op: 'keys.set', keys }];
-  for (const d of deliveries) {
-    // A locker that misses it gets the same keys with its next snapshot (the database is the truth).
-    await publishDelta(ctx, d.lockerId, d.version, changes).catch((err: unknown) => ctx.log.warn({ err, lockerId: d.lockerId }, 'keys.set not published'));
-  }
+  return lockers.length;
 }
 
 async function findKey(ctx: ServerContext, kid: string): Promise<SigningKeyRow> {
@@ -60,24 +51,25 @@ export function rotateKey(ctx: ServerContext, actor: string): Promise<SigningKey
     const now = ctx.clock.now();
     const key = await ctx.keys.generate(now);
     const keys = [...ctx.keys.publicKeys(), key.publicJwk];
-    let deliveries: Delivery[];
+    let pushed: { uow: UnitOfWork; lockers: number };
     try {
-      deliveries = await ctx.db.transaction().execute(async (trx) => {
+      pushed = await ctx.db.transaction().execute(async (trx) => {
+        const uow = new UnitOfWork(trx, ctx);
         await trx
           .insertInto('signing_keys')
           .values({ kid: key.kid, status: 'next', public_x: key.publicJwk.x, created_at: now, activated_at: null, retired_at: null })
           .execute();
-        const out = await pushKeySet(trx, keys, now, key.kid);
-        await recordAudit(trx, { at: now, actor, action: 'key.rotate', result: 'done', subject: key.kid, detail: { lockers: out.length } });
-        return out;
+        const lockers = await pushKeySet(uow, keys, now, key.kid);
+        await recordAudit(trx, { at: now, actor, action: 'key.rotate', result: 'done', subject: key.kid, detail: { lockers } });
+        return { uow, lockers };
       });
     } catch (err) {
       ctx.keys.deleteFile(key.kid);
       throw err;
     }
     await ctx.keys.reload(ctx.db);
-    ctx.log.warn({ kid: key.kid, lockers: deliveries.length, actor }, 'signing key rotation started');
-    await publishKeySet(ctx, keys, deliveries);
+    ctx.log.warn({ kid: key.kid, lockers: pushed.lockers, actor }, 'signing key rotation started');
+    await pushed.uow.committed();
     return findKey(ctx, key.kid);
   });
 }
@@ -140,17 +132,19 @@ export function retireKey(ctx: ServerContext, kid: string, actor: string, reason
     const now = ctx.clock.now();
     const liveGrants = await liveGrantsOf(ctx, kid);
     const keys = ctx.keys.publicKeys().filter((k) => k.kid !== kid);
-    const deliveries = await ctx.db.transaction().execute(async (trx) => {
+    const uow = await ctx.db.transaction().execute(async (trx) => {
+      const unit = new UnitOfWork(trx, ctx);
       await trx.updateTable('signing_keys').set({ status: 'retired', retired_at: now }).where('kid', '=', kid).execute();
       await trx.deleteFrom('key_deliveries').where('kid', '=', kid).execute();
-      const out = await pushKeySet(trx, keys, now);
-      await recordAudit(trx, { at: now, actor, action: 'key.retire', result: 'done', subject: kid, reason, detail: { liveGrants, lockers: out.length } });
-      return out;
+      const lockers = await pushKeySet(unit, keys, now);
+      await recordAudit(trx, { at: now, actor, action: 'key.retire', result: 'done', subject: kid, reason, detail: { liveGrants, lockers } });
+      return unit;
     });
     ctx.keys.deleteFile(kid);
     await ctx.keys.reload(ctx.db);
     ctx.log.warn({ kid, actor, reason, liveGrants }, 'signing key retired');
-    await publishKeySet(ctx, keys, deliveries);
+    // After the keys in memory changed: the lockers' new key set goes out.
+    await uow.committed();
     return { key: await findKey(ctx, kid), liveGrants };
   });
 }

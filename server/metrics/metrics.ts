@@ -118,6 +118,7 @@ export class ServerMetrics {
       ['lockstep_grant_reuse_total', 'Grants reported used more than once.', () => stats.grantReuse],
       ['lockstep_mqtt_auth_failures_total', 'Broker connections refused for bad credentials.', () => stats.authFailures],
       ['lockstep_mqtt_acl_denied_total', 'Publishes and subscriptions refused by the per-locker topic rules.', () => stats.aclDenied],
+      ['lockstep_after_commit_failures_total', 'Work after a commit (desired-state publishes) that failed; the next snapshot carries it.', () => stats.afterCommitFailures],
     ];
     for (const [name, help, read] of bridged) {
       new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
@@ -130,6 +131,16 @@ export class ServerMetrics {
       collect() {
         this.reset();
         for (const [code, n] of stats.mqttRejected) this.inc({ code }, n);
+      },
+    });
+    new Counter({
+      name: 'lockstep_group_commit_failures_total',
+      help: 'Group-commit transactions that failed as a whole (their items then ran one by one), by writer.',
+      labelNames: ['writer'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [writer, n] of stats.groupCommitFailures) this.inc({ writer }, n);
       },
     });
   }

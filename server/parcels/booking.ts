@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
 import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import type { StateChange } from '../../shared/messages.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import { issueGrants, type IssuedGrant } from '../codes/grant-issuer.js';
-import { publishDelta, recordDesiredChange, takeDesiredVersion } from '../sync/desired-state.js';
+import { UnitOfWork } from '../desired-state/unit-of-work.js';
 import { chooseCompartment, rankFree, reserveFirstFree } from './allocation.js';
 import { nearestWithSpace } from './nearest-lockers.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
-import type { Database, ParcelKind, ParcelRow } from '../store/schema.js';
+import type { ParcelKind } from '../../shared/api/parcels.js';
+import type { ParcelRow } from '../store/schema.js';
 import { inBookingGroup } from './booking-queue.js';
 import { prepareQuery } from '../store/prepared-query.js';
 
@@ -44,19 +44,21 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
   const kind = req.kind ?? 'delivery';
   if (kind !== 'delivery' && !req.sender) throw new LockstepError('SENDER_REQUIRED', { kind });
   const parcelId = `p_${randomUUID().replaceAll('-', '')}`;
-  const result = await inBookingGroup(ctx.db, req.lockerId, (trx) => bookInto(ctx, trx, req, kind, parcelId, principalId));
-  await publishDelta(ctx, req.lockerId, result.version, result.changes).catch((err: unknown) => {
-    // The locker still gets both grants with its next snapshot; the database is the truth.
-    ctx.log.warn({ err, lockerId: req.lockerId }, 'desired-state delta not published');
+  const result = await inBookingGroup(ctx, req.lockerId, async (trx) => {
+    // One unit of work per attempt: a booking retried alone, or rolled back in its savepoint, publishes nothing.
+    const uow = new UnitOfWork(trx, ctx);
+    return { ...(await bookInto(ctx, uow, req, kind, parcelId, principalId)), uow };
   });
+  await result.uow.committed();
   return { parcel: result.parcel, dropoff: { pin: result.dropoff.pin, qr: result.dropoff.row.token } };
 }
 
 /** The booking's statements, inside the group's transaction (or its own, on a retry). */
-async function bookInto(ctx: ServerContext, trx: Transaction<Database>, req: BookingRequest, kind: ParcelKind, parcelId: string, principalId: string) {
+async function bookInto(ctx: ServerContext, uow: UnitOfWork, req: BookingRequest, kind: ParcelKind, parcelId: string, principalId: string) {
   const now = ctx.clock.now();
+  const trx = uow.trx;
   // The locker's row first: it says whether the locker exists, and orders bookings of one locker (Postgres).
-  const version = await takeDesiredVersion(trx, req.lockerId);
+  const version = await uow.takeDesiredVersion(req.lockerId);
   if (version === undefined) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId: req.lockerId });
   const compartments = (await compartmentsOf.run(trx, { lockerId: req.lockerId })).rows.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id }));
   const choice = chooseCompartment(compartments, req.size);
@@ -101,12 +103,7 @@ async function bookInto(ctx: ServerContext, trx: Transaction<Database>, req: Boo
     { ...base, action: 'deposit', expiresAt: depositUntil },
     { ...base, action: 'pickup', expiresAt: depositUntil + ctx.config.pickupWindowSec * 1000 },
   ])) as [IssuedGrant, IssuedGrant];
-  await insertBooked.run(trx, {
-    parcel_id: parcelId,
-    at: now,
-    source_ref: principalId,
-    detail: JSON.stringify({ compartmentId, size, ...(kind !== 'delivery' ? { kind } : {}) }),
-  });
+  await uow.addHistory({ parcelId, at: now, type: 'booked', status: 'booked', source: 'api', sourceRef: principalId, detail: { compartmentId, size, ...(kind !== 'delivery' ? { kind } : {}) } });
   await enqueueParcelEvent(trx, parcel, 'parcel.booked', now);
   // A sender booking: the drop-off code goes to the sender through the carrier's system.
   if (kind !== 'delivery') await enqueueParcelEvent(trx, parcel, 'parcel.dropoff_code', now, { grantJti: dropoff.row.jti });
@@ -114,8 +111,8 @@ async function bookInto(ctx: ServerContext, trx: Transaction<Database>, req: Boo
     { op: 'grant.add', token: dropoff.row.token },
     { op: 'grant.add', token: pickup.row.token },
   ];
-  await recordDesiredChange(trx, req.lockerId, version, changes, now);
-  return { parcel, dropoff, version, changes };
+  await uow.recordDesiredChange(req.lockerId, version, changes, now);
+  return { parcel, dropoff };
 }
 
 // The booking's own statements, compiled once (server/store/prepared-query.ts).
@@ -123,6 +120,3 @@ const compartmentsOf = prepareQuery((db, a: { lockerId: string }) =>
   db.selectFrom('compartments').select(['id', 'size', 'in_service', 'parcel_id']).where('locker_id', '=', a.lockerId),
 );
 const insertParcel = prepareQuery((db, parcel: ParcelRow) => db.insertInto('parcels').values(parcel));
-const insertBooked = prepareQuery((db, a: { parcel_id: string; at: number; source_ref: string; detail: string }) =>
-  db.insertInto('parcel_history').values({ ...a, type: 'booked', status: 'booked', source: 'api' }),
-);

@@ -5,7 +5,7 @@ import { pinHash } from '../../shared/pin.js';
 import { derivePin, lockerPinKey } from '../codes/pins.js';
 import type { ServerContext } from '../context.js';
 import { LockstepError } from '../errors.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { inUnitOfWork } from '../desired-state/unit-of-work.js';
 
 export interface DepositSessionRequest {
   lockerId: string;
@@ -37,7 +37,8 @@ export async function openDepositSession(ctx: ServerContext, req: DepositSession
   const now = ctx.clock.now();
   const nowSec = Math.floor(now / 1000);
   const sessionId = `ds_${randomUUID().replaceAll('-', '')}`;
-  const result = await ctx.db.transaction().execute(async (trx) => {
+  const result = await inUnitOfWork(ctx, async (uow) => {
+    const { trx } = uow;
     const locker = await trx.selectFrom('lockers').select('id').where('id', '=', req.lockerId).executeTakeFirst();
     if (!locker) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId: req.lockerId });
     const rows = await trx.selectFrom('parcels').selectAll().where('id', 'in', [...req.parcelIds]).execute();
@@ -116,28 +117,14 @@ export async function openDepositSession(ctx: ServerContext, req: DepositSession
         })
         .execute();
       const changes: StateChange[] = [{ op: 'grant.add', token }];
-      const version = await appendDesiredChange(trx, req.lockerId, changes, now);
+      await uow.changeDesiredState(req.lockerId, changes, now);
       for (const item of items) {
-        await trx
-          .insertInto('parcel_history')
-          .values({
-            parcel_id: item.p,
-            at: now,
-            type: 'deposit_session.opened',
-            status: 'booked',
-            source: 'api',
-            source_ref: req.principalRef,
-            detail: JSON.stringify({ sessionId, parcels: items.length }),
-          })
-          .execute();
+        await uow.addHistory({ parcelId: item.p, at: now, type: 'deposit_session.opened', status: 'booked', source: 'api', sourceRef: req.principalRef, detail: { sessionId, parcels: items.length } });
       }
-      return { pin, token, version, changes, items, expSec };
+      return { pin, token, items, expSec };
     }
     throw new LockstepError('CODE_SPACE_EXHAUSTED', { lockerId: req.lockerId });
   });
-  await publishDelta(ctx, req.lockerId, result.version, result.changes).catch((err: unknown) =>
-    ctx.log.warn({ err, lockerId: req.lockerId }, 'desired-state delta not published; the next snapshot carries it'),
-  );
   return {
     sessionId,
     lockerId: req.lockerId,

@@ -2,14 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { StateChange } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import { issueGrant } from '../codes/grant-issuer.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { inUnitOfWork } from '../desired-state/unit-of-work.js';
 import { cancelInTransaction } from './cancel.js';
 import { nextStatus, windowEnded } from './lifecycle.js';
 import { reconcileWindows, windowOf } from './pickup-window.js';
 import { sendPickupReminders } from './reminders.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
-
-type Publish = { lockerId: string; version: number; changes: StateChange[] };
 
 /**
  * Time-driven parcel rules, run by the scheduler on the injected clock:
@@ -17,12 +15,10 @@ type Publish = { lockerId: string; version: number; changes: StateChange[] };
  * - a parcel not picked up by the end of its pickup window (`pickup_deadline`: the deposit plus PICKUP_WINDOW_SEC,
  *   pushed by pauses and extensions, see pickup-window.ts) expires: the recipient's code is revoked
  *   and the carrier gets a collection code (notification `collection_code`) to take it back (→ `returned`).
- * Each parcel changes in its own transaction; what the lockers must learn is published after the commit.
+ * Each parcel changes in its own transaction (a unit of work); what its locker must learn is published after its commit.
  */
 export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: number; expired: number }> {
   const now = ctx.clock.now();
-  const publish: Publish[] = [];
-  let dueCount = 0;
 
   const unused = await ctx.db
     .selectFrom('parcels')
@@ -34,7 +30,7 @@ export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: n
     .where('grants.exp', '<', Math.floor(now / 1000) - ctx.config.clockToleranceSec)
     .limit(500)
     .execute();
-  // One parcel that fails is logged and skipped: it never stops the others, nor what they must publish.
+  // One parcel that fails is logged and skipped: it never stops the others.
   const each = async (id: string, work: () => Promise<void>) => {
     try {
       await work();
@@ -42,72 +38,61 @@ export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: n
       ctx.log.error({ err, parcelId: id }, 'parcel window rule failed');
     }
   };
-  try {
-    for (const { id } of unused) {
-      await each(id, () => ctx.db.transaction().execute(async (trx) => {
-        const parcel = await trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'booked').executeTakeFirst();
-        if (!parcel) return;
-        const r = await cancelInTransaction(trx, parcel, now, { type: 'reservation_expired', source: 'scheduler', ref: 'deposit-window' });
-        publish.push({ lockerId: parcel.locker_id, ...r });
-      }));
-    }
-
-    // The window's end is stored on the parcel (pickup-window.ts); a paused window never ends.
-    const due = await ctx.db
-      .selectFrom('parcels')
-      .select('id')
-      .where('status', '=', 'in_locker')
-      .where('paused_since', 'is', null)
-      .where('pickup_deadline', '<=', now)
-      .limit(500)
-      .execute();
-    dueCount = due.length;
-    for (const { id } of due) {
-      await each(id, () => ctx.db.transaction().execute(async (trx) => {
-        const parcel = await trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'in_locker').executeTakeFirst();
-        const next = parcel && nextStatus(parcel.status, 'expire');
-        const w = parcel && windowOf(parcel);
-        if (!parcel || !next || !w || !windowEnded(w, now)) return;
-        // Conditional: a pickup, pause or extension committed meanwhile wins.
-        const moved = await trx
-          .updateTable('parcels')
-          .set({ status: next, updated_at: now })
-          .where('id', '=', id)
-          .where('status', '=', 'in_locker')
-          .where('paused_since', 'is', null)
-          .where('pickup_deadline', '=', w.deadline)
-          .executeTakeFirst();
-        if (moved.numUpdatedRows !== 1n) return;
-        const pickups = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', id).where('action', '=', 'pickup').where('status', '=', 'live').execute();
-        await trx.updateTable('grants').set({ status: 'revoked' }).where('parcel_id', '=', id).where('action', '=', 'pickup').where('status', '=', 'live').execute();
-        const collect = await issueGrant(ctx, trx, {
-          lockerId: parcel.locker_id,
-          parcelId: id,
-          compartmentId: parcel.compartment_id,
-          action: 'collect',
-          notBefore: now,
-          expiresAt: now + ctx.config.collectWindowSec * 1000,
-        });
-        const changes: StateChange[] = [...pickups.map((g) => ({ op: 'grant.revoke' as const, jti: g.jti })), { op: 'grant.add', token: collect.row.token }];
-        const version = await appendDesiredChange(trx, parcel.locker_id, changes, now);
-        await trx
-          .insertInto('parcel_history')
-          .values({ parcel_id: id, at: now, type: 'expired', status: next, source: 'scheduler', source_ref: 'pickup-window', detail: JSON.stringify({ collectionGrant: collect.row.jti, pickupDeadline: w.deadline }) })
-          .execute();
-        await trx
-          .insertInto('notifications')
-          .values({ id: `n_${randomUUID().replaceAll('-', '')}`, parcel_id: id, kind: 'collection_code', recipient: JSON.stringify({ carrier: parcel.created_by }), grant_jti: collect.row.jti, created_at: now })
-          .execute();
-        await enqueueParcelEvent(trx, parcel, 'parcel.expired', now);
-        publish.push({ lockerId: parcel.locker_id, version, changes });
-      }));
-    }
-  } finally {
-    for (const p of publish) {
-      await publishDelta(ctx, p.lockerId, p.version, p.changes).catch((err: unknown) => ctx.log.warn({ err, lockerId: p.lockerId }, 'desired-state delta not published'));
-    }
+  for (const { id } of unused) {
+    await each(id, () => inUnitOfWork(ctx, async (uow) => {
+      const parcel = await uow.trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'booked').executeTakeFirst();
+      if (!parcel) return;
+      await cancelInTransaction(uow, parcel, now, { type: 'reservation_expired', source: 'scheduler', ref: 'deposit-window' });
+    }));
   }
-  return { released: unused.length, expired: dueCount };
+
+  // The window's end is stored on the parcel (pickup-window.ts); a paused window never ends.
+  const due = await ctx.db
+    .selectFrom('parcels')
+    .select('id')
+    .where('status', '=', 'in_locker')
+    .where('paused_since', 'is', null)
+    .where('pickup_deadline', '<=', now)
+    .limit(500)
+    .execute();
+  for (const { id } of due) {
+    await each(id, () => inUnitOfWork(ctx, async (uow) => {
+      const { trx } = uow;
+      const parcel = await trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'in_locker').executeTakeFirst();
+      const next = parcel && nextStatus(parcel.status, 'expire');
+      const w = parcel && windowOf(parcel);
+      if (!parcel || !next || !w || !windowEnded(w, now)) return;
+      // Conditional: a pickup, pause or extension committed meanwhile wins.
+      const moved = await trx
+        .updateTable('parcels')
+        .set({ status: next, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'in_locker')
+        .where('paused_since', 'is', null)
+        .where('pickup_deadline', '=', w.deadline)
+        .executeTakeFirst();
+      if (moved.numUpdatedRows !== 1n) return;
+      const pickups = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', id).where('action', '=', 'pickup').where('status', '=', 'live').execute();
+      await trx.updateTable('grants').set({ status: 'revoked' }).where('parcel_id', '=', id).where('action', '=', 'pickup').where('status', '=', 'live').execute();
+      const collect = await issueGrant(ctx, trx, {
+        lockerId: parcel.locker_id,
+        parcelId: id,
+        compartmentId: parcel.compartment_id,
+        action: 'collect',
+        notBefore: now,
+        expiresAt: now + ctx.config.collectWindowSec * 1000,
+      });
+      const changes: StateChange[] = [...pickups.map((g) => ({ op: 'grant.revoke' as const, jti: g.jti })), { op: 'grant.add', token: collect.row.token }];
+      await uow.changeDesiredState(parcel.locker_id, changes, now);
+      await uow.addHistory({ parcelId: id, at: now, type: 'expired', status: next, source: 'scheduler', sourceRef: 'pickup-window', detail: { collectionGrant: collect.row.jti, pickupDeadline: w.deadline } });
+      await trx
+        .insertInto('notifications')
+        .values({ id: `n_${randomUUID().replaceAll('-', '')}`, parcel_id: id, kind: 'collection_code', recipient: JSON.stringify({ carrier: parcel.created_by }), grant_jti: collect.row.jti, created_at: now })
+        .execute();
+      await enqueueParcelEvent(trx, parcel, 'parcel.expired', now);
+    }));
+  }
+  return { released: unused.length, expired: due.length };
 }
 
 /**

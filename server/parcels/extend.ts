@@ -1,10 +1,10 @@
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
-import { appendDesiredChange } from '../sync/desired-state.js';
+import { inUnitOfWork } from '../desired-state/unit-of-work.js';
 import type { ParcelRow } from '../store/schema.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 import { extendWindow } from './lifecycle.js';
-import { coverDeadline, openParcelWindow, publishAll, windowOf, type Publish } from './pickup-window.js';
+import { coverDeadline, openParcelWindow, windowOf } from './pickup-window.js';
 
 /**
  * Extends a parcel's pickup window by EXTENSION_SEC, at most MAX_EXTENSIONS times, while it is in the locker.
@@ -13,8 +13,8 @@ import { coverDeadline, openParcelWindow, publishAll, windowOf, type Publish } f
  */
 export async function extendPickupWindow(ctx: ServerContext, parcelId: string, principalRef: string, ownedBy?: string): Promise<ParcelRow> {
   const now = ctx.clock.now();
-  const publish: Publish[] = [];
-  const parcel = await ctx.db.transaction().execute(async (trx) => {
+  return inUnitOfWork(ctx, async (uow) => {
+    const { trx } = uow;
     let q = trx.selectFrom('parcels').selectAll().where('id', '=', parcelId);
     if (ownedBy !== undefined) q = q.where('created_by', '=', ownedBy);
     let p = await q.executeTakeFirst();
@@ -23,7 +23,7 @@ export async function extendPickupWindow(ctx: ServerContext, parcelId: string, p
       // Deposited within the last second: the scheduler has not opened the window yet.
       const l = await trx.selectFrom('lockers').select(['last_outage_from', 'last_outage_to']).where('id', '=', p.locker_id).executeTakeFirstOrThrow();
       const outage = l.last_outage_from !== null && l.last_outage_to !== null ? { from: l.last_outage_from, to: l.last_outage_to } : null;
-      const opened = await openParcelWindow(ctx, trx, p, outage, publish);
+      const opened = await openParcelWindow(ctx, uow, p, outage);
       if (opened) p = { ...p, ...opened };
     }
     const w = windowOf(p);
@@ -41,23 +41,18 @@ export async function extendPickupWindow(ctx: ServerContext, parcelId: string, p
     // Another request moved it first (SQLite serialises writers; Postgres may not): the caller asks again.
     if (r.numUpdatedRows !== 1n) throw new LockstepError('EXTENSION_LIMIT_REACHED', { parcelId, concurrent: true });
     const changes = await coverDeadline(ctx, trx, p, next.deadline);
-    if (changes.length) publish.push({ lockerId: p.locker_id, version: await appendDesiredChange(trx, p.locker_id, changes, now), changes });
+    if (changes.length) await uow.changeDesiredState(p.locker_id, changes, now);
     const window = { pickupDeadline: next.deadline, extensions: next.extensions };
-    await trx
-      .insertInto('parcel_history')
-      .values({
-        parcel_id: parcelId,
-        at: now,
-        type: 'extended',
-        status: p.status,
-        source: 'api',
-        source_ref: principalRef,
-        detail: JSON.stringify({ ...window, extensionSec: ctx.config.extensionSec, ...(changes.length ? { pickupGrantReissued: true } : {}) }),
-      })
-      .execute();
+    await uow.addHistory({
+      parcelId,
+      at: now,
+      type: 'extended',
+      status: p.status,
+      source: 'api',
+      sourceRef: principalRef,
+      detail: { ...window, extensionSec: ctx.config.extensionSec, ...(changes.length ? { pickupGrantReissued: true } : {}) },
+    });
     await enqueueParcelEvent(trx, p, 'parcel.extended', now, { window });
     return { ...p, pickup_deadline: next.deadline, extensions: next.extensions, updated_at: now };
   });
-  await publishAll(ctx, publish);
-  return parcel;
 }

@@ -1,4 +1,4 @@
-import type { ParcelStatus } from '../store/schema.js';
+import type { ParcelStatus } from '../../shared/api/parcels.js';
 
 /** What can happen to a parcel's status. */
 export type ParcelTrigger = 'deposit' | 'pickup' | 'cancel' | 'expire' | 'collect';

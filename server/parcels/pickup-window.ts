@@ -3,17 +3,10 @@ import type { StateChange } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import { issueGrant } from '../codes/grant-issuer.js';
 import { pinSourceOf } from '../codes/pins.js';
-import { appendDesiredChange, publishDelta } from '../sync/desired-state.js';
+import { inUnitOfWork, type UnitOfWork } from '../desired-state/unit-of-work.js';
 import type { Database, HistorySource, ParcelRow, PauseReason } from '../store/schema.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 import { openWindow, pauseWindow, resumeWindow, type PickupWindow } from './lifecycle.js';
-
-/** A desired-state change to publish once its transaction committed. */
-export interface Publish {
-  lockerId: string;
-  version: number;
-  changes: StateChange[];
-}
 
 /** Who moved the window: the presence message of the locker, or a scheduler rule. */
 export interface WindowSource {
@@ -26,12 +19,6 @@ type Trx = Transaction<Database>;
 /** The window stored on a parcel (null until the deposit is known). */
 export function windowOf(p: Pick<ParcelRow, 'pickup_deadline' | 'paused_since' | 'paused_ms' | 'extensions'>): PickupWindow | null {
   return p.pickup_deadline === null ? null : { deadline: p.pickup_deadline, pausedSince: p.paused_since, pausedMs: p.paused_ms, extensions: p.extensions };
-}
-
-export async function publishAll(ctx: ServerContext, publish: readonly Publish[]): Promise<void> {
-  for (const p of publish) {
-    await publishDelta(ctx, p.lockerId, p.version, p.changes).catch((err: unknown) => ctx.log.warn({ err, lockerId: p.lockerId }, 'desired-state delta not published'));
-  }
 }
 
 /**
@@ -66,18 +53,16 @@ export async function coverDeadline(ctx: ServerContext, trx: Trx, parcel: Parcel
   ];
 }
 
-async function addHistory(trx: Trx, parcel: ParcelRow, at: number, type: string, why: WindowSource, detail: Record<string, unknown>): Promise<void> {
-  await trx
-    .insertInto('parcel_history')
-    .values({ parcel_id: parcel.id, at, type, status: parcel.status, source: why.source, source_ref: why.ref, detail: JSON.stringify(detail) })
-    .execute();
+function addHistory(uow: UnitOfWork, parcel: ParcelRow, at: number, type: string, why: WindowSource, detail: Record<string, unknown>): Promise<void> {
+  return uow.addHistory({ parcelId: parcel.id, at, type, status: parcel.status, source: why.source, sourceRef: why.ref, detail });
 }
 
 /** Stops the window of one parcel in the locker (conditional: only a running window). True when it did. */
-export async function pauseParcel(trx: Trx, parcel: ParcelRow, at: number, reason: PauseReason, why: WindowSource): Promise<boolean> {
+export async function pauseParcel(uow: UnitOfWork, parcel: ParcelRow, at: number, reason: PauseReason, why: WindowSource): Promise<boolean> {
   const w = windowOf(parcel);
   const paused = w && pauseWindow(w, Math.max(at, parcel.deposited_at ?? at));
   if (!paused || parcel.status !== 'in_locker') return false;
+  const { trx } = uow;
   const r = await trx
     .updateTable('parcels')
     .set({ paused_since: paused.pausedSince, pause_reason: reason })
@@ -86,19 +71,20 @@ export async function pauseParcel(trx: Trx, parcel: ParcelRow, at: number, reaso
     .where('paused_since', 'is', null)
     .executeTakeFirst();
   if (r.numUpdatedRows !== 1n) return false;
-  await addHistory(trx, parcel, at, 'window_paused', why, { reason, pickupDeadline: paused.deadline });
+  await addHistory(uow, parcel, at, 'window_paused', why, { reason, pickupDeadline: paused.deadline });
   await enqueueParcelEvent(trx, parcel, 'parcel.window_paused', at, { window: { pickupDeadline: paused.deadline, reason, pausedSince: paused.pausedSince ?? at } });
   return true;
 }
 
 /**
- * Lets the window of one parcel run again, its end pushed by the pause; re-issues the pickup grant if needed.
- * Null when it was not paused; else what the locker must learn (if anything).
+ * Lets the window of one parcel run again, its end pushed by the pause; re-issues the pickup grant if needed (the
+ * locker learns of it after the commit). False when it was not paused.
  */
-export async function resumeParcel(ctx: ServerContext, trx: Trx, parcel: ParcelRow, at: number, why: WindowSource): Promise<{ publish: Publish | null } | null> {
+export async function resumeParcel(ctx: ServerContext, uow: UnitOfWork, parcel: ParcelRow, at: number, why: WindowSource): Promise<boolean> {
   const w = windowOf(parcel);
   const resumed = w && resumeWindow(w, at);
-  if (!w || !resumed || parcel.status !== 'in_locker' || w.pausedSince === null) return null;
+  if (!w || !resumed || parcel.status !== 'in_locker' || w.pausedSince === null) return false;
+  const { trx } = uow;
   const r = await trx
     .updateTable('parcels')
     .set({ pickup_deadline: resumed.deadline, paused_ms: resumed.pausedMs, paused_since: null, pause_reason: null, updated_at: at })
@@ -106,13 +92,13 @@ export async function resumeParcel(ctx: ServerContext, trx: Trx, parcel: ParcelR
     .where('status', '=', 'in_locker')
     .where('paused_since', '=', w.pausedSince)
     .executeTakeFirst();
-  if (r.numUpdatedRows !== 1n) return null;
+  if (r.numUpdatedRows !== 1n) return false;
   const pausedMs = resumed.pausedMs - w.pausedMs;
   const changes = await coverDeadline(ctx, trx, parcel, resumed.deadline);
-  await addHistory(trx, parcel, at, 'window_resumed', why, { pausedMs, pickupDeadline: resumed.deadline, ...(changes.length ? { pickupGrantReissued: true } : {}) });
+  await addHistory(uow, parcel, at, 'window_resumed', why, { pausedMs, pickupDeadline: resumed.deadline, ...(changes.length ? { pickupGrantReissued: true } : {}) });
   await enqueueParcelEvent(trx, parcel, 'parcel.window_resumed', at, { window: { pickupDeadline: resumed.deadline, pausedMs }, withCode: changes.length > 0 });
-  if (!changes.length) return { publish: null };
-  return { publish: { lockerId: parcel.locker_id, version: await appendDesiredChange(trx, parcel.locker_id, changes, at), changes } };
+  if (changes.length) await uow.changeDesiredState(parcel.locker_id, changes, at);
+  return true;
 }
 
 /**
@@ -120,10 +106,10 @@ export async function resumeParcel(ctx: ServerContext, trx: Trx, parcel: ParcelR
  * running pickup window in it stands still. Nothing happens when it already counted as offline.
  */
 export async function markLockerUnavailable(ctx: ServerContext, lockerId: string, since: number, why: WindowSource): Promise<number> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const r = await trx.updateTable('lockers').set({ unavailable_since: since }).where('id', '=', lockerId).where('unavailable_since', 'is', null).executeTakeFirst();
+  return inUnitOfWork(ctx, async (uow) => {
+    const r = await uow.trx.updateTable('lockers').set({ unavailable_since: since }).where('id', '=', lockerId).where('unavailable_since', 'is', null).executeTakeFirst();
     if (r.numUpdatedRows !== 1n) return 0;
-    const parcels = await trx
+    const parcels = await uow.trx
       .selectFrom('parcels')
       .selectAll()
       .where('locker_id', '=', lockerId)
@@ -132,7 +118,7 @@ export async function markLockerUnavailable(ctx: ServerContext, lockerId: string
       .where('pickup_deadline', 'is not', null)
       .execute();
     let n = 0;
-    for (const p of parcels) if (await pauseParcel(trx, p, since, 'locker_offline', why)) n++;
+    for (const p of parcels) if (await pauseParcel(uow, p, since, 'locker_offline', why)) n++;
     return n;
   });
 }
@@ -142,24 +128,21 @@ export async function markLockerUnavailable(ctx: ServerContext, lockerId: string
  * arrives) and the windows of its parcels whose compartments are in service run again.
  */
 export async function markLockerAvailable(ctx: ServerContext, lockerId: string, at: number, why: WindowSource): Promise<number> {
-  const publish: Publish[] = [];
-  const n = await ctx.db.transaction().execute(async (trx) => {
-    const r = await trx
+  return inUnitOfWork(ctx, async (uow) => {
+    const r = await uow.trx
       .updateTable('lockers')
       .set((eb) => ({ last_outage_from: eb.ref('unavailable_since'), last_outage_to: at, unavailable_since: null }))
       .where('id', '=', lockerId)
       .where('unavailable_since', 'is not', null)
       .executeTakeFirst();
     if (r.numUpdatedRows !== 1n) return 0;
-    return resumeWhereAllowed(ctx, trx, at, why, publish, lockerId);
+    return resumeWhereAllowed(ctx, uow, at, why, lockerId);
   });
-  await publishAll(ctx, publish);
-  return n;
 }
 
 /** Resumes paused windows whose locker is available and compartment in service (of one locker, or all). */
-async function resumeWhereAllowed(ctx: ServerContext, trx: Trx, at: number, why: WindowSource, publish: Publish[], lockerId?: string): Promise<number> {
-  let q = trx
+async function resumeWhereAllowed(ctx: ServerContext, uow: UnitOfWork, at: number, why: WindowSource, lockerId?: string): Promise<number> {
+  let q = uow.trx
     .selectFrom('parcels as p')
     .innerJoin('lockers as l', 'l.id', 'p.locker_id')
     .innerJoin('compartments as c', (j) => j.onRef('c.locker_id', '=', 'p.locker_id').onRef('c.id', '=', 'p.compartment_id'))
@@ -171,12 +154,7 @@ async function resumeWhereAllowed(ctx: ServerContext, trx: Trx, at: number, why:
     .limit(500);
   if (lockerId !== undefined) q = q.where('p.locker_id', '=', lockerId);
   let n = 0;
-  for (const p of await q.execute()) {
-    const r = await resumeParcel(ctx, trx, p, at, why);
-    if (!r) continue;
-    if (r.publish) publish.push(r.publish);
-    n++;
-  }
+  for (const p of await q.execute()) if (await resumeParcel(ctx, uow, p, at, why)) n++;
   return n;
 }
 
@@ -221,9 +199,8 @@ export async function reconcileWindows(ctx: ServerContext): Promise<{ opened: nu
   for (const l of back) resumed += await markLockerAvailable(ctx, l.id, now, why);
 
   const opened = await openWindows(ctx, now, why);
-  const publish: Publish[] = [];
-  await ctx.db.transaction().execute(async (trx) => {
-    const faulty = await trx
+  await inUnitOfWork(ctx, async (uow) => {
+    const faulty = await uow.trx
       .selectFrom('parcels as p')
       .innerJoin('compartments as c', (j) => j.onRef('c.locker_id', '=', 'p.locker_id').onRef('c.id', '=', 'p.compartment_id'))
       .selectAll('p')
@@ -233,10 +210,9 @@ export async function reconcileWindows(ctx: ServerContext): Promise<{ opened: nu
       .where('c.in_service', '=', 0)
       .limit(500)
       .execute();
-    for (const p of faulty) if (await pauseParcel(trx, p, now, 'compartment_out_of_service', why)) paused++;
-    resumed += await resumeWhereAllowed(ctx, trx, now, why, publish);
+    for (const p of faulty) if (await pauseParcel(uow, p, now, 'compartment_out_of_service', why)) paused++;
+    resumed += await resumeWhereAllowed(ctx, uow, now, why);
   });
-  await publishAll(ctx, publish);
   return { opened, paused, resumed };
 }
 
@@ -256,21 +232,19 @@ async function openWindows(ctx: ServerContext, now: number, why: WindowSource): 
     .where('p.pickup_deadline', 'is', null)
     .limit(500)
     .execute();
-  const publish: Publish[] = [];
   let n = 0;
   for (const row of fresh) {
     const { unavailable_since, last_outage_from, last_outage_to, in_service, ...parcel } = row;
-    await ctx.db.transaction().execute(async (trx) => {
+    await inUnitOfWork(ctx, async (uow) => {
       const outage = last_outage_from !== null && last_outage_to !== null ? { from: last_outage_from, to: last_outage_to } : null;
-      const opened = await openParcelWindow(ctx, trx, parcel, outage, publish);
+      const opened = await openParcelWindow(ctx, uow, parcel, outage);
       if (!opened) return;
       n++;
       const stamped = { ...parcel, ...opened };
-      if (unavailable_since !== null) await pauseParcel(trx, stamped, unavailable_since, 'locker_offline', why);
-      else if (in_service === 0) await pauseParcel(trx, stamped, now, 'compartment_out_of_service', why);
+      if (unavailable_since !== null) await pauseParcel(uow, stamped, unavailable_since, 'locker_offline', why);
+      else if (in_service === 0) await pauseParcel(uow, stamped, now, 'compartment_out_of_service', why);
     });
   }
-  await publishAll(ctx, publish);
   return n;
 }
 
@@ -281,14 +255,13 @@ async function openWindows(ctx: ServerContext, now: number, why: WindowSource): 
  */
 export async function openParcelWindow(
   ctx: ServerContext,
-  trx: Trx,
+  uow: UnitOfWork,
   parcel: ParcelRow,
   lastOutage: { from: number; to: number } | null,
-  publish: Publish[],
 ): Promise<Pick<ParcelRow, 'pickup_deadline' | 'paused_ms'> | null> {
   if (parcel.deposited_at === null) return null;
   const w = openWindow(parcel.deposited_at, ctx.config.pickupWindowSec * 1000, lastOutage);
-  const r = await trx
+  const r = await uow.trx
     .updateTable('parcels')
     .set({ pickup_deadline: w.deadline, paused_ms: w.pausedMs })
     .where('id', '=', parcel.id)
@@ -296,7 +269,7 @@ export async function openParcelWindow(
     .where('pickup_deadline', 'is', null)
     .executeTakeFirst();
   if (r.numUpdatedRows !== 1n) return null;
-  const changes = await coverDeadline(ctx, trx, parcel, w.deadline);
-  if (changes.length) publish.push({ lockerId: parcel.locker_id, version: await appendDesiredChange(trx, parcel.locker_id, changes, ctx.clock.now()), changes });
+  const changes = await coverDeadline(ctx, uow.trx, parcel, w.deadline);
+  if (changes.length) await uow.changeDesiredState(parcel.locker_id, changes, ctx.clock.now());
   return { pickup_deadline: w.deadline, paused_ms: w.pausedMs };
 }

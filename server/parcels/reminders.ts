@@ -1,4 +1,5 @@
 import type { ServerContext } from '../context.js';
+import { inUnitOfWork } from '../desired-state/unit-of-work.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 import { remindersDue } from './lifecycle.js';
 import { windowOf } from './pickup-window.js';
@@ -25,7 +26,8 @@ export async function sendPickupReminders(ctx: ServerContext): Promise<number> {
       .execute();
     for (const { id } of candidates) {
       try {
-        const done = await ctx.db.transaction().execute(async (trx) => {
+        const done = await inUnitOfWork(ctx, async (uow) => {
+          const { trx } = uow;
           const parcel = await trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'in_locker').executeTakeFirst();
           const w = parcel && windowOf(parcel);
           if (!parcel || !w || parcel.deposited_at === null) return false;
@@ -39,10 +41,7 @@ export async function sendPickupReminders(ctx: ServerContext): Promise<number> {
           const r = await trx.insertInto('parcel_reminders').values({ parcel_id: id, lead_sec: lead, deadline: w.deadline, sent_at: now }).onConflict((oc) => oc.doNothing()).executeTakeFirst();
           if (r.numInsertedOrUpdatedRows !== 1n) return false;
           const window = { pickupDeadline: w.deadline, leadSec: lead };
-          await trx
-            .insertInto('parcel_history')
-            .values({ parcel_id: id, at: now, type: 'reminder', status: parcel.status, source: 'scheduler', source_ref: `reminder-${lead}s`, detail: JSON.stringify(window) })
-            .execute();
+          await uow.addHistory({ parcelId: id, at: now, type: 'reminder', status: parcel.status, source: 'scheduler', sourceRef: `reminder-${lead}s`, detail: window });
           await enqueueParcelEvent(trx, parcel, 'parcel.reminder', now, { window });
           return true;
         });

@@ -10,8 +10,6 @@ import type { OperationsTables } from './schema-operations.js';
  */
 
 export * from './schema-operations.js';
-// TEMP: removed at merge (device-effects.ts, lifecycle.ts and booking.ts import them from shared/api/parcels.ts then).
-export type { ParcelKind, ParcelStatus } from '../../shared/api/parcels.js';
 
 export interface LockersTable {
   id: string;

@@ -9,7 +9,7 @@ import {
 import { parseTopic, SERVER_SUBSCRIPTIONS } from '../../shared/topics.js';
 import type { ServerContext } from '../context.js';
 import { handleEventBatch } from './handle-events.js';
-import { publishSnapshot } from './desired-state.js';
+import { publishSnapshot } from '../desired-state/desired-state.js';
 import { recordLockerStatus, recordStateReport } from './locker-reports.js';
 import { resendPending } from '../commands/commands.js';
 import { recordHeartbeat } from './heartbeats.js';

@@ -1,10 +1,10 @@
 /**
- * Device event batches, committed in groups: the batches that arrived in the same turn of the event loop (and
- * those that queue while a commit is in flight) go into one transaction, one fsync for all of them, and each
- * batch's events into one multi-row INSERT … ON CONFLICT DO NOTHING (with RETURNING when the batch may repeat
- * committed events). Each `(lockerId, seq)` is applied once; every batch is acknowledged only after the commit
- * that holds it. A group that fails is retried batch by batch, so one bad batch fails only itself (it is not
- * acknowledged, and the locker sends it again). Measured in docs/performance.md (events).
+ * Device event batches, committed in groups (server/store/group-commit.ts, plain mode): the batches that arrived in
+ * the same turn of the event loop (and those that queue while a commit is in flight) go into one transaction, one
+ * fsync for all of them, and each batch's events into one multi-row INSERT … ON CONFLICT DO NOTHING (with RETURNING
+ * when the batch may repeat committed events). Each `(lockerId, seq)` is applied once; every batch is acknowledged
+ * only after the commit that holds it. A group that fails is retried batch by batch, so one bad batch fails only
+ * itself (it is not acknowledged, and the locker sends it again). Measured in docs/performance.md (events).
  */
 import type { Kysely, Transaction } from 'kysely';
 import { encode } from '../../shared/codec.js';
@@ -12,82 +12,58 @@ import type { DeviceEvent, EventAckMessage, EventBatchMessage } from '../../shar
 import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { topics } from '../../shared/topics.js';
 import type { ServerContext } from '../context.js';
-import { applyDeviceEvent, hasDomainEffect } from '../parcels/device-effects.js';
+import { hasDomainEffect } from '../parcels/device-effect-rules.js';
+import { applyDeviceEvent } from '../parcels/device-effects.js';
 import type { Database } from '../store/schema.js';
 import { prepareQuery } from '../store/prepared-query.js';
-import { compareIds, retryTransaction } from '../store/retry.js';
-import { releaseConfirmed } from './release-compartments.js';
+import { plainGroupCommit, type GroupCommitOptions, type GroupStats } from '../store/group-commit.js';
+import { releaseConfirmed } from '../desired-state/release-compartments.js';
+import { UnitOfWork } from '../desired-state/unit-of-work.js';
 
 export interface BatchOutcome {
   applied: number;
   duplicates: number;
 }
 
-interface Pending {
+/** One batch as it waits for its group: its events in seq order. */
+export interface EventBatch {
   lockerId: string;
   events: DeviceEvent[];
   receivedAt: number;
-  resolve: (o: BatchOutcome) => void;
-  reject: (e: unknown) => void;
 }
 
-interface Committed {
-  item: Pending;
+export interface CommittedBatch {
+  batch: EventBatch;
   outcome: BatchOutcome;
-  afterCommit: (() => Promise<void>)[];
+  /** What the batch's effects queued for after the commit (rare: a delta for a reconciled parcel). */
+  uow: UnitOfWork;
+}
+
+/** The server's event-batch queue (ctx.writers.events), and what it knows of committed seqs. */
+export interface EventWriter {
+  /** Queues a batch; resolves once the transaction that holds it committed. */
+  add(batch: EventBatch): Promise<CommittedBatch>;
+  stats(): GroupStats;
+  /** Per locker, the highest seq this process knows committed: a hint choosing the insert, never the truth. */
+  readonly knownSeqs: Map<string, number>;
 }
 
 /** Most batches in one transaction: bounds how long one commit holds the database. */
-const MAX_GROUP = 64;
-const queues = new WeakMap<ServerContext, { pending: Pending[]; running: boolean }>();
+export const MAX_EVENT_GROUP = 64;
 
-export function handleEventBatch(ctx: ServerContext, lockerId: string, batch: EventBatchMessage): Promise<BatchOutcome> {
-  let q = queues.get(ctx);
-  if (!q) queues.set(ctx, (q = { pending: [], running: false }));
-  const events = [...batch.events].sort((a, b) => a.seq - b.seq);
-  const queue = q;
-  const done = new Promise<BatchOutcome>((resolve, reject) => queue.pending.push({ lockerId, events, receivedAt: ctx.clock.now(), resolve, reject }));
-  if (!q.running) {
-    q.running = true;
-    // Start after this turn's I/O callbacks: every batch that came in with this one joins its group.
-    setImmediate(() => void drain(ctx, queue));
-  }
-  return done;
+/** Built once per server (createServer): a failed group is retried batch by batch, each taken as possibly repeated. */
+export function createEventWriter(o: GroupCommitOptions, ctxOf: () => ServerContext): EventWriter {
+  const knownSeqs = new Map<string, number>();
+  const groups = plainGroupCommit<EventBatch, CommittedBatch>(o, (trx, group, alone) => applyGroup(ctxOf(), knownSeqs, trx, group, alone));
+  return { add: (batch) => groups.add(batch), stats: () => groups.stats(), knownSeqs };
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-async function drain(ctx: ServerContext, q: { pending: Pending[]; running: boolean }): Promise<void> {
-  try {
-    while (q.pending.length) {
-      // In locker-id order, as every other group writes lockers' rows (Postgres: one lock order); stable, so one
-      // locker's batches keep the order they came in.
-      const group = q.pending.splice(0, MAX_GROUP).sort((a, b) => compareIds(a.lockerId, b.lockerId));
-      let committed: Committed[] | null = null;
-      try {
-        committed = await ctx.db.transaction().execute((trx) => applyGroup(ctx, trx, group, false));
-      } catch {
-        committed = null;
-      }
-      if (committed) {
-        for (const c of committed) void finish(ctx, c);
-        // Let the socket reads of this turn queue their batches before the next group is taken.
-        await nextTurn();
-        continue;
-      }
-      for (const item of group) {
-        try {
-          const [one] = await retryTransaction(() => ctx.db.transaction().execute((trx) => applyGroup(ctx, trx, [item], true)));
-          if (one) void finish(ctx, one);
-        } catch (err) {
-          item.reject(err);
-        }
-      }
-      await nextTurn();
-    }
-  } finally {
-    q.running = false;
-  }
+/** Applies a locker's batch with the others of its turn; resolves after its commit, once its ack is sent and its deltas published. */
+export async function handleEventBatch(ctx: ServerContext, lockerId: string, batch: EventBatchMessage): Promise<BatchOutcome> {
+  const events = [...batch.events].sort((a, b) => a.seq - b.seq);
+  const committed = await ctx.writers.events.add({ lockerId, events, receivedAt: ctx.clock.now() });
+  await finish(ctx, committed);
+  return committed.outcome;
 }
 
 /** A type, not an interface: the helper takes records of primitives. */
@@ -120,9 +96,6 @@ const insertNewEvents = prepareQuery((db, a: EventArgs) => insertRows(db, a));
 /** A batch taken for new found some of its events committed already: its group is retried batch by batch. */
 class UnexpectedDuplicates extends Error {}
 
-/** Per locker, the highest seq this process knows committed: a hint choosing the insert, never the truth. */
-const knownSeqs = new WeakMap<ServerContext, Map<string, number>>();
-
 /** `last_seen_at` of the group's lockers: one statement per group. */
 const touchLockers = prepareQuery((db, a: { at: number; ids: string[] }) => db.updateTable('lockers').set({ last_seen_at: a.at }).where('id', 'in', a.ids));
 
@@ -132,10 +105,8 @@ const awaitingRelease = prepareQuery((db, a: { ids: string[] }) =>
 );
 
 /** A group's batches in one transaction: each batch's insert and effects, then once per group what is per locker. */
-async function applyGroup(ctx: ServerContext, trx: Transaction<Database>, group: readonly Pending[], careful: boolean): Promise<Committed[]> {
-  const out: Committed[] = [];
-  let known = knownSeqs.get(ctx);
-  if (!known) knownSeqs.set(ctx, (known = new Map()));
+async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>, trx: Transaction<Database>, group: readonly EventBatch[], careful: boolean): Promise<CommittedBatch[]> {
+  const out: CommittedBatch[] = [];
   // Seqs inserted earlier in this group count as known (the same batch twice in one group).
   const inGroup = new Map<string, number>();
   for (const item of group) {
@@ -148,9 +119,9 @@ async function applyGroup(ctx: ServerContext, trx: Transaction<Database>, group:
   const lockers = new Set<string>();
   const withFresh = new Set<string>();
   for (const c of out) {
-    seenAt = Math.max(seenAt, c.item.receivedAt);
-    lockers.add(c.item.lockerId);
-    if (c.outcome.applied) withFresh.add(c.item.lockerId);
+    seenAt = Math.max(seenAt, c.batch.receivedAt);
+    lockers.add(c.batch.lockerId);
+    if (c.outcome.applied) withFresh.add(c.batch.lockerId);
   }
   await touchLockers.run(trx, { at: seenAt, ids: [...lockers] });
   if (withFresh.size) {
@@ -161,9 +132,9 @@ async function applyGroup(ctx: ServerContext, trx: Transaction<Database>, group:
   return out;
 }
 
-async function apply(ctx: ServerContext, trx: Transaction<Database>, item: Pending, mayRepeat: boolean): Promise<Committed> {
-  const { lockerId, events, receivedAt } = item;
-  const afterCommit: (() => Promise<void>)[] = [];
+async function apply(ctx: ServerContext, trx: Transaction<Database>, batch: EventBatch, mayRepeat: boolean): Promise<CommittedBatch> {
+  const { lockerId, events, receivedAt } = batch;
+  const uow = new UnitOfWork(trx, ctx);
   const a = { lockerId, receivedAt, seq: [] as number[], id: [] as string[], bootId: [] as string[], at: [] as number[], type: [] as string[], body: [] as string[] };
   for (const e of events) {
     a.seq.push(e.seq);
@@ -184,8 +155,8 @@ async function apply(ctx: ServerContext, trx: Transaction<Database>, item: Pendi
     fresh = new Set(a.seq);
   }
   // The same batch twice in one group: the second copy finds its seqs inserted and counts them as duplicates.
-  for (const event of events) if (fresh.has(event.seq) && hasDomainEffect(event)) await applyDeviceEvent({ ctx, trx, lockerId, afterCommit }, event);
-  return { item, outcome: { applied: fresh.size, duplicates: events.length - fresh.size }, afterCommit };
+  for (const event of events) if (fresh.has(event.seq) && hasDomainEffect(event)) await applyDeviceEvent({ ctx, uow, lockerId }, event);
+  return { batch, outcome: { applied: fresh.size, duplicates: events.length - fresh.size }, uow };
 }
 
 /**
@@ -194,19 +165,16 @@ async function apply(ctx: ServerContext, trx: Transaction<Database>, item: Pendi
  * thousands of lockers sending, that queue, not the database, set the pace (docs/performance.md, events).
  * A lost ack costs a resend, answered as duplicates and acked again.
  */
-async function finish(ctx: ServerContext, c: Committed): Promise<void> {
-  const { lockerId, events, receivedAt } = c.item;
-  const known = knownSeqs.get(ctx);
+async function finish(ctx: ServerContext, c: CommittedBatch): Promise<void> {
+  const { lockerId, events, receivedAt } = c.batch;
+  const known = ctx.writers.events.knownSeqs;
   const last = events.at(-1)?.seq ?? 0;
-  if (known && last > (known.get(lockerId) ?? 0)) known.set(lockerId, last);
+  if (last > (known.get(lockerId) ?? 0)) known.set(lockerId, last);
   ctx.stats.eventsApplied += c.outcome.applied;
   ctx.stats.eventsDuplicate += c.outcome.duplicates;
   ctx.bus.eventsCommitted({ lockerId, receivedAt, events, ...c.outcome });
   const ack: EventAckMessage = { v: PROTOCOL_VERSION, seqs: events.map((e) => e.seq), serverTime: ctx.clock.now() };
   ctx.link.publish(topics.eventsAck(lockerId), encode(ack), { qos: 1 }).catch((err: unknown) => ctx.log.warn({ err, lockerId }, 'event ack not published; the locker sends the batch again'));
   // Rare (a cancelled parcel deposited after all): deltas for the locker, published in order after the ack.
-  for (const run of c.afterCommit) {
-    await run().catch((err: unknown) => ctx.log.warn({ err, lockerId }, 'post-commit publish failed; the next snapshot carries it'));
-  }
-  c.item.resolve(c.outcome);
+  await c.uow.committed();
 }

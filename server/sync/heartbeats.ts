@@ -1,21 +1,23 @@
+import type { Transaction } from 'kysely';
 import type { Telemetry } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import { applyTelemetry } from '../lockers/telemetry.js';
 import { prepareQuery } from '../store/prepared-query.js';
-import { turnGroups } from './turn-groups.js';
+import type { Database } from '../store/schema.js';
 
-interface Beat {
+export interface Beat {
   lockerId: string;
   telemetry: Telemetry | undefined;
 }
 
+/** Most heartbeats in one transaction: bounds how long one commit holds the database. */
+export const MAX_HEARTBEAT_GROUP = 500;
+
 /** The locker was seen (and is online); its desired version tells whether it stayed behind. */
 const seen = prepareQuery((db, a: { at: number; lockerId: string }) => db.updateTable('lockers').set({ last_seen_at: a.at, online: 1 }).where('id', '=', a.lockerId).returning('desired_version'));
 
-/** Most heartbeats in one transaction: bounds how long one commit holds the database. */
-const MAX_GROUP = 500;
-
-const beats = turnGroups<Beat, number | undefined>(MAX_GROUP, async (ctx, trx, group) => {
+/** A group of heartbeats, in the group's transaction (ctx.writers.heartbeats): each locker's desired version. */
+export async function writeHeartbeats(ctx: ServerContext, trx: Transaction<Database>, group: readonly Beat[]): Promise<(number | undefined)[]> {
   const now = ctx.clock.now();
   const out: (number | undefined)[] = [];
   for (const beat of group) {
@@ -24,18 +26,18 @@ const beats = turnGroups<Beat, number | undefined>(MAX_GROUP, async (ctx, trx, g
     out.push(rows[0]?.desired_version);
   }
   return out;
-});
+}
 
 /**
  * Records that a locker was seen now (and its telemetry), resolving with its desired-state version. Heartbeats
  * that arrive in the same turn of the event loop, or while a commit is in flight, are written in one
- * transaction (server/sync/turn-groups.ts): a fleet's heartbeats were one durable commit each (lockers / interval
+ * transaction (server/store/group-commit.ts): a fleet's heartbeats were one durable commit each (lockers / interval
  * per second), the first limit on connected lockers (docs/performance.md, connections). A heartbeat is never
  * acknowledged, so a failed write costs only a later "last seen".
  */
 export async function recordHeartbeat(ctx: ServerContext, lockerId: string, telemetry?: Telemetry): Promise<number | undefined> {
   try {
-    return await beats.add(ctx, { lockerId, telemetry });
+    return await ctx.writers.heartbeats.add({ lockerId, telemetry });
   } catch (err) {
     ctx.log.error({ err, lockerId }, 'heartbeat not recorded');
     return undefined;

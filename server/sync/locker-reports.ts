@@ -2,18 +2,28 @@
  * What a locker reports about itself, other than events and heartbeats: its retained status (online / offline)
  * and `state/reported` (the desired version it applied). Each message was its own durable commit; the 10,000-locker
  * simulation spent most of the server's main thread in those fsyncs (one of them per status and per report).
- * Messages of the same turn now share one transaction (server/sync/turn-groups.ts).
+ * Messages of the same turn now share one transaction (server/store/group-commit.ts, ctx.writers).
  */
+import type { Transaction } from 'kysely';
 import type { ServerContext } from '../context.js';
+import { releaseConfirmed } from '../desired-state/release-compartments.js';
 import { prepareQuery } from '../store/prepared-query.js';
-import { releaseConfirmed } from './release-compartments.js';
-import { turnGroups } from './turn-groups.js';
+import type { Database } from '../store/schema.js';
 
-interface Report {
+export interface Report {
   lockerId: string;
   version: number;
   lastSeq: number;
 }
+
+export interface Status {
+  lockerId: string;
+  online: boolean;
+  bootId: string;
+}
+
+/** Most statuses or reports in one transaction: bounds how long one commit holds the database. */
+export const MAX_REPORT_GROUP = 500;
 
 /** Reports may arrive out of order: an older one never moves the record back. */
 const recordReport = prepareQuery((db, a: { lockerId: string; version: number; lastSeq: number; at: number }) =>
@@ -25,34 +35,27 @@ const recordStatus = prepareQuery((db, a: { lockerId: string; online: number; bo
   db.updateTable('lockers').set({ online: a.online, boot_id: a.bootId, last_seen_at: a.at }).where('id', '=', a.lockerId),
 );
 
-interface Status {
-  lockerId: string;
-  online: boolean;
-  bootId: string;
-}
-
-const statuses = turnGroups<Status, void>(500, async (ctx, trx, group) => {
+/** A group of status messages, in the group's transaction (ctx.writers.statuses). */
+export async function writeStatuses(ctx: ServerContext, trx: Transaction<Database>, group: readonly Status[]): Promise<void[]> {
   const now = ctx.clock.now();
   for (const st of group) await recordStatus.run(trx, { lockerId: st.lockerId, online: st.online ? 1 : 0, bootId: st.bootId, at: now });
   return group.map(() => undefined);
-});
-
-/** A locker's status message, written with the others of its turn in one transaction. */
-export function recordLockerStatus(ctx: ServerContext, status: Status): Promise<void> {
-  return statuses.add(ctx, status);
 }
 
-/** Most reports in one transaction: bounds how long one commit holds the database. */
-const MAX_GROUP = 500;
-
-const reports = turnGroups<Report, void>(MAX_GROUP, async (ctx, trx, group) => {
+/** A group of state reports, in the group's transaction (ctx.writers.reports). */
+export async function writeReports(ctx: ServerContext, trx: Transaction<Database>, group: readonly Report[]): Promise<void[]> {
   const now = ctx.clock.now();
   for (const r of group) {
     await recordReport.run(trx, { ...r, at: now });
     await releaseConfirmed(trx, r.lockerId, now);
   }
   return group.map(() => undefined);
-});
+}
+
+/** A locker's status message, written with the others of its turn in one transaction. */
+export function recordLockerStatus(ctx: ServerContext, status: Status): Promise<void> {
+  return ctx.writers.statuses.add(status);
+}
 
 /**
  * A locker's `state/reported`: the version it applied and the last event seq it had recorded by then; frees the
@@ -61,5 +64,5 @@ const reports = turnGroups<Report, void>(MAX_GROUP, async (ctx, trx, group) => {
  * this report could not be written (the locker reports again with its next version or heartbeat cycle).
  */
 export function recordStateReport(ctx: ServerContext, report: Report): Promise<void> {
-  return reports.add(ctx, report);
+  return ctx.writers.reports.add(report);
 }

@@ -19,9 +19,14 @@ describe('status, state reports and heartbeats of one turn, written together', (
     const lockers = await Promise.all(Array.from({ length: 5 }, () => registerLocker(t.api)));
     // A real failure in the database for one report only.
     await sql`CREATE TRIGGER bad_report BEFORE UPDATE OF reported_version ON lockers WHEN NEW.reported_version = 999 BEGIN SELECT RAISE(ABORT, 'bad report'); END`.execute(t.server.ctx.db);
+    const failedBefore = t.server.ctx.stats.groupCommitFailures.get('reports') ?? 0;
     try {
       const results = await Promise.allSettled(lockers.map((l, i) => recordStateReport(t.server.ctx, { lockerId: l.id, version: i === 2 ? 999 : 7, lastSeq: 40 + i })));
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      // The failed group is counted (exported at /metrics), not swallowed.
+      expect(t.server.ctx.stats.groupCommitFailures.get('reports')).toBe(failedBefore + 1);
+      const metrics = await (await fetch(`${t.httpUrl}/metrics`, { headers: { authorization: `Bearer ${t.server.adminToken}` } })).text();
+      expect(metrics).toContain(`lockstep_group_commit_failures_total{writer="reports"} ${failedBefore + 1}`);
       for (const [i, l] of lockers.entries()) {
         expect(await reported(l.id)).toEqual(i === 2 ? { reported_version: 0, reported_seq: 0 } : { reported_version: 7, reported_seq: 40 + i });
       }

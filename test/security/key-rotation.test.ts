@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
 import type { PublicJwk } from '../../shared/messages.js';
 import type { ParcelView } from '../../shared/api/parcels.js';
-import { buildSnapshot } from '../../server/sync/desired-state.js';
+import { buildSnapshot } from '../../server/desired-state/desired-state.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';

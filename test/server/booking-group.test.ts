@@ -33,7 +33,7 @@ describe('bookings that arrive together share one transaction', () => {
   it('gives each concurrent booking its own compartment; refused ones in the group undo nothing else', async () => {
     const locker = await registerLocker(t.api, SMALL);
     const ctx = t.server.ctx;
-    const before = bookingGroupStats(ctx.db);
+    const before = bookingGroupStats(ctx);
     // Called in one turn: all ten join the same group.
     const results = await Promise.allSettled([
       ...Array.from({ length: 7 }, (_, i) => bookParcel(ctx, request(locker.id, { reference: `ORDER-${i}` }), 'admin')),
@@ -41,7 +41,7 @@ describe('bookings that arrive together share one transaction', () => {
       bookParcel(ctx, request('lk_nosuchlocker0000'), 'admin'),
       bookParcel(ctx, request(locker.id, { reference: 'ORDER-LATE' }), 'admin'),
     ]);
-    const after = bookingGroupStats(ctx.db);
+    const after = bookingGroupStats(ctx);
     expect(after.groups - before.groups).toBe(1);
     expect(after.bookings - before.bookings).toBe(10);
 
@@ -79,11 +79,11 @@ describe('bookings that arrive together share one transaction', () => {
     await sql`create trigger fail_one before insert on parcel_history
       when new.parcel_id in (select id from parcels where reference = 'FAIL-ME')
       begin select raise(abort, 'injected failure'); end`.execute(ctx.db);
-    const before = bookingGroupStats(ctx.db);
+    const before = bookingGroupStats(ctx);
     const results = await Promise.allSettled(
       ['ORDER-1', 'FAIL-ME', 'ORDER-2', 'ORDER-3'].map((reference) => bookParcel(ctx, request(locker.id, { reference }), 'admin')),
     );
-    expect(bookingGroupStats(ctx.db).groups - before.groups).toBe(1);
+    expect(bookingGroupStats(ctx).groups - before.groups).toBe(1);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect(String((results[1] as PromiseRejectedResult).reason)).toContain('injected failure');
 

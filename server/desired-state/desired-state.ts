@@ -12,25 +12,9 @@ import { prepareQuery } from '../store/prepared-query.js';
 const MAX_SNAPSHOT_REVOKED = 4096;
 
 /**
- * Records a change to a locker's desired state inside the caller's transaction and returns its version.
- * Publish it with `publishDelta` after the transaction commits: the database is the truth, MQTT a cache.
- */
-export async function appendDesiredChange(
-  trx: Transaction<Database>,
-  lockerId: string,
-  changes: StateChange[],
-  now: number,
-): Promise<number> {
-  const version = await takeDesiredVersion(trx, lockerId);
-  if (version === undefined) throw new Error(`no locker ${lockerId}`);
-  await recordDesiredChange(trx, lockerId, version, changes, now);
-  return version;
-}
-
-/**
- * The first half of `appendDesiredChange`: takes the locker's next desired-state version (undefined when there
- * is no such locker). It locks the locker's row for the rest of the transaction, so a caller that takes it first
- * (a booking) also learns that the locker exists and orders itself behind other writers of that locker.
+ * Takes the locker's next desired-state version (undefined when there is no such locker), inside the caller's
+ * transaction. Writers go through their unit of work (unit-of-work.ts), which also publishes the change after the
+ * commit: the database is the truth, MQTT a cache.
  */
 export async function takeDesiredVersion(trx: Transaction<Database>, lockerId: string): Promise<number | undefined> {
   const { rows } = await nextVersion.run(trx, { lockerId });
@@ -49,12 +33,13 @@ const insertChange = prepareQuery((db, row: { locker_id: string; version: number
   db.insertInto('desired_changes').values(row),
 );
 
-/** The second half: the change itself, under the version `takeDesiredVersion` gave. */
+/** The change itself, under the version `takeDesiredVersion` gave. */
 export async function recordDesiredChange(trx: Transaction<Database>, lockerId: string, version: number, changes: StateChange[], now: number): Promise<void> {
   await insertChange.run(trx, { locker_id: lockerId, version, changes: JSON.stringify(changes), created_at: now });
 }
 
-export async function publishDelta(ctx: ServerContext, lockerId: string, version: number, changes: StateChange[]): Promise<void> {
+/** One version's delta to the locker (after the commit that recorded it). */
+export async function publishDelta(ctx: Pick<ServerContext, 'clock' | 'link'>, lockerId: string, version: number, changes: StateChange[]): Promise<void> {
   const msg: StateDeltaMessage = {
     v: PROTOCOL_VERSION,
     full: false,

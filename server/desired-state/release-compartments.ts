@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { prepareQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
+import { addHistory } from './unit-of-work.js';
 
 /** Is any cancelled parcel of the locker waiting for its compartment's release? Run on every state report. */
 const anyWaiting = prepareQuery((db, a: { lockerId: string }) =>
@@ -40,10 +41,7 @@ export async function releaseConfirmed(trx: Transaction<Database>, lockerId: str
   for (const p of ready) {
     await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', lockerId).where('parcel_id', '=', p.id).execute();
     await trx.updateTable('parcels').set({ release_version: null, updated_at: now }).where('id', '=', p.id).execute();
-    await trx
-      .insertInto('parcel_history')
-      .values({ parcel_id: p.id, at: now, type: 'compartment.released', status: 'cancelled', source: 'device', source_ref: `${lockerId}@v${locker.reported_version}`, detail: JSON.stringify({ compartmentId: p.compartment_id }) })
-      .execute();
+    await addHistory(trx, { parcelId: p.id, at: now, type: 'compartment.released', status: 'cancelled', source: 'device', sourceRef: `${lockerId}@v${locker.reported_version}`, detail: { compartmentId: p.compartment_id } });
   }
   return ready.length;
 }

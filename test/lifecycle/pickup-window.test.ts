@@ -50,6 +50,11 @@ const book = (reference: string) => api.post<Booked>('/v1/parcels', { lockerId: 
 const read = (id: string) => api.get<ParcelRead>(`/v1/parcels/${id}`);
 const events = (parcelId: string, type: string) =>
   receiver.received.filter((r) => r.json.type === type && (r.json.data.parcel as { id: string }).id === parcelId);
+/** One scheduler tick at the clock's current time, then one webhook poll: whatever they would do is done. */
+const tick = async () => {
+  await t.server.scheduler.runOnce();
+  await t.server.webhookWorker.runOnce();
+};
 const shiftTo = (ms: number) => {
   clock.shiftMs += ms - clock.now();
 };
@@ -94,7 +99,7 @@ describe('the pickup window', () => {
     // Past the old end (and past the old grant's end): still in the locker, and the recipient's PIN opens.
     await f.synced();
     shiftTo(d0 + 40 * MIN);
-    await new Promise((r) => setTimeout(r, 2500));
+    await tick();
     expect((await read(p.id)).status).toBe('in_locker');
     expect(await locker.agent.enterCode(pickup!.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     f.cycle(p.compartmentId);
@@ -130,8 +135,10 @@ describe('the pickup window', () => {
     locker.proxy.cut();
     await waitFor(async () => (await f.view()).online === false, 'the server to see the locker offline', 15_000);
     clock.shiftMs += 2 * MIN;
+    await tick();
     await waitFor(async () => (await alarms()).some((a) => a.state === 'open'), 'the offline alarm', 10_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    await tick();
+    await tick();
     const open = (await alarms()).filter((a) => a.state !== 'resolved');
     expect(open).toHaveLength(1);
     expect(open[0]!.count).toBe(1);
@@ -169,9 +176,10 @@ describe('the pickup window', () => {
 
     // Past the original end, before the extended one: still waiting; after it: expired.
     shiftTo(deposited.pickupDeadline! + 10 * MIN);
-    await new Promise((r) => setTimeout(r, 2500));
+    await tick();
     expect((await read(p.id)).status).toBe('in_locker');
     shiftTo(extended.pickupDeadline! + MIN);
+    await tick();
     await waitFor(async () => (await read(p.id)).status === 'expired', 'the extended window to end');
     const after = await api.post(`/v1/parcels/${p.id}/extend`, {}).catch((e: unknown) => e);
     expect((after as ApiError).code).toBe('PARCEL_NOT_IN_LOCKER');
@@ -199,16 +207,17 @@ describe('the pickup window', () => {
     const p = await book('WIN-REMIND');
     const deposited = await deposit(p);
     const pickup = await awaitCode(api, p.id, 'pickup_code', 5000);
-    await new Promise((r) => setTimeout(r, 1500));
+    await tick();
     expect(events(p.id, 'parcel.reminder')).toHaveLength(0);
 
     shiftTo(deposited.pickupDeadline! - 29 * MIN);
+    await tick();
     await waitFor(() => events(p.id, 'parcel.reminder').length === 1, 'the reminder');
     const data = events(p.id, 'parcel.reminder')[0]!.json.data as { pickupCode: { pin: string }; window: { pickupDeadline: number; leadSec: number } };
     expect(data.window).toEqual({ pickupDeadline: deposited.pickupDeadline, leadSec: 1800 });
     expect(data.pickupCode.pin).toBe(pickup!.pin);
     clock.shiftMs += 10 * MIN;
-    await new Promise((r) => setTimeout(r, 2500));
+    await tick();
     expect(events(p.id, 'parcel.reminder')).toHaveLength(1);
     expect((await read(p.id)).history.filter((h) => h.type === 'reminder').map((h) => h.source)).toEqual(['scheduler']);
   }, 60_000);

@@ -72,7 +72,8 @@ async function deliveries(token: string, query = ''): Promise<DeliveryView[]> {
   return res.body.deliveries as DeliveryView[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** One poll of the webhook outbox, awaited: whatever is due is sent, so nothing sent after it means nothing was due. */
+const poll = () => t.server.webhookWorker.runOnce();
 const MINUTE = 60_000;
 
 describe('webhook endpoints', () => {
@@ -257,7 +258,7 @@ describe('webhook deliveries', () => {
     // 10 s × 2^0 with jitter: between 5 and 10 s of clock time away.
     expect(failed!.nextAttemptAt! - clock.now()).toBeGreaterThan(4000);
     expect(failed!.nextAttemptAt! - clock.now()).toBeLessThanOrEqual(10_000);
-    await sleep(300);
+    await poll();
     expect(receiver.on('/retry')).toHaveLength(1);
 
     clock.shiftMs += MINUTE;
@@ -271,7 +272,7 @@ describe('webhook deliveries', () => {
     expect((await deliveries(carrier.token))[0]).toMatchObject({ attempts: 2, lastStatus: 200, lastError: null, nextAttemptAt: null });
 
     clock.shiftMs += 60 * MINUTE;
-    await sleep(300);
+    await poll();
     expect(receiver.on('/retry')).toHaveLength(2);
   });
 
@@ -294,7 +295,7 @@ describe('webhook deliveries', () => {
     expect(elsewhere.received).toHaveLength(0);
     // Dead means dead: no more attempts however far the clock moves.
     clock.shiftMs += 60 * MINUTE;
-    await sleep(200);
+    await poll();
     expect(receiver.on('/dead')).toHaveLength(3);
 
     // Admins see it too; another carrier neither sees nor retries it.
@@ -317,7 +318,7 @@ describe('webhook deliveries', () => {
     receiver.script('/order', { status: 500 });
     const ids = [await book(carrier.token, 'O-1'), await book(carrier.token, 'O-2'), await book(carrier.token, 'O-3')];
     await waitFor(() => receiver.on('/order').length === 1, 'the first attempt');
-    await sleep(300);
+    await poll();
     expect(receiver.on('/order')).toHaveLength(1);
     clock.shiftMs += MINUTE;
     await waitFor(() => receiver.on('/order').length === 4, 'everything');

@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],
+    // One Postgres cluster for the run, started by the first file that needs it.
+    globalSetup: ['test/helpers/postgres-global-setup.ts'],
   },
 });

@@ -33,7 +33,7 @@ afterAll(async () => {
   await locker?.stop();
   await t?.close();
   await broker?.stop();
-  pg?.stop();
+  await pg?.stop();
 });
 
 const parcel = (id: string) => t.api.get<ParcelView>(`/v1/parcels/${id}`);

@@ -34,7 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of [a, b]) if (s && !closed.has(s)) await s.close();
-  pg?.stop();
+  await pg?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

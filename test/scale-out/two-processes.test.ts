@@ -9,7 +9,8 @@ import { ApiClient, ApiError } from '../../simulator/api-client.js';
 import { checkInvariants, type DeviceRecord, type ParcelWithHistory } from '../../simulator/checker.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
-import { freePort, startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { freePort } from '../helpers/free-port.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 import { startBrokerLocker, type BrokerLocker } from './broker-lockers.js';
 
@@ -83,7 +84,7 @@ afterAll(async () => {
   for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
   await Promise.all(servers.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? new Promise((r) => s.child.once('exit', r)) : undefined)));
   await broker?.stop();
-  pg?.stop();
+  await pg?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

@@ -46,6 +46,7 @@ describe('a scenario run', () => {
     expect(report.timeline.some((t) => t.hour === 5)).toBe(true);
   }, 90_000);
 
+  // The only run of the CLI: one JSON report on stdout, progress on stderr, the files.
   it('the CLI runs a scenario across worker processes, flags overriding it, and writes the JSON and the HTML page', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-sim-cli-'));
     const file = path.join(dir, 'small.json');

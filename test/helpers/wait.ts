@@ -1,4 +1,8 @@
-/** Polls `cond` until it holds; fails with `what` after `timeoutMs`. */
+/**
+ * Polls `cond` until it holds; fails with `what` after `timeoutMs`.
+ * Going away: tests wait with vitest's `expect.poll` (defaults in vitest.config.ts); test/integration/event-acks.test.ts
+ * is the last user, moved over when its owner's change lands.
+ */
 export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await cond())) {

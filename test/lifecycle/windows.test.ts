@@ -25,6 +25,7 @@ describe('time windows', () => {
     const p = await book('UNUSED');
     await synced();
     clock.shiftMs += 2 * 3600_000;
+    await t.server.scheduler.runOnce();
     await expect.poll(async () => (await read(p.id)).status, { timeout: 10_000, message: 'the reservation to be released' }).toBe('cancelled');
     const history = (await read(p.id)).history.map((h) => `${h.type}:${h.source}`);
     expect(history).toContain('reservation_expired:scheduler');
@@ -43,6 +44,7 @@ describe('time windows', () => {
     const pickup = await awaitCode(t.api, p.id, 'pickup_code', 5000);
 
     clock.shiftMs += 3 * 3600_000;
+    await t.server.scheduler.runOnce();
     await expect.poll(async () => (await read(p.id)).status, { timeout: 10_000, message: 'the pickup window to end' }).toBe('expired');
     await synced();
     // The recipient's code no longer opens; the carrier's collection code does.

@@ -63,6 +63,7 @@ describe('operator commands', () => {
     await expect.poll(() => !locker.agent.sync.connected, { message: 'the cut' }).toBe(true);
     const c = await command({ type: 'open', compartmentId: 'A2', reason: 'expires before the locker is back', ttlSec: 10 });
     clock.shiftMs += 10 * 60_000;
+    await t.server.scheduler.runOnce();
     await expect.poll(async () => (await state(c.id)), { message: 'the server to expire it' }).toBe('expired');
     const released = locker.hardware.waitForRelease(1500);
     locker.proxy.restore();

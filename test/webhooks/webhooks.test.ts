@@ -231,6 +231,7 @@ describe('webhook deliveries', () => {
       await expect.poll(() => receiver.on('/expired').length, { message: 'booked, deposited' }).toBe(2);
 
       clock.shiftMs += 2 * 3600_000;
+      await t.server.scheduler.runOnce();
       await expect.poll(() => receiver.on('/expired').length, { message: 'the expired webhook' }).toBe(3);
       const expired = receiver.on('/expired')[2]!;
       expect(expired.signatureValid).toBe(true);

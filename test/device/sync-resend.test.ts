@@ -103,7 +103,7 @@ describe('event batch resends (device/sync/sync-client.ts)', () => {
     await advance(2000);
     expect(batches.length).toBe(3);
     await ack([1]);
-    await expect.poll(async () => (await store.outboxSize()), { message: 'the outbox to empty on the ack' }).toBe(0);
+    await expect.poll(() => store.outboxSize(), { message: 'the outbox to empty on the ack' }).toBe(0);
     await record(1);
     client.flush();
     await expect.poll(() => batches.length, { message: 'the next batch' }).toBe(4);
@@ -122,7 +122,7 @@ describe('event batch resends (device/sync/sync-client.ts)', () => {
     await advance(1000);
     expect(batches[1]).toEqual([1, 2]);
     await ack([1]);
-    await expect.poll(async () => (await store.outboxSize()), { message: 'event 1 to leave the outbox' }).toBe(1);
+    await expect.poll(() => store.outboxSize(), { message: 'event 1 to leave the outbox' }).toBe(1);
     // Event 2 is still unacknowledged: the batch is sent again when its (doubled) wait runs out, and only then.
     await advance(1999);
     expect(batches.length).toBe(2);

@@ -52,7 +52,7 @@ describe('one parcel from booking to pickup, over real MQTT', () => {
   it('books, deposits with the drop-off PIN, releases the pickup code, picks up once, frees the compartment', async () => {
     const parcel = await book('E2E-1');
     expect(parcel.compartmentId).toBe('A1');
-    await expect.poll(async () => (await locker.store.grantCount()), { message: 'both grants to reach the locker' }).toBe(2);
+    await expect.poll(() => locker.store.grantCount(), { message: 'both grants to reach the locker' }).toBe(2);
 
     // The pickup grant is on the locker already, but it opens nothing before the locker saw the parcel go in.
     expect(await locker.agent.enterCode(await pickupPin(parcel.id), 'keypad')).toEqual({ refused: 'NOT_FILLED' });
@@ -100,7 +100,7 @@ describe('one parcel from booking to pickup, over real MQTT', () => {
     await expect.poll(async () => (await t.api.get<ParcelView>(`/v1/parcels/${parcel.id}`)).status, { message: 'the pickup' }).toBe('picked_up');
 
     // Every event the locker recorded reached the server exactly once.
-    await expect.poll(async () => (await locker.store.outboxSize()), { message: 'the outbox to drain' }).toBe(0);
+    await expect.poll(() => locker.store.outboxSize(), { message: 'the outbox to drain' }).toBe(0);
     const view = await t.api.get<{ events: { received: number; lastSeq: number } }>(`/v1/lockers/${locker.id}`);
     expect(view.events).toEqual({ received: locker.tap.seqs.size, lastSeq: Math.max(...locker.tap.seqs) });
   });

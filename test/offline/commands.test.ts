@@ -34,7 +34,7 @@ describe('operator commands', () => {
     expect(locker.hardware.isReleased('A1')).toBe(false);
     locker.hardware.openDoor('A2');
     locker.hardware.closeDoor('A2');
-    await expect.poll(async () => (await state(c.id)), { message: 'the result' }).toBe('succeeded');
+    await expect.poll(() => state(c.id), { message: 'the result' }).toBe('succeeded');
   });
 
   it('a command sent while the locker is offline is sent again when it is back, and runs once', async () => {
@@ -44,7 +44,7 @@ describe('operator commands', () => {
     const view = await f.view();
     expect(view.compartments.find((x) => x.id === 'A1')?.state).toBe('out_of_service');
     locker.proxy.restore();
-    await expect.poll(async () => (await state(c.id)), { timeout: 15_000, message: 'the result after reconnecting' }).toBe('succeeded');
+    await expect.poll(() => state(c.id), { timeout: 15_000, message: 'the result after reconnecting' }).toBe('succeeded');
     expect((await locker.store.compartment('A1'))?.in_service).toBe(0);
     // Bookings avoid it now.
     const p = await t.api.post<ParcelView>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'AFTER-OOS' });
@@ -64,7 +64,7 @@ describe('operator commands', () => {
     const c = await command({ type: 'open', compartmentId: 'A2', reason: 'expires before the locker is back', ttlSec: 10 });
     clock.shiftMs += 10 * 60_000;
     await t.server.scheduler.runOnce();
-    await expect.poll(async () => (await state(c.id)), { message: 'the server to expire it' }).toBe('expired');
+    await expect.poll(() => state(c.id), { message: 'the server to expire it' }).toBe('expired');
     const released = locker.hardware.waitForRelease(1500);
     locker.proxy.restore();
     await expect.poll(() => locker.agent.sync.connected, { timeout: 15_000, message: 'the reconnect' }).toBe(true);
@@ -75,6 +75,6 @@ describe('operator commands', () => {
     const releasedLate = locker.hardware.waitForRelease(1000);
     await t.server.ctx.link.publish(topics.commands(locker.id), encode(late), { qos: 1 });
     expect(await releasedLate).toBeNull();
-    await expect.poll(async () => (await locker.store.commandState('c_latecopy')), { message: 'the device to refuse it' }).toBe('expired');
+    await expect.poll(() => locker.store.commandState('c_latecopy'), { message: 'the device to refuse it' }).toBe('expired');
   });
 });

@@ -32,7 +32,7 @@ describe('a locker whose network is cut (at a TCP proxy)', () => {
     expect(await locker.store.outboxSize()).toBeGreaterThan(0);
 
     locker.proxy.restore();
-    await expect.poll(async () => (await status(p.id)), { timeout: 15_000, message: 'the deposit after reconnecting' }).toBe('in_locker');
+    await expect.poll(() => status(p.id), { timeout: 15_000, message: 'the deposit after reconnecting' }).toBe('in_locker');
     const code = await awaitPickupCode(t.api, p.id, 5000);
 
     locker.proxy.cut();
@@ -40,8 +40,8 @@ describe('a locker whose network is cut (at a TCP proxy)', () => {
     expect(await locker.agent.enterCode(code!.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     cycle(p.compartmentId);
     locker.proxy.restore();
-    await expect.poll(async () => (await status(p.id)), { timeout: 15_000, message: 'the pickup after reconnecting' }).toBe('picked_up');
-    await expect.poll(async () => (await locker.store.outboxSize()), { message: 'the outbox to drain' }).toBe(0);
+    await expect.poll(() => status(p.id), { timeout: 15_000, message: 'the pickup after reconnecting' }).toBe('picked_up');
+    await expect.poll(() => locker.store.outboxSize(), { message: 'the outbox to drain' }).toBe(0);
     const v = await t.api.get<{ events: { received: number; lastSeq: number } }>(`/v1/lockers/${locker.id}`);
     expect(v.events).toEqual({ received: locker.tap.seqs.size, lastSeq: Math.max(...locker.tap.seqs) });
   }, 40_000);
@@ -55,11 +55,11 @@ describe('a locker whose network is cut (at a TCP proxy)', () => {
     expect(await locker.agent.enterCode(p.dropoff.qr, 'scanner')).toEqual({ opened: p.compartmentId });
     cycle(p.compartmentId);
     locker.proxy.restore();
-    await expect.poll(async () => (await status(p.id)), { timeout: 15_000, message: 'the deposit' }).toBe('in_locker');
+    await expect.poll(() => status(p.id), { timeout: 15_000, message: 'the deposit' }).toBe('in_locker');
     const code = await awaitPickupCode(t.api, p.id, 5000);
     expect(await locker.agent.enterCode(code!.qr, 'scanner')).toEqual({ opened: p.compartmentId });
     cycle(p.compartmentId);
-    await expect.poll(async () => (await status(p.id)), { timeout: 15_000, message: 'the pickup' }).toBe('picked_up');
+    await expect.poll(() => status(p.id), { timeout: 15_000, message: 'the pickup' }).toBe('picked_up');
   }, 40_000);
 
   it('refuses new codes when its outbox is full, still records the doors, and takes codes again once it drains', async () => {
@@ -83,12 +83,12 @@ describe('a locker whose network is cut (at a TCP proxy)', () => {
       expect(await small.store.outboxSize()).toBe(3);
       // Nothing is dropped: a door forced open is still recorded beyond the limit.
       small.hardware.forceOpen('A1');
-      await expect.poll(async () => (await small.store.outboxSize()), { message: 'the forced-open event' }).toBe(4);
+      await expect.poll(() => small.store.outboxSize(), { message: 'the forced-open event' }).toBe(4);
       small.hardware.closeDoor('A1');
       small.proxy.restore();
-      await expect.poll(async () => (await small.store.outboxSize()), { timeout: 15_000, message: 'the outbox to drain' }).toBe(0);
+      await expect.poll(() => small.store.outboxSize(), { timeout: 15_000, message: 'the outbox to drain' }).toBe(0);
       expect(await small.agent.enterCode('11111111', 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
-      await expect.poll(async () => (await small.store.outboxSize()), { message: 'the last refusal to be sent' }).toBe(0);
+      await expect.poll(() => small.store.outboxSize(), { message: 'the last refusal to be sent' }).toBe(0);
       const v = await t.api.get<{ events: { received: number } }>(`/v1/lockers/${small.id}`);
       expect(v.events.received).toBe(small.tap.seqs.size);
     } finally {

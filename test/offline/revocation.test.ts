@@ -79,7 +79,7 @@ describe('revocation', () => {
     await synced();
     expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     expect(locker.hardware.openDoor(p.compartmentId)).toBe(true);
-    await expect.poll(async () => (await locker.store.outboxSize()), { message: 'the open door to be reported' }).toBe(0);
+    await expect.poll(() => locker.store.outboxSize(), { message: 'the open door to be reported' }).toBe(0);
     await t.api.post(`/v1/parcels/${p.id}/cancel`, {});
     await synced();
     await new Promise((r) => setTimeout(r, 300));

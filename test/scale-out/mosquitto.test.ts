@@ -51,7 +51,7 @@ describe('Postgres + Mosquitto (dynamic security): the parcel cycle', () => {
   it('gives the locker its own broker account at enrolment, then books, deposits and picks up over Mosquitto', async () => {
     expect(locker.brokerUsername).toBe(locker.id);
     const booked = await t.api.post<ParcelView & { dropoff: { pin: string } }>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'MQ-1' });
-    await expect.poll(async () => (await locker.store.grantCount()), { message: 'both grants to reach the locker through Mosquitto' }).toBe(2);
+    await expect.poll(() => locker.store.grantCount(), { message: 'both grants to reach the locker through Mosquitto' }).toBe(2);
     expect(await locker.agent.enterCode(booked.dropoff.pin, 'keypad')).toEqual({ opened: booked.compartmentId });
     useDoor(booked.compartmentId);
     await expect.poll(async () => (await parcel(booked.id)).status, { message: 'the deposit to reach the server' }).toBe('in_locker');
@@ -63,7 +63,7 @@ describe('Postgres + Mosquitto (dynamic security): the parcel cycle', () => {
     }, { message: 'the pickup code to open the door' }).toBe(true);
     useDoor(booked.compartmentId);
     await expect.poll(async () => (await parcel(booked.id)).status, { message: 'the pickup to reach the server' }).toBe('picked_up');
-    await expect.poll(async () => (await locker.store.outboxSize()), { message: 'every event acknowledged' }).toBe(0);
+    await expect.poll(() => locker.store.outboxSize(), { message: 'every event acknowledged' }).toBe(0);
     const view = await t.api.get<{ events: { received: number }; compartments: { id: string; parcelId: string | null }[] }>(`/v1/lockers/${locker.id}`);
     expect(view.compartments.find((c) => c.id === booked.compartmentId)?.parcelId).toBeNull();
   });

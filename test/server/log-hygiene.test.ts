@@ -60,7 +60,7 @@ describe('logs', () => {
         recipient: { phone: '+48600100200' },
         reference: 'LOG-CYCLE',
       });
-      await expect.poll(async () => (await locker.store.grantCount()), { message: 'the grants' }).toBe(2);
+      await expect.poll(() => locker.store.grantCount(), { message: 'the grants' }).toBe(2);
       expect(await locker.agent.enterCode('00000000', 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
       expect(await locker.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
       locker.hardware.openDoor(parcel.compartmentId);

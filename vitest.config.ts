@@ -4,8 +4,14 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    // Most files wait on sockets and timers, not the CPU: three at a time (the default, cores - 1, is one on two cores).
+    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],
+    // `expect.poll` waits for what happens over the network or on a timer: 10 s, looking every 10 ms.
+    expect: { poll: { timeout: 10_000, interval: 10 } },
+    // One Postgres cluster for the run, started by the first file that needs it.
+    globalSetup: ['test/helpers/postgres-global-setup.ts'],
   },
 });

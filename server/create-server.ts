@@ -23,13 +23,13 @@ import { SigningKeys } from './keys/signing-keys.js';
 import { keyRoutes } from './keys/key-routes.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { webhookRoutes } from './webhooks/webhook-routes.js';
-import { startWebhookWorker } from './webhooks/delivery-worker.js';
+import { startWebhookWorker, type WebhookWorker } from './webhooks/delivery-worker.js';
 import { lockerRoutes } from './lockers/locker-routes.js';
 import { enrolmentRoutes } from './enrolment/enrolment-routes.js';
 import { parcelRoutes } from './parcels/parcel-routes.js';
 import { alarmRoutes } from './alarms/alarm-routes.js';
 import { commandRoutes } from './commands/command-routes.js';
-import { startScheduler } from './scheduler.js';
+import { startScheduler, type SchedulerHandle } from './scheduler.js';
 import { ServerStats } from './stats.js';
 import { describeTarget, openDatabase, type DatabaseTarget } from './store/database.js';
 import { subscribeDeviceTopics } from './sync/device-router.js';
@@ -50,6 +50,9 @@ export interface LockstepServer {
   readonly adminToken: string;
   /** Starts both listeners; returns where they listen. */
   start(): Promise<{ httpUrl: string; mqttUrl: string }>;
+  /** The periodic jobs and the webhook outbox, one round each on demand (tests drive them with the injected clock); after start(). */
+  readonly scheduler: Pick<SchedulerHandle, 'runOnce'>;
+  readonly webhookWorker: Pick<WebhookWorker, 'runOnce'>;
   connectedLockers(): number;
   stop(): Promise<void>;
 }
@@ -117,8 +120,9 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   ];
   for (const plugin of routePlugins) await app.register(plugin, routeDeps);
   await subscribeDeviceTopics(ctx);
-  let stopScheduler: (() => Promise<void>) | undefined;
-  let stopWebhooks: (() => Promise<void>) | undefined;
+  let scheduler: SchedulerHandle | undefined;
+  let webhookWorker: WebhookWorker | undefined;
+  const notStarted = () => Promise.reject(new Error('the server is not started'));
 
   return {
     ctx,
@@ -132,15 +136,17 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       const brokerUrl = await broker.start();
       if (!config.mqttPublicUrl) mqttUrl = brokerUrl;
       await app.listen({ port: config.port, host: config.host });
-      stopScheduler = startScheduler(ctx);
-      stopWebhooks = startWebhookWorker(ctx);
+      scheduler = startScheduler(ctx);
+      webhookWorker = startWebhookWorker(ctx);
       const { port } = app.server.address() as AddressInfo;
       return { httpUrl: `http://${config.host}:${port}`, mqttUrl };
     },
+    scheduler: { runOnce: () => scheduler?.runOnce() ?? notStarted() },
+    webhookWorker: { runOnce: () => webhookWorker?.runOnce() ?? notStarted() },
     connectedLockers: () => broker.connectedClients(),
     async stop() {
-      await stopScheduler?.();
-      await stopWebhooks?.();
+      await scheduler?.stop();
+      await webhookWorker?.stop();
       live.close();
       // Live streams end in preClose. A connection a browser opened and never used would hold the close until its
       // headers timeout (60 s): after a short grace for requests in flight, the remaining ones are closed.

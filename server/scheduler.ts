@@ -21,15 +21,17 @@ export const SCHEDULER_LEASE = 'scheduler';
 export const SCHEDULER_LEASE_MS = 10_000;
 
 export interface SchedulerHandle {
+  /** One tick now (lease, then the jobs or the key reload), after any tick in progress; resolves when it ended. */
+  runOnce(): Promise<void>;
   /** Stops the loop and gives the lease up (another process takes over at its next tick). */
-  (): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /**
  * Periodic work on the injected clock (commands past their expiry, reservations and pickup windows that ended,
  * key activation and retirement, forgetting old broker token ids). On Postgres (several processes) every tick the
  * process renews or tries to take the scheduler lease; only the holder runs the jobs, the others only reload the
- * signing keys (the holder may have rotated them). Returns a function that stops it.
+ * signing keys (the holder may have rotated them). Ticks never overlap: `runOnce` queues behind the timer's.
  */
 export function startScheduler(ctx: ServerContext, everyMs = 1000): SchedulerHandle {
   let stopped = false;
@@ -39,23 +41,31 @@ export function startScheduler(ctx: ServerContext, everyMs = 1000): SchedulerHan
     Promise.all(JOBS.map((job) => job.run(ctx).catch((err: unknown) => ctx.log.error({ err, job: job.name }, 'scheduled job failed'))));
   // SQLite serves one process: it always holds the lease (a restart after a crash does not wait for it to expire).
   const shared = ctx.config.databaseUrl !== undefined;
-  const tick = () => {
-    const lease = shared ? holdLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId, ctx.clock.now(), SCHEDULER_LEASE_MS) : Promise.resolve(true);
-    current = lease
-      .then(async (holder) => {
-        if (holder) await runJobs();
-        else await ctx.keys.exclusive(() => ctx.keys.reload(ctx.db));
-      })
-      .catch((err: unknown) => ctx.log.error({ err }, 'scheduler tick failed'))
-      .finally(() => {
-        if (!stopped) cancel = ctx.clock.setTimeout(tick, everyMs);
-      });
+  const tick = async (): Promise<void> => {
+    const holder = shared ? await holdLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId, ctx.clock.now(), SCHEDULER_LEASE_MS) : true;
+    if (holder) await runJobs();
+    else await ctx.keys.exclusive(() => ctx.keys.reload(ctx.db));
   };
-  cancel = ctx.clock.setTimeout(tick, everyMs);
-  return async () => {
-    stopped = true;
-    cancel();
-    await current;
-    if (shared) await releaseLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId).catch(() => undefined);
+  const enqueue = (): Promise<void> => {
+    current = current.then(tick).catch((err: unknown) => ctx.log.error({ err }, 'scheduler tick failed'));
+    return current;
+  };
+  const timed = () => {
+    void enqueue().finally(() => {
+      if (!stopped) cancel = ctx.clock.setTimeout(timed, everyMs);
+    });
+  };
+  cancel = ctx.clock.setTimeout(timed, everyMs);
+  return {
+    runOnce() {
+      if (stopped) return Promise.reject(new Error('the scheduler is stopped'));
+      return enqueue();
+    },
+    async stop() {
+      stopped = true;
+      cancel();
+      await current;
+      if (shared) await releaseLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId).catch(() => undefined);
+    },
   };
 }

@@ -6,6 +6,13 @@ import { afterFailure, type RetryPolicy } from './retry-policy.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signing.js';
 import { deliveryTarget } from './webhook-endpoints.js';
 
+export interface WebhookWorker {
+  /** One poll now, after any pass in progress: claims what is due and resolves when those attempts' outcomes are recorded. */
+  runOnce(): Promise<void>;
+  /** Stops polling, aborts attempts in flight (they are given back uncounted) and waits for them. */
+  stop(): Promise<void>;
+}
+
 export interface WebhookWorkerOptions {
   /** Jitter source (tests pin it). */
   random?: () => number;
@@ -22,10 +29,9 @@ type Attempt = { ok: true; status: number } | { ok: false; status: number | null
 /**
  * Delivers the webhook outbox: polls on the injected clock every `webhookPollMs` (and again at once when an
  * attempt ends, so an account's backlog drains at the speed of its endpoint), at most `webhookConcurrency`
- * attempts in flight and at most one per account, oldest first per account. Returns a function that stops it,
- * aborting attempts in flight (they are given back uncounted) and waiting for them.
+ * attempts in flight and at most one per account, oldest first per account.
  */
-export function startWebhookWorker(ctx: ServerContext, options: WebhookWorkerOptions = {}): () => Promise<void> {
+export function startWebhookWorker(ctx: ServerContext, options: WebhookWorkerOptions = {}): WebhookWorker {
   const { config, clock, db, log } = ctx;
   const random = options.random ?? Math.random;
   const policy: RetryPolicy = { maxAttempts: config.webhookMaxAttempts, baseMs: config.webhookRetryBaseMs, maxMs: config.webhookRetryMaxMs };
@@ -151,12 +157,23 @@ export function startWebhookWorker(ctx: ServerContext, options: WebhookWorkerOpt
   }
 
   poll();
-  return async () => {
-    stopped = true;
-    cancelTimer();
-    shutdown.abort();
-    await running;
-    await Promise.allSettled([...inFlight.values()]);
+  return {
+    async runOnce() {
+      if (stopped) throw new Error('the webhook worker is stopped');
+      while (running) await running;
+      kick();
+      await running;
+      await Promise.allSettled([...inFlight.values()]);
+      // An attempt that ended kicked another pass: let it settle too.
+      while (running) await running;
+    },
+    async stop() {
+      stopped = true;
+      cancelTimer();
+      shutdown.abort();
+      await running;
+      await Promise.allSettled([...inFlight.values()]);
+    },
   };
 }
 

@@ -4,7 +4,6 @@ import { topics } from '../../shared/topics.js';
 import type { EventBatchMessage } from '../../shared/messages.js';
 import { ApiClient } from '../../simulator/api-client.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 type EventPage = { events: { seq: number; type: string; compartmentId?: string; reason?: string }[]; nextBefore: number | null };
 
@@ -70,7 +69,7 @@ describe('GET /v1/lockers/:id/events', () => {
       events: [1, 2, 3, 4, 5].map((seq) => ({ seq, id: `ev${seq}`, bootId: 'boot1', at: Date.now(), type: seq % 2 ? ('door.opened' as const) : ('door.closed' as const), compartmentId: 'A1' })),
     };
     await t.server.ctx.link.publish(topics.events(lockerId), encode(batch), { qos: 1 });
-    await waitFor(async () => (await t.api.get<EventPage>(`/v1/lockers/${lockerId}/events`)).events.length === 5, 'the events');
+    await expect.poll(async () => (await t.api.get<EventPage>(`/v1/lockers/${lockerId}/events`)).events.length, { message: 'the events' }).toBe(5);
 
     const first = await t.api.get<EventPage>(`/v1/lockers/${lockerId}/events?limit=2`);
     expect(first.events.map((e) => e.seq)).toEqual([5, 4]);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
 import { encode } from '../../shared/codec.js';
 import { topics } from '../../shared/topics.js';
@@ -7,7 +7,6 @@ import { registerLocker } from '../../server/lockers/register-locker.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 import { launchBrowser, type Browser } from './browser.js';
 
 type Booked = { id: string; compartmentId: string; dropoff: { pin: string } };
@@ -37,7 +36,7 @@ beforeAll(async () => {
     };
     quiet.push((await registerLocker(t.server.ctx, reg, 'admin:admin')).lockerId);
   }
-  await waitFor(() => north.agent.ready && south.agent.ready, 'both agents configured');
+  await vi.waitFor(() => expect(north.agent.ready && south.agent.ready, 'both agents configured').toBe(true), { timeout: 10_000, interval: 10 });
   b = await browser;
   console.log(`dashboard screenshots: ${b.shots}`);
 }, 60_000);
@@ -86,7 +85,7 @@ describe('operator dashboard in headless Chromium', () => {
     const grants = await north.store.grantCount();
     const booked = await t.api.post<Booked>('/v1/parcels', { lockerId: north.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'DASH-1' });
     await row.getByText('Size S: 2 free, 1 reserved, 0 occupied, 0 out of service').waitFor();
-    await waitFor(async () => (await north.store.grantCount()) === grants + 2, 'the grants to reach the locker');
+    await expect.poll(async () => (await north.store.grantCount()) === grants + 2, { message: 'the grants to reach the locker' }).toBe(true);
     expect(await north.agent.enterCode(booked.dropoff.pin, 'keypad')).toEqual({ opened: booked.compartmentId });
     north.hardware.openDoor(booked.compartmentId);
     north.hardware.closeDoor(booked.compartmentId);

@@ -5,7 +5,6 @@ import type { EventBatchMessage } from '../../shared/messages.js';
 import { registerLocker } from '../../server/lockers/register-locker.js';
 import type { LiveSnapshot, LiveUpdate } from '../../shared/api/dashboard.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 import { openLive, type SseStream } from './sse.js';
 
 const FLEET = 300;
@@ -48,14 +47,14 @@ describe('GET /v1/live', () => {
     const operator = await t.api.post<{ token: string }>('/v1/accounts', { name: 'Ops', role: 'operator' });
     const live = await openLive(t.httpUrl, operator.token);
     expect(live.status).toBe(200);
-    await waitFor(() => live.events.length > 0, 'the snapshot');
+    await expect.poll(() => live.events.length > 0, { message: 'the snapshot' }).toBe(true);
     const snapshot = live.events[0]!;
     expect(snapshot.event).toBe('snapshot');
     expect((snapshot.data as LiveSnapshot).lockers).toHaveLength(FLEET);
     expect((snapshot.data as LiveSnapshot).totals).toMatchObject({ lockers: FLEET, offline: FLEET, alarms: { open: 0 } });
 
     await burst(ids, 1);
-    await waitFor(() => updates(live).at(-1)?.u.totals.alarms.open === FLEET, 'every alarm in the totals', 15_000);
+    await expect.poll(() => updates(live).at(-1)?.u.totals.alarms.open === FLEET, { timeout: 15_000, message: 'every alarm in the totals' }).toBe(true);
     const seen = updates(live);
     // Far fewer messages than events, never two within a second.
     expect(seen.length).toBeLessThan(FLEET / 10);
@@ -71,10 +70,10 @@ describe('GET /v1/live', () => {
 
   it('sends an acknowledged alarm, and only what changed, in the next update', async () => {
     const live = await openLive(t.httpUrl, t.server.adminToken);
-    await waitFor(() => live.events.length > 0, 'the snapshot');
+    await expect.poll(() => live.events.length > 0, { message: 'the snapshot' }).toBe(true);
     const { alarms } = await t.api.get<{ alarms: { id: string; lockerId: string }[] }>(`/v1/alarms?lockerId=${ids[7]}`);
     await t.api.post(`/v1/alarms/${alarms[0]!.id}/acknowledge`, {});
-    await waitFor(() => updates(live).length > 0, 'the update');
+    await expect.poll(() => updates(live).length > 0, { message: 'the update' }).toBe(true);
     const { u } = updates(live)[0]!;
     expect(u.lockers.map((l) => l.id)).toEqual([ids[7]]);
     expect(u.lockers[0]!.alarms).toEqual({ open: 0, acknowledged: 1 });
@@ -83,7 +82,7 @@ describe('GET /v1/live', () => {
     expect(u.totals.alarms).toEqual({ open: FLEET - 1, acknowledged: 1 });
 
     await t.api.post(`/v1/alarms/${alarms[0]!.id}/resolve`, {});
-    await waitFor(() => updates(live).length > 1, 'the next update');
+    await expect.poll(() => updates(live).length > 1, { message: 'the next update' }).toBe(true);
     expect(updates(live)[1]!.u.alarms).toEqual({ lockerIds: [ids[7]], items: [] });
     live.close();
   });
@@ -91,7 +90,7 @@ describe('GET /v1/live', () => {
   it('ends open streams when the server stops', async () => {
     const other = await startTestServer();
     const live = await openLive(other.httpUrl, other.server.adminToken);
-    await waitFor(() => live.events.length > 0, 'the snapshot');
+    await expect.poll(() => live.events.length > 0, { message: 'the snapshot' }).toBe(true);
     const stopped = other.close();
     await live.ended;
     await stopped;

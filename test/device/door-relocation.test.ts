@@ -7,7 +7,6 @@ import type { GrantClaims } from '../../shared/grants.js';
 import { DoorController } from '../../device/door-controller.js';
 import { DeviceStore } from '../../device/store/device-store.js';
 import { SimulatedLocker } from '../../simulator/simulated-locker.js';
-import { waitFor } from '../helpers/wait.js';
 
 const COMPARTMENTS = [
   { id: 'A1', size: 'S' as const },
@@ -67,13 +66,13 @@ describe('a deposit that does not fit (real store, simulated hardware)', () => {
   it('records nothing in the first compartment and deposits into the next larger one, with the move stored', async () => {
     await doors.unlock('A1', deposit);
     hardware.openDoor('A1');
-    await waitFor(async () => (await types()).includes('door.opened A1'), 'the door to open');
+    await expect.poll(async () => (await types()).includes('door.opened A1'), { message: 'the door to open' }).toBe(true);
     expect(await doors.doesNotFit()).toBe('A1');
     hardware.closeDoor('A1');
-    await waitFor(() => hardware.isReleased('B1'), 'B1 to open');
+    await expect.poll(() => hardware.isReleased('B1'), { message: 'B1 to open' }).toBe(true);
     hardware.openDoor('B1');
     hardware.closeDoor('B1');
-    await waitFor(async () => (await types()).includes('parcel.deposited B1'), 'the deposit');
+    await expect.poll(async () => (await types()).includes('parcel.deposited B1'), { message: 'the deposit' }).toBe(true);
     expect(await types()).toEqual(['door.opened A1', 'door.closed A1', 'parcel.moved A1->B1 DOES_NOT_FIT', 'door.opened B1', 'door.closed B1', 'parcel.deposited B1']);
     expect((await store.compartment('A1'))?.parcel_id).toBeNull();
     expect((await store.compartment('B1'))?.parcel_id).toBe('p1');
@@ -85,24 +84,24 @@ describe('a deposit that does not fit (real store, simulated hardware)', () => {
     await store.applyDesired({ version: 1, replaceAll: false, add: [{ token: 't', claims }], revoke: [], now: NOW });
     await doors.unlock('A1', deposit);
     hardware.openDoor('A1');
-    await waitFor(async () => (await types()).includes('door.opened A1'), 'the door to open');
+    await expect.poll(async () => (await types()).includes('door.opened A1'), { message: 'the door to open' }).toBe(true);
     await doors.doesNotFit();
     hardware.closeDoor('A1');
-    await waitFor(() => hardware.isReleased('C1'), 'C1 to open');
+    await expect.poll(() => hardware.isReleased('C1'), { message: 'C1 to open' }).toBe(true);
     expect(hardware.isReleased('B1')).toBe(false);
   });
 
   it('after a restart with the door closed on a misfit, moves the parcel on instead of counting a deposit', async () => {
     await doors.unlock('A1', deposit);
     hardware.openDoor('A1');
-    await waitFor(async () => (await types()).includes('door.opened A1'), 'the door to open');
+    await expect.poll(async () => (await types()).includes('door.opened A1'), { message: 'the door to open' }).toBe(true);
     await doors.doesNotFit();
     expect(JSON.parse((await store.compartment('A1'))?.session ?? '{}')).toEqual({ ...deposit, misfit: true, stage: 'open' });
     // Power cut: the agent is gone while the courier shuts the door (the new hardware reads every door closed).
     doors.stop();
     await store.close();
     await start();
-    await waitFor(() => hardware.isReleased('B1'), 'B1 to open after the restart');
+    await expect.poll(() => hardware.isReleased('B1'), { message: 'B1 to open after the restart' }).toBe(true);
     const all = await types();
     expect(all).toContain('parcel.moved A1->B1 DOES_NOT_FIT');
     expect(all).not.toContain('parcel.deposited A1');

@@ -13,7 +13,6 @@ import { topics } from '../../shared/topics.js';
 import { ackWaitMs } from '../../device/sync/backoff.js';
 import { DeviceStore } from '../../device/store/device-store.js';
 import { SyncClient } from '../../device/sync/sync-client.js';
-import { waitFor } from '../helpers/wait.js';
 import { captureDeviceLog } from './capture-log.js';
 
 const LOCKER = 'locker-resend';
@@ -49,7 +48,7 @@ describe('event batch resends (device/sync/sync-client.ts)', () => {
       heartbeatMs: () => 3_600_000,
     });
     client.start({ onState: async () => ({ applied: 0 }), onServerTime: () => undefined, onCommand: async () => undefined });
-    await waitFor(() => client.connected, 'the client to connect');
+    await expect.poll(() => client.connected, { message: 'the client to connect' }).toBe(true);
   };
   const record = (count: number) => store.record(Array.from({ length: count }, () => ({ type: 'door.closed' as const, compartmentId: 'A1' })), { bootId: 'boot0001', now: clock.now() });
   const ack = (seqs: number[]) => server.publishAsync(topics.eventsAck(LOCKER), encode({ v: PROTOCOL_VERSION, seqs, serverTime: clock.now() }), { qos: 1 });
@@ -83,7 +82,7 @@ describe('event batch resends (device/sync/sync-client.ts)', () => {
   it('waits twice as long after each ack that does not come, up to the cap, and keeps resending the batch', async () => {
     await record(2);
     await start(() => 0);
-    await waitFor(() => batches.length === 1, 'the first batch');
+    await expect.poll(() => batches.length, { message: 'the first batch' }).toBe(1);
     expect(batches[0]).toEqual([1, 2]);
     // Waits of 1 s, 2 s, 4 s, then 4 s again (the cap); one batch in flight, never two.
     for (const wait of [1000, 2000, 4000, 4000]) {
@@ -91,7 +90,7 @@ describe('event batch resends (device/sync/sync-client.ts)', () => {
       await advance(wait - 1);
       expect(batches.length).toBe(before);
       clock.advance(1);
-      await waitFor(() => batches.length === before + 1, `a resend after ${wait} ms`);
+      await expect.poll(() => batches.length === before + 1, { message: `a resend after ${wait} ms` }).toBe(true);
       expect(batches.at(-1)).toEqual([1, 2]);
     }
     expect(client.stats).toMatchObject({ batchesSent: 5, batchesResent: 4, ackTimeouts: 4, eventsResent: 8 });
@@ -101,36 +100,36 @@ describe('event batch resends (device/sync/sync-client.ts)', () => {
   it('goes back to the first wait once the batch in flight is acknowledged', async () => {
     await record(1);
     await start(() => 0);
-    await waitFor(() => batches.length === 1, 'the first batch');
+    await expect.poll(() => batches.length, { message: 'the first batch' }).toBe(1);
     await advance(1000);
     await advance(2000);
     expect(batches.length).toBe(3);
     await ack([1]);
-    await waitFor(async () => (await store.outboxSize()) === 0, 'the outbox to empty on the ack');
+    await expect.poll(() => store.outboxSize(), { message: 'the outbox to empty on the ack' }).toBe(0);
     await record(1);
     client.flush();
-    await waitFor(() => batches.length === 4, 'the next batch');
+    await expect.poll(() => batches.length, { message: 'the next batch' }).toBe(4);
     expect(batches[3]).toEqual([2]);
     // After the ack the wait is 1 s again (it had grown to 4 s).
     clock.advance(1000);
-    await waitFor(() => batches.length === 5, 'a resend after the first wait');
+    await expect.poll(() => batches.length, { message: 'a resend after the first wait' }).toBe(5);
     expect(batches[4]).toEqual([2]);
   });
 
   it('an ack of an earlier copy does not end the wait for a bigger batch in flight', async () => {
     await record(1);
     await start(() => 0);
-    await waitFor(() => batches.length === 1, 'the first batch');
+    await expect.poll(() => batches.length, { message: 'the first batch' }).toBe(1);
     await record(1);
     await advance(1000);
     expect(batches[1]).toEqual([1, 2]);
     await ack([1]);
-    await waitFor(async () => (await store.outboxSize()) === 1, 'event 1 to leave the outbox');
+    await expect.poll(() => store.outboxSize(), { message: 'event 1 to leave the outbox' }).toBe(1);
     // Event 2 is still unacknowledged: the batch is sent again when its (doubled) wait runs out, and only then.
     await advance(1999);
     expect(batches.length).toBe(2);
     clock.advance(1);
-    await waitFor(() => batches.length === 3, 'the resend of event 2');
+    await expect.poll(() => batches.length, { message: 'the resend of event 2' }).toBe(3);
     expect(batches[2]).toEqual([2]);
   });
 
@@ -138,7 +137,7 @@ describe('event batch resends (device/sync/sync-client.ts)', () => {
     const { lines, logger } = captureDeviceLog();
     await start(() => 0.5, logger);
     await server.publishAsync(topics.commands(LOCKER), '{"v":1,"pin":"12345678"', { qos: 1 });
-    await waitFor(() => client.stats.invalidMessages === 1, 'the command to be refused');
+    await expect.poll(() => client.stats.invalidMessages, { message: 'the command to be refused' }).toBe(1);
     const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'invalid command');
     expect(line).toMatchObject({ level: 40, component: 'device', msg: 'invalid command' });
     expect(typeof line?.code).toBe('string');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
 import { derivePin } from '../../server/codes/pins.js';
 import type { ParcelView } from '../../shared/api/parcels.js';
@@ -6,7 +6,6 @@ import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
 type ParcelRead = ParcelView & { history: { type: string; source: string }[] };
@@ -28,7 +27,7 @@ beforeAll(async () => {
     clock: systemClock,
     random: seededRandom(7),
   });
-  await waitFor(() => locker.agent.ready, 'the locker to receive its configuration');
+  await vi.waitFor(() => expect(locker.agent.ready, 'the locker to receive its configuration').toBe(true), { timeout: 10_000, interval: 10 });
 });
 afterAll(async () => {
   await locker.stop();
@@ -53,7 +52,7 @@ describe('one parcel from booking to pickup, over real MQTT', () => {
   it('books, deposits with the drop-off PIN, releases the pickup code, picks up once, frees the compartment', async () => {
     const parcel = await book('E2E-1');
     expect(parcel.compartmentId).toBe('A1');
-    await waitFor(async () => (await locker.store.grantCount()) === 2, 'both grants to reach the locker');
+    await expect.poll(() => locker.store.grantCount(), { message: 'both grants to reach the locker' }).toBe(2);
 
     // The pickup grant is on the locker already, but it opens nothing before the locker saw the parcel go in.
     expect(await locker.agent.enterCode(await pickupPin(parcel.id), 'keypad')).toEqual({ refused: 'NOT_FILLED' });
@@ -62,7 +61,7 @@ describe('one parcel from booking to pickup, over real MQTT', () => {
     expect(locker.hardware.isReleased('A1')).toBe(true);
     expect(locker.hardware.isReleased('A2')).toBe(false);
     useDoor('A1');
-    await waitFor(async () => (await t.api.get<ParcelView>(`/v1/parcels/${parcel.id}`)).status === 'in_locker', 'the deposit to reach the server');
+    await expect.poll(async () => (await t.api.get<ParcelView>(`/v1/parcels/${parcel.id}`)).status, { message: 'the deposit to reach the server' }).toBe('in_locker');
 
     // The code was used once; it does not open again.
     expect(await locker.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ refused: 'ALREADY_USED' });
@@ -75,7 +74,7 @@ describe('one parcel from booking to pickup, over real MQTT', () => {
 
     expect(await locker.agent.enterCode(code!.pin, 'keypad')).toEqual({ opened: 'A1' });
     useDoor('A1');
-    await waitFor(async () => (await t.api.get<ParcelView>(`/v1/parcels/${parcel.id}`)).status === 'picked_up', 'the pickup to reach the server');
+    await expect.poll(async () => (await t.api.get<ParcelView>(`/v1/parcels/${parcel.id}`)).status, { message: 'the pickup to reach the server' }).toBe('picked_up');
     expect(await locker.agent.enterCode(code!.pin, 'keypad')).toEqual({ refused: 'ALREADY_USED' });
 
     const read = await t.api.get<ParcelRead>(`/v1/parcels/${parcel.id}`);
@@ -86,7 +85,7 @@ describe('one parcel from booking to pickup, over real MQTT', () => {
 
   it('opens for a scanned QR grant and refuses a wrong PIN, recording the refusal as an event', async () => {
     const parcel = await book('E2E-2');
-    await waitFor(async () => (await locker.store.grantCount()) >= 4, 'the new grants');
+    await expect.poll(async () => (await locker.store.grantCount()) >= 4, { message: 'the new grants' }).toBe(true);
     const rejectedBefore = locker.tap.byType.get('code.rejected') ?? 0;
     expect(await locker.agent.enterCode('00000000', 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
     expect(await locker.agent.enterCode('123', 'keypad')).toEqual({ refused: 'MALFORMED' });
@@ -98,10 +97,10 @@ describe('one parcel from booking to pickup, over real MQTT', () => {
     const code = await awaitPickupCode(t.api, parcel.id, 5000);
     expect(await locker.agent.enterCode(code!.qr, 'scanner')).toEqual({ opened: parcel.compartmentId });
     useDoor(parcel.compartmentId);
-    await waitFor(async () => (await t.api.get<ParcelView>(`/v1/parcels/${parcel.id}`)).status === 'picked_up', 'the pickup');
+    await expect.poll(async () => (await t.api.get<ParcelView>(`/v1/parcels/${parcel.id}`)).status, { message: 'the pickup' }).toBe('picked_up');
 
     // Every event the locker recorded reached the server exactly once.
-    await waitFor(async () => (await locker.store.outboxSize()) === 0, 'the outbox to drain');
+    await expect.poll(() => locker.store.outboxSize(), { message: 'the outbox to drain' }).toBe(0);
     const view = await t.api.get<{ events: { received: number; lastSeq: number } }>(`/v1/lockers/${locker.id}`);
     expect(view.events).toEqual({ received: locker.tap.seqs.size, lastSeq: Math.max(...locker.tap.seqs) });
   });
@@ -113,9 +112,9 @@ describe('one parcel from booking to pickup, over real MQTT', () => {
     await link.publish(topics.state(locker.id), Buffer.from('{oops'), { qos: 1 });
     await link.publish(topics.state(locker.id), Buffer.from(JSON.stringify({ v: 1, full: true, version: 99 })), { qos: 1 });
     await link.publish(topics.eventsAck(locker.id), Buffer.from(JSON.stringify({ v: 1, seqs: 'all' })), { qos: 1 });
-    await waitFor(() => locker.agent.sync.stats.invalidMessages - before === 3, 'three invalid messages counted');
+    await expect.poll(() => locker.agent.sync.stats.invalidMessages - before, { message: 'three invalid messages counted' }).toBe(3);
     const parcel = await book('E2E-3');
-    await waitFor(async () => (await locker.store.grantCount()) >= 6, 'the new grants');
+    await expect.poll(async () => (await locker.store.grantCount()) >= 6, { message: 'the new grants' }).toBe(true);
     expect(await locker.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
     useDoor(parcel.compartmentId);
   });

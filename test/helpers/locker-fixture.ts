@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { ServerConfig } from '../../server/config.js';
 import type { LockerView } from '../../shared/api/lockers.js';
@@ -6,7 +6,6 @@ import type { ParcelView } from '../../shared/api/parcels.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from './test-server.js';
-import { waitFor } from './wait.js';
 
 export type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
 export type ParcelRead = ParcelView & { history: { type: string; source: string; detail: Record<string, unknown> | null }[] };
@@ -51,7 +50,7 @@ export async function startLockerFixture(o: FixtureOptions = {}): Promise<Locker
     random: seededRandom(o.seed ?? 1),
     ...(o.outboxLimit !== undefined ? { outboxLimit: o.outboxLimit } : {}),
   });
-  await waitFor(() => locker.agent.ready, 'the locker configuration');
+  await vi.waitFor(() => expect(locker.agent.ready, 'the locker configuration').toBe(true), { timeout: 10_000, interval: 10 });
   const view = () => t.api.get<LockerView>(`/v1/lockers/${locker.id}`);
   return {
     t,
@@ -64,10 +63,13 @@ export async function startLockerFixture(o: FixtureOptions = {}): Promise<Locker
       locker.hardware.closeDoor(id);
     },
     synced: () =>
-      waitFor(async () => {
-        const v = await view();
-        return v.reportedVersion === v.desiredVersion;
-      }, 'the locker to apply the desired state', 15_000),
+      vi.waitFor(
+        async () => {
+          const v = await view();
+          expect(v.reportedVersion, 'the locker to apply the desired state').toBe(v.desiredVersion);
+        },
+        { timeout: 15_000, interval: 10 },
+      ),
     async close() {
       await locker.stop();
       await t.close();

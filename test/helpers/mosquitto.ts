@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './postgres.js';
+import { freePort } from './free-port.js';
 
 /** A throwaway Mosquitto with the dynamic-security plugin on a loopback port, for one test file. */
 export interface TestMosquitto {

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../shared/codec.js';
 import { topics } from '../../shared/topics.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -22,7 +21,7 @@ describe('a burst of device messages', () => {
       }
     }
     await Promise.all(publishes);
-    await waitFor(() => t.server.stats.eventsApplied - before === 400, 'all 400 batches to be committed', 30_000);
+    await expect.poll(() => t.server.stats.eventsApplied - before, { timeout: 30_000, message: 'all 400 batches to be committed' }).toBe(400);
     expect(t.server.stats.eventsApplied - before).toBe(400);
   }, 60_000);
 });

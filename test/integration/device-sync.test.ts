@@ -4,7 +4,6 @@ import { encode } from '../../shared/codec.js';
 import type { DeviceEvent, EventAckMessage, StateMessage } from '../../shared/messages.js';
 import { topics } from '../../shared/topics.js';
 import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 let t: TestServer;
 const clients: MqttClient[] = [];
@@ -73,7 +72,7 @@ describe('broker access', () => {
     const c = await connectAs(a);
     const denied = t.server.stats.aclDenied;
     c.publish(topics.events(b.id), encode({ v: 1, events: [event(1)] }), { qos: 0 });
-    await waitFor(() => t.server.stats.aclDenied > denied, 'the publish to be denied');
+    await expect.poll(() => t.server.stats.aclDenied > denied, { message: 'the publish to be denied' }).toBe(true);
     const view = await t.api.get<{ events: { received: number } }>(`/v1/lockers/${b.id}`);
     expect(view.events.received).toBe(0);
   });
@@ -88,9 +87,9 @@ describe('device events over MQTT', () => {
     const dupBefore = t.server.stats.eventsDuplicate;
 
     await c.publishAsync(topics.events(a.id), encode({ v: 1, events: [event(3), event(1)] }), { qos: 1 });
-    await waitFor(() => acks.length === 1, 'first ack');
+    await expect.poll(() => acks.length, { message: 'first ack' }).toBe(1);
     await c.publishAsync(topics.events(a.id), encode({ v: 1, events: [event(1), event(2), event(3)] }), { qos: 1 });
-    await waitFor(() => acks.length === 2, 'second ack');
+    await expect.poll(() => acks.length, { message: 'second ack' }).toBe(2);
 
     const parsed = acks.map((p) => JSON.parse(p.toString()) as EventAckMessage);
     expect(parsed[0]?.seqs).toEqual([1, 3]);
@@ -110,13 +109,13 @@ describe('device events over MQTT', () => {
     await sql`CREATE TEMP TRIGGER fail_commit BEFORE INSERT ON device_events WHEN NEW.locker_id = ${sql.lit(a.id)} BEGIN SELECT RAISE(ABORT, 'disk full'); END`.execute(t.server.ctx.db);
     try {
       await c.publishAsync(topics.events(a.id), encode({ v: 1, events: [event(1)] }), { qos: 1 });
-      await waitFor(() => (t.server.stats.mqttRejected.get('HANDLER_FAILED') ?? 0) > 0, 'the failed commit');
+      await expect.poll(() => (t.server.stats.mqttRejected.get('HANDLER_FAILED') ?? 0) > 0, { message: 'the failed commit' }).toBe(true);
       expect(acks).toHaveLength(0);
     } finally {
       await sql`DROP TRIGGER fail_commit`.execute(t.server.ctx.db);
     }
     await c.publishAsync(topics.events(a.id), encode({ v: 1, events: [event(1)] }), { qos: 1 });
-    await waitFor(() => acks.length === 1, 'the ack after the resend');
+    await expect.poll(() => acks.length, { message: 'the ack after the resend' }).toBe(1);
   });
 
   it('rejects and counts malformed payloads and keeps serving the locker', async () => {
@@ -129,13 +128,13 @@ describe('device events over MQTT', () => {
       await c.publishAsync(topics.events(a.id), bad, { qos: 1 });
     }
     await c.publishAsync(topics.status(a.id), 'garbage', { qos: 1, retain: true });
-    await waitFor(() => t.server.stats.rejectedTotal() - before >= 5, 'five rejections');
+    await expect.poll(() => t.server.stats.rejectedTotal() - before >= 5, { message: 'five rejections' }).toBe(true);
     expect(t.server.stats.mqttRejected.get('MALFORMED_JSON')).toBeGreaterThan(0);
     expect(t.server.stats.mqttRejected.get('UNSUPPORTED_VERSION')).toBeGreaterThan(0);
     expect(t.server.stats.mqttRejected.get('SCHEMA_MISMATCH')).toBeGreaterThan(0);
     expect(t.server.stats.mqttRejected.get('PAYLOAD_TOO_LARGE')).toBeGreaterThan(0);
     await c.publishAsync(topics.events(a.id), encode({ v: 1, events: [event(1)] }), { qos: 1 });
-    await waitFor(() => acks.length === 1, 'a valid batch to be acknowledged after the bad ones');
+    await expect.poll(() => acks.length, { message: 'a valid batch to be acknowledged after the bad ones' }).toBe(1);
   });
 });
 
@@ -147,25 +146,25 @@ describe('desired state over MQTT', () => {
     await c.subscribeAsync(topics.state(a.id), { qos: 1 });
 
     await c.publishAsync(topics.stateGet(a.id), encode({ v: 1, have: 0, reason: 'connect' }), { qos: 1 });
-    await waitFor(() => states.length === 1, 'the first snapshot');
+    await expect.poll(() => states.length, { message: 'the first snapshot' }).toBe(1);
     const first = JSON.parse(states[0]!.toString()) as StateMessage;
     expect(first).toMatchObject({ full: true, version: 0, grants: [] });
 
     const parcel = await t.api.post<{ id: string }>('/v1/parcels', { lockerId: a.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'D1' });
-    await waitFor(() => states.length === 2, 'the delta');
+    await expect.poll(() => states.length, { message: 'the delta' }).toBe(2);
     const delta = JSON.parse(states[1]!.toString()) as StateMessage;
     expect(delta).toMatchObject({ full: false, version: 1, baseVersion: 0 });
     expect(delta.full === false && delta.changes.map((ch) => ch.op)).toEqual(['grant.add', 'grant.add']);
 
     await c.publishAsync(topics.stateGet(a.id), encode({ v: 1, have: 0, reason: 'gap' }), { qos: 1 });
-    await waitFor(() => states.length === 3, 'the second snapshot');
+    await expect.poll(() => states.length, { message: 'the second snapshot' }).toBe(3);
     const snap = JSON.parse(states[2]!.toString()) as StateMessage;
     expect(snap.full && snap.version).toBe(1);
     expect(snap.full && snap.grants).toHaveLength(2);
     expect(snap.full && snap.config.pinKey).toHaveLength(43);
 
     await c.publishAsync(topics.stateReported(a.id), encode({ v: 1, version: 1, lastSeq: 0 }), { qos: 1 });
-    await waitFor(async () => (await t.api.get<{ reportedVersion: number }>(`/v1/lockers/${a.id}`)).reportedVersion === 1, 'the reported version');
+    await expect.poll(async () => (await t.api.get<{ reportedVersion: number }>(`/v1/lockers/${a.id}`)).reportedVersion, { message: 'the reported version' }).toBe(1);
     expect(parcel.id).toMatch(/^p_/);
   });
 
@@ -175,9 +174,9 @@ describe('desired state over MQTT', () => {
     const states = inbox(c, topics.state(a.id));
     await c.subscribeAsync(topics.state(a.id), { qos: 1 });
     await t.api.post('/v1/parcels', { lockerId: a.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'LAG' });
-    await waitFor(() => states.length === 1, 'the delta');
+    await expect.poll(() => states.length, { message: 'the delta' }).toBe(1);
     await c.publishAsync(topics.heartbeat(a.id), encode({ v: 1, bootId: 'b1', at: Date.now(), lastSeq: 0, outbox: 0, appliedVersion: 0 }), { qos: 1 });
-    await waitFor(() => states.length === 2, 'a snapshot after the heartbeat');
+    await expect.poll(() => states.length, { message: 'a snapshot after the heartbeat' }).toBe(2);
     expect(JSON.parse(states[1]!.toString())).toMatchObject({ full: true, version: 1 });
     await c.publishAsync(topics.heartbeat(a.id), encode({ v: 1, bootId: 'b1', at: Date.now(), lastSeq: 0, outbox: 0, appliedVersion: 1 }), { qos: 1 });
     await new Promise((r) => setTimeout(r, 200));
@@ -194,9 +193,9 @@ describe('desired state over MQTT', () => {
       will: { topic: topics.status(a.id), payload: encode({ v: 1, state: 'offline', bootId: 'b1' }), qos: 1, retain: true },
     });
     await c.publishAsync(topics.status(a.id), encode({ v: 1, state: 'online', bootId: 'b1' }), { qos: 1, retain: true });
-    await waitFor(async () => (await t.api.get<{ online: boolean }>(`/v1/lockers/${a.id}`)).online, 'online');
+    await expect.poll(async () => (await t.api.get<{ online: boolean }>(`/v1/lockers/${a.id}`)).online, { message: 'online' }).toBe(true);
     c.stream.destroy();
-    await waitFor(async () => !(await t.api.get<{ online: boolean }>(`/v1/lockers/${a.id}`)).online, 'offline after the will');
+    await expect.poll(async () => !(await t.api.get<{ online: boolean }>(`/v1/lockers/${a.id}`)).online, { message: 'offline after the will' }).toBe(true);
     await c.endAsync(true);
   });
 });

@@ -5,7 +5,6 @@ import { decoderFor, encode } from '../../shared/codec.js';
 import { EventAckMessage, type DeviceEvent } from '../../shared/messages.js';
 import { topics } from '../../shared/topics.js';
 import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 const decodeAck = decoderFor(EventAckMessage);
 let t: TestServer;
@@ -61,8 +60,8 @@ describe('event acks', () => {
 
     // All at once, so that they share a group (one transaction), which fails and is retried batch by batch.
     await Promise.all([send(poisoned, events(1, 5, (s) => (s === 3 ? 'poison' : `p${s}`))), ...good.map((d) => send(d, events(1, 5)))]);
-    await waitFor(() => (t.server.stats.mqttRejected.get('HANDLER_FAILED') ?? 0) > failedBefore, 'the poisoned batch to fail', 10_000);
-    await waitFor(() => good.every((d) => d.acks.length >= 1), 'the other batches to be acked', 10_000);
+    await expect.poll(() => (t.server.stats.mqttRejected.get('HANDLER_FAILED') ?? 0) > failedBefore, { message: 'the poisoned batch to fail' }).toBe(true);
+    await expect.poll(() => good.every((d) => d.acks.length >= 1), { message: 'the other batches to be acked' }).toBe(true);
 
     expect(await rows(poisoned.locker.id)).toBe(0);
     for (const d of good) expect(await rows(d.locker.id)).toBe(5);
@@ -71,7 +70,7 @@ describe('event acks', () => {
     // connection's order, so an extra ack of the first round would arrive before these.
     await sql`DROP TRIGGER poison`.execute(t.server.ctx.db);
     await Promise.all([send(poisoned, events(1, 5)), ...good.map((d) => send(d, events(6, 2)))]);
-    await waitFor(() => poisoned.acks.length >= 1 && good.every((d) => d.acks.length >= 2), 'the second round of acks', 10_000);
+    await expect.poll(() => poisoned.acks.length >= 1 && good.every((d) => d.acks.length >= 2), { message: 'the second round of acks' }).toBe(true);
 
     expect(poisoned.acks).toEqual([[1, 2, 3, 4, 5]]);
     for (const d of good) expect(d.acks).toEqual([[1, 2, 3, 4, 5], [6, 7]]);
@@ -85,7 +84,7 @@ describe('event acks', () => {
     const batch = events(1, 4);
     // The same batch three times at once (resends that crossed an ack), most likely in one group.
     await Promise.all([send(d, batch), send(d, batch), send(d, batch)]);
-    await waitFor(() => d.acks.length >= 3, 'three acks', 10_000);
+    await expect.poll(() => d.acks.length >= 3, { message: 'three acks' }).toBe(true);
     expect(d.acks).toEqual([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]]);
     expect(t.server.stats.eventsApplied - applied).toBe(4);
     expect(t.server.stats.eventsDuplicate - duplicates).toBe(8);
@@ -95,7 +94,7 @@ describe('event acks', () => {
   it('finds events another process committed meanwhile: counted as duplicates, the batch acked once', async () => {
     const [d, other] = await Promise.all([connectDevice(await registerLocker(t.api)), connectDevice(await registerLocker(t.api))]);
     await send(d, events(1, 2));
-    await waitFor(() => d.acks.length >= 1, 'the first ack', 10_000);
+    await expect.poll(() => d.acks.length >= 1, { message: 'the first ack' }).toBe(true);
     // Seqs 3 and 4 committed by another server process sharing the database (as in a scale-out deployment):
     // this process has not seen them, so it takes the next batch for new.
     await t.server.ctx.db
@@ -105,7 +104,7 @@ describe('event acks', () => {
     const applied = t.server.stats.eventsApplied;
     const duplicates = t.server.stats.eventsDuplicate;
     await Promise.all([send(d, events(3, 3)), send(other, events(1, 2))]);
-    await waitFor(() => d.acks.length >= 2 && other.acks.length >= 1, 'both acks', 10_000);
+    await expect.poll(() => d.acks.length >= 2 && other.acks.length >= 1, { message: 'both acks' }).toBe(true);
     expect(d.acks).toEqual([[1, 2], [3, 4, 5]]);
     expect(other.acks).toEqual([[1, 2]]);
     expect(t.server.stats.eventsApplied - applied).toBe(3);

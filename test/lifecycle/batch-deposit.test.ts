@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derivePin } from '../../server/codes/pins.js';
 import { ApiClient } from '../../simulator/api-client.js';
 import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
-import { waitFor } from '../helpers/wait.js';
 
 interface SessionAnswer {
   sessionId: string;
@@ -55,21 +54,21 @@ describe('a courier deposits a van\'s worth of parcels with one code', () => {
     // First entry: the first parcel's door; the door cycle is the deposit.
     expect(await agent.enterCode(session.code.pin, 'keypad')).toEqual({ opened: 'A1' });
     f.cycle('A1');
-    await waitFor(async () => (await status(p1.id)) === 'in_locker', 'the first deposit to reach the server');
+    await expect.poll(() => status(p1.id), { message: 'the first deposit to reach the server' }).toBe('in_locker');
 
     // Second entry: A2 opens, the parcel does not fit; closing the empty door opens the next larger compartment.
     expect(await agent.enterCode(session.code.pin, 'keypad')).toEqual({ opened: 'A2' });
     expect(hardware.openDoor('A2')).toBe(true);
     hardware.pressDoesNotFit();
     hardware.closeDoor('A2');
-    await waitFor(() => hardware.isReleased('B1'), 'the larger compartment to open');
+    await expect.poll(() => hardware.isReleased('B1'), { message: 'the larger compartment to open' }).toBe(true);
     f.cycle('B1');
-    await waitFor(async () => (await status(p2.id)) === 'in_locker', 'the moved deposit to reach the server');
+    await expect.poll(() => status(p2.id), { message: 'the moved deposit to reach the server' }).toBe('in_locker');
 
     // Third parcel by its label, scanned while the batch code is in use.
     expect(await agent.enterCode(p3.id, 'scanner')).toEqual({ opened: 'A3' });
     f.cycle('A3');
-    await waitFor(async () => (await status(p3.id)) === 'in_locker', 'the third deposit to reach the server');
+    await expect.poll(() => status(p3.id), { message: 'the third deposit to reach the server' }).toBe('in_locker');
 
     // Every parcel is in: the code opens nothing more.
     expect(await agent.enterCode(session.code.pin, 'keypad')).toEqual({ refused: 'BATCH_DONE' });
@@ -86,7 +85,7 @@ describe('a courier deposits a van\'s worth of parcels with one code', () => {
     const pin = await pickupPin(p2.id);
     expect(await agent.enterCode(pin, 'keypad')).toEqual({ opened: 'B1' });
     f.cycle('B1');
-    await waitFor(async () => (await status(p2.id)) === 'picked_up', 'the pickup to reach the server');
+    await expect.poll(() => status(p2.id), { message: 'the pickup to reach the server' }).toBe('picked_up');
     expect(await agent.enterCode(pin, 'keypad')).toEqual({ refused: 'ALREADY_USED' });
     expect((await f.view()).compartments.find((c) => c.id === 'B1')?.state).toBe('free');
 
@@ -102,7 +101,7 @@ describe('a courier deposits a van\'s worth of parcels with one code', () => {
     const opened = await f.locker.agent.enterCode(session.code.qr, 'scanner');
     expect(opened).toEqual({ opened: p.compartmentId });
     f.cycle(p.compartmentId);
-    await waitFor(async () => (await status(p.id)) === 'in_locker', 'the deposit');
+    await expect.poll(() => status(p.id), { message: 'the deposit' }).toBe('in_locker');
     expect(await f.locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ refused: 'ALREADY_DEPOSITED' });
   });
 

@@ -6,7 +6,6 @@ import { topics } from '../../shared/topics.js';
 import type { AlarmView } from '../../shared/api/alarms.js';
 import type { LockerView } from '../../shared/api/lockers.js';
 import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 /**
  * The server's side of `parcel.moved`, driven over real MQTT by a controller that sends exactly the events a test
@@ -34,7 +33,7 @@ async function send(events: Omit<DeviceEvent, 'seq' | 'id' | 'bootId' | 'at'>[])
   const batch = events.map((e) => ({ seq: ++seq, id: `ev${seq}`, bootId: 'boot1', at: Date.now(), ...e }) as DeviceEvent);
   await client.publishAsync(topics.events(locker.id), encode({ v: 1, events: batch }), { qos: 1 });
   const last = seq;
-  await waitFor(async () => (await t.api.get<LockerView>(`/v1/lockers/${locker.id}`)).events.lastSeq >= last, 'the batch to be committed');
+  await expect.poll(async () => (await t.api.get<LockerView>(`/v1/lockers/${locker.id}`)).events.lastSeq >= last, { message: 'the batch to be committed' }).toBe(true);
   return batch.map((e) => e.seq);
 }
 

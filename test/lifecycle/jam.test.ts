@@ -3,7 +3,6 @@ import { ManualClock } from '../../shared/clock.js';
 import { derivePin } from '../../server/codes/pins.js';
 import type { AlarmView } from '../../shared/api/alarms.js';
 import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
-import { waitFor } from '../helpers/wait.js';
 
 const DOOR_OPEN_TIMEOUT_MS = 5000;
 const clock = new ManualClock(Date.now());
@@ -32,7 +31,7 @@ async function pulsesUntil(id: string, n: number): Promise<void> {
   while (f.locker.hardware.pulses(id) < n) {
     const before = f.locker.hardware.pulses(id);
     clock.advance(DOOR_OPEN_TIMEOUT_MS);
-    await waitFor(() => f.locker.hardware.pulses(id) > before, `pulse ${before + 1} of ${id}`);
+    await expect.poll(() => f.locker.hardware.pulses(id) > before, { message: `pulse ${before + 1} of ${id}` }).toBe(true);
   }
 }
 
@@ -51,10 +50,10 @@ describe('a lock that does not release', () => {
     expect(hardware.isReleased('A2')).toBe(false);
     // The third wait runs out: jammed after the configured 3 pulses, and the next fitting compartment opens.
     clock.advance(DOOR_OPEN_TIMEOUT_MS);
-    await waitFor(() => hardware.isReleased('A2'), 'the other compartment to open');
+    await expect.poll(() => hardware.isReleased('A2'), { message: 'the other compartment to open' }).toBe(true);
     expect(hardware.pulses('A1')).toBe(3);
     f.cycle('A2');
-    await waitFor(async () => (await f.read(parcel.id)).status === 'in_locker', 'the deposit to reach the server');
+    await expect.poll(async () => (await f.read(parcel.id)).status, { message: 'the deposit to reach the server' }).toBe('in_locker');
 
     const read = await f.read(parcel.id);
     expect(read.compartmentId).toBe('A2');
@@ -67,7 +66,7 @@ describe('a lock that does not release', () => {
     // The recipient's code names A1; the locker opens A2, where it saw the parcel go in.
     expect(await agent.enterCode(await pickupPin(parcel.id), 'keypad')).toEqual({ opened: 'A2' });
     f.cycle('A2');
-    await waitFor(async () => (await f.read(parcel.id)).status === 'picked_up', 'the pickup to reach the server');
+    await expect.poll(async () => (await f.read(parcel.id)).status, { message: 'the pickup to reach the server' }).toBe('picked_up');
   });
 
   it('on a pickup leaves the parcel where it is and raises an alarm', async () => {
@@ -78,14 +77,14 @@ describe('a lock that does not release', () => {
     await f.synced();
     expect(await agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: 'A2' });
     f.cycle('A2');
-    await waitFor(async () => (await f.read(parcel.id)).status === 'in_locker', 'the deposit');
+    await expect.poll(async () => (await f.read(parcel.id)).status, { message: 'the deposit' }).toBe('in_locker');
 
     hardware.jam('A2');
     const before = hardware.pulses('A2');
     expect(await agent.enterCode(await pickupPin(parcel.id), 'keypad')).toEqual({ opened: 'A2' });
     await pulsesUntil('A2', before + 3);
     clock.advance(DOOR_OPEN_TIMEOUT_MS);
-    await waitFor(async () => (await alarms('kind=lock_jam')).some((a) => a.compartmentId === 'A2'), 'the jam alarm');
+    await expect.poll(async () => (await alarms('kind=lock_jam')).some((a) => a.compartmentId === 'A2'), { message: 'the jam alarm' }).toBe(true);
 
     expect(hardware.isReleased('B1')).toBe(false);
     const read = await f.read(parcel.id);
@@ -106,7 +105,7 @@ describe('a lock that does not release', () => {
     const before = hardware.pulses('B1');
     await pulsesUntil('B1', before + 2);
     clock.advance(DOOR_OPEN_TIMEOUT_MS);
-    await waitFor(async () => (await alarms('kind=session_aborted')).length > 0, 'the aborted session alarm');
+    await expect.poll(async () => (await alarms('kind=session_aborted')).length > 0, { message: 'the aborted session alarm' }).toBe(true);
     expect((await alarms('kind=session_aborted'))[0]?.detail).toMatchObject({ reason: 'NO_COMPARTMENT_FOR_MOVE' });
     expect((await f.read(parcel.id)).status).toBe('booked');
   });

@@ -6,7 +6,6 @@ import type { AlarmView } from '../../shared/api/alarms.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { startLockerFixture, type Booked, type LockerFixture, type ParcelRead } from '../helpers/locker-fixture.js';
-import { waitFor } from '../helpers/wait.js';
 import { call, createAccount, type CreatedAccount } from '../security/api-helpers.js';
 import { WebhookReceiver } from '../webhooks/receiver.js';
 
@@ -50,6 +49,11 @@ const book = (reference: string) => api.post<Booked>('/v1/parcels', { lockerId: 
 const read = (id: string) => api.get<ParcelRead>(`/v1/parcels/${id}`);
 const events = (parcelId: string, type: string) =>
   receiver.received.filter((r) => r.json.type === type && (r.json.data.parcel as { id: string }).id === parcelId);
+/** One scheduler tick at the clock's current time, then one webhook poll: whatever they would do is done. */
+const tick = async () => {
+  await t.server.scheduler.runOnce();
+  await t.server.webhookWorker.runOnce();
+};
 const shiftTo = (ms: number) => {
   clock.shiftMs += ms - clock.now();
 };
@@ -58,7 +62,7 @@ async function deposit(p: Booked): Promise<ParcelRead> {
   await f.synced();
   expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
   f.cycle(p.compartmentId);
-  await waitFor(async () => (await read(p.id)).pickupDeadline !== null, 'the deposit and its window');
+  await expect.poll(async () => (await read(p.id)).pickupDeadline !== null, { message: 'the deposit and its window' }).toBe(true);
   return read(p.id);
 }
 
@@ -71,10 +75,10 @@ describe('the pickup window', () => {
     const pickup = await awaitCode(api, p.id, 'pickup_code', 5000);
 
     locker.proxy.cut();
-    await waitFor(async () => (await read(p.id)).windowPausedSince !== null, 'the window to pause (the will)', 15_000);
+    await expect.poll(async () => (await read(p.id)).windowPausedSince !== null, { timeout: 15_000, message: 'the window to pause (the will)' }).toBe(true);
     clock.shiftMs += 60 * MIN;
     locker.proxy.restore();
-    await waitFor(async () => (await read(p.id)).windowPausedSince === null, 'the window to run again', 20_000);
+    await expect.poll(async () => (await read(p.id)).windowPausedSince, { timeout: 20_000, message: 'the window to run again' }).toBe(null);
     const d1 = (await read(p.id)).pickupDeadline!;
     // Moved by the hour the clock jumped plus the real seconds the cut lasted.
     expect(d1 - d0).toBeGreaterThanOrEqual(60 * MIN);
@@ -84,7 +88,7 @@ describe('the pickup window', () => {
     expect(timeline.entries.map((e) => `${e.type}:${e.source}`)).toEqual(['booked:api', 'deposited:device', 'window_paused:device', 'window_resumed:device']);
 
     // The pickup grant ended before the new end: re-issued with the same PIN and a new QR, sent with the resume.
-    await waitFor(() => events(p.id, 'parcel.window_resumed').length === 1, 'the resumed webhook');
+    await expect.poll(() => events(p.id, 'parcel.window_resumed').length, { message: 'the resumed webhook' }).toBe(1);
     const resumed = events(p.id, 'parcel.window_resumed')[0]!.json.data as { pickupCode: { pin: string; qr: string }; window: { pickupDeadline: number } };
     expect(resumed.window.pickupDeadline).toBe(d1);
     expect(resumed.pickupCode.pin).toBe(pickup!.pin);
@@ -94,26 +98,26 @@ describe('the pickup window', () => {
     // Past the old end (and past the old grant's end): still in the locker, and the recipient's PIN opens.
     await f.synced();
     shiftTo(d0 + 40 * MIN);
-    await new Promise((r) => setTimeout(r, 2500));
+    await tick();
     expect((await read(p.id)).status).toBe('in_locker');
     expect(await locker.agent.enterCode(pickup!.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     f.cycle(p.compartmentId);
-    await waitFor(async () => (await read(p.id)).status === 'picked_up', 'the pickup');
+    await expect.poll(async () => (await read(p.id)).status, { message: 'the pickup' }).toBe('picked_up');
   }, 60_000);
 
   it('credits a deposit made while the locker was offline with the rest of the outage', async () => {
     const p = await book('WIN-LATE');
     await f.synced();
     locker.proxy.cut();
-    await waitFor(async () => (await f.view()).online === false, 'the server to see the locker offline', 15_000);
+    await expect.poll(async () => (await f.view()).online, { timeout: 15_000, message: 'the server to see the locker offline' }).toBe(false);
     const recorded = locker.tap.byType.get('parcel.deposited') ?? 0;
     expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     f.cycle(p.compartmentId);
-    await waitFor(() => (locker.tap.byType.get('parcel.deposited') ?? 0) > recorded, 'the locker to record the deposit');
+    await expect.poll(() => (locker.tap.byType.get('parcel.deposited') ?? 0) > recorded, { message: 'the locker to record the deposit' }).toBe(true);
     // Less than the deposit window (10 min): the reservation is still good when the event arrives.
     clock.shiftMs += 5 * MIN;
     locker.proxy.restore();
-    await waitFor(async () => (await read(p.id)).pickupDeadline !== null, 'the deposit after reconnecting', 20_000);
+    await expect.poll(async () => (await read(p.id)).pickupDeadline !== null, { timeout: 20_000, message: 'the deposit after reconnecting' }).toBe(true);
     const r = await read(p.id);
     // Deposited (locker time) five minutes before the server could know: they do not count.
     const credit = r.pickupDeadline! - r.depositedAt! - 7200_000;
@@ -125,18 +129,20 @@ describe('the pickup window', () => {
 
   it('raises one offline alarm for a locker gone too long and resolves it when the locker is back', async () => {
     const alarms = () => call(t, t.server.adminToken, 'GET', `/v1/alarms?lockerId=${locker.id}&kind=locker_offline`).then((r) => r.body.alarms as AlarmView[]);
-    await waitFor(async () => (await alarms()).every((a) => a.state === 'resolved'), 'earlier offline alarms to be resolved', 40_000);
+    await expect.poll(async () => (await alarms()).every((a) => a.state === 'resolved'), { timeout: 40_000, message: 'earlier offline alarms to be resolved' }).toBe(true);
     const before = (await alarms()).length;
     locker.proxy.cut();
-    await waitFor(async () => (await f.view()).online === false, 'the server to see the locker offline', 15_000);
+    await expect.poll(async () => (await f.view()).online, { timeout: 15_000, message: 'the server to see the locker offline' }).toBe(false);
     clock.shiftMs += 2 * MIN;
-    await waitFor(async () => (await alarms()).some((a) => a.state === 'open'), 'the offline alarm', 10_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    await tick();
+    await expect.poll(async () => (await alarms()).some((a) => a.state === 'open'), { timeout: 10_000, message: 'the offline alarm' }).toBe(true);
+    await tick();
+    await tick();
     const open = (await alarms()).filter((a) => a.state !== 'resolved');
     expect(open).toHaveLength(1);
     expect(open[0]!.count).toBe(1);
     locker.proxy.restore();
-    await waitFor(async () => (await alarms()).every((a) => a.state === 'resolved'), 'the alarm to resolve itself', 20_000);
+    await expect.poll(async () => (await alarms()).every((a) => a.state === 'resolved'), { timeout: 20_000, message: 'the alarm to resolve itself' }).toBe(true);
     const all = await alarms();
     expect(all).toHaveLength(before + 1);
     expect(all.find((a) => a.id === open[0]!.id)).toMatchObject({ resolvedBy: 'system' });
@@ -161,7 +167,7 @@ describe('the pickup window', () => {
     const other = await createAccount(t, 'carrier', 'another carrier');
     expect((await call(t, other.token, 'POST', `/v1/parcels/${p.id}/extend`, {})).body.error?.code).toBe('PARCEL_NOT_FOUND');
 
-    await waitFor(() => events(p.id, 'parcel.extended').length === 1, 'the extended webhook');
+    await expect.poll(() => events(p.id, 'parcel.extended').length, { message: 'the extended webhook' }).toBe(1);
     const data = events(p.id, 'parcel.extended')[0]!.json.data as { pickupCode: { pin: string }; window: { extensions: number; pickupDeadline: number } };
     expect(data.window).toEqual({ pickupDeadline: extended.pickupDeadline, extensions: 1 });
     expect(data.pickupCode.pin).toBe(pickup!.pin);
@@ -169,10 +175,11 @@ describe('the pickup window', () => {
 
     // Past the original end, before the extended one: still waiting; after it: expired.
     shiftTo(deposited.pickupDeadline! + 10 * MIN);
-    await new Promise((r) => setTimeout(r, 2500));
+    await tick();
     expect((await read(p.id)).status).toBe('in_locker');
     shiftTo(extended.pickupDeadline! + MIN);
-    await waitFor(async () => (await read(p.id)).status === 'expired', 'the extended window to end');
+    await tick();
+    await expect.poll(async () => (await read(p.id)).status, { message: 'the extended window to end' }).toBe('expired');
     const after = await api.post(`/v1/parcels/${p.id}/extend`, {}).catch((e: unknown) => e);
     expect((after as ApiError).code).toBe('PARCEL_NOT_IN_LOCKER');
   }, 60_000);
@@ -183,10 +190,10 @@ describe('the pickup window', () => {
     const service = (inService: boolean) =>
       call(t, t.server.adminToken, 'POST', `/v1/lockers/${locker.id}/commands`, { type: 'set_service', compartmentId: p.compartmentId, inService, reason: 'door hinge' });
     expect((await service(false)).status).toBe(202);
-    await waitFor(async () => (await read(p.id)).windowPausedSince !== null, 'the window to pause');
+    await expect.poll(async () => (await read(p.id)).windowPausedSince !== null, { message: 'the window to pause' }).toBe(true);
     clock.shiftMs += 30 * MIN;
     expect((await service(true)).status).toBe(202);
-    await waitFor(async () => (await read(p.id)).windowPausedSince === null, 'the window to run again');
+    await expect.poll(async () => (await read(p.id)).windowPausedSince, { message: 'the window to run again' }).toBe(null);
     const moved = (await read(p.id)).pickupDeadline! - d0;
     expect(moved).toBeGreaterThanOrEqual(30 * MIN);
     expect(moved).toBeLessThan(31 * MIN);
@@ -199,16 +206,17 @@ describe('the pickup window', () => {
     const p = await book('WIN-REMIND');
     const deposited = await deposit(p);
     const pickup = await awaitCode(api, p.id, 'pickup_code', 5000);
-    await new Promise((r) => setTimeout(r, 1500));
+    await tick();
     expect(events(p.id, 'parcel.reminder')).toHaveLength(0);
 
     shiftTo(deposited.pickupDeadline! - 29 * MIN);
-    await waitFor(() => events(p.id, 'parcel.reminder').length === 1, 'the reminder');
+    await tick();
+    await expect.poll(() => events(p.id, 'parcel.reminder').length, { message: 'the reminder' }).toBe(1);
     const data = events(p.id, 'parcel.reminder')[0]!.json.data as { pickupCode: { pin: string }; window: { pickupDeadline: number; leadSec: number } };
     expect(data.window).toEqual({ pickupDeadline: deposited.pickupDeadline, leadSec: 1800 });
     expect(data.pickupCode.pin).toBe(pickup!.pin);
     clock.shiftMs += 10 * MIN;
-    await new Promise((r) => setTimeout(r, 2500));
+    await tick();
     expect(events(p.id, 'parcel.reminder')).toHaveLength(1);
     expect((await read(p.id)).history.filter((h) => h.type === 'reminder').map((h) => h.source)).toEqual(['scheduler']);
   }, 60_000);

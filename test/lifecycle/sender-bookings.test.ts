@@ -3,7 +3,6 @@ import { ApiClient, ApiError } from '../../simulator/api-client.js';
 import type { InProcessLocker } from '../../simulator/fleet.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { startLockerFixture, type Booked, type LockerFixture, type ParcelRead } from '../helpers/locker-fixture.js';
-import { waitFor } from '../helpers/wait.js';
 import { call, createAccount, databaseSnapshot } from '../security/api-helpers.js';
 import { WebhookReceiver } from '../webhooks/receiver.js';
 
@@ -31,7 +30,7 @@ type Code = { pin: string; qr: string };
 const read = (id: string) => api.get<ParcelRead & { kind: string; sender: unknown }>(`/v1/parcels/${id}`);
 const event = async (parcelId: string, type: string) => {
   const find = () => receiver.received.find((r) => r.json.type === type && (r.json.data.parcel as { id: string }).id === parcelId);
-  await waitFor(() => find() !== undefined, `webhook ${type}`);
+  await expect.poll(() => find() !== undefined, { message: `webhook ${type}` }).toBe(true);
   expect(find()!.signatureValid).toBe(true);
   return find()!.json.data as Record<string, unknown> & { parcel: { kind: string; status: string } };
 };
@@ -50,7 +49,7 @@ async function handOver(p: Booked): Promise<void> {
   expect(pickup.pin).not.toBe(code.pin);
   expect(await locker.agent.enterCode(pickup.pin, 'keypad')).toEqual({ opened: p.compartmentId });
   f.cycle(p.compartmentId);
-  await waitFor(async () => (await read(p.id)).status === 'picked_up', 'the pickup');
+  await expect.poll(async () => (await read(p.id)).status, { message: 'the pickup' }).toBe('picked_up');
 }
 
 describe('sender bookings', () => {
@@ -113,7 +112,7 @@ describe('sender bookings', () => {
 
   it('refuses a sender booking without its sender, and changes nothing', async () => {
     await f.synced();
-    await waitFor(async () => (await f.view()).compartments.every((c) => c.state === 'free'), 'the cancelled booking to release its compartment');
+    await expect.poll(async () => (await f.view()).compartments.every((c) => c.state === 'free'), { message: 'the cancelled booking to release its compartment' }).toBe(true);
     const before = await databaseSnapshot(t);
     for (const kind of ['return', 'p2p']) {
       const err = await api.post('/v1/parcels', { lockerId: locker.id, size: 'S', kind, recipient: { email: 'r@x.example' }, reference: 'NO-SENDER' }).catch((e: unknown) => e);

@@ -3,7 +3,6 @@ import { decoderFor, encode } from '../../shared/codec.js';
 import { HeartbeatMessage } from '../../shared/messages.js';
 import type { AlarmView } from '../../shared/api/alarms.js';
 import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
-import { waitFor } from '../helpers/wait.js';
 
 let f: LockerFixture;
 beforeAll(async () => {
@@ -17,7 +16,7 @@ const telemetry = async () => (await f.view()).telemetry;
 /** Sends a heartbeat now and waits until the server stored the reading it carried. */
 async function heartbeat(check: (t: Awaited<ReturnType<typeof telemetry>>) => boolean): Promise<void> {
   await f.locker.agent.sync.sendHeartbeat();
-  await waitFor(async () => check(await telemetry()), 'the telemetry to reach the server');
+  await expect.poll(async () => check(await telemetry()), { message: 'the telemetry to reach the server' }).toBe(true);
 }
 
 describe('locker telemetry', () => {
@@ -81,7 +80,7 @@ describe('locker telemetry', () => {
     const seenBefore = (await f.view()).lastSeenAt ?? 0;
     await new Promise((r) => setTimeout(r, 5));
     await f.locker.agent.sync.sendHeartbeat();
-    await waitFor(async () => ((await f.view()).lastSeenAt ?? 0) > seenBefore, 'the heartbeat to reach the server');
+    await expect.poll(async () => ((await f.view()).lastSeenAt ?? 0) > seenBefore, { message: 'the heartbeat to reach the server' }).toBe(true);
     expect(await telemetry()).toEqual(before);
   });
 });

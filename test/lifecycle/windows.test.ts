@@ -5,7 +5,6 @@ import { awaitCode } from '../../simulator/people.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
 import { registerLocker, type TestServer } from '../helpers/test-server.js';
 import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
-import { waitFor } from '../helpers/wait.js';
 
 const clock = new ShiftClock();
 let f: LockerFixture;
@@ -26,12 +25,13 @@ describe('time windows', () => {
     const p = await book('UNUSED');
     await synced();
     clock.shiftMs += 2 * 3600_000;
-    await waitFor(async () => (await read(p.id)).status === 'cancelled', 'the reservation to be released', 10_000);
+    await t.server.scheduler.runOnce();
+    await expect.poll(async () => (await read(p.id)).status, { timeout: 10_000, message: 'the reservation to be released' }).toBe('cancelled');
     const history = (await read(p.id)).history.map((h) => `${h.type}:${h.source}`);
     expect(history).toContain('reservation_expired:scheduler');
     await synced();
     expect(await locker.agent.enterCode(p.dropoff.qr, 'scanner')).toHaveProperty('refused');
-    await waitFor(async () => (await f.view()).compartments.every((c) => c.state === 'free'), 'the compartment to be free');
+    await expect.poll(async () => (await f.view()).compartments.every((c) => c.state === 'free'), { message: 'the compartment to be free' }).toBe(true);
   });
 
   it('expires a parcel left past its pickup window and lets the carrier collect it back (returned)', async () => {
@@ -40,11 +40,12 @@ describe('time windows', () => {
     expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     locker.hardware.openDoor(p.compartmentId);
     locker.hardware.closeDoor(p.compartmentId);
-    await waitFor(async () => (await read(p.id)).status === 'in_locker', 'the deposit');
+    await expect.poll(async () => (await read(p.id)).status, { message: 'the deposit' }).toBe('in_locker');
     const pickup = await awaitCode(t.api, p.id, 'pickup_code', 5000);
 
     clock.shiftMs += 3 * 3600_000;
-    await waitFor(async () => (await read(p.id)).status === 'expired', 'the pickup window to end', 10_000);
+    await t.server.scheduler.runOnce();
+    await expect.poll(async () => (await read(p.id)).status, { timeout: 10_000, message: 'the pickup window to end' }).toBe('expired');
     await synced();
     // The recipient's code no longer opens; the carrier's collection code does.
     expect(await locker.agent.enterCode(pickup!.pin, 'keypad')).toHaveProperty('refused');
@@ -52,7 +53,7 @@ describe('time windows', () => {
     expect(await locker.agent.enterCode(collect!.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     locker.hardware.openDoor(p.compartmentId);
     locker.hardware.closeDoor(p.compartmentId);
-    await waitFor(async () => (await read(p.id)).status === 'returned', 'the collection');
+    await expect.poll(async () => (await read(p.id)).status, { message: 'the collection' }).toBe('returned');
     expect((await read(p.id)).history.map((h) => h.type)).toEqual(['booked', 'deposited', 'expired', 'collected']);
   });
 

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { seededRandom } from '../../simulator/random.js';
 import { checkReadiness } from '../../server/metrics/metrics-routes.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 const METRICS_TOKEN = 'prometheus-scraper-token-0123456789abcdef';
 
@@ -18,7 +17,7 @@ beforeAll(async () => {
       startSimLocker({ api: t.api, name: `Metrics ${n}`, location: { lat: 52.2, lon: 21 + n / 100 }, dataDir: t.dir, clock: systemClock, random: seededRandom(n) }),
     ),
   );
-  await waitFor(() => lockers.every((l) => l.agent.ready), 'both lockers configured');
+  await vi.waitFor(() => expect(lockers.every((l) => l.agent.ready), 'both lockers configured').toBe(true), { timeout: 10_000, interval: 10 });
 });
 afterAll(async () => {
   for (const l of lockers ?? []) await l.stop();
@@ -57,7 +56,7 @@ async function cycle(locker: InProcessLocker, reference: string): Promise<void> 
     recipient: { email: 'r@x.example' },
     reference,
   });
-  await waitFor(async () => (await locker.store.grantCount()) === grants + 2, 'the grants');
+  await expect.poll(async () => (await locker.store.grantCount()) === grants + 2, { message: 'the grants' }).toBe(true);
   expect(await locker.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
   locker.hardware.openDoor(parcel.compartmentId);
   locker.hardware.closeDoor(parcel.compartmentId);
@@ -65,7 +64,7 @@ async function cycle(locker: InProcessLocker, reference: string): Promise<void> 
   expect(await locker.agent.enterCode(code!.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
   locker.hardware.openDoor(parcel.compartmentId);
   locker.hardware.closeDoor(parcel.compartmentId);
-  await waitFor(async () => (await t.api.get<{ status: string }>(`/v1/parcels/${parcel.id}`)).status === 'picked_up', 'the pickup');
+  await expect.poll(async () => (await t.api.get<{ status: string }>(`/v1/parcels/${parcel.id}`)).status, { message: 'the pickup' }).toBe('picked_up');
 }
 
 describe('/metrics', () => {
@@ -87,7 +86,7 @@ describe('/metrics', () => {
     await cycle(lockers[1]!, 'M-2');
     expect(await lockers[0]!.agent.enterCode('00000000', 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
     await t.api.post(`/v1/lockers/${lockers[1]!.id}/commands`, { type: 'set_service', compartmentId: 'D1', inService: false, reason: 'metrics test' });
-    await waitFor(async () => value(await scrape(), 'lockstep_codes_total', { result: 'rejected' }) >= 1, 'the rejected code to be counted');
+    await expect.poll(async () => value(await scrape(), 'lockstep_codes_total', { result: 'rejected' }) >= 1, { message: 'the rejected code to be counted' }).toBe(true);
     const after = await scrape();
     const moved = (name: string, labels: Record<string, string> = {}) => (value(after, name, labels) || 0) - (value(before, name, labels) || 0);
 
@@ -114,7 +113,7 @@ describe('/metrics', () => {
 
   it('counts alarms by kind and state, and refused MQTT payloads by code', async () => {
     lockers[0]!.hardware.forceOpen('B2');
-    await waitFor(async () => value(await scrape(), 'lockstep_alarms', { kind: 'forced_open', state: 'open' }) === 1, 'the alarm gauge');
+    await expect.poll(async () => value(await scrape(), 'lockstep_alarms', { kind: 'forced_open', state: 'open' }), { message: 'the alarm gauge' }).toBe(1);
     const { alarms } = await t.api.get<{ alarms: { id: string }[] }>(`/v1/alarms?lockerId=${lockers[0]!.id}`);
     await t.api.post(`/v1/alarms/${alarms[0]!.id}/acknowledge`, {});
     const text = await scrape();
@@ -124,7 +123,7 @@ describe('/metrics', () => {
 
     const { topics } = await import('../../shared/topics.js');
     await t.server.ctx.link.publish(topics.events(lockers[0]!.id), Buffer.from('{not json'), { qos: 1 });
-    await waitFor(async () => value(await scrape(), 'lockstep_mqtt_messages_rejected_total') >= 1, 'the rejection to be counted');
+    await expect.poll(async () => value(await scrape(), 'lockstep_mqtt_messages_rejected_total') >= 1, { message: 'the rejection to be counted' }).toBe(true);
   });
 });
 

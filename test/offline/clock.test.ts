@@ -4,7 +4,6 @@ import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { ShiftClock, SkewedClock } from '../helpers/shift-clock.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
 const HOUR = 3600_000;
@@ -32,7 +31,7 @@ async function setup(skewMs: number, overrides = {}) {
     random: seededRandom(9),
   });
   const l = locker;
-  await waitFor(() => l.agent.ready, 'configuration');
+  await expect.poll(() => l.agent.ready, { message: 'configuration' }).toBe(true);
   return { server: t, locker: l, serverClock, deviceClock };
 }
 
@@ -46,7 +45,7 @@ describe('device clocks', () => {
   ])('a device clock %s still honours a fresh grant once it heard the server’s time', async (_name, skew) => {
     const { server, locker: l } = await setup(skew);
     const p = await book(server, l.id, 'SKEW');
-    await waitFor(async () => (await l.store.grantCount()) >= 2, 'grants');
+    await expect.poll(async () => (await l.store.grantCount()) >= 2, { message: 'grants' }).toBe(true);
     // Without the server's time the grant would be outside its window by far more than the tolerance (300 s).
     expect(Math.abs(l.agent.now() - server.server.ctx.clock.now())).toBeLessThan(5000);
     expect(await l.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: 'A1' });
@@ -55,7 +54,7 @@ describe('device clocks', () => {
   it('a clock that jumps backwards does not bring an expired grant back', async () => {
     const { server, locker: l, serverClock, deviceClock } = await setup(0, { depositWindowSec: 60 });
     const p = await book(server, l.id, 'EXPIRE');
-    await waitFor(async () => (await l.store.grantCount()) >= 2, 'grants');
+    await expect.poll(async () => (await l.store.grantCount()) >= 2, { message: 'grants' }).toBe(true);
     // Ten minutes pass (for the server and the device): the drop-off grant has expired.
     serverClock.shiftMs += 10 * 60_000;
     expect(await l.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ refused: 'EXPIRED' });
@@ -69,7 +68,7 @@ describe('device clocks', () => {
   it('a used grant stays used whatever the clock does', async () => {
     const { server, locker: l, deviceClock } = await setup(0);
     const p = await book(server, l.id, 'USED');
-    await waitFor(async () => (await l.store.grantCount()) >= 2, 'grants');
+    await expect.poll(async () => (await l.store.grantCount()) >= 2, { message: 'grants' }).toBe(true);
     expect(await l.agent.enterCode(p.dropoff.qr, 'scanner')).toEqual({ opened: 'A1' });
     l.hardware.openDoor('A1');
     l.hardware.closeDoor('A1');

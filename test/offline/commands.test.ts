@@ -7,7 +7,6 @@ import type { InProcessLocker } from '../../simulator/fleet.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
-import { waitFor } from '../helpers/wait.js';
 
 type Command = { id: string; state: string; result: string | null; requestedBy: string; reason: string };
 
@@ -35,17 +34,17 @@ describe('operator commands', () => {
     expect(locker.hardware.isReleased('A1')).toBe(false);
     locker.hardware.openDoor('A2');
     locker.hardware.closeDoor('A2');
-    await waitFor(async () => (await state(c.id)) === 'succeeded', 'the result');
+    await expect.poll(() => state(c.id), { message: 'the result' }).toBe('succeeded');
   });
 
   it('a command sent while the locker is offline is sent again when it is back, and runs once', async () => {
     locker.proxy.cut();
-    await waitFor(() => !locker.agent.sync.connected, 'the cut');
+    await expect.poll(() => !locker.agent.sync.connected, { message: 'the cut' }).toBe(true);
     const c = await command({ type: 'set_service', compartmentId: 'A1', inService: false, reason: 'broken hinge' });
     const view = await f.view();
     expect(view.compartments.find((x) => x.id === 'A1')?.state).toBe('out_of_service');
     locker.proxy.restore();
-    await waitFor(async () => (await state(c.id)) === 'succeeded', 'the result after reconnecting', 15_000);
+    await expect.poll(() => state(c.id), { timeout: 15_000, message: 'the result after reconnecting' }).toBe('succeeded');
     expect((await locker.store.compartment('A1'))?.in_service).toBe(0);
     // Bookings avoid it now.
     const p = await t.api.post<ParcelView>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'AFTER-OOS' });
@@ -61,13 +60,14 @@ describe('operator commands', () => {
 
   it('an expired command is never run late', async () => {
     locker.proxy.cut();
-    await waitFor(() => !locker.agent.sync.connected, 'the cut');
+    await expect.poll(() => !locker.agent.sync.connected, { message: 'the cut' }).toBe(true);
     const c = await command({ type: 'open', compartmentId: 'A2', reason: 'expires before the locker is back', ttlSec: 10 });
     clock.shiftMs += 10 * 60_000;
-    await waitFor(async () => (await state(c.id)) === 'expired', 'the server to expire it');
+    await t.server.scheduler.runOnce();
+    await expect.poll(() => state(c.id), { message: 'the server to expire it' }).toBe('expired');
     const released = locker.hardware.waitForRelease(1500);
     locker.proxy.restore();
-    await waitFor(() => locker.agent.sync.connected, 'the reconnect', 15_000);
+    await expect.poll(() => locker.agent.sync.connected, { timeout: 15_000, message: 'the reconnect' }).toBe(true);
     expect(await released).toBeNull();
 
     // Even a late copy that reaches the locker is refused there, and reported expired.
@@ -75,6 +75,6 @@ describe('operator commands', () => {
     const releasedLate = locker.hardware.waitForRelease(1000);
     await t.server.ctx.link.publish(topics.commands(locker.id), encode(late), { qos: 1 });
     expect(await releasedLate).toBeNull();
-    await waitFor(async () => (await locker.store.commandState('c_latecopy')) === 'expired', 'the device to refuse it');
+    await expect.poll(() => locker.store.commandState('c_latecopy'), { message: 'the device to refuse it' }).toBe('expired');
   });
 });

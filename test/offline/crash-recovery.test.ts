@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
 import type { LockerView } from '../../shared/api/lockers.js';
 import type { ParcelView } from '../../shared/api/parcels.js';
@@ -6,7 +6,6 @@ import { startProcessLocker, type SimLocker } from '../../simulator/fleet.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
 type ParcelRead = ParcelView & { history: { type: string; detail: Record<string, unknown> | null }[] };
@@ -28,7 +27,7 @@ beforeAll(async () => {
     clock: systemClock,
     random: seededRandom(3),
   });
-  await waitFor(() => locker.ready(), 'the agent process to be ready', 20_000);
+  await vi.waitFor(() => expect(locker.ready(), 'the agent process to be ready').toBe(true), { timeout: 20_000, interval: 10 });
 }, 30_000);
 afterAll(async () => {
   await locker.stop();
@@ -41,10 +40,10 @@ const parcel = (id: string) => t.api.get<ParcelRead>(`/v1/parcels/${id}`);
 
 async function grantsOnLocker(id: string) {
   // The agent reports outbox/lastSeq only; wait until the server saw the locker apply the booking's version.
-  await waitFor(async () => {
+  await expect.poll(async () => {
     const v = await t.api.get<LockerView>(`/v1/lockers/${locker.id}`);
     return v.reportedVersion >= v.desiredVersion;
-  }, `grants for ${id} on the locker`);
+  }, { message: `grants for ${id} on the locker` }).toBe(true);
 }
 
 /** Types a code and waits for the expected latch, as a person would. */
@@ -55,15 +54,15 @@ async function typeAndWait(pin: string): Promise<string | null> {
 }
 
 async function converged(): Promise<void> {
-  await waitFor(async () => {
+  await expect.poll(async () => {
     const v = await t.api.get<LockerView>(`/v1/lockers/${locker.id}`);
     return (await locker.outboxSize()) === 0 && v.events.received === (await locker.lastSeq()) && v.events.lastSeq === (await locker.lastSeq());
-  }, 'every recorded event committed', 20_000);
+  }, { timeout: 20_000, message: 'every recorded event committed' }).toBe(true);
 }
 
 async function restartAndWait(): Promise<void> {
   locker.restart?.();
-  await waitFor(() => locker.ready(), 'the agent to come back', 20_000);
+  await expect.poll(() => locker.ready(), { timeout: 20_000, message: 'the agent to come back' }).toBe(true);
 }
 
 describe('kill -9 of the device process', () => {
@@ -75,7 +74,7 @@ describe('kill -9 of the device process', () => {
     expect(await typeAndWait(p.dropoff.pin)).toBe(p.compartmentId);
     hw().openDoor(p.compartmentId);
     hw().closeDoor(p.compartmentId);
-    await waitFor(async () => (await parcel(p.id)).status === 'in_locker', 'the deposit');
+    await expect.poll(async () => (await parcel(p.id)).status, { message: 'the deposit' }).toBe('in_locker');
     await converged();
   }, 60_000);
 
@@ -89,7 +88,7 @@ describe('kill -9 of the device process', () => {
     await locker.crash?.();
     hw().closeDoor(p.compartmentId);
     await restartAndWait();
-    await waitFor(async () => (await parcel(p.id)).status === 'in_locker', 'the recovered deposit');
+    await expect.poll(async () => (await parcel(p.id)).status, { message: 'the recovered deposit' }).toBe('in_locker');
     const read = await parcel(p.id);
     expect(read.history.find((h) => h.type === 'deposited')?.detail).toMatchObject({ reason: 'RECOVERED_AFTER_RESTART' });
     // The drop-off code was used: it never opens the door again.
@@ -99,7 +98,7 @@ describe('kill -9 of the device process', () => {
     expect(await typeAndWait(code!.pin)).toBe(p.compartmentId);
     hw().openDoor(p.compartmentId);
     hw().closeDoor(p.compartmentId);
-    await waitFor(async () => (await parcel(p.id)).status === 'picked_up', 'the pickup');
+    await expect.poll(async () => (await parcel(p.id)).status, { message: 'the pickup' }).toBe('picked_up');
     await converged();
   }, 60_000);
 
@@ -114,7 +113,7 @@ describe('kill -9 of the device process', () => {
     await locker.crash?.();
     locker.proxy.restore();
     await restartAndWait();
-    await waitFor(async () => (await parcel(p.id)).status === 'in_locker', 'the deposit made before the kill');
+    await expect.poll(async () => (await parcel(p.id)).status, { message: 'the deposit made before the kill' }).toBe('in_locker');
     await converged();
     expect(t.server.stats.grantReuse).toBe(0);
   }, 60_000);

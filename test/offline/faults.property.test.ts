@@ -8,7 +8,6 @@ import { checkInvariants, type ParcelWithHistory } from '../../simulator/checker
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
 type Action = 'step' | 'cut' | 'restore' | 'restart' | 'wrong';
@@ -68,7 +67,7 @@ describe('random interleavings of people, outages and agent restarts', () => {
         const h = await harness(run);
         const { sim } = h;
         try {
-          await waitFor(() => h.agent.ready, 'ready');
+          await expect.poll(() => h.agent.ready, { message: 'ready' }).toBe(true);
           const parcels: Booked[] = [];
           for (let i = 0; i < 2; i++) {
             parcels.push(await t.api.post<Booked>('/v1/parcels', { lockerId: sim.id, size: 'S', recipient: { email: 'r@x.example' }, reference: `P${run}-${i}` }));
@@ -84,7 +83,7 @@ describe('random interleavings of people, outages and agent restarts', () => {
               const n = notifications[0];
               if (!n) {
                 if (!force) return;
-                await waitFor(async () => (await t.api.get<{ notifications: unknown[] }>(`/v1/parcels/${p.id}/notifications`)).notifications.length > 0, 'the pickup code', 15_000);
+                await expect.poll(async () => (await t.api.get<{ notifications: unknown[] }>(`/v1/parcels/${p.id}/notifications`)).notifications.length > 0, { timeout: 15_000, message: 'the pickup code' }).toBe(true);
                 return step(force);
               }
               code = n.code;
@@ -106,10 +105,10 @@ describe('random interleavings of people, outages and agent restarts', () => {
           sim.proxy.restore();
           while (stage.some((s) => s < 2)) await step(true);
 
-          await waitFor(async () => {
+          await expect.poll(async () => {
             const v = await t.api.get<LockerView>(`/v1/lockers/${sim.id}`);
             return (await sim.store.outboxSize()) === 0 && v.events.received === (await sim.store.lastSeq());
-          }, 'convergence', 20_000);
+          }, { timeout: 20_000, message: 'convergence' }).toBe(true);
           const view = await t.api.get<LockerView>(`/v1/lockers/${sim.id}`);
           const read = await Promise.all(parcels.map((p) => t.api.get<ParcelWithHistory>(`/v1/parcels/${p.id}`)));
           expect(read.map((p) => p.status)).toEqual(['picked_up', 'picked_up']);

@@ -4,7 +4,6 @@ import type { InProcessLocker } from '../../simulator/fleet.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
-import { waitFor } from '../helpers/wait.js';
 
 type Alarm = { kind: string; parcelId: string | null; state: string };
 
@@ -31,7 +30,7 @@ describe('revocation', () => {
     await synced();
     expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
     expect(await locker.agent.enterCode(p.dropoff.qr, 'scanner')).toEqual({ refused: 'REVOKED' });
-    await waitFor(async () => (await compartment(p.compartmentId))?.state === 'free', 'the compartment to be freed');
+    await expect.poll(async () => (await compartment(p.compartmentId))?.state, { message: 'the compartment to be freed' }).toBe('free');
     await expect(t.api.post(`/v1/parcels/${p.id}/cancel`, {})).rejects.toMatchObject({ code: 'PARCEL_NOT_CANCELLABLE' });
   });
 
@@ -39,28 +38,28 @@ describe('revocation', () => {
     const p = await book('REVOKE-SNAPSHOT');
     await synced();
     locker.proxy.cut();
-    await waitFor(() => !locker.agent.sync.connected, 'the cut');
+    await expect.poll(() => !locker.agent.sync.connected, { message: 'the cut' }).toBe(true);
     await t.api.post(`/v1/parcels/${p.id}/cancel`, {});
     // Keep the compartment until the locker confirms: it might have taken the parcel offline.
     expect((await compartment(p.compartmentId))?.state).not.toBe('free');
     locker.proxy.restore();
     await synced();
     expect(await locker.agent.enterCode(p.dropoff.qr, 'scanner')).toEqual({ refused: 'REVOKED' });
-    await waitFor(async () => (await compartment(p.compartmentId))?.state === 'free', 'the compartment to be freed');
+    await expect.poll(async () => (await compartment(p.compartmentId))?.state, { message: 'the compartment to be freed' }).toBe('free');
   });
 
   it('a deposit made offline before the cancellation arrived wins: the parcel is in, the operator is told, the recipient gets a new code', async () => {
     const p = await book('REVOKE-LATE');
     await synced();
     locker.proxy.cut();
-    await waitFor(() => !locker.agent.sync.connected, 'the cut');
+    await expect.poll(() => !locker.agent.sync.connected, { message: 'the cut' }).toBe(true);
     expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     locker.hardware.openDoor(p.compartmentId);
     locker.hardware.closeDoor(p.compartmentId);
     await t.api.post(`/v1/parcels/${p.id}/cancel`, {});
     locker.proxy.restore();
 
-    await waitFor(async () => (await read(p.id)).status === 'in_locker', 'the door sensor’s truth to win', 15_000);
+    await expect.poll(async () => (await read(p.id)).status, { timeout: 15_000, message: 'the door sensor’s truth to win' }).toBe('in_locker');
     const parcel = await read(p.id);
     expect(parcel.history.find((h) => h.type === 'deposited')?.detail).toMatchObject({ reconciled: true });
     const { alarms } = await t.api.get<{ alarms: Alarm[] }>(`/v1/alarms?lockerId=${locker.id}`);
@@ -72,7 +71,7 @@ describe('revocation', () => {
     expect(await locker.agent.enterCode(code!.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     locker.hardware.openDoor(p.compartmentId);
     locker.hardware.closeDoor(p.compartmentId);
-    await waitFor(async () => (await read(p.id)).status === 'picked_up', 'the pickup');
+    await expect.poll(async () => (await read(p.id)).status, { message: 'the pickup' }).toBe('picked_up');
   });
 
   it('a cancellation while the courier has the door open keeps the compartment until the door closes', async () => {
@@ -80,13 +79,13 @@ describe('revocation', () => {
     await synced();
     expect(await locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     expect(locker.hardware.openDoor(p.compartmentId)).toBe(true);
-    await waitFor(async () => (await locker.store.outboxSize()) === 0, 'the open door to be reported');
+    await expect.poll(() => locker.store.outboxSize(), { message: 'the open door to be reported' }).toBe(0);
     await t.api.post(`/v1/parcels/${p.id}/cancel`, {});
     await synced();
     await new Promise((r) => setTimeout(r, 300));
     expect((await compartment(p.compartmentId))?.parcelId).toBe(p.id);
     locker.hardware.closeDoor(p.compartmentId);
-    await waitFor(async () => (await read(p.id)).status === 'in_locker', 'the deposit to win');
+    await expect.poll(async () => (await read(p.id)).status, { message: 'the deposit to win' }).toBe('in_locker');
     expect((await compartment(p.compartmentId))?.state).toBe('occupied');
   });
 });

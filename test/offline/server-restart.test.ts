@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
 import { makeConfig } from '../../server/config.js';
 import { createServer, type LockstepServer } from '../../server/create-server.js';
@@ -7,7 +7,6 @@ import { ApiClient } from '../../simulator/api-client.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 const FLEET = 120;
 let t: TestServer;
@@ -29,7 +28,7 @@ beforeAll(async () => {
       }),
     );
   }
-  await waitFor(() => lockers.every((l) => l.agent.ready && l.agent.sync.connected), 'the fleet to connect', 30_000);
+  await vi.waitFor(() => expect(lockers.every((l) => l.agent.ready && l.agent.sync.connected), 'the fleet to connect').toBe(true), { timeout: 30_000, interval: 10 });
 }, 90_000);
 
 afterAll(async () => {
@@ -44,7 +43,7 @@ describe('a server restart with the whole fleet connected', () => {
     const httpPort = Number(new URL(t.httpUrl).port);
     const connectsBefore = lockers.map((l) => l.agent.sync.stats.connects);
     await t.server.stop();
-    await waitFor(() => lockers.every((l) => !l.agent.sync.connected), 'every locker to notice', 15_000);
+    await expect.poll(() => lockers.every((l) => !l.agent.sync.connected), { timeout: 15_000, message: 'every locker to notice' }).toBe(true);
     // While the server is down, every locker records something (a wrong code at the keypad).
     for (const l of lockers) expect(await l.agent.enterCode('99999999', 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
 
@@ -53,12 +52,12 @@ describe('a server restart with the whole fleet connected', () => {
     await second.start();
     const back = Date.now();
     const reconnectedAt = new Map<string, number>();
-    await waitFor(() => {
+    await expect.poll(() => {
       lockers.forEach((l, i) => {
         if (!reconnectedAt.has(l.id) && l.agent.sync.stats.connects > (connectsBefore[i] ?? 0) && l.agent.sync.connected) reconnectedAt.set(l.id, Date.now() - back);
       });
       return reconnectedAt.size === lockers.length;
-    }, 'every locker to reconnect', 60_000);
+    }, { timeout: 60_000, message: 'every locker to reconnect' }).toBe(true);
 
     const delays = [...reconnectedAt.values()].sort((a, b) => a - b);
     const at = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? 0;
@@ -68,10 +67,10 @@ describe('a server restart with the whole fleet connected', () => {
     expect(spread.p90 - spread.p10).toBeGreaterThan(500);
 
     const api = new ApiClient(`http://127.0.0.1:${httpPort}`, t.server.adminToken);
-    await waitFor(async () => {
+    await expect.poll(async () => {
       const views = (await api.get<{ lockers: LockerView[] }>('/v1/lockers')).lockers;
       return lockers.every((l) => views.find((v) => v.id === l.id)?.events.received === l.tap.seqs.size);
-    }, 'every event recorded during the outage to be committed', 30_000);
+    }, { timeout: 30_000, message: 'every event recorded during the outage to be committed' }).toBe(true);
     expect(second.stats.eventsApplied).toBe(lockers.length);
   }, 120_000);
 });

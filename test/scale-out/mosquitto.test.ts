@@ -1,11 +1,10 @@
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ParcelView } from '../../shared/api/parcels.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 import { startBrokerLocker, type BrokerLocker } from './broker-lockers.js';
 
 let pg: TestPostgres;
@@ -26,14 +25,14 @@ beforeAll(async () => {
     { id: 'A1', size: 'S' },
     { id: 'A2', size: 'S' },
   ]);
-  await waitFor(() => locker.agent.ready, 'the locker configuration over Mosquitto', 15_000);
+  await vi.waitFor(() => expect(locker.agent.ready, 'the locker configuration over Mosquitto').toBe(true), { timeout: 15_000, interval: 10 });
 }, 60_000);
 
 afterAll(async () => {
   await locker?.stop();
   await t?.close();
   await broker?.stop();
-  pg?.stop();
+  await pg?.stop();
 });
 
 const parcel = (id: string) => t.api.get<ParcelView>(`/v1/parcels/${id}`);
@@ -52,19 +51,19 @@ describe('Postgres + Mosquitto (dynamic security): the parcel cycle', () => {
   it('gives the locker its own broker account at enrolment, then books, deposits and picks up over Mosquitto', async () => {
     expect(locker.brokerUsername).toBe(locker.id);
     const booked = await t.api.post<ParcelView & { dropoff: { pin: string } }>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'MQ-1' });
-    await waitFor(async () => (await locker.store.grantCount()) === 2, 'both grants to reach the locker through Mosquitto');
+    await expect.poll(() => locker.store.grantCount(), { message: 'both grants to reach the locker through Mosquitto' }).toBe(2);
     expect(await locker.agent.enterCode(booked.dropoff.pin, 'keypad')).toEqual({ opened: booked.compartmentId });
     useDoor(booked.compartmentId);
-    await waitFor(async () => (await parcel(booked.id)).status === 'in_locker', 'the deposit to reach the server');
+    await expect.poll(async () => (await parcel(booked.id)).status, { message: 'the deposit to reach the server' }).toBe('in_locker');
     const code = await awaitPickupCode(t.api, booked.id, 10_000);
     expect(code).not.toBeNull();
-    await waitFor(async () => {
+    await expect.poll(async () => {
       const outcome = await locker.agent.enterCode(code!.pin, 'keypad');
       return 'opened' in outcome && outcome.opened === booked.compartmentId;
-    }, 'the pickup code to open the door');
+    }, { message: 'the pickup code to open the door' }).toBe(true);
     useDoor(booked.compartmentId);
-    await waitFor(async () => (await parcel(booked.id)).status === 'picked_up', 'the pickup to reach the server');
-    await waitFor(async () => (await locker.store.outboxSize()) === 0, 'every event acknowledged');
+    await expect.poll(async () => (await parcel(booked.id)).status, { message: 'the pickup to reach the server' }).toBe('picked_up');
+    await expect.poll(() => locker.store.outboxSize(), { message: 'every event acknowledged' }).toBe(0);
     const view = await t.api.get<{ events: { received: number }; compartments: { id: string; parcelId: string | null }[] }>(`/v1/lockers/${locker.id}`);
     expect(view.compartments.find((c) => c.id === booked.compartmentId)?.parcelId).toBeNull();
   });
@@ -74,7 +73,7 @@ describe('Postgres + Mosquitto (dynamic security): the parcel cycle', () => {
     expect(await connectAs('L-nobody', 'whatever')).toBeInstanceOf(Error);
     const other = await startBrokerLocker(t.api, t.dir, [{ id: 'A1', size: 'S' }]);
     try {
-      await waitFor(() => other.agent.ready, 'the second locker');
+      await expect.poll(() => other.agent.ready, { message: 'the second locker' }).toBe(true);
       // The second locker's account may not read the first locker's grants nor post its events.
       const password = await other.store.getMeta('broker_account').then((s) => (JSON.parse(s ?? '{}') as { password: string }).password);
       await other.agent.stop();
@@ -89,7 +88,7 @@ describe('Postgres + Mosquitto (dynamic security): the parcel cycle', () => {
 
   it('re-enrolment deletes the old controller\'s account: its connection closes and its password stops working', async () => {
     const second = await startBrokerLocker(t.api, t.dir, [{ id: 'A1', size: 'S' }]);
-    await waitFor(() => second.agent.ready, 'the locker to connect');
+    await expect.poll(() => second.agent.ready, { message: 'the locker to connect' }).toBe(true);
     const oldPassword = await second.store.getMeta('broker_account').then((s) => (JSON.parse(s ?? '{}') as { password: string }).password);
     await second.agent.stop();
     const old = await connectAs(second.id, oldPassword);

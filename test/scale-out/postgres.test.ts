@@ -11,7 +11,6 @@ import { holdLease, leaseHolder } from '../../server/store/leases.js';
 import { SCHEDULER_LEASE } from '../../server/scheduler.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 import { createAccount } from '../security/api-helpers.js';
 import { WebhookReceiver } from '../webhooks/receiver.js';
 import { ApiClient, ApiError } from '../../simulator/api-client.js';
@@ -34,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of [a, b]) if (s && !closed.has(s)) await s.close();
-  pg?.stop();
+  await pg?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -139,7 +138,7 @@ describe('Postgres: several server processes on one database', () => {
       const api = new ApiClient([a.httpUrl, b.httpUrl], carrier.token);
       const ids: string[] = [];
       for (let i = 0; i < 8; i++) ids.push((await api.post<{ id: string }>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference: `HOOK-${i}` })).id);
-      await waitFor(() => receiver.on('/hook').length >= ids.length, 'every booking delivered');
+      await expect.poll(() => receiver.on('/hook').length >= ids.length, { message: 'every booking delivered' }).toBe(true);
       await new Promise((r) => setTimeout(r, 500));
       const got = receiver.on('/hook');
       expect(got).toHaveLength(ids.length);
@@ -186,12 +185,12 @@ describe('Postgres: several server processes on one database', () => {
       return (res.json() as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     };
     expect(await kids(a)).toContain(rotated.kid);
-    await waitFor(async () => (await kids(b)).includes(rotated.kid), 'the other server to load the new key', 10_000);
+    await expect.poll(async () => (await kids(b)).includes(rotated.kid), { timeout: 10_000, message: 'the other server to load the new key' }).toBe(true);
   });
 
   it('runs the scheduler in one process at a time, and the other takes over when it stops', async () => {
     const db = a.server.ctx.db;
-    await waitFor(async () => (await leaseHolder(db, SCHEDULER_LEASE, Date.now())) !== undefined, 'a scheduler lease holder');
+    await expect.poll(async () => (await leaseHolder(db, SCHEDULER_LEASE, Date.now())) !== undefined, { message: 'a scheduler lease holder' }).toBe(true);
     const first = await leaseHolder(db, SCHEDULER_LEASE, Date.now());
     const [holder, other] = first === 'server-a' ? [a, b] : [b, a];
     expect(first).toBe(holder.server.ctx.instanceId);
@@ -200,7 +199,7 @@ describe('Postgres: several server processes on one database', () => {
     await holder.close();
     closed.add(holder);
     const otherDb = other.server.ctx.db;
-    await waitFor(async () => (await leaseHolder(otherDb, SCHEDULER_LEASE, Date.now())) === other.server.ctx.instanceId, 'the other server to take the lease', 10_000);
+    await expect.poll(async () => (await leaseHolder(otherDb, SCHEDULER_LEASE, Date.now())) === other.server.ctx.instanceId, { timeout: 10_000, message: 'the other server to take the lease' }).toBe(true);
   });
 
   it('takes over a lease whose holder vanished only after it expired', async () => {

@@ -2,15 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LockerView } from '../../shared/api/lockers.js';
 import type { ParcelView } from '../../shared/api/parcels.js';
 import { ApiClient, ApiError } from '../../simulator/api-client.js';
 import { checkInvariants, type DeviceRecord, type ParcelWithHistory } from '../../simulator/checker.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
-import { freePort, startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/free-port.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startBrokerLocker, type BrokerLocker } from './broker-lockers.js';
 
 const ADMIN_TOKEN = 'scale-out-admin-token-0123456789abcdef';
@@ -43,17 +43,11 @@ async function startServerProcess(name: string, env: Record<string, string>): Pr
   child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
   child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`server ${name} exited: ${out}`);
-      return fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-    },
-    `server ${name} to be ready`,
-    60_000,
-  );
+  // A server that exits fails the wait at once (a hook: vi.waitFor, expect.poll is for tests).
+  const exited = new Promise<never>((_, reject) => child.once('exit', () => reject(new Error(`server ${name} exited: ${out}`))));
+  exited.catch(() => undefined);
+  const ready = async () => expect(await fetch(`${url}/readyz`).then((r) => r.ok, () => false), `server ${name} to be ready`).toBe(true);
+  await Promise.race([exited, vi.waitFor(ready, { timeout: 60_000, interval: 10 })]);
   return { name, url, child, output: () => out };
 }
 
@@ -83,7 +77,7 @@ afterAll(async () => {
   for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
   await Promise.all(servers.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? new Promise((r) => s.child.once('exit', r)) : undefined)));
   await broker?.stop();
-  pg?.stop();
+  await pg?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
@@ -123,7 +117,7 @@ async function deliver(api: ApiClient, locker: BrokerLocker, reference: string):
   expect(again).toBe(door);
   locker.hardware.openDoor(again);
   locker.hardware.closeDoor(again);
-  await waitFor(async () => (await api.get<ParcelView>(`/v1/parcels/${booked.id}`)).status === 'picked_up', `${reference} picked up`, 30_000);
+  await expect.poll(async () => (await api.get<ParcelView>(`/v1/parcels/${booked.id}`)).status, { timeout: 30_000, message: `${reference} picked up` }).toBe('picked_up');
   return booked.id;
 }
 
@@ -139,7 +133,7 @@ describe('two server processes on Postgres and Mosquitto', () => {
         ]),
       );
     }
-    await waitFor(() => lockers.every((l) => l.agent.ready), 'every locker to get its configuration', 20_000);
+    await expect.poll(() => lockers.every((l) => l.agent.ready), { timeout: 20_000, message: 'every locker to get its configuration' }).toBe(true);
 
     let done = 0;
     const parcelIds: string[] = [];
@@ -153,7 +147,7 @@ describe('two server processes on Postgres and Mosquitto', () => {
     );
     const all = Promise.all(flows);
     // Mid-traffic: a third of the parcels went through, the others are at every stage.
-    await waitFor(() => done >= (LOCKERS * PARCELS_PER_LOCKER) / 3, 'a third of the parcels', 60_000);
+    await expect.poll(() => done >= (LOCKERS * PARCELS_PER_LOCKER) / 3, { timeout: 60_000, message: 'a third of the parcels' }).toBe(true);
     const victim = servers[0] as ServerProcess;
     victim.child.kill('SIGKILL');
     const doneAtKill = done;
@@ -164,7 +158,7 @@ describe('two server processes on Postgres and Mosquitto', () => {
 
     // The survivor alone answers now, and the books balance.
     const survivor = new ApiClient(servers[1]!.url, ADMIN_TOKEN);
-    await waitFor(async () => (await Promise.all(lockers.map((l) => l.store.outboxSize()))).every((n) => n === 0), 'every locker outbox to drain', 30_000);
+    await expect.poll(async () => (await Promise.all(lockers.map((l) => l.store.outboxSize()))).every((n) => n === 0), { timeout: 30_000, message: 'every locker outbox to drain' }).toBe(true);
     const parcels = await Promise.all(parcelIds.map((id) => survivor.get<ParcelWithHistory>(`/v1/parcels/${id}`)));
     expect(parcels.every((p) => p.status === 'picked_up')).toBe(true);
     const views = await Promise.all(lockers.map((l) => survivor.get<LockerView>(`/v1/lockers/${l.id}`)));

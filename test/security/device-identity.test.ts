@@ -5,7 +5,6 @@ import { enrol } from '../../device/identity.js';
 import type { EnrolmentTicket, LockerView } from '../../shared/api/lockers.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 let t: TestServer;
 const clock = new ShiftClock();
@@ -111,7 +110,7 @@ describe('broker sign-in with the locker’s own key', () => {
     const a = await registerLocker(t.api);
     const old = await connect(a.id, a.id, await a.device.sign());
     const ticket = await t.api.post<EnrolmentTicket>(`/v1/lockers/${a.id}/re-enrol`, {});
-    await waitFor(() => !old.connected, 'the old controller to be disconnected');
+    await expect.poll(() => !old.connected, { message: 'the old controller to be disconnected' }).toBe(true);
     await expect(connect(`${a.id}`, a.id, await a.device.sign())).rejects.toThrow();
     const fresh = await newKey();
     await enrol(t.httpUrl, a.id, ticket.token, fresh.publicKey);
@@ -151,7 +150,7 @@ describe('broker sign-in with the locker’s own key', () => {
       const event = { seq, id: `old${seq}`, bootId: 'b1', at: Date.now(), type: 'door.opened' as const, compartmentId: 'A1' };
       await t.server.ctx.link.publish(topics.events(a.id), encode({ v: 1, events: [event] }), { qos: 1 });
     }
-    await waitFor(async () => (await t.api.get<LockerView>(`/v1/lockers/${a.id}`)).events.received === 3, 'the old events');
+    await expect.poll(async () => (await t.api.get<LockerView>(`/v1/lockers/${a.id}`)).events.received, { message: 'the old events' }).toBe(3);
     const ticket = await t.api.post<EnrolmentTicket>(`/v1/lockers/${a.id}/re-enrol`, {});
     expect(await enrol(t.httpUrl, a.id, ticket.token, (await newKey()).publicKey)).toMatchObject({ lastSeq: 3 });
   });

@@ -1,5 +1,5 @@
 import { decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
 import type { PublicJwk } from '../../shared/messages.js';
 import type { ParcelView } from '../../shared/api/parcels.js';
@@ -7,7 +7,6 @@ import { buildSnapshot } from '../../server/desired-state/desired-state.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
 interface KeyView {
@@ -34,7 +33,7 @@ beforeAll(async () => {
     clock: systemClock,
     random: seededRandom(21),
   });
-  await waitFor(() => locker.agent.ready, 'the locker configuration');
+  await vi.waitFor(() => expect(locker.agent.ready, 'the locker configuration').toBe(true), { timeout: 10_000, interval: 10 });
 });
 afterAll(async () => {
   await locker.stop();
@@ -51,26 +50,26 @@ describe('signing-key rotation with a connected locker', () => {
   it('a rotation reaches the connected locker by delta before the new key signs; then bookings are signed with it and open', async () => {
     before = await book('ROT-0');
     oldKid = kidOf(before.dropoff.qr);
-    await waitFor(async () => (await locker.store.grantCount()) >= 2, 'the first grants');
+    await expect.poll(async () => (await locker.store.grantCount()) >= 2, { message: 'the first grants' }).toBe(true);
     const applied = await locker.store.appliedVersion();
     const connects = locker.agent.sync.stats.connects;
 
     const next = await t.api.post<KeyView>('/v1/admin/keys/rotate', {});
     newKid = next.kid;
     expect(next.status).toBe('next');
-    await waitFor(async () => (await deviceKids()).includes(newKid), 'the new key on the locker');
+    await expect.poll(async () => (await deviceKids()).includes(newKid), { message: 'the new key on the locker' }).toBe(true);
     // By a delta, on the connection it already had (no reconnect, no snapshot needed).
     expect(await locker.store.appliedVersion()).toBe(applied + 1);
     expect(locker.agent.sync.stats.connects).toBe(connects);
     expect(await deviceKids()).toEqual([oldKid, newKid].sort());
 
     // The locker reported the version that carried it: the key starts signing.
-    await waitFor(async () => (await keys()).find((k) => k.kid === newKid)?.status === 'active', 'the new key to be active', 10_000);
+    await expect.poll(async () => (await keys()).find((k) => k.kid === newKid)?.status, { timeout: 10_000, message: 'the new key to be active' }).toBe('active');
     expect((await keys()).find((k) => k.kid === oldKid)).toMatchObject({ status: 'previous', liveGrants: 2 });
 
     const after = await book('ROT-1');
     expect(kidOf(after.dropoff.qr)).toBe(newKid);
-    await waitFor(async () => (await locker.store.grantCount()) >= 4, 'the new grants');
+    await expect.poll(async () => (await locker.store.grantCount()) >= 4, { message: 'the new grants' }).toBe(true);
     expect(await locker.agent.enterCode(after.dropoff.pin, 'keypad')).toEqual({ opened: after.compartmentId });
     expect(locker.hardware.openDoor(after.compartmentId)).toBe(true);
     locker.hardware.closeDoor(after.compartmentId);
@@ -85,7 +84,7 @@ describe('signing-key rotation with a connected locker', () => {
   it('a retired key leaves the locker, which then refuses its grants (PIN and QR) with UNKNOWN_KEY', async () => {
     const retired = await t.api.post<KeyView>(`/v1/admin/keys/${oldKid}/retire`, {});
     expect(retired).toMatchObject({ kid: oldKid, status: 'retired' });
-    await waitFor(async () => !(await deviceKids()).includes(oldKid), 'the old key to leave the locker');
+    await expect.poll(async () => !(await deviceKids()).includes(oldKid), { message: 'the old key to leave the locker' }).toBe(true);
     expect(await deviceKids()).toEqual([newKid]);
     expect(await locker.agent.enterCode(before.dropoff.pin, 'keypad')).toEqual({ refused: 'UNKNOWN_KEY' });
     expect(await locker.agent.enterCode(before.dropoff.qr, 'scanner')).toEqual({ refused: 'UNKNOWN_KEY' });

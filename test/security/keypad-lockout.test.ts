@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LockerAgent } from '../../device/agent.js';
 import { NO_FAILURES } from '../../device/keypad-lockout.js';
 import type { ParcelView } from '../../shared/api/parcels.js';
@@ -6,7 +6,6 @@ import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 type Booked = ParcelView & { dropoff: { pin: string; qr: string } };
 interface Alarm {
@@ -39,11 +38,11 @@ beforeAll(async () => {
     random: seededRandom(11),
   });
   agent = locker.agent;
-  await waitFor(() => agent.ready, 'the locker configuration');
+  await vi.waitFor(() => expect(agent.ready, 'the locker configuration').toBe(true), { timeout: 10_000, interval: 10 });
   const book = (reference: string) => t.api.post<Booked>('/v1/parcels', { lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference });
   p1 = await book('GUESS-1');
   p2 = await book('GUESS-2');
-  await waitFor(async () => (await locker.store.grantCount()) >= 4, 'the grants on the locker');
+  await vi.waitFor(async () => expect((await locker.store.grantCount()) >= 4, 'the grants on the locker').toBe(true), { timeout: 10_000, interval: 10 });
 });
 afterAll(async () => {
   await restarted?.stop();
@@ -112,7 +111,7 @@ describe('keypad lockout against a PIN guessing run, over real MQTT', () => {
   });
 
   it('the server raises a repeated_wrong_codes alarm for the operator, counted up per lockout, and keeps every refusal', async () => {
-    await waitFor(async () => (await locker.store.outboxSize()) === 0, 'the outbox to drain', 15_000);
+    await expect.poll(() => locker.store.outboxSize(), { timeout: 15_000, message: 'the outbox to drain' }).toBe(0);
     const { alarms } = await t.api.get<{ alarms: Alarm[] }>(`/v1/alarms?lockerId=${locker.id}`);
     const alarm = alarms.find((a) => a.kind === 'repeated_wrong_codes');
     expect(alarm).toMatchObject({ compartmentId: null, count: 2, state: 'open' });

@@ -20,7 +20,6 @@ import { MAX_PAYLOAD_BYTES } from '../../shared/protocol-version.js';
 import { topics, type DeviceTopicKind } from '../../shared/topics.js';
 import type { EnrolmentTicket, LockerView } from '../../shared/api/lockers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 
 /**
  * A locker's controller turned hostile: it holds real credentials (an enrolled key) and publishes whatever it
@@ -89,7 +88,7 @@ function event(seq: number, over: Partial<DeviceEvent> = {}): DeviceEvent {
 async function validBatchIsAcked(c: MqttClient = client): Promise<void> {
   const seq = nextSeq++;
   await c.publishAsync(topics.events(lockerId), JSON.stringify({ v: 1, events: [event(seq)] }), { qos: 1 });
-  await waitFor(() => acked.has(seq), `the ack of seq ${seq}`);
+  await expect.poll(() => acked.has(seq), { message: `the ack of seq ${seq}` }).toBe(true);
 }
 
 /** Every row the device topics could write: equal snapshots = nothing changed. */
@@ -180,7 +179,7 @@ describe('hostile MQTT input from an enrolled locker (fast-check, real broker an
         const expected = t.server.stats.rejectedTotal() + 1;
         await client.publishAsync(`lockers/${lockerId}/${kind}`, payload, { qos: 1 });
         published++;
-        await waitFor(() => t.server.stats.rejectedTotal() >= expected, `the rejection of a ${kind} payload`);
+        await expect.poll(() => t.server.stats.rejectedTotal() >= expected, { message: `the rejection of a ${kind} payload` }).toBe(true);
         expect(t.server.stats.rejectedTotal()).toBe(expected);
       }),
       { numRuns: 300, seed: 4242 },
@@ -215,7 +214,7 @@ describe('hostile MQTT input from an enrolled locker (fast-check, real broker an
         c.once('close', () => (closed = true));
         c.publish(topic, JSON.stringify(VALID[kind]), { qos: 0 });
         // MQTT 3.1.1 cannot refuse one PUBLISH: the broker closes the connection.
-        await waitFor(() => closed, `the broker to close the connection after a publish to ${topic.slice(0, 60)}`);
+        await expect.poll(() => closed, { message: `the broker to close the connection after a publish to ${topic.slice(0, 60)}` }).toBe(true);
         if (topic.split('/').length - 1 <= AEDES_MAX_TOPIC_LEVELS) {
           expect(t.server.stats.aclDenied).toBe(deniedBefore + 1);
         } else {
@@ -250,7 +249,7 @@ describe('hostile MQTT input from an enrolled locker (fast-check, real broker an
         const batch = { v: 1, events: events.map((e, i) => event(seqs[i] ?? 0, e)) };
         expect(DECODERS.events(JSON.stringify(batch)).ok).toBe(true);
         await client.publishAsync(topics.events(lockerId), JSON.stringify(batch), { qos: 1 });
-        await waitFor(() => seqs.every((s) => acked.has(s)), 'the ack of the batch');
+        await expect.poll(() => seqs.every((s) => acked.has(s)), { message: 'the ack of the batch' }).toBe(true);
       }),
       { numRuns: 40, seed: 9 },
     );

@@ -7,7 +7,6 @@ import { startSimLocker } from '../../simulator/fleet.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { seededRandom } from '../../simulator/random.js';
 import { registerLocker, startTestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 import { openLive } from '../dashboard/sse.js';
 
 /** A pino logger at trace level writing every line to an array. */
@@ -53,7 +52,7 @@ describe('logs', () => {
     const t = await startTestServer({ metricsToken }, undefined, logger);
     const locker = await startSimLocker({ api: t.api, name: 'Logs', location: { lat: 52.2, lon: 21 }, dataDir: t.dir, clock: systemClock, random: seededRandom(3) });
     try {
-      await waitFor(() => locker.agent.ready, 'the locker');
+      await expect.poll(() => locker.agent.ready, { message: 'the locker' }).toBe(true);
       const operator = await t.api.post<{ id: string; token: string }>('/v1/accounts', { name: 'Ops', role: 'operator' });
       const parcel = await t.api.post<{ id: string; compartmentId: string; dropoff: { pin: string; qr: string } }>('/v1/parcels', {
         lockerId: locker.id,
@@ -61,7 +60,7 @@ describe('logs', () => {
         recipient: { phone: '+48600100200' },
         reference: 'LOG-CYCLE',
       });
-      await waitFor(async () => (await locker.store.grantCount()) === 2, 'the grants');
+      await expect.poll(() => locker.store.grantCount(), { message: 'the grants' }).toBe(2);
       expect(await locker.agent.enterCode('00000000', 'keypad')).toEqual({ refused: 'UNKNOWN_CODE' });
       expect(await locker.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
       locker.hardware.openDoor(parcel.compartmentId);
@@ -70,7 +69,7 @@ describe('logs', () => {
       expect(await locker.agent.enterCode(pickup!.qr, 'scanner')).toEqual({ opened: parcel.compartmentId });
       locker.hardware.openDoor(parcel.compartmentId);
       locker.hardware.closeDoor(parcel.compartmentId);
-      await waitFor(async () => (await t.api.get<{ status: string }>(`/v1/parcels/${parcel.id}`)).status === 'picked_up', 'the pickup');
+      await expect.poll(async () => (await t.api.get<{ status: string }>(`/v1/parcels/${parcel.id}`)).status, { message: 'the pickup' }).toBe('picked_up');
 
       // A failed sign-in at the dashboard (a wrong token on its first data route), then the operator's session.
       expect((await fetch(`${t.httpUrl}/v1/fleet`, { headers: { authorization: 'Bearer wrong-dashboard-token-guess' } })).status).toBe(401);
@@ -78,7 +77,7 @@ describe('logs', () => {
       const ops = { authorization: `Bearer ${operator.token}` };
       expect((await fetch(`${t.httpUrl}/v1/lockers/${locker.id}`, { headers: ops })).status).toBe(200);
       const live = await openLive(t.httpUrl, operator.token);
-      await waitFor(() => live.events.length > 0, 'the live snapshot');
+      await expect.poll(() => live.events.length > 0, { message: 'the live snapshot' }).toBe(true);
       live.close();
       expect((await fetch(`${t.httpUrl}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).status).toBe(200);
       await new Promise((r) => setTimeout(r, 100));

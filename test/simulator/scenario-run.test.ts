@@ -46,6 +46,7 @@ describe('a scenario run', () => {
     expect(report.timeline.some((t) => t.hour === 5)).toBe(true);
   }, 90_000);
 
+  // The only run of the CLI: one JSON report on stdout, progress on stderr, the files.
   it('the CLI runs a scenario across worker processes, flags overriding it, and writes the JSON and the HTML page', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-sim-cli-'));
     const file = path.join(dir, 'small.json');
@@ -69,27 +70,4 @@ describe('a scenario run', () => {
     // Self-contained: nothing loaded from elsewhere.
     expect(html).not.toMatch(/<script|<link|src=|https?:\/\//);
   }, 90_000);
-});
-
-describe('a scenario with hardware faults', () => {
-  it('jammed latches, power cuts, forced doors and doors left open break no invariant', async () => {
-    const faulty = validateScenario({
-      name: 'test-faults',
-      seed: 3,
-      fleet: { lockers: 4 },
-      traffic: { parcelsPerLocker: 3, hourMs: 500, hourly: [1, 1, 1, 1, 1, 1] },
-      faults: { jams: { share: 0.2 }, powerCuts: { count: 2, downMs: 500 }, forcedOpens: { count: 3 }, doorsLeftOpen: { share: 0.1, holdMs: 1500 } },
-    });
-    const report = await runSimulation({ scenario: faulty });
-    expect(report.violations).toEqual([]);
-    expect(report.problems).toEqual([]);
-    const p = report.parcels;
-    expect(p.booked).toBe(12);
-    expect(p.booked).toBe(p.inTransit + p.inLockers + p.pickedUp + p.returned + p.cancelled);
-    // A jammed deposit goes on in another compartment with the same code; one that still fails counts as faulted.
-    expect(p.pickedUp + p.faulted).toBe(12);
-    expect(report.faults).toMatchObject({ powerCuts: 2, forcedOpens: 3 });
-    expect(report.faults.jams).toBeGreaterThan(0);
-    expect(report.events.committed).toBe(report.events.recorded);
-  }, 120_000);
 });

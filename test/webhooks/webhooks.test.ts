@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
@@ -7,7 +7,6 @@ import { seededRandom } from '../../simulator/random.js';
 import type { DeliveryView } from '../../shared/api/webhooks.js';
 import { ShiftClock } from '../helpers/shift-clock.js';
 import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
 import { createAccount, type CreatedAccount } from '../security/api-helpers.js';
 import { WebhookReceiver } from './receiver.js';
 
@@ -72,7 +71,8 @@ async function deliveries(token: string, query = ''): Promise<DeliveryView[]> {
   return res.body.deliveries as DeliveryView[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** One poll of the webhook outbox, awaited: whatever is due is sent, so nothing sent after it means nothing was due. */
+const poll = () => t.server.webhookWorker.runOnce();
 const MINUTE = 60_000;
 
 describe('webhook endpoints', () => {
@@ -130,7 +130,7 @@ describe('webhook deliveries', () => {
         clock,
         random: seededRandom(7),
       });
-      await waitFor(() => sim.agent.ready, 'the locker configuration');
+      await vi.waitFor(() => expect(sim.agent.ready, 'the locker configuration').toBe(true), { timeout: 10_000, interval: 10 });
     });
     afterAll(() => sim.stop());
 
@@ -146,15 +146,15 @@ describe('webhook deliveries', () => {
       sim.hardware.closeDoor(compartmentId);
     };
     const synced = () =>
-      waitFor(async () => {
+      expect.poll(async () => {
         const v = await t.api.get<{ reportedVersion: number; desiredVersion: number }>(`/v1/lockers/${sim.id}`);
         return v.reportedVersion === v.desiredVersion;
-      }, 'the locker to apply the desired state');
+      }, { message: 'the locker to apply the desired state' }).toBe(true);
 
     it('a deposit reaches the carrier as a signed parcel.deposited webhook whose pickup code opens the compartment', async () => {
       const carrier = await carrierWithWebhook('/deposit');
       const parcel = await bookAt(carrier, 'WH-DEPOSIT');
-      await waitFor(() => receiver.on('/deposit').length === 1, 'the booked webhook');
+      await expect.poll(() => receiver.on('/deposit').length, { message: 'the booked webhook' }).toBe(1);
       const booked = receiver.on('/deposit')[0]!;
       expect(booked.signatureValid).toBe(true);
       expect(booked.headers['lockstep-event-type']).toBe('parcel.booked');
@@ -166,7 +166,7 @@ describe('webhook deliveries', () => {
       await synced();
       expect(await sim.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
       cycle(parcel.compartmentId);
-      await waitFor(() => receiver.on('/deposit').length === 2, 'the deposited webhook');
+      await expect.poll(() => receiver.on('/deposit').length, { message: 'the deposited webhook' }).toBe(2);
       const deposited = receiver.on('/deposit')[1]!;
       expect(deposited.signatureValid).toBe(true);
       expect(deposited.json).toMatchObject({
@@ -180,10 +180,10 @@ describe('webhook deliveries', () => {
       // The recipient, told by the carrier's system, opens the compartment with it.
       expect(await sim.agent.enterCode(code.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
       cycle(parcel.compartmentId);
-      await waitFor(() => receiver.on('/deposit').length === 3, 'the picked-up webhook');
+      await expect.poll(() => receiver.on('/deposit').length, { message: 'the picked-up webhook' }).toBe(3);
       expect(receiver.on('/deposit')[2]!.json).toMatchObject({ type: 'parcel.picked_up', data: { parcel: { status: 'picked_up' } } });
 
-      await waitFor(async () => (await deliveries(carrier.token, '?state=delivered')).length === 3, 'all three recorded delivered');
+      await expect.poll(async () => (await deliveries(carrier.token, '?state=delivered')).length, { message: 'all three recorded delivered' }).toBe(3);
       const listed = await deliveries(carrier.token);
       expect(listed.map((d) => [d.eventType, d.state, d.attempts, d.carriesCode])).toEqual([
         ['parcel.picked_up', 'delivered', 1, false],
@@ -199,13 +199,13 @@ describe('webhook deliveries', () => {
       const parcel = await bookAt(carrier, 'WH-RECONCILED');
       await synced();
       sim.proxy.cut();
-      await waitFor(() => !sim.agent.sync.connected, 'the cut');
+      await expect.poll(() => !sim.agent.sync.connected, { message: 'the cut' }).toBe(true);
       expect(await sim.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
       cycle(parcel.compartmentId);
       expect((await call(carrier.token, 'POST', `/v1/parcels/${parcel.id}/cancel`)).status).toBe(200);
       sim.proxy.restore();
 
-      await waitFor(() => receiver.on('/reconciled').length === 3, 'booked, cancelled, deposited');
+      await expect.poll(() => receiver.on('/reconciled').length, { message: 'booked, cancelled, deposited' }).toBe(3);
       const [booked, cancelled, deposited] = receiver.on('/reconciled');
       expect([booked, cancelled, deposited].map((r) => [r!.json.type, r!.signatureValid])).toEqual([
         ['parcel.booked', true],
@@ -219,7 +219,7 @@ describe('webhook deliveries', () => {
       await synced();
       expect(await sim.agent.enterCode(code.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
       cycle(parcel.compartmentId);
-      await waitFor(() => receiver.on('/reconciled').length === 4, 'the picked-up webhook');
+      await expect.poll(() => receiver.on('/reconciled').length, { message: 'the picked-up webhook' }).toBe(4);
     });
 
     it('a parcel left past its pickup window: parcel.expired carries the courier’s collection code, which opens; then parcel.returned', async () => {
@@ -228,10 +228,11 @@ describe('webhook deliveries', () => {
       await synced();
       expect(await sim.agent.enterCode(parcel.dropoff.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
       cycle(parcel.compartmentId);
-      await waitFor(() => receiver.on('/expired').length === 2, 'booked, deposited');
+      await expect.poll(() => receiver.on('/expired').length, { message: 'booked, deposited' }).toBe(2);
 
       clock.shiftMs += 2 * 3600_000;
-      await waitFor(() => receiver.on('/expired').length === 3, 'the expired webhook');
+      await t.server.scheduler.runOnce();
+      await expect.poll(() => receiver.on('/expired').length, { message: 'the expired webhook' }).toBe(3);
       const expired = receiver.on('/expired')[2]!;
       expect(expired.signatureValid).toBe(true);
       expect(expired.json).toMatchObject({ type: 'parcel.expired', data: { parcel: { id: parcel.id, status: 'expired' } } });
@@ -241,7 +242,7 @@ describe('webhook deliveries', () => {
       await synced();
       expect(await sim.agent.enterCode(code.pin, 'keypad')).toEqual({ opened: parcel.compartmentId });
       cycle(parcel.compartmentId);
-      await waitFor(() => receiver.on('/expired').length === 4, 'the returned webhook');
+      await expect.poll(() => receiver.on('/expired').length, { message: 'the returned webhook' }).toBe(4);
       expect(receiver.on('/expired')[3]!.json).toMatchObject({ type: 'parcel.returned', data: { parcel: { status: 'returned' } } });
     });
   });
@@ -250,28 +251,28 @@ describe('webhook deliveries', () => {
     const carrier = await carrierWithWebhook('/retry');
     receiver.script('/retry', { status: 500 });
     const parcelId = await book(carrier.token, 'WH-RETRY');
-    await waitFor(() => receiver.on('/retry').length === 1, 'the first attempt');
-    await waitFor(async () => (await deliveries(carrier.token))[0]?.lastStatus === 500, 'the failure recorded');
+    await expect.poll(() => receiver.on('/retry').length, { message: 'the first attempt' }).toBe(1);
+    await expect.poll(async () => (await deliveries(carrier.token))[0]?.lastStatus, { message: 'the failure recorded' }).toBe(500);
     const [failed] = await deliveries(carrier.token);
     expect(failed).toMatchObject({ parcelId, state: 'pending', attempts: 1, lastError: 'HTTP 500', deliveredAt: null });
     // 10 s × 2^0 with jitter: between 5 and 10 s of clock time away.
     expect(failed!.nextAttemptAt! - clock.now()).toBeGreaterThan(4000);
     expect(failed!.nextAttemptAt! - clock.now()).toBeLessThanOrEqual(10_000);
-    await sleep(300);
+    await poll();
     expect(receiver.on('/retry')).toHaveLength(1);
 
     clock.shiftMs += MINUTE;
-    await waitFor(() => receiver.on('/retry').length === 2, 'the retry');
+    await expect.poll(() => receiver.on('/retry').length, { message: 'the retry' }).toBe(2);
     const [first, second] = receiver.on('/retry');
     expect(second!.json.id).toBe(first!.json.id);
     expect(second!.body).toBe(first!.body);
     expect(second!.signatureValid).toBe(true);
     expect(second!.t! - first!.t!).toBeGreaterThanOrEqual(59);
-    await waitFor(async () => (await deliveries(carrier.token))[0]?.state === 'delivered', 'delivered');
+    await expect.poll(async () => (await deliveries(carrier.token))[0]?.state, { message: 'delivered' }).toBe('delivered');
     expect((await deliveries(carrier.token))[0]).toMatchObject({ attempts: 2, lastStatus: 200, lastError: null, nextAttemptAt: null });
 
     clock.shiftMs += 60 * MINUTE;
-    await sleep(300);
+    await poll();
     expect(receiver.on('/retry')).toHaveLength(2);
   });
 
@@ -280,21 +281,21 @@ describe('webhook deliveries', () => {
     const other = await createAccount(t, 'carrier', 'Another carrier');
     receiver.script('/dead', { status: 302, headers: { location: `${elsewhere.url}/stolen` } }, { status: 503 }, 'hang');
     await book(carrier.token, 'WH-DEAD');
-    await waitFor(() => receiver.on('/dead').length === 1, 'attempt 1');
-    await waitFor(async () => (await deliveries(carrier.token))[0]?.lastStatus === 302, 'attempt 1 recorded');
+    await expect.poll(() => receiver.on('/dead').length, { message: 'attempt 1' }).toBe(1);
+    await expect.poll(async () => (await deliveries(carrier.token))[0]?.lastStatus, { message: 'attempt 1 recorded' }).toBe(302);
     expect((await deliveries(carrier.token))[0]?.lastError).toBe('HTTP 302 (redirect not followed)');
     clock.shiftMs += MINUTE;
-    await waitFor(() => receiver.on('/dead').length === 2, 'attempt 2');
-    await waitFor(async () => (await deliveries(carrier.token))[0]?.lastStatus === 503, 'attempt 2 recorded');
+    await expect.poll(() => receiver.on('/dead').length, { message: 'attempt 2' }).toBe(2);
+    await expect.poll(async () => (await deliveries(carrier.token))[0]?.lastStatus, { message: 'attempt 2 recorded' }).toBe(503);
     clock.shiftMs += MINUTE;
-    await waitFor(() => receiver.on('/dead').length === 3, 'attempt 3');
-    await waitFor(async () => (await deliveries(carrier.token, '?state=dead')).length === 1, 'dead-lettered');
+    await expect.poll(() => receiver.on('/dead').length, { message: 'attempt 3' }).toBe(3);
+    await expect.poll(async () => (await deliveries(carrier.token, '?state=dead')).length, { message: 'dead-lettered' }).toBe(1);
     const [dead] = await deliveries(carrier.token, '?state=dead');
     expect(dead).toMatchObject({ state: 'dead', attempts: 3, lastError: 'TIMEOUT', nextAttemptAt: null });
     expect(elsewhere.received).toHaveLength(0);
     // Dead means dead: no more attempts however far the clock moves.
     clock.shiftMs += 60 * MINUTE;
-    await sleep(200);
+    await poll();
     expect(receiver.on('/dead')).toHaveLength(3);
 
     // Admins see it too; another carrier neither sees nor retries it.
@@ -306,9 +307,9 @@ describe('webhook deliveries', () => {
     const retried = await call(carrier.token, 'POST', `/v1/webhooks/deliveries/${dead!.id}/retry`);
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ state: 'pending', attempts: 0 });
-    await waitFor(() => receiver.on('/dead').length === 4, 'the manual retry');
+    await expect.poll(() => receiver.on('/dead').length, { message: 'the manual retry' }).toBe(4);
     expect(receiver.on('/dead')[3]!.json.id).toBe(dead!.id);
-    await waitFor(async () => (await call(carrier.token, 'GET', `/v1/webhooks/deliveries/${dead!.id}`)).body.state === 'delivered', 'delivered');
+    await expect.poll(async () => (await call(carrier.token, 'GET', `/v1/webhooks/deliveries/${dead!.id}`)).body.state, { message: 'delivered' }).toBe('delivered');
     expect((await call(carrier.token, 'POST', `/v1/webhooks/deliveries/${dead!.id}/retry`)).body.error?.code).toBe('DELIVERY_NOT_DEAD');
   });
 
@@ -316,20 +317,20 @@ describe('webhook deliveries', () => {
     const carrier = await carrierWithWebhook('/order');
     receiver.script('/order', { status: 500 });
     const ids = [await book(carrier.token, 'O-1'), await book(carrier.token, 'O-2'), await book(carrier.token, 'O-3')];
-    await waitFor(() => receiver.on('/order').length === 1, 'the first attempt');
-    await sleep(300);
+    await expect.poll(() => receiver.on('/order').length, { message: 'the first attempt' }).toBe(1);
+    await poll();
     expect(receiver.on('/order')).toHaveLength(1);
     clock.shiftMs += MINUTE;
-    await waitFor(() => receiver.on('/order').length === 4, 'everything');
+    await expect.poll(() => receiver.on('/order').length, { message: 'everything' }).toBe(4);
     expect(receiver.on('/order').map((r) => (r.json.data.parcel as { id: string }).id)).toEqual([ids[0], ...ids]);
-    await waitFor(async () => (await deliveries(carrier.token, '?state=delivered')).length === 3, 'all delivered');
+    await expect.poll(async () => (await deliveries(carrier.token, '?state=delivered')).length, { message: 'all delivered' }).toBe(3);
   });
 
   it('removing the endpoint dead-letters what is pending; a retry needs an endpoint again', async () => {
     const carrier = await carrierWithWebhook('/removed');
     receiver.script('/removed', { status: 500 });
     await book(carrier.token, 'WH-REMOVED');
-    await waitFor(async () => (await deliveries(carrier.token))[0]?.attempts === 1 && (await deliveries(carrier.token))[0]?.lastStatus === 500, 'a failed attempt');
+    await expect.poll(async () => (await deliveries(carrier.token))[0]?.attempts === 1 && (await deliveries(carrier.token))[0]?.lastStatus === 500, { message: 'a failed attempt' }).toBe(true);
     expect((await call(carrier.token, 'DELETE', '/v1/me/webhook')).body).toMatchObject({ deleted: true, deadLettered: 1 });
     const [dead] = await deliveries(carrier.token, '?state=dead');
     expect(dead).toMatchObject({ lastError: 'WEBHOOK_REMOVED' });

@@ -172,7 +172,7 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   lockerOfflineAlarmSec: 'LOCKER_OFFLINE_ALARM_SEC',
 };
 
-export const CONFIG_DEFAULTS = {
+const CONFIG_DEFAULTS = {
   port: 8080,
   mqttPort: 1883,
   host: '127.0.0.1',

@@ -59,7 +59,7 @@ export function prepareDataDir(dataDir: string, configuredAdminToken: string | u
 }
 
 /** A fresh bootstrap admin token. */
-export function newAdminToken(): string {
+function newAdminToken(): string {
   return `lsa_${randomBytes(32).toString('base64url')}`;
 }
 

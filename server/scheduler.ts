@@ -18,7 +18,7 @@ const JOBS: readonly { name: string; run: (ctx: ServerContext) => Promise<unknow
 /** The lease that makes the jobs run in one process at a time, however many share the database. */
 export const SCHEDULER_LEASE = 'scheduler';
 /** A holder that stops renewing (killed) is replaced after this long. */
-export const SCHEDULER_LEASE_MS = 10_000;
+const SCHEDULER_LEASE_MS = 10_000;
 
 export interface SchedulerHandle {
   /** One tick now (lease, then the jobs or the key reload), after any tick in progress; resolves when it ended. */
@@ -65,7 +65,7 @@ export function startScheduler(ctx: ServerContext, everyMs = 1000): SchedulerHan
       stopped = true;
       cancel();
       await current;
-      if (shared) await releaseLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId).catch(() => undefined);
+      if (shared) await releaseLease(ctx.db, SCHEDULER_LEASE, ctx.instanceId).catch((err: unknown) => ctx.log.warn({ err }, 'scheduler lease not released; another process takes it when it expires'));
     },
   };
 }

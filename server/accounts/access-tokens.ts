@@ -6,10 +6,10 @@ import type { Clock } from '../../shared/clock.js';
 import { Role, type IssuedTokenView } from '../../shared/api/accounts.js';
 
 /** Fixed parts of every API access token (RFC 9068 style): HS256, typ "at+jwt", our issuer and audience. */
-export const ACCESS_TOKEN_ALG = 'HS256';
-export const ACCESS_TOKEN_TYP = 'at+jwt';
-export const ACCESS_TOKEN_ISSUER = 'lockstep';
-export const ACCESS_TOKEN_AUDIENCE = 'lockstep-api';
+const ACCESS_TOKEN_ALG = 'HS256';
+const ACCESS_TOKEN_TYP = 'at+jwt';
+const ACCESS_TOKEN_ISSUER = 'lockstep';
+const ACCESS_TOKEN_AUDIENCE = 'lockstep-api';
 
 /** The claims the server relies on, checked after the signature. */
 const AccessClaims = Type.Object({
@@ -22,7 +22,7 @@ const AccessClaims = Type.Object({
 export type AccessClaims = Static<typeof AccessClaims>;
 const checkClaims = TypeCompiler.Compile(AccessClaims);
 
-export function newTokenId(): string {
+function newTokenId(): string {
   return `tok_${randomBytes(12).toString('hex')}`;
 }
 

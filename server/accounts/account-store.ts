@@ -3,7 +3,7 @@ import type { Db } from '../store/database.js';
 import type { Role } from '../../shared/api/accounts.js';
 import type { AccountRow, AccountTokenRow } from '../store/schema.js';
 
-export function newAccountId(): string {
+function newAccountId(): string {
   return `acc_${randomBytes(8).toString('hex')}`;
 }
 

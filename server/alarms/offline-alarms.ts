@@ -2,9 +2,9 @@ import type { ServerContext } from '../context.js';
 import { actOnAlarm } from './alarm-actions.js';
 import { raiseAlarm } from './raise-alarm.js';
 
-export const LOCKER_OFFLINE = 'locker_offline';
+const LOCKER_OFFLINE = 'locker_offline';
 /** Who resolves an alarm the server resolved by itself. */
-export const SYSTEM_ACTOR = 'system';
+const SYSTEM_ACTOR = 'system';
 
 /**
  * Scheduler rule: a locker not heard from (no status, heartbeat or report) for LOCKER_OFFLINE_ALARM_SEC raises one

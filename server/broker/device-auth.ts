@@ -5,7 +5,7 @@ import type { Db } from '../store/database.js';
  * How far a locker's clock may be off and still sign in: a controller whose clock is wrong must be able to
  * connect to learn the server's time. Replay is stopped by the single-use rule (broker_token_uses), not by a tight window.
  */
-export const BROKER_TOKEN_SKEW_SEC = 24 * 3600;
+const BROKER_TOKEN_SKEW_SEC = 24 * 3600;
 
 /**
  * Checks a locker's broker password: a token signed with the key it enrolled, used once. A locker that is not

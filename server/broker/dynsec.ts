@@ -10,7 +10,7 @@ import type { BrokerCredentials } from './link.js';
 const CONTROL = '$CONTROL/dynamic-security/v1';
 const RESPONSE = `${CONTROL}/response`;
 /** The role the server's own broker account gets: every locker's topics, published and subscribed. */
-export const SERVER_ROLE = 'lockstep-server';
+const SERVER_ROLE = 'lockstep-server';
 const TIMEOUT_MS = 10_000;
 
 interface Acl {
@@ -27,7 +27,7 @@ interface Response {
   data?: { client?: { roles?: { rolename: string }[] } };
 }
 
-export class DynsecError extends Error {
+class DynsecError extends Error {
   constructor(
     readonly command: string,
     readonly reason: string,
@@ -55,7 +55,7 @@ function serverAcls(): Acl[] {
   ];
 }
 
-export const roleOf = (lockerId: string) => `locker-${lockerId}`;
+const roleOf = (lockerId: string) => `locker-${lockerId}`;
 
 export class Dynsec {
   readonly #pending = new Map<string, { resolve: (r: Response) => void; timer: NodeJS.Timeout }>();

@@ -17,7 +17,7 @@ interface ExternalDeps {
 }
 
 /** The group every server process joins: the broker hands each device message to one of them. */
-export const SHARE_GROUP = 'lockstep';
+const SHARE_GROUP = 'lockstep';
 const ONLINE_COUNT_EVERY_MS = 5000;
 
 /** This process' name among several: INSTANCE_ID, else host name and process id. */
@@ -109,7 +109,7 @@ export async function createExternalBroker({ config, instanceId, db, stats, log 
       .where('online', '=', 1)
       .executeTakeFirst()
       .then((r) => (online = Number(r?.n ?? 0)))
-      .catch(() => undefined);
+      .catch((err: unknown) => log.warn({ err }, 'online locker count not refreshed; the last count stays'));
   };
 
   return {

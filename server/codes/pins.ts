@@ -18,7 +18,7 @@ export function derivePin(pinSecret: Uint8Array, jti: string, length: number, al
 }
 
 /** The default PIN alphabet: digits, which every keypad has. */
-export const DIGITS = '0123456789';
+const DIGITS = '0123456789';
 
 /** The locker's own key for PIN hashes, derived so that no per-locker secret has to be stored. */
 export function lockerPinKey(pinSecret: Uint8Array, lockerId: string): Buffer {

@@ -84,7 +84,7 @@ function toMessage(row: CommandRow, serverTime: number): CommandMessage {
   };
 }
 
-export async function publishCommand(ctx: ServerContext, row: CommandRow): Promise<void> {
+async function publishCommand(ctx: ServerContext, row: CommandRow): Promise<void> {
   await ctx.link.publish(topics.commands(row.locker_id), encode(toMessage(row, ctx.clock.now())), { qos: 1 });
 }
 

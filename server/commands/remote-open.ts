@@ -8,9 +8,9 @@ import { inUnitOfWork } from '../desired-state/unit-of-work.js';
 import { insertCommand, type CommandRequest } from './commands.js';
 
 /** The limits count remote opens in any 60 seconds (a sliding window over the audit log). */
-export const REMOTE_OPEN_WINDOW_MS = 60_000;
+const REMOTE_OPEN_WINDOW_MS = 60_000;
 
-export interface RemoteOpenRefusal {
+interface RemoteOpenRefusal {
   /** Which limit: the asking principal's own, or the whole fleet's. */
   scope: 'operator' | 'fleet';
   limit: number;
@@ -21,7 +21,7 @@ export interface RemoteOpenRefusal {
  * Whether one more open fits under `limit`, given the times of the most recent opens in the window (newest first,
  * at most `limit` of them). When it does not, the wait is until the `limit`-th most recent one leaves the window.
  */
-export function windowVerdict(recent: readonly number[], limit: number, now: number): { ok: true } | { ok: false; retryAfterMs: number } {
+function windowVerdict(recent: readonly number[], limit: number, now: number): { ok: true } | { ok: false; retryAfterMs: number } {
   const edge = recent[limit - 1];
   if (recent.length < limit || edge === undefined) return { ok: true };
   return { ok: false, retryAfterMs: Math.max(1, edge + REMOTE_OPEN_WINDOW_MS - now) };
@@ -40,7 +40,7 @@ async function recentOpens(db: Kysely<Database>, now: number, limit: number, act
 }
 
 /** The limit a new open by `actor` would break, or null. Counts only opens that were created. */
-export async function remoteOpenLimit(db: Kysely<Database>, config: ServerConfig, actor: string, now: number): Promise<RemoteOpenRefusal | null> {
+async function remoteOpenLimit(db: Kysely<Database>, config: ServerConfig, actor: string, now: number): Promise<RemoteOpenRefusal | null> {
   const checks = [
     { scope: 'operator' as const, limit: config.remoteOpenPerOperatorPerMinute, actor },
     { scope: 'fleet' as const, limit: config.remoteOpenFleetPerMinute, actor: undefined },

@@ -52,7 +52,7 @@ export async function publishDelta(ctx: Pick<ServerContext, 'clock' | 'link'>, l
 }
 
 /** What the server pushes to a locker as settings. */
-export function deviceConfig(ctx: ServerContext, lockerId: string): DeviceConfig {
+function deviceConfig(ctx: ServerContext, lockerId: string): DeviceConfig {
   return {
     pinKey: lockerPinKey(ctx.pinSecret, lockerId).toString('base64url'),
     pinLength: ctx.config.pinLength,

@@ -3,7 +3,7 @@ import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 
 /** How long an operator's enrolment token stays usable. */
-export const ENROLMENT_TOKEN_TTL_MS = 7 * 24 * 3600_000;
+const ENROLMENT_TOKEN_TTL_MS = 7 * 24 * 3600_000;
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');

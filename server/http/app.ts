@@ -8,7 +8,7 @@ import type { Principal } from '../accounts/principal.js';
 import { registerAuth } from './auth.js';
 import { registerRateLimits, type RateLimitSettings } from './rate-limit.js';
 
-export const HTTP_BODY_LIMIT = 64 * 1024;
+const HTTP_BODY_LIMIT = 64 * 1024;
 
 /** Fastify framework errors and the catalogue code each becomes. */
 const FRAMEWORK_ERRORS: Record<string, keyof typeof ERRORS> = {

@@ -14,7 +14,7 @@ export interface RateLimitSettings {
   anonymousPerMinute: number;
 }
 
-export type RateVerdict = { limited: false } | { limited: true; retryAfterSec: number };
+type RateVerdict = { limited: false } | { limited: true; retryAfterSec: number };
 
 /** Counts a request against its account (or its address when it has no valid token). */
 export type RequestLimiter = (request: FastifyRequest, principal: Principal | null) => Promise<RateVerdict>;

@@ -6,7 +6,7 @@ import type { SigningKeyRow } from '../store/schema.js';
 import { UnitOfWork } from '../desired-state/unit-of-work.js';
 
 /** A locker's desired state holds at most this many keys (`keys.set` and snapshots, shared/messages.ts). */
-export const MAX_LIVE_KEYS = 16;
+const MAX_LIVE_KEYS = 16;
 
 /**
  * Key rotation (docs/security.md, "Signing keys"):

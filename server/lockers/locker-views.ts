@@ -4,7 +4,7 @@ import type { ParcelStatus } from '../../shared/api/parcels.js';
 import type { Db } from '../store/database.js';
 import type { LockerRow } from '../store/schema.js';
 
-export function telemetryView(l: Pick<LockerRow, 'telemetry_at' | 'firmware_version' | 'temperature_c' | 'power_source' | 'battery_pct'>): TelemetryView {
+function telemetryView(l: Pick<LockerRow, 'telemetry_at' | 'firmware_version' | 'temperature_c' | 'power_source' | 'battery_pct'>): TelemetryView {
   if (l.telemetry_at === null) return null;
   return {
     at: Number(l.telemetry_at),

@@ -6,10 +6,10 @@ import type { Database } from '../store/schema.js';
 import { prepareQuery } from '../store/prepared-query.js';
 
 /** Alarm kinds raised from telemetry (one open alarm per locker and kind; resolved by the server itself). */
-export const POWER_ALARMS = { backup: 'on_backup_power', lowBattery: 'battery_low' } as const;
+const POWER_ALARMS = { backup: 'on_backup_power', lowBattery: 'battery_low' } as const;
 
 /** `resolved_by` of an alarm the server resolved because the condition went away. */
-export const SYSTEM_ACTOR = 'system';
+const SYSTEM_ACTOR = 'system';
 
 /**
  * Stores a locker's latest telemetry and keeps its power alarms in step: on battery raises

@@ -16,7 +16,7 @@ import type { Database } from '../store/schema.js';
 /** One booking's work: every statement it runs goes through `trx`; it may run more than once (a retry). */
 export type GroupWork<T> = (trx: Transaction<Database>) => Promise<T>;
 
-export interface BookingItem {
+interface BookingItem {
   /** Bookings run in the order of their locker, as every group takes locker rows (fewer deadlocks on Postgres). */
   lockerId: string;
   work: GroupWork<unknown>;

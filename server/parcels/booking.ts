@@ -13,7 +13,7 @@ import type { ParcelRow } from '../store/schema.js';
 import { inBookingGroup } from './booking-queue.js';
 import { prepareQuery } from '../store/prepared-query.js';
 
-export interface Recipient {
+interface Recipient {
   phone?: string;
   email?: string;
 }

@@ -17,7 +17,7 @@ import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
  *   and the carrier gets a collection code (notification `collection_code`) to take it back (→ `returned`).
  * Each parcel changes in its own transaction (a unit of work); what its locker must learn is published after its commit.
  */
-export async function runParcelExpiry(ctx: ServerContext): Promise<{ released: number; expired: number }> {
+async function runParcelExpiry(ctx: ServerContext): Promise<{ released: number; expired: number }> {
   const now = ctx.clock.now();
 
   const unused = await ctx.db

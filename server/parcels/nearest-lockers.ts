@@ -10,7 +10,7 @@ export interface Alternative {
 }
 
 /** Distance between two points on the Earth, in metres (haversine). */
-export function distanceM(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
+function distanceM(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
   const rad = Math.PI / 180;
   const dLat = (b.lat - a.lat) * rad;
   const dLon = (b.lon - a.lon) * rad;

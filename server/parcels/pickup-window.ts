@@ -9,7 +9,7 @@ import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 import { openWindow, pauseWindow, resumeWindow, type PickupWindow } from './lifecycle.js';
 
 /** Who moved the window: the presence message of the locker, or a scheduler rule. */
-export interface WindowSource {
+interface WindowSource {
   source: HistorySource;
   ref: string;
 }
@@ -58,7 +58,7 @@ function addHistory(uow: UnitOfWork, parcel: ParcelRow, at: number, type: string
 }
 
 /** Stops the window of one parcel in the locker (conditional: only a running window). True when it did. */
-export async function pauseParcel(uow: UnitOfWork, parcel: ParcelRow, at: number, reason: PauseReason, why: WindowSource): Promise<boolean> {
+async function pauseParcel(uow: UnitOfWork, parcel: ParcelRow, at: number, reason: PauseReason, why: WindowSource): Promise<boolean> {
   const w = windowOf(parcel);
   const paused = w && pauseWindow(w, Math.max(at, parcel.deposited_at ?? at));
   if (!paused || parcel.status !== 'in_locker') return false;
@@ -80,7 +80,7 @@ export async function pauseParcel(uow: UnitOfWork, parcel: ParcelRow, at: number
  * Lets the window of one parcel run again, its end pushed by the pause; re-issues the pickup grant if needed (the
  * locker learns of it after the commit). False when it was not paused.
  */
-export async function resumeParcel(ctx: ServerContext, uow: UnitOfWork, parcel: ParcelRow, at: number, why: WindowSource): Promise<boolean> {
+async function resumeParcel(ctx: ServerContext, uow: UnitOfWork, parcel: ParcelRow, at: number, why: WindowSource): Promise<boolean> {
   const w = windowOf(parcel);
   const resumed = w && resumeWindow(w, at);
   if (!w || !resumed || parcel.status !== 'in_locker' || w.pausedSince === null) return false;
@@ -105,7 +105,7 @@ export async function resumeParcel(ctx: ServerContext, uow: UnitOfWork, parcel: 
  * The locker counts as offline from `since` (its offline status, or the last time it was heard from): every
  * running pickup window in it stands still. Nothing happens when it already counted as offline.
  */
-export async function markLockerUnavailable(ctx: ServerContext, lockerId: string, since: number, why: WindowSource): Promise<number> {
+async function markLockerUnavailable(ctx: ServerContext, lockerId: string, since: number, why: WindowSource): Promise<number> {
   return inUnitOfWork(ctx, async (uow) => {
     const r = await uow.trx.updateTable('lockers').set({ unavailable_since: since }).where('id', '=', lockerId).where('unavailable_since', 'is', null).executeTakeFirst();
     if (r.numUpdatedRows !== 1n) return 0;
@@ -127,7 +127,7 @@ export async function markLockerUnavailable(ctx: ServerContext, lockerId: string
  * The locker is back at `at`: its outage is remembered (a deposit recorded during it is credited when its event
  * arrives) and the windows of its parcels whose compartments are in service run again.
  */
-export async function markLockerAvailable(ctx: ServerContext, lockerId: string, at: number, why: WindowSource): Promise<number> {
+async function markLockerAvailable(ctx: ServerContext, lockerId: string, at: number, why: WindowSource): Promise<number> {
   return inUnitOfWork(ctx, async (uow) => {
     const r = await uow.trx
       .updateTable('lockers')

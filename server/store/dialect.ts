@@ -6,7 +6,7 @@ import { PostgresAdapter, sql, type ColumnDefinitionBuilder, type Expression, ty
  */
 
 /** True when `db` talks to Postgres (migrations receive a `Kysely<unknown>` and ask). */
-export function isPostgres(db: Kysely<unknown>): boolean {
+function isPostgres(db: Kysely<unknown>): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 

@@ -26,13 +26,13 @@ export interface BatchOutcome {
 }
 
 /** One batch as it waits for its group: its events in seq order. */
-export interface EventBatch {
+interface EventBatch {
   lockerId: string;
   events: DeviceEvent[];
   receivedAt: number;
 }
 
-export interface CommittedBatch {
+interface CommittedBatch {
   batch: EventBatch;
   outcome: BatchOutcome;
   /** What the batch's effects queued for after the commit (rare: a delta for a reconciled parcel). */

@@ -6,7 +6,7 @@ export const EVENT_ID_HEADER = 'Lockstep-Event-Id';
 export const EVENT_TYPE_HEADER = 'Lockstep-Event-Type';
 
 /** Hex HMAC-SHA256 of `"<t>.<body>"` under the endpoint's secret (its UTF-8 bytes, prefix included). */
-export function signatureOf(secret: string, t: number, body: string): string {
+function signatureOf(secret: string, t: number, body: string): string {
   return createHmac('sha256', secret).update(`${t}.${body}`).digest('hex');
 }
 

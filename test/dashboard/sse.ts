@@ -1,7 +1,7 @@
 import http from 'node:http';
 
 /** One Server-Sent Event as a test sees it, with the time it arrived. */
-export interface SseEvent {
+interface SseEvent {
   event: string;
   data: unknown;
   at: number;

@@ -47,7 +47,7 @@ const PrivateJwk = Type.Object({
 
 const KeyPair = Type.Object({ note: Type.String(), privateJwk: PrivateJwk, publicJwk: PublicJwk });
 
-export const GrantVector = Type.Object({
+const GrantVector = Type.Object({
   name: Type.String(),
   note: Type.String(),
   token: Type.String(),

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import path from 'node:path';
+import { invalidAllowEntries } from './webhooks/address-policy.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -105,6 +106,9 @@ export const ServerConfigSchema = Type.Object(
     maxExtensions: Type.Integer({ minimum: 0, maximum: 10 }),
     /** A locker not heard from for this long raises a `locker_offline` alarm (resolved when it is back). */
     lockerOfflineAlarmSec: Type.Integer({ minimum: 10, maximum: 7 * 24 * 3600 }),
+    // Webhook SSRF (issue 17):
+    /** Address ranges (CIDR) webhooks may reach although private, loopback or link-local; empty = none. */
+    webhookAllowPrivate: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 }),
   },
   { additionalProperties: false },
 );
@@ -170,6 +174,8 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   extensionSec: 'EXTENSION_SEC',
   maxExtensions: 'MAX_EXTENSIONS',
   lockerOfflineAlarmSec: 'LOCKER_OFFLINE_ALARM_SEC',
+  // Webhook SSRF (issue 17):
+  webhookAllowPrivate: 'WEBHOOK_ALLOW_PRIVATE',
 };
 
 const CONFIG_DEFAULTS = {
@@ -213,6 +219,8 @@ const CONFIG_DEFAULTS = {
   extensionSec: 24 * 3600,
   maxExtensions: 1,
   lockerOfflineAlarmSec: 900,
+  // Webhook SSRF (issue 17):
+  webhookAllowPrivate: [] as string[],
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -253,6 +261,8 @@ const NUMERIC = new Set<string>([
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */
 const INTEGER_LISTS = new Set<string>(['pickupRemindersSec']);
+/** Settings given as a comma-separated list of strings (webhook SSRF, issue 17). */
+const STRING_LISTS = new Set<string>(['webhookAllowPrivate']);
 
 /** Validates and freezes a configuration; overrides win over defaults. Throws ConfigError listing every problem. */
 export function makeConfig(overrides: Partial<Static<typeof ServerConfigSchema>> = {}): ServerConfig {
@@ -265,6 +275,9 @@ export function makeConfig(overrides: Partial<Static<typeof ServerConfigSchema>>
     throw new ConfigError(problems.length ? problems : ['invalid']);
   }
   if (new Set(merged.pinAlphabet).size !== merged.pinAlphabet.length) throw new ConfigError(['PIN_ALPHABET: symbols must be distinct']);
+  // Webhook SSRF (issue 17):
+  const badRanges = invalidAllowEntries(merged.webhookAllowPrivate);
+  if (badRanges.length) throw new ConfigError([`WEBHOOK_ALLOW_PRIVATE: not CIDR ranges (a.b.c.d/n or v6/n, host bits zero): ${badRanges.join(', ')}`]);
   return Object.freeze({ ...merged, dataDir: path.resolve(merged.dataDir) });
 }
 
@@ -275,7 +288,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
   for (const [key, name] of Object.entries(ENV)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    if (INTEGER_LISTS.has(key)) {
+    if (STRING_LISTS.has(key)) {
+      raw[key] = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+    } else if (INTEGER_LISTS.has(key)) {
       const items = value.split(',').map((v) => v.trim());
       if (!items.every((v) => /^\d+$/.test(v))) {
         problems.push(`${name}: expected comma-separated integers, got "${value}"`);

@@ -59,6 +59,11 @@ export const ERRORS = {
   PARCEL_NOT_IN_LOCKER: { status: 409, message: 'Only a parcel that is in the locker, waiting for its pickup, can have its window extended.' },
   EXTENSION_LIMIT_REACHED: { status: 409, message: 'This parcel has had every extension allowed.' },
   SENDER_REQUIRED: { status: 400, message: 'A return or peer-to-peer booking needs the sender (phone or email).' },
+  // Webhook SSRF (issue 17):
+  WEBHOOK_URL_REFUSED: {
+    status: 422,
+    message: 'The webhook URL points at a loopback, private, link-local, multicast or metadata address; such receivers need WEBHOOK_ALLOW_PRIVATE.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -2,6 +2,8 @@ import type { ServerContext } from '../context.js';
 import type { WebhookDeliveryRow } from '../store/schema.js';
 import { claimDelivery, dueDeliveries, pruneDeliveries, recordOutcome, releaseClaim } from './delivery-store.js';
 import { deliveryBody } from './parcel-events.js';
+import { addressPolicy } from './address-policy.js';
+import { AddressRefusedError, postOnce } from './outbound-http.js';
 import { afterFailure, type RetryPolicy } from './retry-policy.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signing.js';
 import { deliveryTarget } from './webhook-endpoints.js';
@@ -35,6 +37,7 @@ export function startWebhookWorker(ctx: ServerContext, options: WebhookWorkerOpt
   const { config, clock, db, log } = ctx;
   const random = options.random ?? Math.random;
   const policy: RetryPolicy = { maxAttempts: config.webhookMaxAttempts, baseMs: config.webhookRetryBaseMs, maxMs: config.webhookRetryMaxMs };
+  const addresses = addressPolicy(config.webhookAllowPrivate);
   const inFlight = new Map<number, Promise<void>>();
   const busyAccounts = new Set<string>();
   const shutdown = new AbortController();
@@ -127,16 +130,20 @@ export function startWebhookWorker(ctx: ServerContext, options: WebhookWorkerOpt
     else log.info({ ...fields, retryInMs: next.nextAttemptAt - now }, 'webhook attempt failed; will retry');
   }
 
-  /** POSTs the signed body. Redirects are never followed (a 3xx is a failed attempt). Never logs body or secret. */
+  /**
+   * POSTs the signed body. Redirects are never followed (a 3xx is a failed attempt). The address connected to
+   * must pass the address policy (a refusal is a failed attempt, `ADDRESS_REFUSED (<kind>)`, retried like any
+   * network error: what a name resolves to, and the allow-list, may change). Never logs body or secret.
+   */
   async function post(url: string, secret: string, row: WebhookDeliveryRow, body: string): Promise<Attempt> {
     const protocol = URL.canParse(url) ? new URL(url).protocol : '';
     if (protocol !== 'http:' && protocol !== 'https:') return { ok: false, status: null, error: 'URL_REFUSED' };
     const t = Math.floor(clock.now() / 1000);
+    const timeout = AbortSignal.timeout(config.webhookTimeoutMs);
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.any([shutdown.signal, AbortSignal.timeout(config.webhookTimeoutMs)]),
+      const status = await postOnce(url, {
+        policy: addresses,
+        signal: AbortSignal.any([shutdown.signal, timeout]),
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Lockstep-Webhooks/1',
@@ -146,12 +153,17 @@ export function startWebhookWorker(ctx: ServerContext, options: WebhookWorkerOpt
         },
         body,
       });
-      await res.body?.cancel().catch(() => undefined);
-      if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
-      const error = res.status >= 300 && res.status < 400 ? `HTTP ${res.status} (redirect not followed)` : `HTTP ${res.status}`;
-      return { ok: false, status: res.status, error };
+      if (status >= 200 && status < 300) return { ok: true, status };
+      const error = status >= 300 && status < 400 ? `HTTP ${status} (redirect not followed)` : `HTTP ${status}`;
+      return { ok: false, status, error };
     } catch (err) {
       if (shutdown.signal.aborted) return { ok: false, aborted: true };
+      if (err instanceof AddressRefusedError) {
+        // The address stays in the server's log only: a carrier reads lastError, and the address is what our resolver said.
+        log.warn({ deliveryId: row.id, accountId: row.account_id, address: err.address, kind: err.kind }, 'webhook address refused');
+        return { ok: false, status: null, error: `ADDRESS_REFUSED (${err.kind})` };
+      }
+      if (timeout.aborted) return { ok: false, status: null, error: 'TIMEOUT' };
       return { ok: false, status: null, error: describeNetworkError(err) };
     }
   }
@@ -177,11 +189,10 @@ export function startWebhookWorker(ctx: ServerContext, options: WebhookWorkerOpt
   };
 }
 
-/** A short, secret-free reason: TIMEOUT, or the network error's code (ECONNREFUSED, ENOTFOUND, ...). */
+/** A short, secret-free reason: the network error's code (ECONNREFUSED, ENOTFOUND, ...) or its message. */
 function describeNetworkError(err: unknown): string {
-  if (err instanceof Error && err.name === 'TimeoutError') return 'TIMEOUT';
-  const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const own = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = typeof own?.code === 'string' ? own.code : typeof own?.cause?.code === 'string' ? own.cause.code : undefined;
   const message = err instanceof Error ? err.message : String(err);
   return (code ? `NETWORK ${code}` : `NETWORK ${message}`).slice(0, MAX_ERROR_LENGTH);
 }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { LockstepError } from '../errors.js';
 import type { Db } from '../store/database.js';
 import type { WebhookRow } from '../store/schema.js';
+import type { AddressPolicy } from './address-policy.js';
+import { destinationVerdict } from './outbound-http.js';
 
 /**
  * The URL a webhook may point at: absolute http(s), no credentials, no fragment. Anything else (file:, ftp:,
@@ -20,6 +22,15 @@ export function checkWebhookUrl(raw: string): string {
   if (url.username || url.password) throw new LockstepError('WEBHOOK_URL_INVALID', { reason: 'credentials in the URL' });
   if (url.hash) throw new LockstepError('WEBHOOK_URL_INVALID', { reason: 'a fragment in the URL' });
   return url.toString();
+}
+
+/**
+ * Refuses (422 WEBHOOK_URL_REFUSED) a URL whose host is a refused address, or a name that resolves only to refused
+ * ones. A courtesy to the carrier: the delivery worker checks the address it connects to every time.
+ */
+async function checkWebhookDestination(url: string, policy: AddressPolicy): Promise<void> {
+  const verdict = await destinationVerdict(url, policy);
+  if (!verdict.ok) throw new LockstepError('WEBHOOK_URL_REFUSED', { reason: verdict.kind });
 }
 
 /** A new signing secret: `whsec_` and 32 random bytes (base64url). */
@@ -43,10 +54,18 @@ export interface PutWebhook {
 /**
  * Sets (or replaces) an account's endpoint. A PUT replaces the whole thing: without `secret` a new one is made.
  * Pending deliveries go to the new URL, signed with the new secret. Returns the row and the generated secret.
+ * A URL the address policy refuses is WEBHOOK_URL_REFUSED.
  */
-export async function putWebhook(db: Db, accountId: string, body: PutWebhook, now: number): Promise<{ row: WebhookRow; generatedSecret?: string }> {
+export async function putWebhook(
+  db: Db,
+  accountId: string,
+  body: PutWebhook,
+  now: number,
+  addresses: AddressPolicy,
+): Promise<{ row: WebhookRow; generatedSecret?: string }> {
   await carrierAccount(db, accountId);
   const url = checkWebhookUrl(body.url);
+  await checkWebhookDestination(url, addresses);
   const generated = body.secret === undefined ? newWebhookSecret() : undefined;
   const secret = body.secret ?? (generated as string);
   const existing = await db.selectFrom('webhooks').select('created_at').where('account_id', '=', accountId).executeTakeFirst();

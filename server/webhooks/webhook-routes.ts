@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { RoutePlugin } from '../http/route-plugin.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
+import { addressPolicy } from './address-policy.js';
 import { findDelivery, listDeliveries, retryDelivery } from './delivery-store.js';
 import { deleteWebhook, getWebhook, putWebhook } from './webhook-endpoints.js';
 import { deliveryView, webhookView } from './webhook-views.js';
@@ -11,7 +12,7 @@ const ADMIN = { roles: ['admin'] } as const;
 const CARRIER = { roles: ['carrier'] } as const;
 const ADMIN_OR_CARRIER = { roles: ['admin', 'carrier'] } as const;
 
-const endpointErrors = { 404: ErrorResponse, 409: ErrorResponse, ...authErrors } as const;
+const endpointErrors = { 404: ErrorResponse, 409: ErrorResponse, 422: ErrorResponse, ...authErrors } as const;
 
 /** A carrier acts only on its own deliveries (another's read as not found); an admin on any. */
 function deliveryScope(request: FastifyRequest): string | undefined {
@@ -26,9 +27,10 @@ function deliveryScope(request: FastifyRequest): string | undefined {
  */
 export const webhookRoutes: RoutePlugin = async (app, { ctx }) => {
   const { db, clock, log } = ctx;
+  const addresses = addressPolicy(ctx.config.webhookAllowPrivate);
 
   async function put(request: FastifyRequest, accountId: string, body: WebhookBody): Promise<WebhookPutView> {
-    const { row, generatedSecret } = await putWebhook(db, accountId, body, clock.now());
+    const { row, generatedSecret } = await putWebhook(db, accountId, body, clock.now(), addresses);
     request.log.info({ accountId, by: principalOf(request).id, secretGenerated: generatedSecret !== undefined }, 'webhook set');
     return { ...webhookView(row), ...(generatedSecret ? { secret: generatedSecret } : {}) };
   }

@@ -29,7 +29,8 @@ export interface TestServerOptions {
 /** A real server (SQLite file, aedes on a loopback port, Fastify) in a temporary folder. */
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, clock?: Clock, logger?: Logger, options: TestServerOptions = {}): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'lockstep-test-'));
-  const config = makeConfig({ port: 0, mqttPort: 0, dataDir: dir, logLevel: 'silent', ...overrides });
+  // Test webhook receivers listen on 127.0.0.1: allowed unless a test says otherwise (webhookAllowPrivate: []).
+  const config = makeConfig({ port: 0, mqttPort: 0, dataDir: dir, logLevel: 'silent', webhookAllowPrivate: ['127.0.0.1/32'], ...overrides });
   const server = await createServer(config, { ...(clock ? { clock } : {}), ...(logger ? { logger } : {}) });
   const { httpUrl, mqttUrl } = await server.start();
   return {

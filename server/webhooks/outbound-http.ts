@@ -3,12 +3,12 @@ import type { LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { parseIp, type AddressPolicy, type RefusedKind } from './address-policy.js';
+import { parseIp, type AddressPolicy, type AddressVerdict, type RefusedKind } from './address-policy.js';
 
 /** Resolves a host name to all its addresses (tests inject one; the default is the system resolver). */
 export type Resolve = (hostname: string) => Promise<LookupAddress[]>;
 
-export const systemResolve: Resolve = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+const systemResolve: Resolve = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
 /** The address a webhook was about to connect to is refused by the address policy. */
 export class AddressRefusedError extends Error {
@@ -58,7 +58,7 @@ function literalHost(url: URL): string | undefined {
  * allowed address. A name that does not resolve (yet), or not within `timeoutMs`, is accepted: the check at
  * connect time is the one that holds, since what a name resolves to may change at any time.
  */
-export async function destinationVerdict(raw: string, policy: AddressPolicy, resolve: Resolve = systemResolve, timeoutMs = 2000): Promise<{ ok: true } | { ok: false; kind: RefusedKind }> {
+export async function destinationVerdict(raw: string, policy: AddressPolicy, resolve: Resolve = systemResolve, timeoutMs = 2000): Promise<AddressVerdict> {
   const url = new URL(raw);
   const literal = literalHost(url);
   if (literal !== undefined) return policy.check(literal);

@@ -1,0 +1,125 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiClient, ApiError, ApiUnreachableError } from '../../simulator/api-client.js';
+
+/** What the server does with the n-th request (1-based): cut the connection, answer a status, or answer 200. */
+type Behaviour = (n: number, req: IncomingMessage) => 'cut' | number;
+
+interface Upstream {
+  url: string;
+  port: number;
+  seen: string[];
+  close(): Promise<void>;
+}
+
+const open: Upstream[] = [];
+
+/** A real HTTP server on loopback that behaves as told: a server restarting, a gateway in front of one. */
+async function upstream(behaviour: Behaviour, port = 0): Promise<Upstream> {
+  const seen: string[] = [];
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    seen.push(`${req.method} ${req.url}`);
+    const what = behaviour(seen.length, req);
+    req.resume();
+    if (what === 'cut') return void req.socket.destroy();
+    if (what !== 200) {
+      res.writeHead(what, { 'content-type': 'text/html' });
+      return void res.end(`<html><body>${what} Bad Gateway</body></html>`);
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ answer: seen.length }));
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  const actual = (server.address() as AddressInfo).port;
+  const u: Upstream = {
+    url: `http://127.0.0.1:${actual}`,
+    port: actual,
+    seen,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+  open.push(u);
+  return u;
+}
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((u) => u.close()));
+});
+
+const fast = { readRetry: { firstDelayMs: 5, maxDelayMs: 20 } };
+
+describe('the simulator API client: reads are retried, writes are not', () => {
+  it('a GET whose connection is cut twice (a server going down) gets the answer on the third try, and the retries are counted', async () => {
+    const up = await upstream((n) => (n <= 2 ? 'cut' : 200));
+    const told: string[] = [];
+    const api = new ApiClient(up.url, 't', { ...fast, onReadRetry: (path, reason) => told.push(`${path} ${reason}`) });
+    await expect(api.get('/v1/parcels/p1/notifications')).resolves.toEqual({ answer: 3 });
+    expect(up.seen).toEqual(Array(3).fill('GET /v1/parcels/p1/notifications'));
+    expect(api.readRetries).toBe(2);
+    expect(told).toEqual(['/v1/parcels/p1/notifications unreachable', '/v1/parcels/p1/notifications unreachable']);
+  });
+
+  it('a GET answered 502, 503 and 504 by a gateway (HTML bodies) gets the answer once the server is back', async () => {
+    const up = await upstream((n) => [502, 503, 504][n - 1] ?? 200);
+    const api = new ApiClient(up.url, 't', fast);
+    await expect(api.get('/v1/lockers')).resolves.toEqual({ answer: 4 });
+    expect(api.readRetries).toBe(3);
+  });
+
+  it('a GET to a server that is restarting on its port (refused, then listening again) gets the answer', async () => {
+    const first = await upstream(() => 200);
+    const port = first.port;
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+    const api = new ApiClient(`http://127.0.0.1:${port}`, 't', { readRetry: { firstDelayMs: 50, maxDelayMs: 200, budgetMs: 5000, attempts: 20 } });
+    const answer = api.get<{ answer: number }>('/v1/lockers');
+    await new Promise((r) => setTimeout(r, 120));
+    const again = await upstream(() => 200, port);
+    await expect(answer).resolves.toEqual({ answer: 1 });
+    expect(again.seen).toEqual(['GET /v1/lockers']);
+    expect(api.readRetries).toBeGreaterThan(0);
+  });
+
+  it('a POST cut off or answered 503 is sent once and fails: it may have been applied', async () => {
+    const cut = await upstream(() => 'cut');
+    const api = new ApiClient(cut.url, 't', fast);
+    await expect(api.post('/v1/parcels', { lockerId: 'lk_1' })).rejects.toBeInstanceOf(ApiUnreachableError);
+    expect(cut.seen).toEqual(['POST /v1/parcels']);
+
+    const busy = await upstream(() => 503);
+    const api2 = new ApiClient(busy.url, 't', fast);
+    await expect(api2.post('/v1/parcels', { lockerId: 'lk_1' })).rejects.toMatchObject({ status: 503 });
+    expect(busy.seen).toEqual(['POST /v1/parcels']);
+    expect(api.readRetries + api2.readRetries).toBe(0);
+  });
+
+  it('retries are bounded: a server that never recovers fails after the set number of tries, or when the time budget is spent', async () => {
+    const down = await upstream(() => 503);
+    const api = new ApiClient(down.url, 't', { readRetry: { attempts: 4, firstDelayMs: 5, maxDelayMs: 10 } });
+    const err = await api.get('/v1/lockers').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ status: 503 });
+    expect(down.seen).toHaveLength(4);
+
+    const cut = await upstream(() => 'cut');
+    const timed = new ApiClient(cut.url, 't', { readRetry: { attempts: 1000, firstDelayMs: 40, maxDelayMs: 40, budgetMs: 150 } });
+    const started = Date.now();
+    await expect(timed.get('/v1/lockers')).rejects.toMatchObject({ code: 'SIM_SERVER_UNREACHABLE' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(cut.seen.length).toBeGreaterThan(1);
+    expect(cut.seen.length).toBeLessThan(10);
+  });
+
+  it('an answer from the application (404, 500) is not retried: asking again would get the same', async () => {
+    const up = await upstream((n) => (n === 1 ? 404 : 500));
+    const api = new ApiClient(up.url, 't', fast);
+    await expect(api.get('/v1/parcels/nope')).rejects.toMatchObject({ status: 404 });
+    await expect(api.get('/v1/parcels/nope')).rejects.toMatchObject({ status: 500 });
+    expect(up.seen).toHaveLength(2);
+    expect(api.readRetries).toBe(0);
+  });
+});

@@ -105,6 +105,9 @@ export const ServerConfigSchema = Type.Object(
     maxExtensions: Type.Integer({ minimum: 0, maximum: 10 }),
     /** A locker not heard from for this long raises a `locker_offline` alarm (resolved when it is back). */
     lockerOfflineAlarmSec: Type.Integer({ minimum: 10, maximum: 7 * 24 * 3600 }),
+    // Security headers (issue 17, small findings).
+    /** `Strict-Transport-Security: max-age` sent on every HTTP response; 0 = none (set it only behind a TLS proxy). */
+    hstsMaxAgeSec: Type.Integer({ minimum: 0, maximum: 2 * 365 * 24 * 3600 }),
   },
   { additionalProperties: false },
 );
@@ -170,6 +173,8 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   extensionSec: 'EXTENSION_SEC',
   maxExtensions: 'MAX_EXTENSIONS',
   lockerOfflineAlarmSec: 'LOCKER_OFFLINE_ALARM_SEC',
+  // Security headers (issue 17, small findings).
+  hstsMaxAgeSec: 'HSTS_MAX_AGE_SEC',
 };
 
 const CONFIG_DEFAULTS = {
@@ -213,6 +218,8 @@ const CONFIG_DEFAULTS = {
   extensionSec: 24 * 3600,
   maxExtensions: 1,
   lockerOfflineAlarmSec: 900,
+  // Security headers (issue 17, small findings).
+  hstsMaxAgeSec: 0,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -249,6 +256,8 @@ const NUMERIC = new Set<string>([
   'extensionSec',
   'maxExtensions',
   'lockerOfflineAlarmSec',
+  // Security headers (issue 17, small findings).
+  'hstsMaxAgeSec',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */

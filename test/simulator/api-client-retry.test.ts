@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiClient, ApiError, ApiUnreachableError } from '../../simulator/api-client.js';
+import { runSimulation } from '../../simulator/run-simulation.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 /** What the server does with the n-th request (1-based): cut the connection, answer a status, or answer 200. */
 type Behaviour = (n: number, req: IncomingMessage) => 'cut' | number;
@@ -122,4 +124,49 @@ describe('the simulator API client: reads are retried, writes are not', () => {
     expect(up.seen).toHaveLength(2);
     expect(api.readRetries).toBe(0);
   });
+});
+
+describe('a simulated run through a gateway whose server restarts', () => {
+  it('recipients whose code look-ups are answered 503 a few times still get their codes: no parcel is given up', async () => {
+    const live = await startTestServer();
+    try {
+      let refused = 0;
+      // A gateway in front of the server: the first code look-ups find the server "restarting"; all else goes through.
+      const gateway = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          if (req.method === 'GET' && req.url?.endsWith('/notifications') && refused < 4) {
+            refused++;
+            res.writeHead(503, { 'content-type': 'text/html' });
+            return void res.end('<html>503 Service Unavailable</html>');
+          }
+          const body = chunks.length ? Buffer.concat(chunks) : undefined;
+          const headers: Record<string, string> = {};
+          for (const h of ['authorization', 'content-type']) if (typeof req.headers[h] === 'string') headers[h] = req.headers[h];
+          fetch(`${live.httpUrl}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) })
+            .then(async (answer) => {
+              res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+              res.end(Buffer.from(await answer.arrayBuffer()));
+            })
+            .catch(() => res.destroy());
+        });
+      });
+      await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      try {
+        const report = await runSimulation({ server: url, token: live.server.adminToken, lockers: 1, parcels: 3, seed: 5 });
+        expect(report.problems).toEqual([]);
+        expect(report.violations).toEqual([]);
+        expect(report.parcels).toMatchObject({ booked: 3, pickedUp: 3, failed: 0 });
+        expect(refused).toBe(4);
+        expect(report.connections.readRetries).toBeGreaterThanOrEqual(4);
+      } finally {
+        gateway.closeAllConnections();
+        await new Promise<void>((r) => gateway.close(() => r()));
+      }
+    } finally {
+      await live.close();
+    }
+  }, 60_000);
 });

@@ -163,6 +163,11 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** Whether a failed GET may simply be asked again later: no server reached, or a gateway status (502/503/504). */
+export function isRetryableRead(err: unknown): boolean {
+  return retryReason(err) !== null;
+}
+
 /** Why a failed read may be tried again (no server reached, or a gateway status), or null when it may not. */
 function retryReason(err: unknown): string | null {
   if (err instanceof ApiUnreachableError) return 'unreachable';

@@ -2,11 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiClient, ApiError, ApiUnreachableError } from '../../simulator/api-client.js';
+import { awaitPickupCode } from '../../simulator/people.js';
 import { runSimulation } from '../../simulator/run-simulation.js';
 import { startTestServer } from '../helpers/test-server.js';
 
-/** What the server does with the n-th request (1-based): cut the connection, answer a status, or answer 200. */
-type Behaviour = (n: number, req: IncomingMessage) => 'cut' | number;
+/** What the server does with the n-th request (1-based): cut the connection, answer a status, or answer 200 (with this JSON). */
+type Behaviour = (n: number, req: IncomingMessage) => 'cut' | number | { json: string };
 
 interface Upstream {
   url: string;
@@ -25,6 +26,10 @@ async function upstream(behaviour: Behaviour, port = 0): Promise<Upstream> {
     const what = behaviour(seen.length, req);
     req.resume();
     if (what === 'cut') return void req.socket.destroy();
+    if (typeof what === 'object') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(what.json);
+    }
     if (what !== 200) {
       res.writeHead(what, { 'content-type': 'text/html' });
       return void res.end(`<html><body>${what} Bad Gateway</body></html>`);
@@ -123,6 +128,29 @@ describe('the simulator API client: reads are retried, writes are not', () => {
     await expect(api.get('/v1/parcels/nope')).rejects.toMatchObject({ status: 500 });
     expect(up.seen).toHaveLength(2);
     expect(api.readRetries).toBe(0);
+  });
+});
+
+describe('a recipient waiting for a code', () => {
+  const code = { pin: '12345678', qr: 'qr' };
+  const notifications = JSON.stringify({ notifications: [{ kind: 'pickup_code', code }] });
+
+  it('keeps checking through an outage longer than the client retries, until the code comes', async () => {
+    const up = await upstream((n) => (n <= 6 ? 'cut' : { json: notifications }));
+    // Two tries per look-up: three look-ups find no server before the fourth gets the code.
+    const api = new ApiClient(up.url, 't', { readRetry: { attempts: 2, firstDelayMs: 5, maxDelayMs: 5 } });
+    await expect(awaitPickupCode(api, 'p_1', 10_000, 5)).resolves.toEqual(code);
+    expect(up.seen).toHaveLength(7);
+  });
+
+  it('gives up at the deadline with the reason when no server ever answers, and at once on an answer that is not a gateway error', async () => {
+    const down = await upstream(() => 'cut');
+    const api = new ApiClient(down.url, 't', { readRetry: { attempts: 1 } });
+    await expect(awaitPickupCode(api, 'p_1', 200, 10)).rejects.toBeInstanceOf(ApiUnreachableError);
+    expect(down.seen.length).toBeGreaterThan(1);
+    const gone = await upstream(() => 404);
+    await expect(awaitPickupCode(new ApiClient(gone.url, 't'), 'p_1', 10_000, 10)).rejects.toMatchObject({ status: 404 });
+    expect(gone.seen).toHaveLength(1);
   });
 });
 

@@ -109,6 +109,9 @@ export const ServerConfigSchema = Type.Object(
     // Webhook SSRF (issue 17):
     /** Address ranges (CIDR) webhooks may reach although private, loopback or link-local; empty = none. */
     webhookAllowPrivate: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64 }),
+    // Security headers (issue 17, small findings).
+    /** `Strict-Transport-Security: max-age` sent on every HTTP response; 0 = none (set it only behind a TLS proxy). */
+    hstsMaxAgeSec: Type.Integer({ minimum: 0, maximum: 2 * 365 * 24 * 3600 }),
   },
   { additionalProperties: false },
 );
@@ -176,6 +179,8 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   lockerOfflineAlarmSec: 'LOCKER_OFFLINE_ALARM_SEC',
   // Webhook SSRF (issue 17):
   webhookAllowPrivate: 'WEBHOOK_ALLOW_PRIVATE',
+  // Security headers (issue 17, small findings).
+  hstsMaxAgeSec: 'HSTS_MAX_AGE_SEC',
 };
 
 const CONFIG_DEFAULTS = {
@@ -221,6 +226,8 @@ const CONFIG_DEFAULTS = {
   lockerOfflineAlarmSec: 900,
   // Webhook SSRF (issue 17):
   webhookAllowPrivate: [] as string[],
+  // Security headers (issue 17, small findings).
+  hstsMaxAgeSec: 0,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -257,6 +264,8 @@ const NUMERIC = new Set<string>([
   'extensionSec',
   'maxExtensions',
   'lockerOfflineAlarmSec',
+  // Security headers (issue 17, small findings).
+  'hstsMaxAgeSec',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */

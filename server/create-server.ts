@@ -101,6 +101,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     },
     isMetricsToken: metricsTokenMatcher(config.metricsToken),
     observeRequest: (labels, seconds) => metrics.httpDuration.observe(labels, seconds),
+    securityHeaders: { hstsMaxAgeSec: config.hstsMaxAgeSec },
   });
   // Every route module is a plugin of one shape, given the same deps (server/http/route-plugin.ts).
   const routeDeps: RouteDeps = { ctx, tokens, bootstrap, live, metrics, mqttUrl: () => mqttUrl, lockerAccess: broker, brokerListening: () => broker.ready() };

@@ -13,9 +13,11 @@ export interface Counts {
   faulted: number;
   /** Events whose ack (sent by the server after the commit) reached the locker. */
   committed: number;
+  /** API reads sent again after no server answered or one answered 502/503/504 (a server restarting). */
+  readRetries: number;
 }
 
-const zeroCounts = (): Counts => ({ registered: 0, booked: 0, deposited: 0, pickedUp: 0, returned: 0, failed: 0, faulted: 0, committed: 0 });
+export const zeroCounts = (): Counts => ({ registered: 0, booked: 0, deposited: 0, pickedUp: 0, returned: 0, failed: 0, faulted: 0, committed: 0, readRetries: 0 });
 
 /** What one part of the fleet reports every second: counts since the last tick, latencies, connections, memory. */
 export interface Tick {
@@ -93,6 +95,12 @@ export class Aggregate {
 
   constructor(private readonly startedAt: number) {
     this.#bucket.since = startedAt;
+  }
+
+  /** Counts something that happened in the coordinating process itself (not in a shard). */
+  count(kind: keyof Counts, n = 1): void {
+    this.totals[kind] += n;
+    this.#bucket.counts[kind] += n;
   }
 
   add(source: string, tick: Tick): void {

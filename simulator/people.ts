@@ -1,4 +1,4 @@
-import type { ApiClient } from './api-client.js';
+import { isRetryableRead, type ApiClient } from './api-client.js';
 import type { SimLocker } from './fleet.js';
 
 export interface Code {
@@ -78,7 +78,11 @@ export function awaitPickupCode(api: ApiClient, parcelId: string, timeoutMs = 60
   return awaitCode(api, parcelId, 'pickup_code', timeoutMs, pollMs);
 }
 
-/** Waits for a code notification of a kind (`pickup_code` for the recipient, `collection_code` for the carrier). */
+/**
+ * Waits for a code notification of a kind (`pickup_code` for the recipient, `collection_code` for the carrier).
+ * A look-up that still finds no server after the client's own retries (a restart longer than they last) is
+ * only a look-up that found nothing yet: the person keeps checking until their deadline, then reports why.
+ */
 export async function awaitCode(
   api: ApiClient,
   parcelId: string,
@@ -89,11 +93,19 @@ export async function awaitCode(
   const until = Date.now() + timeoutMs;
   // Asking less and less often: thousands of recipients polling at a fixed pace would be most of a server's load.
   const maxWait = Math.max(pollMs, pollMs >= 250 ? 2000 : 500);
+  let unanswered: unknown = null;
   for (let wait = pollMs; Date.now() < until; wait = Math.min(maxWait, wait * 1.5)) {
-    const { notifications } = await api.get<{ notifications: { kind: string; code: Code }[] }>(`/v1/parcels/${parcelId}/notifications`);
-    const n = notifications.find((x) => x.kind === kind);
-    if (n) return n.code;
+    try {
+      const { notifications } = await api.get<{ notifications: { kind: string; code: Code }[] }>(`/v1/parcels/${parcelId}/notifications`);
+      unanswered = null;
+      const n = notifications.find((x) => x.kind === kind);
+      if (n) return n.code;
+    } catch (err) {
+      if (!isRetryableRead(err)) throw err;
+      unanswered = err;
+    }
     await sleep(wait);
   }
+  if (unanswered !== null) throw unanswered;
   return null;
 }

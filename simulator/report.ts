@@ -19,7 +19,8 @@ export interface SimulationReport {
   throughput: { bookingsPerSec: number; eventsCommittedPerSec: number; peakBookingsPerSec: number; peakEventsCommittedPerSec: number };
   /** Real milliseconds: the booking request, the device's unlock decision (code in → latch released), event recorded → ack after commit. */
   latencyMs: { booking: Percentiles; unlock: Percentiles; commit: Percentiles };
-  connections: { lockers: number; peakConnected: number; failovers: number };
+  /** `readRetries`: API reads sent again after no server answered or one answered 502/503/504. */
+  connections: { lockers: number; peakConnected: number; failovers: number; readRetries: number };
   memory: { process: string; rssPeakMb: number; heapPeakMb: number }[];
   phasesMs: { register: number; traffic: number; converge: number };
   /** From the last person leaving to every event committed. */
@@ -86,7 +87,7 @@ export function buildReport(r: ReportInput): SimulationReport {
       peakEventsCommittedPerSec: Math.max(0, ...a.timeline.map((p) => p.commitsPerSec)),
     },
     latencyMs: { booking: percentiles(a.samples.booking), unlock: percentiles(a.samples.unlock), commit: percentiles(a.samples.commit) },
-    connections: { lockers: r.spec.lockers, peakConnected: a.peakConnected, failovers: r.failovers + results.reduce((n, x) => n + x.failovers, 0) },
+    connections: { lockers: r.spec.lockers, peakConnected: a.peakConnected, failovers: r.failovers + results.reduce((n, x) => n + x.failovers, 0), readRetries: a.totals.readRetries },
     memory: [...a.memory].map(([process, m]) => ({ process, rssPeakMb: mb(m.rssPeak), heapPeakMb: mb(m.heapPeak) })),
     phasesMs: { register: r.phases.registerMs, traffic: r.phases.trafficMs, converge: r.phases.convergeMs },
     convergeMs: r.phases.convergeMs,

@@ -6,7 +6,7 @@ import type { LockerView } from '../shared/api/lockers.js';
 import { ApiClient } from './api-client.js';
 import { checkInvariants, keepBooks, type DeviceRecord, type ParcelWithHistory } from './checker.js';
 import { runCrashes } from './faults.js';
-import { Aggregate, type Tick } from './metrics.js';
+import { Aggregate, zeroCounts, type Tick } from './metrics.js';
 import { planFaults, planFlows, profileMs, type FaultPlan, type RunSpec } from './plan.js';
 import { buildReport, type SimulationReport } from './report.js';
 import { resolveSpec, type SimulationOptions } from './run-spec.js';
@@ -80,7 +80,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   const onTick = (source: string, tick: Tick) => aggregate.add(source, tick);
   const sampler = setInterval(() => {
     const m = process.memoryUsage();
-    aggregate.add('main', { counts: { registered: 0, booked: 0, deposited: 0, pickedUp: 0, returned: 0, failed: 0, faulted: 0, committed: 0 }, latencies: { booking: [], unlock: [], commit: [] }, connected: 0, ready: 0, memory: { rss: m.rss, heapUsed: m.heapUsed } });
+    aggregate.add('main', { counts: zeroCounts(), latencies: { booking: [], unlock: [], commit: [] }, connected: 0, ready: 0, memory: { rss: m.rss, heapUsed: m.heapUsed } });
     aggregate.sample(Date.now(), hour);
     o.onProgress?.(progress());
   }, 1000);
@@ -108,7 +108,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       servers = [httpUrl];
       token = server.adminToken;
     }
-    const api = new ApiClient(servers, token);
+    const api = new ApiClient(servers, token, { onReadRetry: () => aggregate.count('readRetries') });
 
     // ---- the fleet ------------------------------------------------------------------------------------------
     const random = seededRandom(spec.seed);

@@ -80,7 +80,7 @@ export class Shard {
     readonly init: ShardInit,
     readonly clock: VirtualClock,
   ) {
-    this.api = new ApiClient(init.servers, init.token);
+    this.api = new ApiClient(init.servers, init.token, { onReadRetry: () => this.recorder.add('readRetries') });
   }
 
   /**

@@ -7,6 +7,7 @@ import { ERRORS, LockstepError, errorBody } from '../errors.js';
 import type { Principal } from '../accounts/principal.js';
 import { registerAuth } from './auth.js';
 import { registerRateLimits, type RateLimitSettings } from './rate-limit.js';
+import { registerSecurityHeaders, securityHeaders, type SecurityHeaderSettings } from './security-headers.js';
 
 const HTTP_BODY_LIMIT = 64 * 1024;
 
@@ -37,6 +38,8 @@ export interface HttpAppOptions {
   isMetricsToken?(token: string): boolean;
   /** Called with every finished request (not long-lived streams): route pattern, method, status, seconds. */
   observeRequest?(labels: { route: string; method: string; status: string }, seconds: number): void;
+  /** nosniff on every response; HSTS when a max age is set (default: none). */
+  securityHeaders?: SecurityHeaderSettings;
 }
 
 declare module 'fastify' {
@@ -52,6 +55,7 @@ const requestId = () => randomBytes(8).toString('hex');
 /** The Fastify instance with the error catalogue, JSON-only bodies, bearer auth and rate limits in place. */
 export async function createHttpApp(options: HttpAppOptions): Promise<App> {
   const { log } = options;
+  const headers = securityHeaders(options.securityHeaders ?? { hstsMaxAgeSec: 0 });
   const app = Fastify({
     loggerInstance: log,
     genReqId: requestId,
@@ -61,10 +65,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<App> {
     // catalogue shape too.
     frameworkErrors: (err, _request, reply) => {
       const code = err.code === 'FST_ERR_BAD_URL' ? 'BAD_URL' : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'URL_TOO_LONG' : 'INTERNAL';
-      void (reply as FastifyReply).code(ERRORS[code].status).send(errorBody(code));
+      void (reply as FastifyReply).headers(headers).code(ERRORS[code].status).send(errorBody(code));
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  registerSecurityHeaders(app, headers);
   // JSON only: a body in any other type is refused with UNSUPPORTED_MEDIA_TYPE.
   app.removeContentTypeParser('text/plain');
   // Every log line of a request carries its id (`reqId`), and the locker id when the route is about one locker.

@@ -10,7 +10,7 @@
  * The output is byte-identical on every run: key material is derived from fixed labels, every jti and time is a
  * constant, Ed25519 signatures are deterministic (RFC 8032), and objects are built in a fixed key order.
  */
-import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, sign as ed25519Sign, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
@@ -157,6 +157,15 @@ function signClaims(claims: object, key: KeyObject, header: Partial<CompactJWSHe
   return sign({ alg: GRANT_ALG, typ: GRANT_TYP, kid: KID, ...header }, JSON.stringify(claims), key);
 }
 
+/**
+ * Signs `header "." payloadPart` as they are given, with Ed25519: for headers jose will not sign (extensions in
+ * `crit`) and for an RFC 7797 unencoded payload, whose middle part is the payload itself, not its base64url.
+ */
+function signRaw(header: object, payloadPart: string, key: KeyObject): string {
+  const input = `${json64(header)}.${payloadPart}`;
+  return `${input}.${ed25519Sign(null, Buffer.from(input), key).toString('base64url')}`;
+}
+
 function withoutKey<T extends object>(obj: T, key: keyof T): Partial<T> {
   const copy: Partial<T> = { ...obj };
   delete copy[key];
@@ -298,6 +307,35 @@ export async function generateVectors(): Promise<ProtocolVectors> {
       ctx(),
       'WRONG_TYPE',
     ),
+    // -- header extensions: refused after alg and typ, before the key is looked up or the signature checked --
+    vector(
+      'crit-b64-false',
+      'RFC 7797 unencoded payload: header crit ["b64"] with b64 false, the claims JSON itself as the middle part, signed by the right key over it. Refused: no header extension is understood.',
+      signRaw({ alg: GRANT_ALG, typ: GRANT_TYP, kid: KID, b64: false, crit: ['b64'] }, JSON.stringify(deposit), key),
+      ctx(),
+      'MALFORMED',
+    ),
+    vector(
+      'crit-b64-true',
+      'Header crit ["b64"] with b64 true (an ordinary base64url payload), signed by the right key: a crit or b64 member is refused whatever its value.',
+      signRaw({ alg: GRANT_ALG, typ: GRANT_TYP, kid: KID, b64: true, crit: ['b64'] }, json64(deposit), key),
+      ctx(),
+      'MALFORMED',
+    ),
+    vector(
+      'crit-before-kid-and-signature',
+      'Header crit ["exp"], a kid the locker does not hold, signed by the impostor key: the crit check comes before the key lookup and the signature.',
+      signRaw({ alg: GRANT_ALG, typ: GRANT_TYP, kid: 'vectors-1999-01', crit: ['exp'], exp: EXP }, json64(deposit), impostor.privateKey),
+      ctx(),
+      'MALFORMED',
+    ),
+    vector(
+      'typ-before-crit',
+      'Header crit ["b64"] with b64 true and typ "JWT": typ is checked before crit.',
+      signRaw({ alg: GRANT_ALG, typ: 'JWT', kid: KID, b64: true, crit: ['b64'] }, json64(deposit), key),
+      ctx(),
+      'WRONG_TYPE',
+    ),
     vector(
       'kid-missing',
       'Signed with the right key, but no kid: the key is never guessed.',
@@ -349,7 +387,7 @@ export async function generateVectors(): Promise<ProtocolVectors> {
       'MALFORMED',
     ),
     vector('claim-exp-string', 'Times are JSON integers, not strings.', await signClaims({ ...deposit, exp: String(EXP) }, key), ctx(), 'MALFORMED'),
-    vector('claim-unknown-action', 'act must be one of deposit, pickup, collect, service.', await signClaims({ ...deposit, act: 'open-all' }, key), ctx(), 'MALFORMED'),
+    vector('claim-unknown-action', 'act must be one of deposit, pickup, collect, service, deposit_batch.', await signClaims({ ...deposit, act: 'open-all' }, key), ctx(), 'MALFORMED'),
     vector('payload-not-json', 'A correctly signed payload that is not JSON.', await sign({ alg: GRANT_ALG, typ: GRANT_TYP, kid: KID }, 'deposit please', key), ctx(), 'MALFORMED'),
 
     // -- audience --

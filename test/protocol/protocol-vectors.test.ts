@@ -8,9 +8,11 @@ import { decoderFor, type Decoder } from '../../shared/codec.js';
 import { GrantVerifier, peekGrantClaims } from '../../shared/grants.js';
 import {
   CommandMessage,
+  DeviceEvent,
   EVENT_TYPES,
   EventAckMessage,
   EventBatchMessage,
+  GrantAction,
   HeartbeatMessage,
   StateGetMessage,
   StateMessage,
@@ -185,5 +187,76 @@ describe('the payload examples in docs/protocol.md', () => {
       clockToleranceSec: s.config.clockToleranceSec,
     });
     expect(verdict.ok).toBe(true);
+  });
+});
+
+// ---- docs/protocol.md against the code: what an implementation written from the document alone needs ----------
+
+/** The rows of the markdown table whose header row starts with `| <first> |`, as arrays of cells. */
+function tableAfter(first: string, from = 0): string[][] {
+  const lines = spec.slice(from).split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`| ${first} |`));
+  expect(start, `a table starting with ${first}`).toBeGreaterThanOrEqual(0);
+  const rows: string[][] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim()));
+  }
+  return rows;
+}
+
+const grantActions = GrantAction.anyOf.map((a) => a.const as string);
+
+describe('docs/protocol.md says what the code does', () => {
+  const eventTable = tableAfter('Member', spec.indexOf('### Event batch'));
+
+  it('the event member table lists every member of an event, and nothing else', () => {
+    expect(eventTable.map((r) => r[0]?.replaceAll('`', '')).sort()).toEqual(Object.keys(DeviceEvent.properties).sort());
+  });
+
+  it('the event `action` and the grant `act` list every grant action', () => {
+    const actionRow = eventTable.find((r) => r[0] === '`action`')?.[1] ?? '';
+    const actRow = tableAfter('Claim').find((r) => r[0] === '`act`')?.[1] ?? '';
+    for (const action of grantActions) {
+      expect(actionRow, `event action ${action}`).toContain(`\`${action}\``);
+      expect(actRow, `claim act ${action}`).toContain(`\`${action}\``);
+    }
+  });
+
+  it('the claim-unknown-action vector names every action the claims allow', () => {
+    const note = vectors.grants.find((v) => v.name === 'claim-unknown-action')?.note ?? '';
+    expect(note.match(/[a-z_]+(?=[,.])/g)).toEqual(grantActions);
+  });
+
+  it('the verification steps put the crit/b64 check after typ and before the key, and vectors show it', () => {
+    const steps = tableAfter('#', spec.indexOf('### Verification'));
+    const at = (pattern: RegExp) => steps.findIndex((r) => pattern.test(r[1] ?? ''));
+    expect(at(/`typ`/)).toBeLessThan(at(/`crit`/));
+    expect(at(/`crit`/)).toBeLessThan(at(/`kid`/));
+    expect(steps[at(/`crit`/)]?.[2]).toBe('`MALFORMED`');
+    const headerOf = (token: string): object => {
+      try {
+        return decodeProtectedHeader(token);
+      } catch {
+        return {};
+      }
+    };
+    const crit = vectors.grants.filter((v) => 'crit' in headerOf(v.token));
+    expect(crit.map((v) => [v.name, v.expected])).toEqual([
+      ['crit-b64-false', 'MALFORMED'],
+      ['crit-b64-true', 'MALFORMED'],
+      ['crit-before-kid-and-signature', 'MALFORMED'],
+      ['typ-before-crit', 'WRONG_TYPE'],
+    ]);
+    for (const v of crit) expect(spec, v.name).toContain(`\`${v.name}\``);
+  });
+
+  it('every vector the document names exists', () => {
+    const names = new Set(vectors.grants.map((v) => v.name));
+    const section = spec.slice(spec.indexOf('### Verification'), spec.indexOf('### Keys'));
+    const testSection = spec.slice(spec.indexOf('## Test vectors'));
+    const cited = [...`${section}${testSection}`.matchAll(/`([a-z0-9]+(?:-[a-z0-9]+)+)`/g)].map((m) => m[1] ?? '');
+    expect(cited.length).toBeGreaterThan(10);
+    for (const name of cited) expect(names, name).toContain(name);
   });
 });

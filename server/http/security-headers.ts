@@ -1,0 +1,32 @@
+import type { App } from './app.js';
+
+export interface SecurityHeaderSettings {
+  /**
+   * `Strict-Transport-Security: max-age=<this>` on every response; 0 = not sent. The server speaks plain HTTP, so
+   * only a deployment whose clients reach it through TLS (a proxy terminating HTTPS) should set it.
+   */
+  hstsMaxAgeSec: number;
+}
+
+/**
+ * The headers every response carries: `X-Content-Type-Options: nosniff`, so a browser never takes a JSON body or
+ * an error page for a script or a page of another type, and HSTS when configured.
+ */
+export function securityHeaders(settings: SecurityHeaderSettings): Readonly<Record<string, string>> {
+  return Object.freeze({
+    'x-content-type-options': 'nosniff',
+    ...(settings.hstsMaxAgeSec > 0 ? { 'strict-transport-security': `max-age=${settings.hstsMaxAgeSec}` } : {}),
+  });
+}
+
+/**
+ * Adds them to whatever answers (a route, the error handler, the 404 handler, a rate limit, the dashboard's static
+ * files) in an onSend hook, so no reply skips them. Errors the router raises before any route bypass the hooks:
+ * the app's `frameworkErrors` handler sets the same headers itself.
+ */
+export function registerSecurityHeaders(app: App, headers: Readonly<Record<string, string>>): void {
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.headers(headers);
+    return payload;
+  });
+}

@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { isIP } from 'node:net';
 import path from 'node:path';
+import { MAX_PAYLOAD_BYTES } from '../shared/protocol-version.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -105,6 +107,17 @@ export const ServerConfigSchema = Type.Object(
     maxExtensions: Type.Integer({ minimum: 0, maximum: 10 }),
     /** A locker not heard from for this long raises a `locker_offline` alarm (resolved when it is back). */
     lockerOfflineAlarmSec: Type.Integer({ minimum: 10, maximum: 7 * 24 * 3600 }),
+    // MQTT before sign-in (embedded broker): limits enforced on the socket, before authentication and buffering.
+    /** Largest MQTT packet a client may send (remaining length); at least the protocol's payload limit plus header room. */
+    mqttMaxPacketBytes: Type.Integer({ minimum: MAX_PAYLOAD_BYTES + 1024, maximum: 16 * 1024 * 1024 }),
+    /** Largest CONNECT packet, and most bytes a client may send before it is signed in. */
+    mqttMaxConnectBytes: Type.Integer({ minimum: 512, maximum: 65_536 }),
+    /** A client that has not signed in this long after it connected is disconnected. */
+    mqttSignInTimeoutMs: Type.Integer({ minimum: 500, maximum: 120_000 }),
+    /** New MQTT connections one client address may open in any 10 seconds; more are closed at once (0 = no limit). */
+    mqttConnectsPerAddressPer10s: Type.Integer({ minimum: 0, maximum: 100_000 }),
+    /** Comma-separated IP addresses the connection limit does not apply to ('none' = every address is limited). */
+    mqttConnectLimitExempt: Type.String({ maxLength: 4096 }),
   },
   { additionalProperties: false },
 );
@@ -170,6 +183,12 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   extensionSec: 'EXTENSION_SEC',
   maxExtensions: 'MAX_EXTENSIONS',
   lockerOfflineAlarmSec: 'LOCKER_OFFLINE_ALARM_SEC',
+  // MQTT before sign-in
+  mqttMaxPacketBytes: 'MQTT_MAX_PACKET_BYTES',
+  mqttMaxConnectBytes: 'MQTT_MAX_CONNECT_BYTES',
+  mqttSignInTimeoutMs: 'MQTT_SIGN_IN_TIMEOUT_MS',
+  mqttConnectsPerAddressPer10s: 'MQTT_CONNECTS_PER_ADDRESS_PER_10S',
+  mqttConnectLimitExempt: 'MQTT_CONNECT_LIMIT_EXEMPT',
 };
 
 const CONFIG_DEFAULTS = {
@@ -213,6 +232,13 @@ const CONFIG_DEFAULTS = {
   extensionSec: 24 * 3600,
   maxExtensions: 1,
   lockerOfflineAlarmSec: 900,
+  // MQTT before sign-in: the protocol's 64 KiB payload limit plus 4 KiB for topic, ids and properties.
+  mqttMaxPacketBytes: MAX_PAYLOAD_BYTES + 4096,
+  mqttMaxConnectBytes: 4096,
+  mqttSignInTimeoutMs: 5000,
+  mqttConnectsPerAddressPer10s: 20,
+  // Loopback: the simulator, benches and a proxy on the same host (which hides client addresses anyway).
+  mqttConnectLimitExempt: '127.0.0.1,::1',
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -249,6 +275,11 @@ const NUMERIC = new Set<string>([
   'extensionSec',
   'maxExtensions',
   'lockerOfflineAlarmSec',
+  // MQTT before sign-in
+  'mqttMaxPacketBytes',
+  'mqttMaxConnectBytes',
+  'mqttSignInTimeoutMs',
+  'mqttConnectsPerAddressPer10s',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */
@@ -265,6 +296,8 @@ export function makeConfig(overrides: Partial<Static<typeof ServerConfigSchema>>
     throw new ConfigError(problems.length ? problems : ['invalid']);
   }
   if (new Set(merged.pinAlphabet).size !== merged.pinAlphabet.length) throw new ConfigError(['PIN_ALPHABET: symbols must be distinct']);
+  const notIp = merged.mqttConnectLimitExempt.trim() === 'none' ? [] : merged.mqttConnectLimitExempt.split(',').map((a) => a.trim()).filter((a) => a !== '' && isIP(a) === 0);
+  if (notIp.length) throw new ConfigError([`MQTT_CONNECT_LIMIT_EXEMPT: not IP addresses: ${notIp.join(', ')}`]);
   return Object.freeze({ ...merged, dataDir: path.resolve(merged.dataDir) });
 }
 

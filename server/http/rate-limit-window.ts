@@ -7,7 +7,7 @@ interface Window {
 
 /**
  * Fixed-window counters by key (a client address), on the injected clock: `count` adds one and returns the
- * window's count, `peek` reads it without counting. At most `maxKeys` keys, dropping ended windows first and then
+ * window's count, `giveBack` takes one back, `peek` reads it without counting. At most `maxKeys` keys, dropping ended windows first and then
  * the oldest, so a flood of addresses cannot grow it without bound.
  */
 export class WindowCounter {
@@ -30,6 +30,12 @@ export class WindowCounter {
       if (this.#windows.size > this.maxKeys) this.#prune(now);
     }
     return ++w.count;
+  }
+
+  /** Takes back one count of the key's current window (an attempt that turned out to be legitimate). */
+  giveBack(key: string): void {
+    const w = this.#current(key, this.clock.now());
+    if (w && w.count > 0) w.count--;
   }
 
   peek(key: string): number {

@@ -235,7 +235,7 @@ const CONFIG_DEFAULTS = {
   // MQTT before sign-in: the protocol's 64 KiB payload limit plus 4 KiB for topic, ids and properties.
   mqttMaxPacketBytes: MAX_PAYLOAD_BYTES + 4096,
   mqttMaxConnectBytes: 4096,
-  mqttSignInTimeoutMs: 5000,
+  mqttSignInTimeoutMs: 10_000,
   mqttConnectsPerAddressPer10s: 20,
   // Loopback: the simulator, benches and a proxy on the same host (which hides client addresses anyway).
   mqttConnectLimitExempt: '127.0.0.1,::1',

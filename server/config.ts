@@ -232,8 +232,8 @@ const CONFIG_DEFAULTS = {
   extensionSec: 24 * 3600,
   maxExtensions: 1,
   lockerOfflineAlarmSec: 900,
-  // MQTT before sign-in: the protocol's 64 KiB payload limit plus 4 KiB for topic, ids and properties.
-  mqttMaxPacketBytes: MAX_PAYLOAD_BYTES + 4096,
+  // MQTT before sign-in: the protocol's 64 KiB payload limit plus 8 KiB for topic, ids and properties.
+  mqttMaxPacketBytes: MAX_PAYLOAD_BYTES + 8192,
   mqttMaxConnectBytes: 4096,
   mqttSignInTimeoutMs: 10_000,
   mqttConnectsPerAddressPer10s: 20,

@@ -37,11 +37,6 @@ export class GuardedConnection extends Duplex {
     socket.on('close', () => this.destroy());
   }
 
-  /** Where the client connects from (for logs). */
-  get remoteAddress(): string | undefined {
-    return this.#socket.remoteAddress;
-  }
-
   /** The client proved who it is: the sign-in limits no longer apply. */
   signedIn(): void {
     this.#guard.signedIn();

@@ -82,7 +82,7 @@ describe('floods before and after sign-in, against a real server process', () =>
     // The locker declares 200 MiB and streams: cut off long before the offered 50 MiB.
     const again = await signIn(attacker);
     const publishHeader = Buffer.concat([fixedHeader(0x32, DECLARED), Buffer.from([0, 4]), Buffer.from('x/ev'), Buffer.from([0, 2])]);
-    expect(await stream(again, publishHeader, OFFERED)).toBeLessThan(OFFERED);
+    expect(await stream(again, publishHeader, OFFERED)).toBeLessThan(16 * MiB);
     await again.closed;
 
     const before = rssBytes();
@@ -91,7 +91,8 @@ describe('floods before and after sign-in, against a real server process', () =>
     sockets.push(...floods);
     const sent = await Promise.all(floods.map((c) => stream(c, fixedHeader(0x10, DECLARED), OFFERED)));
     await Promise.all(floods.map((c) => c.closed));
-    for (const n of sent) expect(n).toBeLessThan(OFFERED);
+    // What the sockets took is the kernel's buffers on both sides, not the server reading on.
+    for (const n of sent) expect(n).toBeLessThan(16 * MiB);
     const grown = rssBytes() - before;
     console.log(`flood: sockets accepted ${sent.map((n) => (n / MiB).toFixed(1)).join(' + ')} MiB before the server closed them; server RSS grew ${(grown / MiB).toFixed(1)} MiB`);
     expect(grown).toBeLessThan(30 * MiB);

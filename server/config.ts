@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { invalidAllowEntries } from './webhooks/address-policy.js';
+import { MAX_PAYLOAD_BYTES } from '../shared/protocol-version.js';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
@@ -112,6 +114,17 @@ export const ServerConfigSchema = Type.Object(
     // Security headers (issue 17, small findings).
     /** `Strict-Transport-Security: max-age` sent on every HTTP response; 0 = none (set it only behind a TLS proxy). */
     hstsMaxAgeSec: Type.Integer({ minimum: 0, maximum: 2 * 365 * 24 * 3600 }),
+    // MQTT before sign-in (embedded broker): limits enforced on the socket, before authentication and buffering.
+    /** Largest MQTT packet a client may send (remaining length); at least the protocol's payload limit plus header room. */
+    mqttMaxPacketBytes: Type.Integer({ minimum: MAX_PAYLOAD_BYTES + 1024, maximum: 16 * 1024 * 1024 }),
+    /** Largest CONNECT packet, and most bytes a client may send before it is signed in. */
+    mqttMaxConnectBytes: Type.Integer({ minimum: 512, maximum: 65_536 }),
+    /** A client that has not signed in this long after it connected is disconnected. */
+    mqttSignInTimeoutMs: Type.Integer({ minimum: 500, maximum: 120_000 }),
+    /** New MQTT connections one client address may open in any 10 seconds; more are closed at once (0 = no limit). */
+    mqttConnectsPerAddressPer10s: Type.Integer({ minimum: 0, maximum: 100_000 }),
+    /** Comma-separated IP addresses the connection limit does not apply to ('none' = every address is limited). */
+    mqttConnectLimitExempt: Type.String({ maxLength: 4096 }),
   },
   { additionalProperties: false },
 );
@@ -181,6 +194,12 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   webhookAllowPrivate: 'WEBHOOK_ALLOW_PRIVATE',
   // Security headers (issue 17, small findings).
   hstsMaxAgeSec: 'HSTS_MAX_AGE_SEC',
+  // MQTT before sign-in
+  mqttMaxPacketBytes: 'MQTT_MAX_PACKET_BYTES',
+  mqttMaxConnectBytes: 'MQTT_MAX_CONNECT_BYTES',
+  mqttSignInTimeoutMs: 'MQTT_SIGN_IN_TIMEOUT_MS',
+  mqttConnectsPerAddressPer10s: 'MQTT_CONNECTS_PER_ADDRESS_PER_10S',
+  mqttConnectLimitExempt: 'MQTT_CONNECT_LIMIT_EXEMPT',
 };
 
 const CONFIG_DEFAULTS = {
@@ -228,6 +247,13 @@ const CONFIG_DEFAULTS = {
   webhookAllowPrivate: [] as string[],
   // Security headers (issue 17, small findings).
   hstsMaxAgeSec: 0,
+  // MQTT before sign-in: the protocol's 64 KiB payload limit plus 8 KiB for topic, ids and properties.
+  mqttMaxPacketBytes: MAX_PAYLOAD_BYTES + 8192,
+  mqttMaxConnectBytes: 4096,
+  mqttSignInTimeoutMs: 10_000,
+  mqttConnectsPerAddressPer10s: 20,
+  // Loopback: the simulator, benches and a proxy on the same host (which hides client addresses anyway).
+  mqttConnectLimitExempt: '127.0.0.1,::1',
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -266,6 +292,11 @@ const NUMERIC = new Set<string>([
   'lockerOfflineAlarmSec',
   // Security headers (issue 17, small findings).
   'hstsMaxAgeSec',
+  // MQTT before sign-in
+  'mqttMaxPacketBytes',
+  'mqttMaxConnectBytes',
+  'mqttSignInTimeoutMs',
+  'mqttConnectsPerAddressPer10s',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */
@@ -287,6 +318,8 @@ export function makeConfig(overrides: Partial<Static<typeof ServerConfigSchema>>
   // Webhook SSRF (issue 17):
   const badRanges = invalidAllowEntries(merged.webhookAllowPrivate);
   if (badRanges.length) throw new ConfigError([`WEBHOOK_ALLOW_PRIVATE: not CIDR ranges (a.b.c.d/n or v6/n, host bits zero): ${badRanges.join(', ')}`]);
+  const notIp = merged.mqttConnectLimitExempt.trim() === 'none' ? [] : merged.mqttConnectLimitExempt.split(',').map((a) => a.trim()).filter((a) => a !== '' && isIP(a) === 0);
+  if (notIp.length) throw new ConfigError([`MQTT_CONNECT_LIMIT_EXEMPT: not IP addresses: ${notIp.join(', ')}`]);
   return Object.freeze({ ...merged, dataDir: path.resolve(merged.dataDir) });
 }
 

@@ -9,6 +9,7 @@ import { makeAuthenticator } from './accounts/authenticator.js';
 import { BootstrapToken } from './accounts/bootstrap-token.js';
 import { accountRoutes } from './accounts/account-routes.js';
 import { createEmbeddedBroker } from './broker/embedded-broker.js';
+import { transportLimits } from './broker/transport-limits.js';
 import { createExternalBroker, instanceIdOf } from './broker/external-broker.js';
 import { brokerRoutes } from './broker/broker-routes.js';
 import type { ServerBroker } from './broker/link.js';
@@ -79,7 +80,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   // MQTT_URL: an external broker (several server processes share it); otherwise aedes in this process.
   const broker: ServerBroker = config.mqttUrl
     ? await createExternalBroker({ config, db, stats, log, instanceId })
-    : await createEmbeddedBroker({ db, stats, log, clock, host: config.host, port: config.mqttPort });
+    : await createEmbeddedBroker({ db, stats, log, clock, host: config.host, port: config.mqttPort, limits: transportLimits(config) });
   const bus = new ChangeBus(log);
   // The writers run with this context (a group of device writes needs its clock, config and keys) once it exists.
   const writers = createWriters({ db, log, stats }, () => ctx);

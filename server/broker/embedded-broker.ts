@@ -8,7 +8,9 @@ import type { BrokerLink, ServerBroker } from './link.js';
 import { Limiter } from './limiter.js';
 import { checkBrokerPassword } from './device-auth.js';
 import { indexedMemoryPersistence } from './retained-index.js';
-import type { Clock } from '../../shared/clock.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { GuardedConnection } from './guarded-connection.js';
+import { connectionAcceptor, type TransportLimits } from './transport-limits.js';
 
 interface BrokerDeps {
   db: Db;
@@ -18,6 +20,8 @@ interface BrokerDeps {
   /** Where the MQTT (TCP) listener binds (port 0 picks a free one). */
   host: string;
   port: number;
+  /** Packet size, sign-in and connection-rate limits, enforced on the socket before aedes reads a packet. */
+  limits: TransportLimits;
 }
 
 function authError(code: 4 | 5): AuthenticateError {
@@ -29,7 +33,7 @@ function authError(code: 4 | 5): AuthenticateError {
  * username = locker id; each locker may use only its own topics, by exact name. The server itself talks to the
  * broker in process (no client, no credentials to leak).
  */
-export async function createEmbeddedBroker({ db, stats, log, clock, host, port }: BrokerDeps): Promise<ServerBroker> {
+export async function createEmbeddedBroker({ db, stats, log, clock, host, port, limits }: BrokerDeps): Promise<ServerBroker> {
   const aedes = await Aedes.createBroker({
     persistence: indexedMemoryPersistence(),
     authenticate(client: Client, username, password, done) {
@@ -41,6 +45,7 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port }
       checkBrokerPassword(db, username, password, clock.now()).then(
         (verdict) => {
           const ok = verdict === 'OK';
+          if (ok && client.conn instanceof GuardedConnection) client.conn.signedIn();
           if (!ok) {
             stats.authFailures++;
             log.warn({ lockerId: username, verdict }, 'broker sign-in refused');
@@ -120,7 +125,9 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port }
       return new Promise((resolve, reject) => {
         // No Nagle: a locker gets two small packets per batch (the PUBACK, then the ack after the commit), and
         // holding the second until the first is acknowledged met the locker's delayed ACK: 40 ms per batch.
-        tcp = createServer({ noDelay: true }, aedes.handle);
+        // Every socket passes the transport limits first (wall time: they are about the network, not the
+        // simulated clock); aedes reads only what the guard let through.
+        tcp = createServer({ noDelay: true }, connectionAcceptor(limits, systemClock, log, (conn) => aedes.handle(conn)));
         tcp.once('error', reject);
         tcp.listen(port, host, () => {
           listening = true;

@@ -10,9 +10,10 @@ export const enrolmentRoutes: RoutePlugin = async (app, { ctx, mqttUrl, lockerAc
   app.post(
     '/v1/enrol',
     {
-      // The device has no account: the single-use token is its credential (anonymous rate limits apply).
-      config: { roles: 'public' },
-      schema: { body: EnrolBody, response: { 200: EnrolView, 400: ErrorResponse, 403: ErrorResponse, 503: ErrorResponse } },
+      // The device has no account: the single-use token is its credential. Attempts count against the caller's
+      // address like requests with a bad bearer token (RATE_LIMIT_ANONYMOUS_PER_MINUTE); accepted ones are given back.
+      config: { roles: 'public', limitRefusalsByAddress: true },
+      schema: { body: EnrolBody, response: { 200: EnrolView, 400: ErrorResponse, 403: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse } },
     },
     async (request) => {
       const broker = await enrolDevice(ctx, request.body.lockerId, request.body.token, request.body.publicKey, lockerAccess);

@@ -1,9 +1,22 @@
 import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
+import { errorBody } from '../errors.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Principal } from '../accounts/principal.js';
 import type { App } from './app.js';
 import { clockWindowStore } from './rate-limit-store.js';
+import { WindowCounter } from './rate-limit-window.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A public route whose credential is in the body (enrolment): each refused request (4xx) counts against the
+     * caller's address, and an address with as many as the anonymous limit in the current minute is refused
+     * (429) before the route runs. Accepted requests do not count: a site enrolling a fleet is not guessing.
+     */
+    limitRefusalsByAddress?: boolean;
+  }
+}
 
 export interface RateLimitSettings {
   /** Per operator or carrier account. */
@@ -34,6 +47,20 @@ export async function registerRateLimits(app: App, settings: RateLimitSettings, 
     timeWindow: MINUTE,
     keyGenerator: (req) => `address:${normalizeIP(req.ip)}`,
     max: settings.anonymousPerMinute,
+  });
+
+  // Public routes that take a credential in the body: every attempt counts when it arrives (so a burst of
+  // concurrent guesses cannot pass before the first is refused) and is given back when it is accepted.
+  const refusals = new WindowCounter(clock, MINUTE);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.routeOptions.config.limitRefusalsByAddress) return;
+    const address = `address:${normalizeIP(request.ip)}`;
+    if (refusals.count(address) <= settings.anonymousPerMinute) return;
+    const retryAfterSec = Math.max(1, Math.ceil(refusals.msLeft(address) / 1000));
+    return reply.code(429).header('retry-after', String(retryAfterSec)).send(errorBody('RATE_LIMITED', { retryAfterSec }));
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.config.limitRefusalsByAddress && reply.statusCode < 400) refusals.giveBack(`address:${normalizeIP(request.ip)}`);
   });
 
   return async (request, principal) => {

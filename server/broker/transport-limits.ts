@@ -1,0 +1,72 @@
+import { isIP, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
+import type { ServerConfig } from '../config.js';
+import { WindowCounter } from '../http/rate-limit-window.js';
+import { GuardedConnection } from './guarded-connection.js';
+
+export interface TransportLimits {
+  /** Largest CONNECT a client may send, and most bytes before it is signed in. */
+  maxConnectBytes: number;
+  /** Largest packet of any other type (remaining length: the protocol's payload limit plus header room). */
+  maxPacketBytes: number;
+  /** A client not signed in this long after connecting is closed. */
+  signInTimeoutMs: number;
+  /** New connections one address may open per 10 seconds (0 = not limited). */
+  connectsPerAddressPer10s: number;
+  /** Addresses the connection limit does not apply to. */
+  exemptAddresses: ReadonlySet<string>;
+}
+
+export function transportLimits(config: ServerConfig): TransportLimits {
+  return {
+    maxConnectBytes: config.mqttMaxConnectBytes,
+    maxPacketBytes: config.mqttMaxPacketBytes,
+    signInTimeoutMs: config.mqttSignInTimeoutMs,
+    connectsPerAddressPer10s: config.mqttConnectsPerAddressPer10s,
+    exemptAddresses: new Set(parseAddressList(config.mqttConnectLimitExempt).map(plainAddress)),
+  };
+}
+
+/** The addresses of a comma-separated list, 'none' = empty (validated by makeConfig). */
+function parseAddressList(list: string): string[] {
+  return list.trim() === 'none' ? [] : list.split(',').map((a) => a.trim()).filter((a) => a !== '');
+}
+
+/** An IPv4 client of a dual-stack listener appears as ::ffff:a.b.c.d; it is the same address. */
+function plainAddress(address: string): string {
+  return address.toLowerCase().startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address.toLowerCase();
+}
+
+/**
+ * Takes each new TCP connection of the broker: refuses it at once when its address opened too many in the last
+ * 10 seconds, otherwise hands the broker a GuardedConnection that enforces the packet and sign-in limits.
+ * `clock` is wall time: these limits are about the network, not the simulated business clock.
+ */
+export function connectionAcceptor(
+  limits: TransportLimits,
+  clock: Clock,
+  log: Logger,
+  handle: (conn: GuardedConnection) => void,
+): (socket: Socket) => void {
+  const attempts = new WindowCounter(clock, 10_000);
+  return (socket) => {
+    const address = plainAddress(socket.remoteAddress ?? '');
+    if (limits.connectsPerAddressPer10s > 0 && !limits.exemptAddresses.has(address)) {
+      const n = attempts.count(address);
+      if (n > limits.connectsPerAddressPer10s) {
+        // Logged once per window, not per refused connection: a flood must not flood the log.
+        if (n === limits.connectsPerAddressPer10s + 1) log.warn({ address }, 'mqtt connections refused: too many from this address');
+        socket.destroy();
+        return;
+      }
+    }
+    const conn = new GuardedConnection(socket, {
+      limits: { connectBytes: limits.maxConnectBytes, packetBytes: limits.maxPacketBytes },
+      signInTimeoutMs: limits.signInTimeoutMs,
+      clock,
+      onRefused: (reason) => log.warn({ address, reason }, 'mqtt connection closed: limit broken'),
+    });
+    handle(conn);
+  };
+}

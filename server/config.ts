@@ -105,6 +105,9 @@ export const ServerConfigSchema = Type.Object(
     maxExtensions: Type.Integer({ minimum: 0, maximum: 10 }),
     /** A locker not heard from for this long raises a `locker_offline` alarm (resolved when it is back). */
     lockerOfflineAlarmSec: Type.Integer({ minimum: 10, maximum: 7 * 24 * 3600 }),
+    // Disk full and write failures (issue 17).
+    /** While writes fail (disk full, read-only, unreachable), how often one small probe write checks whether they work again. */
+    storageProbeMs: Type.Integer({ minimum: 100, maximum: 300_000 }),
   },
   { additionalProperties: false },
 );
@@ -170,6 +173,8 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   extensionSec: 'EXTENSION_SEC',
   maxExtensions: 'MAX_EXTENSIONS',
   lockerOfflineAlarmSec: 'LOCKER_OFFLINE_ALARM_SEC',
+  // Disk full and write failures (issue 17).
+  storageProbeMs: 'STORAGE_PROBE_MS',
 };
 
 const CONFIG_DEFAULTS = {
@@ -213,6 +218,8 @@ const CONFIG_DEFAULTS = {
   extensionSec: 24 * 3600,
   maxExtensions: 1,
   lockerOfflineAlarmSec: 900,
+  // Disk full and write failures (issue 17).
+  storageProbeMs: 5000,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -249,6 +256,8 @@ const NUMERIC = new Set<string>([
   'extensionSec',
   'maxExtensions',
   'lockerOfflineAlarmSec',
+  // Disk full and write failures (issue 17).
+  'storageProbeMs',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */

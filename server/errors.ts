@@ -59,6 +59,12 @@ export const ERRORS = {
   PARCEL_NOT_IN_LOCKER: { status: 409, message: 'Only a parcel that is in the locker, waiting for its pickup, can have its window extended.' },
   EXTENSION_LIMIT_REACHED: { status: 409, message: 'This parcel has had every extension allowed.' },
   SENDER_REQUIRED: { status: 400, message: 'A return or peer-to-peer booking needs the sender (phone or email).' },
+  // Disk full and write failures (issue 17): server/store/storage-errors.ts says which database errors these are.
+  STORAGE_FULL: { status: 503, message: 'The server\'s storage is full; nothing was changed. Retry after the time in the retry-after header.' },
+  STORAGE_UNAVAILABLE: {
+    status: 503,
+    message: 'The server\'s storage cannot take writes now (read-only, failing or unreachable); nothing was changed. Retry after the time in the retry-after header.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -114,6 +114,9 @@ function postgresDialect(t: { url: string; poolSize?: number; onPoolError?: (err
   const pool = new pg.Pool({ connectionString: t.url, max: t.poolSize ?? 10, types: numericTypes });
   // An idle connection that breaks (the database restarted) must not crash the process; the pool replaces it.
   pool.on('error', (err) => t.onPoolError?.(err));
+  // A connection in use that breaks (the backend terminated mid-transaction, 57P01): the statement in flight gets
+  // the error and the pool drops the client when it comes back; its late 'error' event must not crash the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PostgresDialect({ pool });
 }
 

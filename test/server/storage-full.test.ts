@@ -79,7 +79,7 @@ describe.skipIf(mounted !== true)('a full disk', () => {
   const acks: number[][] = [];
 
   beforeAll(async () => {
-    t = await startTestServer({}, clock, logger, { dir: path.join(mountPoint, 'data') });
+    t = await startTestServer({ storageProbeMs: PROBE_MS }, clock, logger, { dir: path.join(mountPoint, 'data') });
     locker = await registerLocker(t.api);
     device = await mqtt.connectAsync(t.mqttUrl, { clientId: locker.id, username: locker.id, password: locker.device.password, protocolVersion: 4, reconnectPeriod: 0 });
     device.on('message', (topic, payload) => {

@@ -70,7 +70,11 @@ class WatchedDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await this.inner.acquireConnection();
+    // Postgres refusing connections (starting up, shutting down, too many clients) is a storage failure too.
+    const connection = await this.inner.acquireConnection().catch((err: unknown) => {
+      this.watcher.failed(err);
+      throw err;
+    });
     let wrapper = this.#wrappers.get(connection);
     if (!wrapper) this.#wrappers.set(connection, (wrapper = new WatchedConnection(connection, this.watcher)));
     return wrapper;

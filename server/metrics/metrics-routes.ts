@@ -31,8 +31,8 @@ export async function checkReadiness(r: Readiness): Promise<{ database: CheckRes
 
 /**
  * GET /metrics (admin, operator, or the METRICS_TOKEN) in Prometheus text format; GET /healthz and GET /readyz
- * (public: they tell only alive, and ready or not, with the storage's code while writes fail). HTTP requests are timed by the app (createHttpApp's
- * `observeRequest`).
+ * (public: they tell only alive, and ready or not, with the storage's code while writes fail). HTTP requests are
+ * timed by the app (createHttpApp's `observeRequest`).
  */
 export const metricsRoutes: RoutePlugin = async (app, { ctx, metrics, brokerListening }) => {
   const readiness: Readiness = { db: ctx.db, brokerListening };

@@ -90,10 +90,13 @@ describe.skipIf(mounted !== true)('a full disk', () => {
   }, 30_000);
 
   afterAll(async () => {
-    await device?.endAsync(true);
-    await t?.close();
-    execFileSync('umount', [mountPoint]);
-    rmSync(mountPoint, { recursive: true, force: true });
+    try {
+      await device?.endAsync(true);
+      await t?.close();
+    } finally {
+      execFileSync('umount', [mountPoint]);
+      rmSync(mountPoint, { recursive: true, force: true });
+    }
   });
 
   const book = (reference: string) =>
@@ -103,6 +106,7 @@ describe.skipIf(mounted !== true)('a full disk', () => {
       body: JSON.stringify({ lockerId: locker.id, size: 'S', recipient: { email: 'r@x.example' }, reference }),
     });
   const parcels = async () => Number((await t.server.ctx.db.selectFrom('parcels').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const deviceEvents = async () => Number((await t.server.ctx.db.selectFrom('device_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const events = (from: number, n: number): DeviceEvent[] =>
     Array.from({ length: n }, (_, i) => ({ seq: from + i, id: `e${from + i}`, bootId: 'boot1', at: clock.now(), type: 'door.closed' as const, compartmentId: 'A1' }));
   const readyz = async () => {
@@ -120,6 +124,7 @@ describe.skipIf(mounted !== true)('a full disk', () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('STORAGE_FULL');
+    expect(await parcels()).toBe(0);
 
     // Not ready while writes fail, though the database still answers reads.
     expect(await readyz()).toEqual({ status: 503, body: { status: 'not_ready', checks: { database: 'failing', broker: 'ok' }, reason: 'STORAGE_FULL' } });
@@ -134,6 +139,7 @@ describe.skipIf(mounted !== true)('a full disk', () => {
     await device.publishAsync(topics.events(locker.id), encode({ v: 1, events: events(1, 3) }), { qos: 1 });
     await expect.poll(() => t.server.stats.mqttRejected.get('HANDLER_FAILED') ?? 0, { message: 'the batch to fail' }).toBeGreaterThan(failedBefore);
     expect(acks).toEqual([]);
+    expect(await deviceEvents()).toBe(0);
     expect(await readyz()).toMatchObject({ status: 503, body: { reason: 'STORAGE_FULL' } });
 
     // Space returns. Nothing writes, yet within one probe interval the server is ready again by itself.
@@ -148,5 +154,6 @@ describe.skipIf(mounted !== true)('a full disk', () => {
     expect(await parcels()).toBe(1);
     await device.publishAsync(topics.events(locker.id), encode({ v: 1, events: events(1, 3) }), { qos: 1 });
     await expect.poll(() => acks, { message: 'the resent batch to be acked' }).toEqual([[1, 2, 3]]);
+    expect(await deviceEvents()).toBe(3);
   }, 30_000);
 });

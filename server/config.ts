@@ -125,6 +125,9 @@ export const ServerConfigSchema = Type.Object(
     mqttConnectsPerAddressPer10s: Type.Integer({ minimum: 0, maximum: 100_000 }),
     /** Comma-separated IP addresses the connection limit does not apply to ('none' = every address is limited). */
     mqttConnectLimitExempt: Type.String({ maxLength: 4096 }),
+    // Disk full and write failures (issue 17).
+    /** While writes fail (disk full, read-only, unreachable), how often one small probe write checks whether they work again. */
+    storageProbeMs: Type.Integer({ minimum: 100, maximum: 300_000 }),
   },
   { additionalProperties: false },
 );
@@ -200,6 +203,8 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   mqttSignInTimeoutMs: 'MQTT_SIGN_IN_TIMEOUT_MS',
   mqttConnectsPerAddressPer10s: 'MQTT_CONNECTS_PER_ADDRESS_PER_10S',
   mqttConnectLimitExempt: 'MQTT_CONNECT_LIMIT_EXEMPT',
+  // Disk full and write failures (issue 17).
+  storageProbeMs: 'STORAGE_PROBE_MS',
 };
 
 const CONFIG_DEFAULTS = {
@@ -254,6 +259,8 @@ const CONFIG_DEFAULTS = {
   mqttConnectsPerAddressPer10s: 20,
   // Loopback: the simulator, benches and a proxy on the same host (which hides client addresses anyway).
   mqttConnectLimitExempt: '127.0.0.1,::1',
+  // Disk full and write failures (issue 17).
+  storageProbeMs: 5000,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -297,6 +304,8 @@ const NUMERIC = new Set<string>([
   'mqttMaxConnectBytes',
   'mqttSignInTimeoutMs',
   'mqttConnectsPerAddressPer10s',
+  // Disk full and write failures (issue 17).
+  'storageProbeMs',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */

@@ -6,6 +6,7 @@ import type { ServerConfig } from './config.js';
 import type { SigningKeys } from './keys/signing-keys.js';
 import type { ServerStats } from './stats.js';
 import type { Db } from './store/database.js';
+import type { StorageHealth } from './store/storage-health.js';
 import type { Writers } from './writers.js';
 
 /** What the domain and the shells need, passed down explicitly. */
@@ -25,4 +26,6 @@ export interface ServerContext {
   readonly bus: ChangeBus;
   /** The group-commit queues (heartbeats, statuses, reports, event batches, bookings), built once by createServer. */
   readonly writers: Writers;
+  /** Whether writes commit (set by a storage failure, cleared by the next committed write); /readyz reads it. */
+  readonly storage: StorageHealth;
 }

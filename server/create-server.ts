@@ -33,6 +33,7 @@ import { commandRoutes } from './commands/command-routes.js';
 import { startScheduler, type SchedulerHandle } from './scheduler.js';
 import { ServerStats } from './stats.js';
 import { describeTarget, openDatabase, type DatabaseTarget } from './store/database.js';
+import { probeWrite, StorageHealth, storageWatcher } from './store/storage-health.js';
 import { subscribeDeviceTopics } from './sync/device-router.js';
 import { createWriters } from './writers.js';
 
@@ -72,7 +73,10 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   const target: DatabaseTarget = config.databaseUrl
     ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize, onPoolError: (err) => log.warn({ err: err.message }, 'database connection lost') }
     : { kind: 'sqlite', file: secrets.databaseFile };
-  const db = (await openDatabase(target)).withPlugin(metrics.queryTimer());
+  // Every failed statement and committed write reaches the storage health (disk full, read-only: /readyz, 503s).
+  const storage = new StorageHealth(log, clock, config.storageProbeMs);
+  const db = (await openDatabase(target, storageWatcher(storage, log))).withPlugin(metrics.queryTimer());
+  storage.setProbe(() => probeWrite(db, clock.now()));
   log.info({ database: describeTarget(target) }, 'database ready');
   const keys = await SigningKeys.load(secrets.keysDir, db, clock.now());
   const stats = new ServerStats();
@@ -84,7 +88,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   const bus = new ChangeBus(log);
   // The writers run with this context (a group of device writes needs its clock, config and keys) once it exists.
   const writers = createWriters({ db, log, stats }, () => ctx);
-  const ctx: ServerContext = { config, instanceId, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus, writers };
+  const ctx: ServerContext = { config, instanceId, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus, writers, storage };
   const live = new LiveHub({ db, bus, log, now: () => clock.now(), intervalMs: config.livePushIntervalMs });
   metrics.bind({ db, stats, bus, log, connectedLockers: () => broker.connectedClients(), liveSubscribers: () => live.subscriberCount });
 
@@ -147,6 +151,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     webhookWorker: { runOnce: () => webhookWorker?.runOnce() ?? notStarted() },
     connectedLockers: () => broker.connectedClients(),
     async stop() {
+      storage.close();
       await scheduler?.stop();
       await webhookWorker?.stop();
       live.close();

@@ -64,6 +64,12 @@ export const ERRORS = {
     status: 422,
     message: 'The webhook URL points at a loopback, private, link-local, multicast or metadata address; such receivers need WEBHOOK_ALLOW_PRIVATE.',
   },
+  // Disk full and write failures (issue 17): server/store/storage-errors.ts says which database errors these are.
+  STORAGE_FULL: { status: 503, message: 'The server\'s storage is full; nothing was changed. Retry after the time in the retry-after header.' },
+  STORAGE_UNAVAILABLE: {
+    status: 503,
+    message: 'The server\'s storage cannot take writes now (read-only, failing or unreachable); nothing was changed. Retry after the time in the retry-after header.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import { ERRORS, LockstepError, errorBody } from '../errors.js';
 import type { Principal } from '../accounts/principal.js';
+import { classifyStorageError, storageErrorCode, STORAGE_RETRY_AFTER_SEC } from '../store/storage-errors.js';
 import { registerAuth } from './auth.js';
 import { registerRateLimits, type RateLimitSettings } from './rate-limit.js';
 import { registerSecurityHeaders, securityHeaders, type SecurityHeaderSettings } from './security-headers.js';
@@ -109,6 +110,12 @@ export async function createHttpApp(options: HttpAppOptions): Promise<App> {
     }
     const mapped = err.code ? FRAMEWORK_ERRORS[err.code] : undefined;
     if (mapped) return reply.code(ERRORS[mapped].status).send(errorBody(mapped));
+    // The storage refused the write (disk full, read-only, unreachable): not a bug; the client may retry later.
+    const storage = classifyStorageError(err);
+    if (storage) {
+      request.log.error({ err, code: storageErrorCode(err), failure: storage }, 'storage refused the request\'s writes');
+      return reply.code(ERRORS[storage].status).header('retry-after', String(STORAGE_RETRY_AFTER_SEC)).send(errorBody(storage));
+    }
     request.log.error({ err }, 'unhandled error');
     return reply.code(500).send(errorBody('INTERNAL'));
   });

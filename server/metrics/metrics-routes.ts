@@ -31,8 +31,8 @@ export async function checkReadiness(r: Readiness): Promise<{ database: CheckRes
 
 /**
  * GET /metrics (admin, operator, or the METRICS_TOKEN) in Prometheus text format; GET /healthz and GET /readyz
- * (public: they tell only alive, and ready or not). HTTP requests are timed by the app (createHttpApp's
- * `observeRequest`).
+ * (public: they tell only alive, and ready or not, with the storage's code while writes fail). HTTP requests are
+ * timed by the app (createHttpApp's `observeRequest`).
  */
 export const metricsRoutes: RoutePlugin = async (app, { ctx, metrics, brokerListening }) => {
   const readiness: Readiness = { db: ctx.db, brokerListening };
@@ -57,8 +57,11 @@ export const metricsRoutes: RoutePlugin = async (app, { ctx, metrics, brokerList
     { config: { roles: 'public' }, schema: { response: { 200: ReadyView, 503: ReadyView } } },
     async (_request, reply) => {
       const checks = await checkReadiness(readiness);
+      // The database may answer a read while every write fails (a full disk): not ready until a write commits.
+      const storage = ctx.storage.state;
+      if (storage) checks.database = 'failing';
       const ready = checks.database === 'ok' && checks.broker === 'ok';
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks, ...(storage ? { reason: storage.failure } : {}) });
     },
   );
 };

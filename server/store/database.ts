@@ -2,6 +2,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Dialect, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './schema.js';
+import { watchedDialect, type DialectWatcher } from './watched-dialect.js';
 import { initial } from './migrations/001-initial.js';
 import { accounts } from './migrations/002-accounts.js';
 import { offlineSync } from './migrations/003-offline-sync.js';
@@ -42,10 +43,17 @@ export type Db = Kysely<Database>;
 /** Where the data lives: a SQLite file (one process, the default) or a Postgres database (any number of processes). */
 export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize?: number; onPoolError?: (err: Error) => void };
 
-/** Opens the database and brings its schema up to date (forward only, in order; concurrent starts wait for each other). */
-export async function openDatabase(target: DatabaseTarget | string): Promise<Db> {
+const UNWATCHED: DialectWatcher = { failed: () => undefined, succeeded: () => undefined, rollbackFailed: () => undefined };
+
+/**
+ * Opens the database and brings its schema up to date (forward only, in order; concurrent starts wait for each other).
+ * The first error of a transaction wins over a failed rollback; a `watcher` (the server's storage health) hears of
+ * every failed statement and committed write (watched-dialect.ts).
+ */
+export async function openDatabase(target: DatabaseTarget | string, watcher: DialectWatcher = UNWATCHED): Promise<Db> {
   const t: DatabaseTarget = typeof target === 'string' ? { kind: 'sqlite', file: target } : target;
-  const db = new Kysely<Database>({ dialect: t.kind === 'sqlite' ? sqliteDialect(t.file) : postgresDialect(t) });
+  const dialect = t.kind === 'sqlite' ? sqliteDialect(t.file) : postgresDialect(t);
+  const db = new Kysely<Database>({ dialect: watchedDialect(dialect, watcher) });
   // On Postgres the migrator holds an advisory lock and runs each migration in its own transaction.
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
@@ -106,6 +114,9 @@ function postgresDialect(t: { url: string; poolSize?: number; onPoolError?: (err
   const pool = new pg.Pool({ connectionString: t.url, max: t.poolSize ?? 10, types: numericTypes });
   // An idle connection that breaks (the database restarted) must not crash the process; the pool replaces it.
   pool.on('error', (err) => t.onPoolError?.(err));
+  // A connection in use that breaks (the backend terminated mid-transaction, 57P01): the statement in flight gets
+  // the error and the pool drops the client when it comes back; its late 'error' event must not crash the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new PostgresDialect({ pool });
 }
 

@@ -7,9 +7,11 @@ export type HealthView = Static<typeof HealthView>;
 export const CheckResult = Type.Union([Type.Literal('ok'), Type.Literal('failing')]);
 export type CheckResult = Static<typeof CheckResult>;
 
-/** GET /readyz (200 ready, 503 not ready): the database answers in time, and the broker listens. */
+/** GET /readyz (200 ready, 503 not ready): the database answers in time and takes writes, and the broker listens. */
 export const ReadyView = Type.Object({
   status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
   checks: Type.Object({ database: CheckResult, broker: CheckResult }),
+  /** Why the database check fails when it answers but refuses writes (disk full; read-only or failing storage). */
+  reason: Type.Optional(Type.Union([Type.Literal('STORAGE_FULL'), Type.Literal('STORAGE_UNAVAILABLE')])),
 });
 export type ReadyView = Static<typeof ReadyView>;

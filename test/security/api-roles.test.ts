@@ -60,6 +60,8 @@ describe('API roles', () => {
     { method: 'POST', url: '/v1/lockers/lk_nope/commands', roles: ['admin', 'operator'], payload: {} },
     { method: 'GET', url: '/v1/lockers/lk_nope/commands', roles: ['admin', 'operator'] },
     { method: 'GET', url: '/v1/commands/cmd_nope', roles: ['admin', 'operator'] },
+    { method: 'GET', url: '/v1/remote-open-requests', roles: ['admin', 'operator'] },
+    { method: 'POST', url: '/v1/remote-open-requests/ro_nope/approve', roles: ['admin', 'operator'] },
     { method: 'GET', url: '/v1/alarms', roles: ['admin', 'operator'] },
     { method: 'POST', url: '/v1/accounts', roles: ['admin'], payload: { name: '', role: 'carrier' } },
     { method: 'GET', url: '/v1/accounts', roles: ['admin'] },

@@ -6,19 +6,22 @@ export interface OccupiedLocker {
   compartmentIds: string[];
 }
 
-/** `count` lockers (never connected) whose `perLocker` compartments each hold a booked parcel of `carrierToken`. */
-export async function lockersWithParcels(t: TestServer, carrierToken: string, count: number, perLocker: number, prefix = 'L'): Promise<OccupiedLocker[]> {
+/**
+ * `count` lockers (never connected) of `perLocker` compartments, the first `booked` of each holding a booked parcel
+ * of `carrierToken` (all of them by default).
+ */
+export async function lockersWithParcels(t: TestServer, carrierToken: string, count: number, perLocker: number, booked = perLocker): Promise<OccupiedLocker[]> {
   const out: OccupiedLocker[] = [];
   for (let i = 0; i < count; i++) {
     const compartmentIds = Array.from({ length: perLocker }, (_, j) => `C${j + 1}`);
     const res = await call(t, t.server.adminToken, 'POST', '/v1/lockers', {
-      name: `${prefix}${i}`,
+      name: `L${i}`,
       location: { lat: 52, lon: 21 },
       compartments: compartmentIds.map((id) => ({ id, size: 'S' })),
     });
     if (res.status !== 201) throw new Error(`locker not created: ${res.status} ${JSON.stringify(res.body)}`);
     const lockerId = res.body.id as string;
-    for (let j = 0; j < perLocker; j++) await book(t, carrierToken, lockerId, `R${i}-${j}`);
+    for (let j = 0; j < booked; j++) await book(t, carrierToken, lockerId, `R${i}-${j}`);
     out.push({ lockerId, compartmentIds });
   }
   return out;

@@ -6,6 +6,7 @@ import { ShiftClock } from '../helpers/shift-clock.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { call, createAccount, type CreatedAccount } from './api-helpers.js';
 import { lockersWithParcels, openCompartment, type OccupiedLocker } from './remote-open-helpers.js';
+import { openLive, type SseStream } from '../dashboard/sse.js';
 
 let t: TestServer;
 let clock: ShiftClock;
@@ -13,6 +14,7 @@ let a: CreatedAccount;
 let b: CreatedAccount;
 let locker: OccupiedLocker;
 const logLines: string[] = [];
+let live: SseStream;
 
 const audit = async (query: string) => (await call(t, t.server.adminToken, 'GET', `/v1/audit${query}`)).body.entries as Record<string, unknown>[];
 
@@ -29,8 +31,13 @@ beforeAll(async () => {
   b = await createAccount(t, 'operator', 'night shift');
   const carrier = await createAccount(t, 'carrier');
   [locker] = (await lockersWithParcels(t, carrier.token, 1, 6)) as [OccupiedLocker];
+  // Another operator watches the dashboard's live stream.
+  live = await openLive(t.httpUrl, b.token);
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  live.close();
+  await t.close();
+});
 
 describe('four-eyes: opening an occupied compartment beyond the daily allowance needs a second operator', () => {
   let requestId: string;
@@ -109,6 +116,10 @@ describe('four-eyes: opening an occupied compartment beyond the daily allowance 
     const alarms = res.body.alarms as { lockerId: string; state: string; detail: Record<string, unknown> }[];
     expect(alarms).toHaveLength(1);
     expect(alarms[0]).toMatchObject({ lockerId: locker.lockerId, state: 'open', detail: { scope: 'operator', actor: `operator:${a.id}`, threshold: 5 } });
+    // Pushed to the operators watching the live stream (at most one push per LIVE_PUSH_INTERVAL_MS, 1 s here).
+    await expect
+      .poll(() => live.events.some((e) => e.event === 'update' && JSON.stringify(e.data).includes('"kind":"remote_open_burst"')), { timeout: 5000 })
+      .toBe(true);
     const warn = logLines.map((l) => JSON.parse(l) as { level: number; msg: string; actor?: string }).find((l) => l.msg === 'remote open burst: alarm raised');
     expect(warn).toMatchObject({ level: 40, actor: `operator:${a.id}` });
   });

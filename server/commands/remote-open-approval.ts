@@ -6,7 +6,7 @@ import type { CommandRow } from '../store/schema.js';
 import type { RemoteOpenRequestRow } from '../store/schema-operations.js';
 import { inUnitOfWork } from '../desired-state/unit-of-work.js';
 import { insertCommand } from './commands.js';
-import { occupiedFleetRefusal, openLimitRefusal } from './remote-open-counts.js';
+import { occupiedFleetRefusal, openLimitRefusal, serialiseChecks } from './remote-open-counts.js';
 import { approvalVerdict, openTtlSec } from './remote-open-rules.js';
 
 type Approved = { command: CommandRow } | { refusal: { code: ErrorCode; details: Record<string, unknown> } };
@@ -24,6 +24,7 @@ export async function approveRemoteOpen(ctx: ServerContext, requestId: string, a
   let request: RemoteOpenRequestRow | undefined;
   const outcome = await inUnitOfWork(ctx, async (uow): Promise<Approved> => {
     const { trx } = uow;
+    await serialiseChecks(trx, config);
     request = await trx.selectFrom('remote_open_requests').selectAll().where('id', '=', requestId).executeTakeFirst();
     if (!request) {
       await recordAudit(trx, { at: now, actor: approver, action: 'remote_open.approve', result: 'refused', code: 'REMOTE_OPEN_REQUEST_NOT_FOUND', subject: requestId });

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ServerConfig } from '../config.js';
 import type { ErrorCode } from '../errors.js';
 import type { Database } from '../store/schema.js';
@@ -16,6 +16,18 @@ const refusal = (code: ErrorCode, scope: string, limit: number, v?: WindowVerdic
   code,
   details: { scope, limit, ...(v && !v.ok ? { retryAfterSec: Math.ceil(v.retryAfterMs / 1000) } : {}) },
 });
+
+/** Key of the Postgres advisory lock that serialises the remote-open and set_service checks ("LSRO"). */
+const REMOTE_OPEN_LOCK = 0x4c53524f;
+
+/**
+ * The checks and the insert that follows them must not interleave with another request's, or two could both take
+ * the last place under a cap. SQLite runs one write transaction at a time; on Postgres (several processes) this
+ * takes a transaction-scoped advisory lock first.
+ */
+export async function serialiseChecks(trx: Kysely<Database>, config: ServerConfig): Promise<void> {
+  if (config.databaseUrl !== undefined) await sql`select pg_advisory_xact_lock(${sql.lit(REMOTE_OPEN_LOCK)})`.execute(trx);
+}
 
 /** Creation times of the newest commands of a type in the last minute (of one principal, or of all), newest first. */
 async function recentCommands(db: Kysely<Database>, type: 'open' | 'set_service', now: number, limit: number, actor?: string): Promise<number[]> {

@@ -6,7 +6,7 @@ import type { CommandRow } from '../store/schema.js';
 import type { RemoteOpenRequestRow } from '../store/schema-operations.js';
 import { inUnitOfWork } from '../desired-state/unit-of-work.js';
 import { insertCommand, type CommandRequest } from './commands.js';
-import { allowanceUsed, occupiedFleetRefusal, openLimitRefusal, type LimitRefusal } from './remote-open-counts.js';
+import { allowanceUsed, occupiedFleetRefusal, openLimitRefusal, serialiseChecks, type LimitRefusal } from './remote-open-counts.js';
 import { occupiedDecision, openTtlSec } from './remote-open-rules.js';
 import { checkRemoteOpenBurst } from './remote-open-burst.js';
 
@@ -22,7 +22,7 @@ type Decided = { refusal: LimitRefusal } | RemoteOpenOutcome;
  * cap; beyond the allowance the open waits as a request for another operator's approval (remote-open-approval.ts).
  * Audited whatever the outcome (created, pending or refused with its code); each attempt is counted for the burst
  * alarm. The checks, the command and its audit entry are one transaction, so two requests at once cannot both take
- * the last place under a limit (SQLite runs one write transaction at a time; see docs/security.md for Postgres).
+ * the last place under a limit (SQLite runs one write transaction at a time; on Postgres an advisory lock).
  */
 export async function openRemotely(ctx: ServerContext, lockerId: string, req: CommandRequest, actor: string): Promise<RemoteOpenOutcome> {
   const now = ctx.clock.now();
@@ -35,6 +35,7 @@ export async function openRemotely(ctx: ServerContext, lockerId: string, req: Co
     // The command goes to the locker once this commits (queued by insertCommand).
     outcome = await inUnitOfWork(ctx, async (uow): Promise<Decided> => {
       const { trx } = uow;
+      await serialiseChecks(trx, config);
       const target = await trx
         .selectFrom('compartments as c')
         .innerJoin('lockers as l', 'l.id', 'c.locker_id')

@@ -4,7 +4,7 @@ import { LockstepError } from '../errors.js';
 import type { CommandRow } from '../store/schema.js';
 import { inUnitOfWork } from '../desired-state/unit-of-work.js';
 import { insertCommand, type CommandRequest } from './commands.js';
-import { perMinuteRefusal, type LimitRefusal } from './remote-open-counts.js';
+import { perMinuteRefusal, serialiseChecks, type LimitRefusal } from './remote-open-counts.js';
 
 /**
  * Takes a compartment out of service (or back in), like a remote open (issue 17): within
@@ -19,6 +19,7 @@ export async function setServiceLimited(ctx: ServerContext, lockerId: string, re
   try {
     outcome = await inUnitOfWork(ctx, async (uow) => {
       const { trx } = uow;
+      await serialiseChecks(trx, ctx.config);
       const limits = { operator: ctx.config.setServicePerOperatorPerMinute, fleet: ctx.config.setServiceFleetPerMinute };
       const refusal = await perMinuteRefusal(trx, 'set_service', limits, actor, now);
       if (refusal) {

@@ -101,7 +101,7 @@ describe('the remote-open attack: occupied compartments one stolen token opens i
     expect(await burstAlarms()).toEqual(expect.arrayContaining([expect.objectContaining({ scope: 'operator', actor: 'admin:admin' })]));
   });
 
-  it('the admin token minting operators that approve each other is held by the fleet cap: 10 an hour', async () => {
+  it('the admin token minting operators, and approving their requests, is held by the fleet cap: 10 an hour', async () => {
     await nextDay();
     const minted = [];
     for (let i = 0; i < 6; i++) minted.push(await createAccount(t, 'operator', `minted ${i}`));

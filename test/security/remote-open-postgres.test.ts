@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { createAccount } from './api-helpers.js';
+import { call, createAccount } from './api-helpers.js';
 import { lockersWithParcels, openCompartment } from './remote-open-helpers.js';
 
 /** The remote-open caps on Postgres with two server processes: the checks are serialised, so none is exceeded. */
@@ -38,5 +38,19 @@ describe('Postgres: remote-open caps under concurrent requests on two servers', 
     expect(codes.filter((c) => c !== 'sent').every((c) => c === 'REMOTE_OPEN_LOCKERS_LIMITED')).toBe(true);
     const sent = await a.server.ctx.db.selectFrom('commands').select('locker_id').where('type', '=', 'open').execute();
     expect(new Set(sent.map((s) => s.locker_id)).size).toBe(5);
+  });
+
+  it('four-eyes on Postgres: the fourth occupied open waits, another operator approves it on the other server', async () => {
+    const carrier = await createAccount(a, 'carrier');
+    const [requester, approver] = [await createAccount(a, 'operator', 'day'), await createAccount(a, 'operator', 'night')];
+    const [locker] = await lockersWithParcels(a, carrier.token, 1, 4);
+    const lockerId = locker!.lockerId;
+    for (const c of ['C1', 'C2', 'C3']) expect((await openCompartment(a, requester.token, lockerId, c)).body.type).toBe('open');
+    const pending = await openCompartment(b, requester.token, lockerId, 'C4');
+    expect(pending.body).toMatchObject({ state: 'pending_approval', code: 'APPROVAL_REQUIRED' });
+    const id = pending.body.requestId as string;
+    expect((await call(a, requester.token, 'POST', `/v1/remote-open-requests/${id}/approve`)).body.error?.code).toBe('REMOTE_OPEN_SELF_APPROVAL');
+    const approved = await call(b, approver.token, 'POST', `/v1/remote-open-requests/${id}/approve`);
+    expect(approved.body).toMatchObject({ type: 'open', compartmentId: 'C4', requestedBy: `operator:${requester.id}` });
   });
 });

@@ -6,7 +6,7 @@ import { topics } from '../../shared/topics.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import type { CommandRow } from '../store/schema.js';
-import { inUnitOfWork, type UnitOfWork } from '../desired-state/unit-of-work.js';
+import type { UnitOfWork } from '../desired-state/unit-of-work.js';
 import { expireRemoteOpenRequests } from './remote-open-expiry.js';
 
 export interface CommandRequest {
@@ -18,16 +18,12 @@ export interface CommandRequest {
   ttlSec?: number;
 }
 
-/**
- * Stores an operator's command (with who asked and why) and sends it to the locker. Taking a compartment out
- * of service also takes effect at once on the server (no new bookings) and goes into the desired state.
- * Remote opens go through `openRemotely` (remote-open.ts) and set_service through `setServiceLimited`
- * (set-service.ts), which add the limits and the audit trail.
+/*
+ * An operator's command is stored (with who asked and why) and sent to the locker. Taking a compartment out of
+ * service also takes effect at once on the server (no new bookings) and goes into the desired state. Remote opens
+ * go through `openRemotely` (remote-open.ts) and set_service through `setServiceLimited` (set-service.ts), which
+ * add the limits and the audit trail around `insertCommand`.
  */
-export async function createCommand(ctx: ServerContext, lockerId: string, req: CommandRequest, requestedBy: string): Promise<CommandRow> {
-  const now = ctx.clock.now();
-  return inUnitOfWork(ctx, (uow) => insertCommand(ctx, uow, lockerId, req, requestedBy, now));
-}
 
 /**
  * The command row (and, for set_service, the desired-state change), inside the caller's unit of work. After the

@@ -128,6 +128,29 @@ export const ServerConfigSchema = Type.Object(
     // Disk full and write failures (issue 17).
     /** While writes fail (disk full, read-only, unreachable), how often one small probe write checks whether they work again. */
     storageProbeMs: Type.Integer({ minimum: 100, maximum: 300_000 }),
+    // Remote opens and set_service (issue 17): caps, four-eyes and burst alarms; see docs/security.md.
+    /** Longest a remote open may wait for its locker (the default is the smaller of this and commandTtlSec). */
+    remoteOpenMaxTtlSec: Type.Integer({ minimum: 10, maximum: 86_400 }),
+    /** Different lockers one principal may open compartments of in any hour. */
+    remoteOpenLockersPerOperatorPerHour: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    /** Remote opens one principal may have waiting (pending) for lockers that are offline. */
+    remoteOpenQueuedPerOperator: Type.Integer({ minimum: 0, maximum: 10_000 }),
+    /** Opens of an occupied compartment one principal may send without a second operator's approval in any 24 h. */
+    remoteOpenOccupiedDailyAllowance: Type.Integer({ minimum: 0, maximum: 1000 }),
+    /** Opens of occupied compartments (on allowance or approved) the whole fleet may send in any hour. */
+    remoteOpenOccupiedFleetPerHour: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    /** How long a request to open an occupied compartment waits for its approval. */
+    remoteOpenApprovalTtlSec: Type.Integer({ minimum: 60, maximum: 86_400 }),
+    /** The window burst alarms count remote-open attempts over. */
+    remoteOpenBurstWindowSec: Type.Integer({ minimum: 10, maximum: 86_400 }),
+    /** Remote-open attempts by one principal within the window that raise a `remote_open_burst` alarm. */
+    remoteOpenBurstPerOperator: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    /** Remote-open attempts by everyone within the window that raise a fleet-wide `remote_open_burst` alarm. */
+    remoteOpenBurstFleet: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    /** set_service commands each principal may send in any 60 seconds. */
+    setServicePerOperatorPerMinute: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** set_service commands the whole fleet may receive in any 60 seconds. */
+    setServiceFleetPerMinute: Type.Integer({ minimum: 1, maximum: 10_000 }),
   },
   { additionalProperties: false },
 );
@@ -205,6 +228,18 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   mqttConnectLimitExempt: 'MQTT_CONNECT_LIMIT_EXEMPT',
   // Disk full and write failures (issue 17).
   storageProbeMs: 'STORAGE_PROBE_MS',
+  // Remote opens and set_service (issue 17).
+  remoteOpenMaxTtlSec: 'REMOTE_OPEN_MAX_TTL_SEC',
+  remoteOpenLockersPerOperatorPerHour: 'REMOTE_OPEN_LOCKERS_PER_OPERATOR_PER_HOUR',
+  remoteOpenQueuedPerOperator: 'REMOTE_OPEN_QUEUED_PER_OPERATOR',
+  remoteOpenOccupiedDailyAllowance: 'REMOTE_OPEN_OCCUPIED_DAILY_ALLOWANCE',
+  remoteOpenOccupiedFleetPerHour: 'REMOTE_OPEN_OCCUPIED_FLEET_PER_HOUR',
+  remoteOpenApprovalTtlSec: 'REMOTE_OPEN_APPROVAL_TTL_SEC',
+  remoteOpenBurstWindowSec: 'REMOTE_OPEN_BURST_WINDOW_SEC',
+  remoteOpenBurstPerOperator: 'REMOTE_OPEN_BURST_PER_OPERATOR',
+  remoteOpenBurstFleet: 'REMOTE_OPEN_BURST_FLEET',
+  setServicePerOperatorPerMinute: 'SET_SERVICE_PER_OPERATOR_PER_MINUTE',
+  setServiceFleetPerMinute: 'SET_SERVICE_FLEET_PER_MINUTE',
 };
 
 const CONFIG_DEFAULTS = {
@@ -261,6 +296,18 @@ const CONFIG_DEFAULTS = {
   mqttConnectLimitExempt: '127.0.0.1,::1',
   // Disk full and write failures (issue 17).
   storageProbeMs: 5000,
+  // Remote opens and set_service (issue 17).
+  remoteOpenMaxTtlSec: 600,
+  remoteOpenLockersPerOperatorPerHour: 5,
+  remoteOpenQueuedPerOperator: 5,
+  remoteOpenOccupiedDailyAllowance: 3,
+  remoteOpenOccupiedFleetPerHour: 10,
+  remoteOpenApprovalTtlSec: 900,
+  remoteOpenBurstWindowSec: 600,
+  remoteOpenBurstPerOperator: 5,
+  remoteOpenBurstFleet: 20,
+  setServicePerOperatorPerMinute: 10,
+  setServiceFleetPerMinute: 60,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -306,6 +353,18 @@ const NUMERIC = new Set<string>([
   'mqttConnectsPerAddressPer10s',
   // Disk full and write failures (issue 17).
   'storageProbeMs',
+  // Remote opens and set_service (issue 17).
+  'remoteOpenMaxTtlSec',
+  'remoteOpenLockersPerOperatorPerHour',
+  'remoteOpenQueuedPerOperator',
+  'remoteOpenOccupiedDailyAllowance',
+  'remoteOpenOccupiedFleetPerHour',
+  'remoteOpenApprovalTtlSec',
+  'remoteOpenBurstWindowSec',
+  'remoteOpenBurstPerOperator',
+  'remoteOpenBurstFleet',
+  'setServicePerOperatorPerMinute',
+  'setServiceFleetPerMinute',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */

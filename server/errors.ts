@@ -70,6 +70,17 @@ export const ERRORS = {
     status: 503,
     message: 'The server\'s storage cannot take writes now (read-only, failing or unreachable); nothing was changed. Retry after the time in the retry-after header.',
   },
+  // Remote opens and set_service (issue 17).
+  REMOTE_OPEN_LOCKERS_LIMITED: { status: 429, message: 'You opened compartments in too many different lockers in the last hour; retry after the time in the retry-after header.' },
+  REMOTE_OPEN_QUEUE_FULL: { status: 429, message: 'Too many of your remote opens are waiting for offline lockers; retry once some have run or expired.' },
+  REMOTE_OPEN_OCCUPIED_LIMITED: { status: 429, message: 'The fleet had as many opens of occupied compartments in the last hour as it allows; retry later.' },
+  REMOTE_OPEN_REQUEST_NOT_FOUND: { status: 404, message: 'No remote-open request with this id.' },
+  REMOTE_OPEN_SELF_APPROVAL: { status: 403, message: 'A remote-open request needs another operator\'s approval; its requester cannot approve it.' },
+  REMOTE_OPEN_REQUEST_NOT_PENDING: { status: 409, message: 'The remote-open request is no longer waiting for approval (approved or expired).' },
+  SET_SERVICE_LIMITED: {
+    status: 429,
+    message: 'Too many set_service commands in the last minute (by you, or across the fleet); retry after the time in the retry-after header.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

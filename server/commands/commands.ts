@@ -6,7 +6,8 @@ import { topics } from '../../shared/topics.js';
 import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import type { CommandRow } from '../store/schema.js';
-import { inUnitOfWork, type UnitOfWork } from '../desired-state/unit-of-work.js';
+import type { UnitOfWork } from '../desired-state/unit-of-work.js';
+import { expireRemoteOpenRequests } from './remote-open-expiry.js';
 
 export interface CommandRequest {
   type: CommandType;
@@ -17,15 +18,12 @@ export interface CommandRequest {
   ttlSec?: number;
 }
 
-/**
- * Stores an operator's command (with who asked and why) and sends it to the locker. Taking a compartment out
- * of service also takes effect at once on the server (no new bookings) and goes into the desired state.
- * Remote opens go through `openRemotely` (remote-open.ts), which adds the limits and the audit trail.
+/*
+ * An operator's command is stored (with who asked and why) and sent to the locker. Taking a compartment out of
+ * service also takes effect at once on the server (no new bookings) and goes into the desired state. Remote opens
+ * go through `openRemotely` (remote-open.ts) and set_service through `setServiceLimited` (set-service.ts), which
+ * add the limits and the audit trail around `insertCommand`.
  */
-export async function createCommand(ctx: ServerContext, lockerId: string, req: CommandRequest, requestedBy: string): Promise<CommandRow> {
-  const now = ctx.clock.now();
-  return inUnitOfWork(ctx, (uow) => insertCommand(ctx, uow, lockerId, req, requestedBy, now));
-}
 
 /**
  * The command row (and, for set_service, the desired-state change), inside the caller's unit of work. After the
@@ -105,9 +103,11 @@ export async function resendPending(ctx: ServerContext, lockerId: string): Promi
 
 /**
  * Marks commands whose time ran out without a result as expired. A locker refuses an expired command itself;
- * the slack covers its clock tolerance, so a result it sends in time is never overwritten.
+ * the slack covers its clock tolerance, so a result it sends in time is never overwritten. Requests to open an
+ * occupied compartment that nobody approved in time expire too.
  */
 export async function expireCommands(ctx: ServerContext): Promise<number> {
+  await expireRemoteOpenRequests(ctx);
   const now = ctx.clock.now();
   const r = await ctx.db
     .updateTable('commands')

@@ -16,6 +16,7 @@ import { lifecycleDevice } from './migrations/010-lifecycle-device.js';
 import { lifecycleServer } from './migrations/011-lifecycle-server.js';
 import { scaleOut } from './migrations/012-scale-out.js';
 import { grantPinSource } from './migrations/013-grant-pin-source.js';
+import { remoteOpenRequests } from './migrations/014-remote-open-requests.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '011-lifecycle-server': lifecycleServer,
   '012-scale-out': scaleOut,
   '013-grant-pin-source': grantPinSource,
+  '014-remote-open-requests': remoteOpenRequests,
 };
 
 const provider: MigrationProvider = {

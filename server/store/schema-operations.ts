@@ -2,7 +2,7 @@ import type { Generated, Insertable, Selectable } from 'kysely';
 import type { Role } from '../../shared/api/accounts.js';
 import type { AlarmState } from '../../shared/api/alarms.js';
 import type { AuditAction, AuditResult } from '../../shared/api/audit.js';
-import type { CommandState } from '../../shared/api/commands.js';
+import type { CommandState, RemoteOpenRequestState } from '../../shared/api/commands.js';
 import type { SigningKeyStatus } from '../../shared/api/keys.js';
 import type { WebhookDeliveryState } from '../../shared/api/webhooks.js';
 
@@ -188,4 +188,31 @@ export interface OperationsTables {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   broker_token_uses: BrokerTokenUsesTable;
+  remote_open_requests: RemoteOpenRequestsTable;
 }
+
+// Remote opens of occupied compartments (migration 014, issue 17).
+/** An open of a compartment that held a parcel: sent on the requester's daily allowance, or after a second operator's approval. */
+export interface RemoteOpenRequestsTable {
+  id: string;
+  locker_id: string;
+  compartment_id: string;
+  /** The parcel the compartment held when asked. */
+  parcel_id: string | null;
+  reason: string;
+  /** `role:id` of who asked. */
+  requested_by: string;
+  state: RemoteOpenRequestState;
+  /** How long the command may wait for the locker once sent (the request's `ttlSec`), or null for the default. */
+  ttl_sec: number | null;
+  created_at: number;
+  /** Approval must come before this. */
+  expires_at: number;
+  approved_by: string | null;
+  approved_at: number | null;
+  /** When the open command was sent (allowance: at once; approved: at approval). */
+  sent_at: number | null;
+  command_id: string | null;
+}
+
+export type RemoteOpenRequestRow = Selectable<RemoteOpenRequestsTable>;

@@ -46,3 +46,9 @@ export type AlarmQuery = Static<typeof AlarmQuery>;
 /** An optional note an operator gives with an acknowledge or resolve (kept on the alarm; the last one wins). */
 export const AlarmActionBody = Type.Union([Type.Object({ note: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) }, { additionalProperties: false }), Type.Null()]);
 export type AlarmActionBody = Static<typeof AlarmActionBody>;
+
+/**
+ * Unusual remote-open activity (issue 17): one principal's attempts, or the fleet's, reached the burst threshold
+ * within the window. Raised on the locker of the attempt that crossed it; `detail` says `scope`, `actor`, `count`.
+ */
+export const REMOTE_OPEN_BURST_ALARM = 'remote_open_burst';

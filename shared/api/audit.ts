@@ -1,11 +1,22 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CommandState } from './commands.js';
 
-export const AUDIT_ACTIONS = ['remote_open', 'key.rotate', 'key.activate', 'key.retire', 'locker.re_enrol'] as const;
+export const AUDIT_ACTIONS = [
+  'remote_open',
+  'key.rotate',
+  'key.activate',
+  'key.retire',
+  'locker.re_enrol',
+  // Remote opens and set_service (issue 17): a second operator's approval, a request that expired, set_service.
+  'remote_open.approve',
+  'remote_open.expire',
+  'set_service',
+] as const;
 export const AuditAction = Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a)));
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export const AUDIT_RESULTS = ['created', 'done', 'refused'] as const;
+/** `pending`: a remote open of an occupied compartment that waits for a second operator's approval (issue 17). */
+export const AUDIT_RESULTS = ['created', 'done', 'refused', 'pending'] as const;
 export const AuditResult = Type.Union(AUDIT_RESULTS.map((r) => Type.Literal(r)));
 export type AuditResult = (typeof AUDIT_RESULTS)[number];
 

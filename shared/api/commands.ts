@@ -41,3 +41,46 @@ export type CommandView = Static<typeof CommandView>;
 
 export const CommandList = Type.Object({ commands: Type.Array(CommandView) });
 export type CommandList = Static<typeof CommandList>;
+
+// Opens of occupied compartments (issue 17): beyond a small daily allowance they wait for a second operator.
+/**
+ * `sent_on_allowance`: sent at once, within the requester's daily allowance; `pending_approval`: waits for
+ * another operator; `approved`: sent after approval; `expired`: nobody approved it in time.
+ */
+export const REMOTE_OPEN_REQUEST_STATES = ['sent_on_allowance', 'pending_approval', 'approved', 'expired'] as const;
+export const RemoteOpenRequestState = Type.Union(REMOTE_OPEN_REQUEST_STATES.map((s) => Type.Literal(s)));
+export type RemoteOpenRequestState = (typeof REMOTE_OPEN_REQUEST_STATES)[number];
+
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+const NullableTime = Type.Union([Type.Integer(), Type.Null()]);
+
+/** A request to open an occupied compartment (202 of POST /v1/lockers/:id/commands when it needs approval). */
+export const RemoteOpenRequestView = Type.Object({
+  requestId: Type.String(),
+  state: RemoteOpenRequestState,
+  /** `APPROVAL_REQUIRED` while it waits for a second operator. */
+  code: NullableString,
+  lockerId: Type.String(),
+  compartmentId: Type.String(),
+  parcelId: NullableString,
+  reason: Type.String(),
+  requestedBy: Type.String(),
+  createdAt: Type.Integer(),
+  /** The approval must come before this. */
+  expiresAt: Type.Integer(),
+  approvedBy: NullableString,
+  approvedAt: NullableTime,
+  /** The open command, once sent. */
+  commandId: NullableString,
+});
+export type RemoteOpenRequestView = Static<typeof RemoteOpenRequestView>;
+
+export const RemoteOpenRequestList = Type.Object({ requests: Type.Array(RemoteOpenRequestView) });
+export type RemoteOpenRequestList = Static<typeof RemoteOpenRequestList>;
+
+/** GET /v1/remote-open-requests */
+export const RemoteOpenRequestQuery = Type.Object({ state: Type.Optional(RemoteOpenRequestState) }, { additionalProperties: false });
+export type RemoteOpenRequestQuery = Static<typeof RemoteOpenRequestQuery>;
+
+/** 202 of POST /v1/lockers/:id/commands: the command sent, or (an occupied compartment beyond the allowance) the request. */
+export const CommandAccepted = Type.Union([CommandView, RemoteOpenRequestView]);

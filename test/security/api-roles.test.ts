@@ -60,6 +60,8 @@ describe('API roles', () => {
     { method: 'POST', url: '/v1/lockers/lk_nope/commands', roles: ['admin', 'operator'], payload: {} },
     { method: 'GET', url: '/v1/lockers/lk_nope/commands', roles: ['admin', 'operator'] },
     { method: 'GET', url: '/v1/commands/cmd_nope', roles: ['admin', 'operator'] },
+    { method: 'GET', url: '/v1/remote-open-requests', roles: ['admin', 'operator'] },
+    { method: 'POST', url: '/v1/remote-open-requests/ro_nope/approve', roles: ['admin', 'operator'] },
     { method: 'GET', url: '/v1/alarms', roles: ['admin', 'operator'] },
     { method: 'POST', url: '/v1/accounts', roles: ['admin'], payload: { name: '', role: 'carrier' } },
     { method: 'GET', url: '/v1/accounts', roles: ['admin'] },
@@ -108,7 +110,7 @@ describe('API roles', () => {
 
   it('the matrix lists every route the server serves (a new route must state who may call it here)', () => {
     const served = listRoutes(t.server.app.printRoutes({ commonPrefix: false }));
-    const listed = new Set(ROUTES.map((r) => `${r.method} ${r.url.replace(/\/(lk|p|acc|tok|cmd|al|kid|wd)_nope/g, '/:id')}`));
+    const listed = new Set(ROUTES.map((r) => `${r.method} ${r.url.replace(/\/(lk|p|acc|tok|cmd|al|kid|wd|ro)_nope/g, '/:id')}`));
     const normal = (route: string) => route.replace(/\/:[A-Za-z]+/g, '/:id');
     const missing = served.filter((r) => !PUBLIC.has(r) && !listed.has(normal(r)));
     expect(served.length).toBeGreaterThan(40);

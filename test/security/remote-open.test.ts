@@ -44,7 +44,9 @@ const audit = async (query = '') => (await http(t.server.adminToken, 'GET', `/v1
 
 beforeAll(async () => {
   clock = new ShiftClock();
-  t = await startTestServer({}, clock);
+  // The locker here never connects, so every open waits for an offline locker: lift the cap on queued opens
+  // (REMOTE_OPEN_QUEUED_PER_OPERATOR, tested in remote-open-caps.test.ts) to test the per-minute limits alone.
+  t = await startTestServer({ remoteOpenQueuedPerOperator: 100 }, clock);
   const locker = await http(t.server.adminToken, 'POST', '/v1/lockers', {
     name: 'Remote',
     location: { lat: 52, lon: 21 },

@@ -192,7 +192,8 @@ export function createLockerView() {
         : { type: 'set_service', compartmentId: c.id, inService: !c.inService, reason: reason.value.trim() };
     try {
       const cmd = await api('POST', `/v1/lockers/${encodeURIComponent(lockerId)}/commands`, body);
-      report(action === 'open' ? `Remote open of ${c.id} sent (command ${cmd.id}, ${cmd.state}).` : `${c.inService ? 'Out-of-service' : 'Back-in-service'} command for ${c.id} sent (${cmd.state}).`);
+      if (cmd.requestId) report(`Remote open of ${c.id} waits for another operator's approval (request ${cmd.requestId}).`);
+      else report(action === 'open' ? `Remote open of ${c.id} sent (command ${cmd.id}, ${cmd.state}).` : `${c.inService ? 'Out-of-service' : 'Back-in-service'} command for ${c.id} sent (${cmd.state}).`);
       reason.value = '';
       await load();
     } catch (err) {

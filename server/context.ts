@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import type { BrokerLink } from './broker/link.js';
 import type { ChangeBus } from './change-bus.js';
-import type { ServerConfig } from './config.js';
+import type { ServerConfig } from './config-schema.js';
 import type { SigningKeys } from './keys/signing-keys.js';
 import type { ServerStats } from './stats.js';
 import type { Db } from './store/database.js';

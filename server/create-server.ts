@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from '../shared/clock.js';
-import type { ServerConfig } from './config.js';
+import type { ServerConfig } from './config-schema.js';
 import type { ServerContext } from './context.js';
 import { prepareDataDir } from './data-dir.js';
 import { AccessTokens } from './accounts/access-tokens.js';

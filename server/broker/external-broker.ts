@@ -1,7 +1,7 @@
 import os from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { ServerConfig } from '../config.js';
+import type { ServerConfig } from '../config-schema.js';
 import type { ServerStats } from '../stats.js';
 import type { Db } from '../store/database.js';
 import { Dynsec } from './dynsec.js';

@@ -1,7 +1,7 @@
 import { isIP, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
-import type { ServerConfig } from '../config.js';
+import type { ServerConfig } from '../config-schema.js';
 import { WindowCounter } from '../http/rate-limit-window.js';
 import { GuardedConnection } from './guarded-connection.js';
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { ServerConfig } from '../config.js';
+import type { ServerConfig } from '../config-schema.js';
 import type { ErrorCode } from '../errors.js';
 import type { Database } from '../store/schema.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS, distinctLockersVerdict, queueVerdict, windowVerdict, type WindowVerdict } from './remote-open-rules.js';

@@ -1,6 +1,6 @@
 import { expect, vi } from 'vitest';
 import { systemClock, type Clock } from '../../shared/clock.js';
-import type { ServerConfig } from '../../server/config.js';
+import type { ServerConfig } from '../../server/config-schema.js';
 import type { LockerView } from '../../shared/api/lockers.js';
 import type { ParcelView } from '../../shared/api/parcels.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';

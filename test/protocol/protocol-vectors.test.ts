@@ -22,7 +22,8 @@ import {
 import { pinHash } from '../../shared/pin.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { DEVICE_PUBLISHES, DEVICE_SUBSCRIBES, type TopicKind } from '../../shared/topics.js';
-import { ProtocolVectors, VECTORS_FILE, VERDICT_CODES, generateVectors, renderVectors } from './generate-vectors.js';
+import { VECTORS_FILE, generateVectors, renderVectors } from './generate-vectors.js';
+import { ProtocolVectors, VERDICT_CODES } from './vector-schema.js';
 
 const committed = readFileSync(VECTORS_FILE, 'utf8');
 

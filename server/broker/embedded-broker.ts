@@ -9,7 +9,7 @@ import { Limiter } from './limiter.js';
 import { checkBrokerPassword } from './device-auth.js';
 import { indexedMemoryPersistence } from './retained-index.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
-import { GuardedConnection } from './guarded-connection.js';
+import type { SocketGuard } from './guarded-connection.js';
 import { connectionAcceptor, type TransportLimits } from './transport-limits.js';
 
 interface BrokerDeps {
@@ -34,6 +34,8 @@ function authError(code: 4 | 5): AuthenticateError {
  * broker in process (no client, no credentials to leak).
  */
 export async function createEmbeddedBroker({ db, stats, log, clock, host, port, limits }: BrokerDeps): Promise<ServerBroker> {
+  // Each connection's guard, told when its client signed in (keyed by the socket aedes knows as client.conn).
+  const guards = new WeakMap<object, SocketGuard>();
   const aedes = await Aedes.createBroker({
     persistence: indexedMemoryPersistence(),
     authenticate(client: Client, username, password, done) {
@@ -45,7 +47,7 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
       checkBrokerPassword(db, username, password, clock.now()).then(
         (verdict) => {
           const ok = verdict === 'OK';
-          if (ok && client.conn instanceof GuardedConnection) client.conn.signedIn();
+          if (ok) guards.get(client.conn)?.signedIn();
           if (!ok) {
             stats.authFailures++;
             log.warn({ lockerId: username, verdict }, 'broker sign-in refused');
@@ -127,7 +129,10 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
         // holding the second until the first is acknowledged met the locker's delayed ACK: 40 ms per batch.
         // Every socket passes the transport limits first (wall time: they are about the network, not the
         // simulated clock); aedes reads only what the guard let through.
-        tcp = createServer({ noDelay: true }, connectionAcceptor(limits, systemClock, log, (conn) => aedes.handle(conn)));
+        tcp = createServer({ noDelay: true }, connectionAcceptor(limits, systemClock, log, (socket, guard) => {
+          guards.set(socket, guard);
+          aedes.handle(socket);
+        }));
         tcp.once('error', reject);
         tcp.listen(port, host, () => {
           listening = true;

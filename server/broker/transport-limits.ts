@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { ServerConfig } from '../config-schema.js';
 import { WindowCounter } from '../http/rate-limit-window.js';
-import { GuardedConnection } from './guarded-connection.js';
+import { guardSocket, type SocketGuard } from './guarded-connection.js';
 
 export interface TransportLimits {
   /** Largest CONNECT a client may send, and most bytes before it is signed in. */
@@ -40,14 +40,14 @@ function plainAddress(address: string): string {
 
 /**
  * Takes each new TCP connection of the broker: refuses it at once when its address opened too many in the last
- * 10 seconds, otherwise hands the broker a GuardedConnection that enforces the packet and sign-in limits.
+ * 10 seconds, otherwise guards it (packet and sign-in limits) and hands the socket and its guard to the broker.
  * `clock` is wall time: these limits are about the network, not the simulated business clock.
  */
 export function connectionAcceptor(
   limits: TransportLimits,
   clock: Clock,
   log: Logger,
-  handle: (conn: GuardedConnection) => void,
+  handle: (socket: Socket, guard: SocketGuard) => void,
 ): (socket: Socket) => void {
   const attempts = new WindowCounter(clock, 10_000);
   return (socket) => {
@@ -61,12 +61,12 @@ export function connectionAcceptor(
         return;
       }
     }
-    const conn = new GuardedConnection(socket, {
+    const guard = guardSocket(socket, {
       limits: { connectBytes: limits.maxConnectBytes, packetBytes: limits.maxPacketBytes },
       signInTimeoutMs: limits.signInTimeoutMs,
       clock,
       onRefused: (reason) => log.warn({ address, reason }, 'mqtt connection closed: limit broken'),
     });
-    handle(conn);
+    handle(socket, guard);
   };
 }

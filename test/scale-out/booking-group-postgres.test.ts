@@ -1,32 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bookParcel, type Booking, type BookingRequest } from '../../server/parcels/booking.js';
 import { bookingGroupStats } from '../../server/parcels/booking-queue.js';
 import { LockstepError } from '../../server/errors.js';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTwoServersOnPostgres, type TwoServers } from '../helpers/two-servers-on-postgres.js';
+import { registerLocker, type TestServer } from '../helpers/test-server.js';
 
 /** Group commit of bookings on Postgres: savepoints, and two processes booking into the same lockers at once. */
-let pg: TestPostgres;
-let dir: string;
+let servers: TwoServers;
 let a: TestServer;
 let b: TestServer;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  const databaseUrl = await pg.createDatabase();
-  dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-pg-bookings-'));
-  a = await startTestServer({ databaseUrl, instanceId: 'server-a' }, undefined, undefined, { dir });
-  b = await startTestServer({ databaseUrl, instanceId: 'server-b' }, undefined, undefined, { dir });
+  servers = await startTwoServersOnPostgres('bookings');
+  ({ a, b } = servers);
 }, 60_000);
 
 afterAll(async () => {
-  for (const s of [a, b]) if (s) await s.close();
-  pg?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await servers?.close();
 });
 
 const request = (lockerId: string, reference: string): BookingRequest => ({ lockerId, size: 'S', recipient: { email: 'r@example.com' }, reference });

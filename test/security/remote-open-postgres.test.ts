@@ -1,30 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startTwoServersOnPostgres, type TwoServers } from '../helpers/two-servers-on-postgres.js';
+import type { TestServer } from '../helpers/test-server.js';
 import { call, createAccount } from './api-helpers.js';
 import { lockersWithParcels, openCompartment } from './remote-open-helpers.js';
 
 /** The remote-open caps on Postgres with two server processes: the checks are serialised, so none is exceeded. */
-let pg: TestPostgres;
-let dir: string;
+let servers: TwoServers;
 let a: TestServer;
 let b: TestServer;
 
 beforeAll(async () => {
-  pg = await startPostgres();
-  const databaseUrl = await pg.createDatabase();
-  dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-pg-opens-'));
-  a = await startTestServer({ databaseUrl, instanceId: 'server-a' }, undefined, undefined, { dir });
-  b = await startTestServer({ databaseUrl, instanceId: 'server-b' }, undefined, undefined, { dir });
+  servers = await startTwoServersOnPostgres('opens');
+  ({ a, b } = servers);
 }, 60_000);
 
 afterAll(async () => {
-  for (const s of [a, b]) if (s) await s.close();
-  await pg?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await servers?.close();
 });
 
 describe('Postgres: remote-open caps under concurrent requests on two servers', () => {

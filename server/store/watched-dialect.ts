@@ -37,13 +37,16 @@ class WatchedConnection implements DatabaseConnection {
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
       const result = await this.inner.executeQuery<R>(query);
-      if (WRITE_KINDS.has(query.query.kind)) {
+      // Only a write that changed rows proves the storage takes writes: an UPDATE that matched nothing touches no
+      // page and succeeds on a full disk (the scheduler runs several every tick). With RETURNING, the rows returned.
+      if (WRITE_KINDS.has(query.query.kind) && (result.numAffectedRows ?? BigInt(result.rows.length)) > 0n) {
         if (this.inTransaction) this.wrote = true;
         else this.watcher.succeeded();
       }
       return result;
     } catch (err) {
-      if (this.inTransaction) this.lastError = err;
+      // The first error of a transaction is its cause (on Postgres the statements after it fail with 25P02).
+      if (this.inTransaction) this.lastError ??= err;
       this.watcher.failed(err);
       throw err;
     }

@@ -32,7 +32,9 @@ export function chooseCompartment(compartments: readonly CompartmentCandidate[],
  * Reserves the first of `ranked` that is still free, each with a conditional update (`parcel_id is null`): the
  * compartment row is the booking lock. Several server processes booking into one locker at once never share a
  * compartment; one that lost the race for a compartment (its update waited for the winner's commit, then matched
- * nothing) takes the next one. Returns the compartment, or undefined when every candidate was taken.
+ * nothing) takes the next one. A compartment with a remote open still pending is not free either: that open was
+ * allowed because the compartment was empty (no second operator), and must not hand out a parcel booked meanwhile
+ * when an offline locker reconnects. Returns the compartment, or undefined when every candidate was taken.
  */
 export async function reserveFirstFree(trx: Transaction<Database>, lockerId: string, parcelId: string, ranked: readonly string[]): Promise<string | undefined> {
   for (const compartmentId of ranked) {
@@ -50,5 +52,18 @@ const reserveIfFree = prepareQuery((db, a: { parcelId: string; lockerId: string;
     .where('locker_id', '=', a.lockerId)
     .where('id', '=', a.compartmentId)
     .where('parcel_id', 'is', null)
-    .where('in_service', '=', 1),
+    .where('in_service', '=', 1)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('commands')
+            .select('commands.id')
+            .whereRef('commands.locker_id', '=', 'compartments.locker_id')
+            .whereRef('commands.compartment_id', '=', 'compartments.id')
+            .where('commands.type', '=', 'open')
+            .where('commands.state', '=', 'pending'),
+        ),
+      ),
+    ),
 );

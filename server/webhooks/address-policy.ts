@@ -27,6 +27,10 @@ const REFUSED: readonly { cidr: string; kind: RefusedKind }[] = [
   { cidr: '169.254.169.254/32', kind: 'metadata' }, // AWS, GCP, Azure, OpenStack, Oracle
   { cidr: '100.100.100.200/32', kind: 'metadata' }, // Alibaba Cloud
   { cidr: 'fd00:ec2::254/128', kind: 'metadata' }, // AWS over IPv6
+  { cidr: '169.254.170.2/32', kind: 'metadata' }, // AWS ECS task credentials
+  { cidr: '169.254.170.23/32', kind: 'metadata' }, // AWS EKS pod identity
+  { cidr: 'fd00:ec2::23/128', kind: 'metadata' }, // AWS EKS pod identity over IPv6
+  { cidr: '168.63.129.16/32', kind: 'metadata' }, // Azure WireServer (a public address)
   { cidr: '0.0.0.0/8', kind: 'unspecified' }, // "this network": 0.0.0.0 reaches the local host
   { cidr: '127.0.0.0/8', kind: 'loopback' },
   { cidr: '10.0.0.0/8', kind: 'private' },

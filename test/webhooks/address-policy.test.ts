@@ -107,6 +107,10 @@ describe('the allow-list for private receivers (WEBHOOK_ALLOW_PRIVATE)', () => {
     expect(policy.check('192.168.0.1')).toEqual({ ok: false, kind: 'private' });
     expect(policy.check('169.254.169.254')).toEqual({ ok: false, kind: 'metadata' });
     expect(addressPolicy(['0.0.0.0/0', '::/0']).check('fd00:ec2::254')).toEqual({ ok: false, kind: 'metadata' });
+    // Container credential endpoints and Azure's WireServer (public, so refused whatever the list says too).
+    for (const address of ['169.254.170.2', '169.254.170.23', 'fd00:ec2::23', '168.63.129.16']) {
+      expect(addressPolicy(['0.0.0.0/0', '::/0', '169.254.0.0/16']).check(address)).toEqual({ ok: false, kind: 'metadata' });
+    }
     expect(addressPolicy([]).check('8.8.8.8')).toEqual({ ok: true });
     expect(() => addressPolicy(['10.0.0.1/8'])).toThrow(/10\.0\.0\.1\/8/);
   });

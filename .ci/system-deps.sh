@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Debian packages the test suite drives for real: chromium (dashboard browser tests), postgresql (the Postgres
-# runs), mosquitto + mosquitto-clients (the external broker with its dynamic-security plugin). Run by .ci/run and
+# Debian packages the test suite drives for real: chromium (dashboard and locker-screen browser tests), postgresql
+# (the Postgres runs), mosquitto + mosquitto-clients (the external broker with its dynamic-security plugin), socat
+# (Modbus RTU emulator) and redis-server (multi-process broker state). Run by .ci/run and
 # before `npm test` (pretest). Costs a few `test -x` when everything is there; installs what is missing otherwise
 # (apt-get update first) and stops loudly when it cannot: those tests would fail, never skip.
 set -euo pipefail
@@ -11,6 +12,10 @@ missing=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 { command -v mosquitto >/dev/null && compgen -G '/usr/lib/*/mosquitto_dynamic_security.so' >/dev/null; } || missing+=(mosquitto)
 command -v mosquitto_ctrl >/dev/null || missing+=(mosquitto-clients)
+# socat: the Modbus RTU board emulator's pseudo-terminal pair; redis-server: the shared broker state of a
+# multi-process deployment (aedes clustering).
+command -v socat >/dev/null || missing+=(socat)
+command -v redis-server >/dev/null || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "system-deps: installing ${missing[*]} with apt-get" >&2

@@ -36,6 +36,8 @@ import { describeTarget, openDatabase, type DatabaseTarget } from './store/datab
 import { probeWrite, StorageHealth, storageWatcher } from './store/storage-health.js';
 import { subscribeDeviceTopics } from './sync/device-router.js';
 import { createWriters } from './writers.js';
+// Integrators (issue 16, api).
+import { idempotencyPlugin } from './http/idempotency.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -108,6 +110,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     observeRequest: (labels, seconds) => metrics.httpDuration.observe(labels, seconds),
     securityHeaders: { hstsMaxAgeSec: config.hstsMaxAgeSec },
   });
+  // Idempotency-Key on every authenticated POST (issue 16, api): hooks on the root app, before the routes.
+  await app.register(idempotencyPlugin, { db, clock });
   // Every route module is a plugin of one shape, given the same deps (server/http/route-plugin.ts).
   const routeDeps: RouteDeps = { ctx, tokens, bootstrap, live, metrics, mqttUrl: () => mqttUrl, lockerAccess: broker, brokerListening: () => broker.ready() };
   const routePlugins: RoutePlugin[] = [

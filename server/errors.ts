@@ -81,6 +81,17 @@ export const ERRORS = {
     status: 429,
     message: 'Too many set_service commands in the last minute (by you, or across the fleet); retry after the time in the retry-after header.',
   },
+  // Integrators (issue 16, api): idempotency keys, retired lockers, cursor pages.
+  IDEMPOTENCY_KEY_INVALID: { status: 400, message: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters (a UUID is a good choice).' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, message: 'This Idempotency-Key was used with another request (method, path or body); use a new key for a new request.' },
+  IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, message: 'A request with this Idempotency-Key is still being processed; retry once it has ended.' },
+  IDEMPOTENCY_NOT_SUPPORTED: {
+    status: 400,
+    message: 'This route does not take an Idempotency-Key: its answer holds a credential that the server does not store.',
+  },
+  LOCKER_NOT_EMPTY: { status: 409, message: 'The locker still holds or expects parcels; they must be picked up, returned or cancelled before it is retired.' },
+  LOCKER_RETIRED: { status: 409, message: 'The locker is retired.' },
+  INVALID_CURSOR: { status: 400, message: 'The cursor is not one this listing returned (pass nextCursor as it came).' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -46,7 +46,8 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
   app.post(
     '/v1/accounts',
     {
-      config: ADMIN,
+      // Its answer holds the account's first token: never stored for an idempotent replay.
+      config: { ...ADMIN, idempotency: false },
       schema: {
         body: CreateAccountBody,
         response: { 201: CreatedAccountView, ...authErrors },
@@ -89,7 +90,7 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
   app.post(
     '/v1/accounts/:id/tokens',
     {
-      config: ADMIN,
+      config: { ...ADMIN, idempotency: false },
       schema: { params: IdParams, response: { 201: IssuedTokenView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
     },
     async (request, reply) => {
@@ -126,7 +127,7 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
 
   app.post(
     '/v1/admin/rotate-token',
-    { config: ADMIN, schema: { response: { 200: RotatedTokenView, 409: ErrorResponse, ...authErrors } } },
+    { config: { ...ADMIN, idempotency: false }, schema: { response: { 200: RotatedTokenView, 409: ErrorResponse, ...authErrors } } },
     async (request) => {
       const token = bootstrap.rotate();
       request.log.warn({ by: principalOf(request).id }, 'bootstrap admin token rotated');

@@ -32,7 +32,7 @@ export const enrolmentRoutes: RoutePlugin = async (app, { ctx, mqttUrl, lockerAc
     '/v1/lockers/:id/re-enrol',
     {
       // Admin only: whoever enrols a controller receives the locker's PIN key and codes.
-      config: { roles: ['admin'] },
+      config: { roles: ['admin'], idempotency: false },
       schema: { params: IdParams, response: { 201: EnrolmentTicket, 404: ErrorResponse, ...authErrors } },
     },
     async (request, reply) => {

@@ -12,7 +12,8 @@ export const lockerRoutes: RoutePlugin = async (app, { ctx }) => {
   app.post(
     '/v1/lockers',
     {
-      config: { roles: ['admin', 'operator'] },
+      // Its answer holds the enrolment token: never stored for an idempotent replay.
+      config: { roles: ['admin', 'operator'], idempotency: false },
       schema: { body: RegisterLockerBody, response: { 201: RegisteredLockerView, ...authErrors } },
     },
     async (request, reply) => {

@@ -189,6 +189,8 @@ export interface OperationsTables {
   webhook_deliveries: WebhookDeliveriesTable;
   broker_token_uses: BrokerTokenUsesTable;
   remote_open_requests: RemoteOpenRequestsTable;
+  // Idempotency keys (migration 016, issue 16).
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 // Remote opens of occupied compartments (migration 014, issue 17).
@@ -216,3 +218,21 @@ export interface RemoteOpenRequestsTable {
 }
 
 export type RemoteOpenRequestRow = Selectable<RemoteOpenRequestsTable>;
+
+// Idempotency keys (migration 016, issue 16): server/http/idempotency.ts.
+/** The first answer to a POST sent with an `Idempotency-Key`, per account, kept 24 h. */
+export interface IdempotencyKeysTable {
+  /** `role:id` of the caller. */
+  account: string;
+  key: string;
+  /** SHA-256 (hex) of the method, path and canonical JSON body of the first request. */
+  fingerprint: string;
+  state: 'in_flight' | 'done';
+  status: number | null;
+  content_type: string | null;
+  body: string | null;
+  created_at: number;
+  /** An in-flight claim past this was abandoned (its process died) and may be taken over. */
+  locked_until: number;
+  expires_at: number;
+}

@@ -36,6 +36,8 @@ export interface LockersTable {
   /** The locker's last outage that ended (a deposit recorded during it is credited the time it could not be known). */
   last_outage_from: number | null;
   last_outage_to: number | null;
+  /** Retired (issue 16): hidden from the fleet, refused by the broker, kept for history; null while in service. */
+  retired_at: number | null;
   // Telemetry: the latest reading sent with a heartbeat; null until one arrives.
   firmware_version: string | null;
   temperature_c: number | null;

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CommandState } from './commands.js';
+import { Page, PageCursor } from './page.js';
 
 export const AUDIT_ACTIONS = [
   'remote_open',
@@ -41,8 +42,8 @@ export const AuditView = Type.Object({
 });
 export type AuditView = Static<typeof AuditView>;
 
-/** GET /v1/audit: newest first. */
-export const AuditPage = Type.Object({ entries: Type.Array(AuditView) });
+/** GET /v1/audit: newest first, a cursor page (shared/api/page.ts). */
+export const AuditPage = Page(AuditView);
 export type AuditPage = Static<typeof AuditPage>;
 
 /** Query of GET /v1/audit. */
@@ -53,8 +54,10 @@ export const AuditQuery = Type.Object(
     lockerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     /** Only entries with an id below this one (page backwards through the log). Query strings are not coerced. */
     before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })),
-    /** At most this many entries, 1–1000 (default 200). */
+    /** At most this many entries, 1–1000 (default 200); anything else is 400 VALIDATION_FAILED. */
     limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$' })),
+    /** The previous page's `nextCursor`. */
+    cursor: Type.Optional(PageCursor),
   },
   { additionalProperties: false },
 );

@@ -128,8 +128,8 @@ describe('broker sign-in with the locker’s own key', () => {
       expect(res.status, role).toBe(403);
     }
     await t.api.post(`/v1/lockers/${a.id}/re-enrol`, {});
-    const audit = await t.api.get<{ entries: { action: string; lockerId: string | null }[] }>('/v1/audit');
-    expect(audit.entries.some((e) => e.action === 'locker.re_enrol' && e.lockerId === a.id)).toBe(true);
+    const audit = await t.api.get<{ items: { action: string; lockerId: string | null }[] }>('/v1/audit');
+    expect(audit.items.some((e) => e.action === 'locker.re_enrol' && e.lockerId === a.id)).toBe(true);
   });
 
   it('remembers used broker tokens in the database, so a restart does not make a copied one work again', async () => {

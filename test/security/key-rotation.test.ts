@@ -93,8 +93,8 @@ describe('signing-key rotation with a connected locker', () => {
     // A snapshot (what a locker gets after a reconnect) carries the same key set.
     expect((await buildSnapshot(t.server.ctx, locker.id))?.keys.map((k) => k.kid)).toEqual([newKid]);
 
-    const audit = await t.api.get<{ entries: { action: string; subject: string; actor: string }[] }>('/v1/audit');
-    expect(audit.entries.filter((e) => e.action.startsWith('key.')).map((e) => `${e.action}:${e.subject === newKid ? 'new' : 'old'}:${e.actor}`)).toEqual([
+    const audit = await t.api.get<{ items: { action: string; subject: string; actor: string }[] }>('/v1/audit');
+    expect(audit.items.filter((e) => e.action.startsWith('key.')).map((e) => `${e.action}:${e.subject === newKid ? 'new' : 'old'}:${e.actor}`)).toEqual([
       'key.retire:old:admin:admin',
       'key.activate:new:system',
       'key.rotate:new:admin:admin',

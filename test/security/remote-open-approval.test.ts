@@ -16,7 +16,7 @@ let locker: OccupiedLocker;
 const logLines: string[] = [];
 let live: SseStream;
 
-const audit = async (query: string) => (await call(t, t.server.adminToken, 'GET', `/v1/audit${query}`)).body.entries as Record<string, unknown>[];
+const audit = async (query: string) => (await call(t, t.server.adminToken, 'GET', `/v1/audit${query}`)).body.items as Record<string, unknown>[];
 
 beforeAll(async () => {
   clock = new ShiftClock();

@@ -11,7 +11,7 @@ let a: CreatedAccount;
 let b: CreatedAccount;
 let lockers: OccupiedLocker[];
 
-const audit = async (query: string) => (await call(t, t.server.adminToken, 'GET', `/v1/audit${query}`)).body.entries as Record<string, unknown>[];
+const audit = async (query: string) => (await call(t, t.server.adminToken, 'GET', `/v1/audit${query}`)).body.items as Record<string, unknown>[];
 const L = (i: number) => (lockers[i] as OccupiedLocker).lockerId;
 
 beforeAll(async () => {

@@ -40,7 +40,7 @@ async function http(token: string | undefined, method: 'GET' | 'POST', path: str
 
 const open = (token: string, compartmentId = 'A1', reason = 'customer on the phone, app broken') =>
   http(token, 'POST', `/v1/lockers/${lockerId}/commands`, { type: 'open', compartmentId, reason });
-const audit = async (query = '') => (await http(t.server.adminToken, 'GET', `/v1/audit${query}`)).body.entries as AuditEntry[];
+const audit = async (query = '') => (await http(t.server.adminToken, 'GET', `/v1/audit${query}`)).body.items as AuditEntry[];
 
 beforeAll(async () => {
   clock = new ShiftClock();

@@ -123,7 +123,7 @@ describe('grant-signing keys and their rotation', () => {
     await maintainKeys(t.server.ctx);
     expect((await status())[third]).toBe('active');
     expect(await bookKid(seen)).toBe(third);
-    const audit = (await call(t, admin, 'GET', '/v1/audit?action=key.activate')).body.entries as { actor: string; subject: string; reason: string }[];
+    const audit = (await call(t, admin, 'GET', '/v1/audit?action=key.activate')).body.items as { actor: string; subject: string; reason: string }[];
     expect(audit[0]).toMatchObject({ actor: 'system', subject: third });
     expect(audit[0]?.reason).toMatch(/grace period/);
   });

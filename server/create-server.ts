@@ -38,6 +38,7 @@ import { subscribeDeviceTopics } from './sync/device-router.js';
 import { createWriters } from './writers.js';
 // Integrators (issue 16, api).
 import { idempotencyPlugin } from './http/idempotency.js';
+import { retireRoutes } from './lockers/retire-routes.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -127,6 +128,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     auditRoutes,
     webhookRoutes,
     brokerRoutes,
+    // Integrators (issue 16, api).
+    retireRoutes,
   ];
   for (const plugin of routePlugins) await app.register(plugin, routeDeps);
   await subscribeDeviceTopics(ctx);

@@ -23,6 +23,8 @@ export async function checkOfflineLockers(ctx: ServerContext): Promise<{ raised:
     .selectFrom('lockers as l')
     .select(['l.id', 'l.last_seen_at', 'l.online'])
     .where('l.last_seen_at', '<', now - thresholdMs)
+    // A retired locker (issue 16) is silent for good: no alarm.
+    .where('l.retired_at', 'is', null)
     .where((eb) =>
       eb.not(eb.exists(eb.selectFrom('alarms as a').select('a.id').whereRef('a.locker_id', '=', 'l.id').where('a.kind', '=', LOCKER_OFFLINE).where('a.state', '!=', 'resolved'))),
     )

@@ -21,7 +21,8 @@ async function inChunks<T>(ids: readonly string[] | undefined, read: (chunk: rea
 export async function readFleet(db: Db, lockerIds?: readonly string[]): Promise<LockerSummary[]> {
   if (lockerIds !== undefined && lockerIds.length === 0) return [];
   const lockers = await inChunks(lockerIds, (ids) => {
-    let q = db.selectFrom('lockers').select(['id', 'name', 'lat', 'lon', 'online', 'last_seen_at']).orderBy('created_at').orderBy('id');
+    // Retired lockers (issue 16) are not part of the fleet.
+    let q = db.selectFrom('lockers').select(['id', 'name', 'lat', 'lon', 'online', 'last_seen_at']).where('retired_at', 'is', null).orderBy('created_at').orderBy('id');
     if (ids) q = q.where('id', 'in', ids);
     return q.execute();
   });

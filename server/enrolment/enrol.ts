@@ -49,8 +49,12 @@ export async function enrolDevice(
 export async function reEnrol(ctx: ServerContext, lockerId: string, by: string, access: LockerAccess) {
   const now = ctx.clock.now();
   const issued = await ctx.db.transaction().execute(async (trx) => {
-    const r = await trx.updateTable('lockers').set({ public_key: null, enrolled_at: null }).where('id', '=', lockerId).executeTakeFirst();
-    if (r.numUpdatedRows !== 1n) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId });
+    const r = await trx.updateTable('lockers').set({ public_key: null, enrolled_at: null }).where('id', '=', lockerId).where('retired_at', 'is', null).executeTakeFirst();
+    if (r.numUpdatedRows !== 1n) {
+      // A retired locker (issue 16) takes no new controller.
+      const retired = await trx.selectFrom('lockers').select('id').where('id', '=', lockerId).executeTakeFirst();
+      throw new LockstepError(retired ? 'LOCKER_RETIRED' : 'LOCKER_NOT_FOUND', { lockerId });
+    }
     await recordAudit(trx, { at: now, actor: by, action: 'locker.re_enrol', result: 'done', lockerId });
     return createEnrolmentToken(trx, lockerId, by, now);
   });

@@ -26,7 +26,8 @@ const MAX_LIVE_KEYS = 16;
  * many lockers.
  */
 async function pushKeySet(uow: UnitOfWork, keys: PublicJwk[], now: number, deliveredKid?: string): Promise<number> {
-  const lockers = await uow.trx.selectFrom('lockers').select('id').orderBy('id').execute();
+  // Retired lockers (issue 16) get no keys and are not waited for.
+  const lockers = await uow.trx.selectFrom('lockers').select('id').where('retired_at', 'is', null).orderBy('id').execute();
   const changes: StateChange[] = [{ op: 'keys.set', keys }];
   for (const { id } of lockers) {
     const version = await uow.changeDesiredState(id, changes, now);
@@ -84,6 +85,7 @@ export async function lockersWithoutKey(ctx: ServerContext, kid: string): Promis
     .whereRef('l.reported_version', '<', 'd.version')
     // A locker never heard from takes no code before its first snapshot, and that snapshot carries every key.
     .where('l.last_seen_at', 'is not', null)
+    .where('l.retired_at', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -30,6 +30,8 @@ export async function readLockers(db: Db, lockerId?: string): Promise<LockerView
     .select(['c.locker_id', 'c.id', 'c.size', 'c.in_service', 'c.parcel_id', 'p.status'])
     .orderBy('c.locker_id')
     .orderBy('c.id');
+  // A retired locker (issue 16) is read by its id only: it is not part of the fleet.
+  if (lockerId === undefined) lockersQuery = lockersQuery.where('retired_at', 'is', null);
   if (lockerId !== undefined) {
     lockersQuery = lockersQuery.where('id', '=', lockerId);
     compQuery = compQuery.where('c.locker_id', '=', lockerId);

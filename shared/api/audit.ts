@@ -12,6 +12,8 @@ export const AUDIT_ACTIONS = [
   'remote_open.approve',
   'remote_open.expire',
   'set_service',
+  // Retiring a locker (issue 16).
+  'locker.retire',
 ] as const;
 export const AuditAction = Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a)));
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

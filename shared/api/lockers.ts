@@ -93,3 +93,16 @@ export const EnrolView = Type.Object({
   broker: Type.Optional(Type.Object({ username: Type.String(), password: Type.String() })),
 });
 export type EnrolView = Static<typeof EnrolView>;
+
+// Retiring a locker (issue 16).
+/** POST /v1/lockers/:id/retire */
+export const RetireLockerBody = Type.Object({ reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) }, { additionalProperties: false });
+export type RetireLockerBody = Static<typeof RetireLockerBody>;
+export const RetiredLockerView = Type.Object({
+  lockerId: Type.String(),
+  /** When it was retired (ms). */
+  retiredAt: Type.Integer(),
+  /** Live grants of its past parcels revoked by the retirement. */
+  grantsRevoked: Type.Integer(),
+});
+export type RetiredLockerView = Static<typeof RetiredLockerView>;

@@ -95,6 +95,8 @@ describe('API roles', () => {
     { method: 'GET', url: '/v1/webhooks/deliveries', roles: ['admin', 'carrier'] },
     { method: 'GET', url: '/v1/webhooks/deliveries/wd_nope', roles: ['admin', 'carrier'] },
     { method: 'POST', url: '/v1/webhooks/deliveries/wd_nope/retry', roles: ['admin', 'carrier'] },
+    // Integrators (issue 16, api).
+    { method: 'POST', url: '/v1/lockers/lk_nope/retire', roles: ['admin'] },
   ];
 
   /** Routes that need no bearer token, each for a stated reason (checked in their own tests). */

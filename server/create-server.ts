@@ -39,6 +39,8 @@ import { createWriters } from './writers.js';
 // Integrators (issue 16, api).
 import { idempotencyPlugin } from './http/idempotency.js';
 import { retireRoutes } from './lockers/retire-routes.js';
+import { openapiPlugin } from './http/openapi.js';
+import { SERVER_VERSION } from './http/server-version.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -113,6 +115,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   });
   // Idempotency-Key on every authenticated POST (issue 16, api): hooks on the root app, before the routes.
   await app.register(idempotencyPlugin, { db, clock });
+  // OpenAPI at /openapi.json and the API page at /docs (issue 16, api): before the routes, so it sees them all.
+  await app.register(openapiPlugin, { version: SERVER_VERSION });
   // Every route module is a plugin of one shape, given the same deps (server/http/route-plugin.ts).
   const routeDeps: RouteDeps = { ctx, tokens, bootstrap, live, metrics, mqttUrl: () => mqttUrl, lockerAccess: broker, brokerListening: () => broker.ready() };
   const routePlugins: RoutePlugin[] = [

@@ -48,7 +48,7 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
     {
       // Its answer holds the account's first token: never stored for an idempotent replay.
       config: { ...ADMIN, idempotency: false },
-      schema: {
+      schema: { summary: 'Create an account (with its first token)', tags: ['accounts'],
         body: CreateAccountBody,
         response: { 201: CreatedAccountView, ...authErrors },
       },
@@ -68,7 +68,7 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
 
   app.get(
     '/v1/accounts',
-    { config: ADMIN, schema: { response: { 200: AccountList, ...authErrors } } },
+    { config: ADMIN, schema: { summary: 'List accounts', tags: ['accounts'], response: { 200: AccountList, ...authErrors } } },
     async () => ({ accounts: (await listAccounts(db)).map(accountView) }),
   );
 
@@ -76,7 +76,7 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
     '/v1/accounts/:id',
     {
       config: ADMIN,
-      schema: {
+      schema: { summary: 'Read an account and its tokens', tags: ['accounts'],
         params: IdParams,
         response: { 200: AccountWithTokensView, 404: ErrorResponse, ...authErrors },
       },
@@ -91,7 +91,7 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
     '/v1/accounts/:id/tokens',
     {
       config: { ...ADMIN, idempotency: false },
-      schema: { params: IdParams, response: { 201: IssuedTokenView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Issue a token for an account', tags: ['accounts'], params: IdParams, response: { 201: IssuedTokenView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
     },
     async (request, reply) => {
       const account = await existing(request.params.id);
@@ -104,7 +104,7 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
 
   app.post(
     '/v1/accounts/:id/tokens/:tokenId/revoke',
-    { config: ADMIN, schema: { params: TokenParams, response: { 200: TokenView, 404: ErrorResponse, ...authErrors } } },
+    { config: ADMIN, schema: { summary: 'Revoke a token', tags: ['accounts'], params: TokenParams, response: { 200: TokenView, 404: ErrorResponse, ...authErrors } } },
     async (request) => {
       await existing(request.params.id);
       const row = await revokeToken(db, request.params.id, request.params.tokenId, clock.now());
@@ -116,7 +116,7 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
 
   app.post(
     '/v1/accounts/:id/disable',
-    { config: ADMIN, schema: { params: IdParams, response: { 200: AccountView, 404: ErrorResponse, ...authErrors } } },
+    { config: ADMIN, schema: { summary: 'Disable an account', tags: ['accounts'], params: IdParams, response: { 200: AccountView, 404: ErrorResponse, ...authErrors } } },
     async (request) => {
       await existing(request.params.id);
       await disableAccount(db, request.params.id);
@@ -127,7 +127,7 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
 
   app.post(
     '/v1/admin/rotate-token',
-    { config: { ...ADMIN, idempotency: false }, schema: { response: { 200: RotatedTokenView, 409: ErrorResponse, ...authErrors } } },
+    { config: { ...ADMIN, idempotency: false }, schema: { summary: 'Rotate the bootstrap admin token', tags: ['admin'], response: { 200: RotatedTokenView, 409: ErrorResponse, ...authErrors } } },
     async (request) => {
       const token = bootstrap.rotate();
       request.log.warn({ by: principalOf(request).id }, 'bootstrap admin token rotated');

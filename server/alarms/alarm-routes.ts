@@ -12,7 +12,7 @@ export const alarmRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/alarms',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { querystring: AlarmQuery, response: { 200: AlarmList, ...authErrors } },
+      schema: { summary: 'List alarms', tags: ['alarms'], querystring: AlarmQuery, response: { 200: AlarmList, ...authErrors } },
     },
     async (request) => {
       const { lockerId, state, kind, limit } = request.query;
@@ -30,7 +30,7 @@ export const alarmRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/alarms/:id',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { params: IdParams, response: { 200: AlarmView, 404: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Read an alarm', tags: ['alarms'], params: IdParams, response: { 200: AlarmView, 404: ErrorResponse, ...authErrors } },
     },
     async (request) => {
       const row = await ctx.db.selectFrom('alarms').selectAll().where('id', '=', request.params.id).executeTakeFirst();
@@ -45,7 +45,7 @@ export const alarmRoutes: RoutePlugin = async (app, { ctx }) => {
       `/v1/alarms/:id/${path}`,
       {
         config: { roles: ['admin', 'operator'] },
-        schema: { params: IdParams, body: AlarmActionBody, response: { 200: AlarmView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+        schema: { summary: `${path === 'acknowledge' ? 'Acknowledge' : 'Resolve'} an alarm`, tags: ['alarms'], params: IdParams, body: AlarmActionBody, response: { 200: AlarmView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
       },
       async (request) => {
         const actor = principalRef(principalOf(request));

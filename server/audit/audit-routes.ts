@@ -9,7 +9,7 @@ export const auditRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/audit',
     {
       config: { roles: ['admin'] },
-      schema: { querystring: AuditQuery, response: { 200: AuditPage, ...authErrors } },
+      schema: { summary: 'Read the audit log (cursor pages)', tags: ['admin'], querystring: AuditQuery, response: { 200: AuditPage, ...authErrors } },
     },
     async (request) => readAuditPage(ctx.db, request.query),
   );

@@ -42,7 +42,7 @@ export const brokerRoutes: RoutePlugin = async (app, { ctx }) => {
   const config = { roles: 'public' as const };
   const response = { 200: Verdict, 400: ErrorResponse, 403: ErrorResponse };
 
-  app.post('/v1/broker/auth', { config, schema: { body: AuthBody, response } }, async (request) => {
+  app.post('/v1/broker/auth', { config, schema: { summary: 'Broker hook: authenticate a locker', tags: ['admin'], body: AuthBody, response } }, async (request) => {
     guard(request.headers.authorization);
     const { username, password, clientid } = request.body;
     if (!username || (clientid !== undefined && clientid !== username) || !password) return { result: 'deny' as const };
@@ -55,7 +55,7 @@ export const brokerRoutes: RoutePlugin = async (app, { ctx }) => {
     return { result: 'allow' as const };
   });
 
-  app.post('/v1/broker/acl', { config, schema: { body: AclBody, response } }, async (request) => {
+  app.post('/v1/broker/acl', { config, schema: { summary: 'Broker hook: authorise a publish or subscribe', tags: ['admin'], body: AclBody, response } }, async (request) => {
     guard(request.headers.authorization);
     const { username, topic, action } = request.body;
     const retain = request.body.retain === true || request.body.retain === 'true' || request.body.retain === '1';

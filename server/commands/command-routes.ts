@@ -28,7 +28,7 @@ export const commandRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/lockers/:id/commands',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { params: IdParams, body: CommandBody, response: { 202: CommandAccepted, 404: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Send a command (remote open, set service)', tags: ['lockers'], params: IdParams, body: CommandBody, response: { 202: CommandAccepted, 404: ErrorResponse, ...authErrors } },
     },
     async (request, reply) => {
       const body = request.body;
@@ -46,7 +46,7 @@ export const commandRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/lockers/:id/commands',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { params: IdParams, response: { 200: CommandList, ...authErrors } },
+      schema: { summary: 'List a locker\'s commands', tags: ['lockers'], params: IdParams, response: { 200: CommandList, ...authErrors } },
     },
     async (request) => {
       const rows = await ctx.db.selectFrom('commands').selectAll().where('locker_id', '=', request.params.id).orderBy('created_at', 'desc').limit(200).execute();
@@ -58,7 +58,7 @@ export const commandRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/commands/:id',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { params: IdParams, response: { 200: CommandView, 404: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Read a command', tags: ['lockers'], params: IdParams, response: { 200: CommandView, 404: ErrorResponse, ...authErrors } },
     },
     async (request) => {
       const row = await ctx.db.selectFrom('commands').selectAll().where('id', '=', request.params.id).executeTakeFirst();
@@ -71,7 +71,7 @@ export const commandRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/remote-open-requests',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { querystring: RemoteOpenRequestQuery, response: { 200: RemoteOpenRequestList, ...authErrors } },
+      schema: { summary: 'List remote-open requests', tags: ['lockers'], querystring: RemoteOpenRequestQuery, response: { 200: RemoteOpenRequestList, ...authErrors } },
     },
     async (request) => {
       let q = ctx.db.selectFrom('remote_open_requests').selectAll().orderBy('created_at', 'desc').limit(200);
@@ -84,7 +84,7 @@ export const commandRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/remote-open-requests/:id/approve',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { params: IdParams, response: { 202: CommandView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Approve a remote-open request', tags: ['lockers'], params: IdParams, response: { 202: CommandView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
     },
     async (request, reply) => {
       const approver = principalRef(principalOf(request));

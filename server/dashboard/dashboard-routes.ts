@@ -23,7 +23,7 @@ export const dashboardRoutes: RoutePlugin = async (app, { ctx, live }) => {
     '/v1/fleet',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { response: { 200: FleetView, ...authErrors } },
+      schema: { summary: 'Fleet overview (dashboard)', tags: ['lockers'], response: { 200: FleetView, ...authErrors } },
     },
     async () => {
       const lockers = await readFleet(ctx.db);
@@ -35,7 +35,7 @@ export const dashboardRoutes: RoutePlugin = async (app, { ctx, live }) => {
     '/v1/lockers/:id/events',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: {
+      schema: { summary: 'List a locker\'s device events', tags: ['lockers'],
         params: IdParams,
         querystring: EventsQuery,
         response: { 200: EventsPage, 404: ErrorResponse, ...authErrors },

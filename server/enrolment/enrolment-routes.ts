@@ -13,7 +13,7 @@ export const enrolmentRoutes: RoutePlugin = async (app, { ctx, mqttUrl, lockerAc
       // The device has no account: the single-use token is its credential. Attempts count against the caller's
       // address like requests with a bad bearer token (RATE_LIMIT_ANONYMOUS_PER_MINUTE); accepted ones are given back.
       config: { roles: 'public', limitRefusalsByAddress: true },
-      schema: { body: EnrolBody, response: { 200: EnrolView, 400: ErrorResponse, 403: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse } },
+      schema: { summary: 'Enrol a controller (device)', tags: ['lockers'], body: EnrolBody, response: { 200: EnrolView, 400: ErrorResponse, 403: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse } },
     },
     async (request) => {
       const broker = await enrolDevice(ctx, request.body.lockerId, request.body.token, request.body.publicKey, lockerAccess);
@@ -33,7 +33,7 @@ export const enrolmentRoutes: RoutePlugin = async (app, { ctx, mqttUrl, lockerAc
     {
       // Admin only: whoever enrols a controller receives the locker's PIN key and codes.
       config: { roles: ['admin'], idempotency: false },
-      schema: { params: IdParams, response: { 201: EnrolmentTicket, 404: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Re-enrol a locker (replace its controller)', tags: ['lockers'], params: IdParams, response: { 201: EnrolmentTicket, 404: ErrorResponse, ...authErrors } },
     },
     async (request, reply) => {
       const issued = await reEnrol(ctx, request.params.id, principalRef(principalOf(request)), lockerAccess);

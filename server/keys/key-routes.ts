@@ -14,7 +14,7 @@ const ADMIN = { roles: ['admin'] } as const;
 export const keyRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get(
     '/.well-known/jwks.json',
-    { config: { roles: 'public' }, schema: { response: { 200: Jwks } } },
+    { config: { roles: 'public' }, schema: { summary: 'Public keys that sign grants (JWKS)', tags: ['admin'], response: { 200: Jwks } } },
     async () => ({ keys: ctx.keys.publicKeys() }),
   );
 
@@ -33,7 +33,7 @@ export const keyRoutes: RoutePlugin = async (app, { ctx }) => {
 
   app.get(
     '/v1/admin/keys',
-    { config: ADMIN, schema: { response: { 200: KeyList, ...authErrors } } },
+    { config: ADMIN, schema: { summary: 'List signing keys', tags: ['admin'], response: { 200: KeyList, ...authErrors } } },
     async () => {
       const rows = await ctx.db.selectFrom('signing_keys').selectAll().orderBy('created_at').orderBy('kid').execute();
       return { keys: await Promise.all(rows.map(view)) };
@@ -42,19 +42,19 @@ export const keyRoutes: RoutePlugin = async (app, { ctx }) => {
 
   app.post(
     '/v1/admin/keys/rotate',
-    { config: ADMIN, schema: { response: { 201: KeyView, 409: ErrorResponse, ...authErrors } } },
+    { config: ADMIN, schema: { summary: 'Start a signing key rotation', tags: ['admin'], response: { 201: KeyView, 409: ErrorResponse, ...authErrors } } },
     async (request, reply) => reply.code(201).send(await view(await rotateKey(ctx, principalRef(principalOf(request))))),
   );
 
   app.post(
     '/v1/admin/keys/:kid/activate',
-    { config: ADMIN, schema: { params: KidParams, response: { 200: KeyView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
+    { config: ADMIN, schema: { summary: 'Activate the next signing key', tags: ['admin'], params: KidParams, response: { 200: KeyView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
     async (request) => view(await activateKey(ctx, request.params.kid, principalRef(principalOf(request)))),
   );
 
   app.post(
     '/v1/admin/keys/:kid/retire',
-    { config: ADMIN, schema: { params: KidParams, response: { 200: KeyView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
+    { config: ADMIN, schema: { summary: 'Retire a signing key', tags: ['admin'], params: KidParams, response: { 200: KeyView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
     async (request) => view((await retireKey(ctx, request.params.kid, principalRef(principalOf(request)))).key),
   );
 };

@@ -14,7 +14,7 @@ export const lockerRoutes: RoutePlugin = async (app, { ctx }) => {
     {
       // Its answer holds the enrolment token: never stored for an idempotent replay.
       config: { roles: ['admin', 'operator'], idempotency: false },
-      schema: { body: RegisterLockerBody, response: { 201: RegisteredLockerView, ...authErrors } },
+      schema: { summary: 'Register a locker (with its enrolment token)', tags: ['lockers'], body: RegisterLockerBody, response: { 201: RegisteredLockerView, ...authErrors } },
     },
     async (request, reply) => {
       const enrolment = await registerLocker(ctx, request.body, principalRef(principalOf(request)));
@@ -28,7 +28,7 @@ export const lockerRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/lockers',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { response: { 200: LockerList, ...authErrors } },
+      schema: { summary: 'List lockers', tags: ['lockers'], response: { 200: LockerList, ...authErrors } },
     },
     async () => ({ lockers: await readLockers(ctx.db) }),
   );
@@ -37,7 +37,7 @@ export const lockerRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/lockers/:id',
     {
       config: { roles: ['admin', 'operator', 'carrier'] },
-      schema: { params: IdParams, response: { 200: LockerView, 404: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Read a locker', tags: ['lockers'], params: IdParams, response: { 200: LockerView, 404: ErrorResponse, ...authErrors } },
     },
     async (request) => {
       const [view] = await readLockers(ctx.db, request.params.id);

@@ -39,13 +39,13 @@ export const metricsRoutes: RoutePlugin = async (app, { ctx, metrics, brokerList
 
   app.get(
     '/healthz',
-    { config: { roles: 'public' }, schema: { response: { 200: HealthView } } },
+    { config: { roles: 'public' }, schema: { summary: 'Liveness', tags: ['operations'], response: { 200: HealthView } } },
     async () => ({ status: 'ok' as const }),
   );
 
   app.get(
     '/metrics',
-    { config: { roles: ['admin', 'operator'], metricsToken: true }, schema: { response: { 200: Type.String({ description: 'Prometheus text format' }), ...authErrors } } },
+    { config: { roles: ['admin', 'operator'], metricsToken: true }, schema: { summary: 'Prometheus metrics', tags: ['operations'], response: { 200: Type.String({ description: 'Prometheus text format' }), ...authErrors } } },
     async (_request, reply) => {
       const body = await metrics.registry.metrics();
       return reply.header('cache-control', 'no-store').type(metrics.registry.contentType).send(body);
@@ -54,7 +54,7 @@ export const metricsRoutes: RoutePlugin = async (app, { ctx, metrics, brokerList
 
   app.get(
     '/readyz',
-    { config: { roles: 'public' }, schema: { response: { 200: ReadyView, 503: ReadyView } } },
+    { config: { roles: 'public' }, schema: { summary: 'Readiness (database and broker)', tags: ['operations'], response: { 200: ReadyView, 503: ReadyView } } },
     async (_request, reply) => {
       const checks = await checkReadiness(readiness);
       // The database may answer a read while every write fails (a full disk): not ready until a write commits.

@@ -33,7 +33,7 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/parcels',
     {
       config: { roles: ['admin', 'carrier'] },
-      schema: {
+      schema: { summary: 'Book a parcel', tags: ['parcels'],
         body: BookingBody,
         response: {
           201: BookingView,
@@ -55,7 +55,7 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/parcels',
     {
       config: { roles: ['admin', 'operator', 'carrier'] },
-      schema: {
+      schema: { summary: 'Find parcels', tags: ['parcels'],
         querystring: ParcelQuery,
         response: { 200: ParcelList, ...authErrors },
       },
@@ -73,7 +73,7 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/parcels/:id',
     {
       config: { roles: ['admin', 'operator', 'carrier'] },
-      schema: {
+      schema: { summary: 'Read a parcel with its history', tags: ['parcels'],
         params: IdParams,
         response: { 200: ParcelWithHistory, 404: ErrorResponse, ...authErrors },
       },
@@ -86,7 +86,7 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/parcels/:id/notifications',
     {
       config: { roles: ['admin', 'carrier'] },
-      schema: {
+      schema: { summary: 'List a parcel\'s notifications', tags: ['parcels'],
         params: IdParams,
         response: { 200: NotificationList, 404: ErrorResponse, ...authErrors },
       },
@@ -98,7 +98,7 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/parcels/:id/timeline',
     {
       config: { roles: ['admin', 'operator', 'carrier'] },
-      schema: {
+      schema: { summary: 'Read a parcel\'s timeline', tags: ['parcels'],
         params: IdParams,
         response: {
           200: TimelineView,
@@ -114,7 +114,7 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/parcels/:id/extend',
     {
       config: { roles: ['admin', 'operator', 'carrier'] },
-      schema: { params: IdParams, response: { 200: ParcelView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Extend the pickup window', tags: ['parcels'], params: IdParams, response: { 200: ParcelView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
     },
     async (request) => {
       const principal = principalOf(request);
@@ -128,7 +128,7 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/parcels/:id/cancel',
     {
       config: { roles: ['admin', 'carrier'] },
-      schema: { params: IdParams, response: { 200: ParcelView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Cancel a booking', tags: ['parcels'], params: IdParams, response: { 200: ParcelView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
     },
     async (request) => {
       const principal = principalOf(request);
@@ -143,7 +143,7 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/lockers/:id/deposit-sessions',
     {
       config: { roles: ['admin', 'carrier'] },
-      schema: {
+      schema: { summary: 'Open a courier\'s deposit session', tags: ['parcels'],
         params: LockerParams,
         body: DepositSessionBody,
         response: { 201: DepositSessionView, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse, ...authErrors },

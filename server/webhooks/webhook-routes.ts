@@ -44,34 +44,34 @@ export const webhookRoutes: RoutePlugin = async (app, { ctx }) => {
   // An admin on any carrier account.
   app.put(
     '/v1/accounts/:id/webhook',
-    { config: ADMIN, schema: { params: IdParams, body: WebhookBody, response: { 200: WebhookPutView, ...endpointErrors } } },
+    { config: ADMIN, schema: { summary: 'Set a carrier account\'s webhook', tags: ['accounts'], params: IdParams, body: WebhookBody, response: { 200: WebhookPutView, ...endpointErrors } } },
     async (request) => put(request, request.params.id, request.body),
   );
   app.get(
     '/v1/accounts/:id/webhook',
-    { config: ADMIN, schema: { params: IdParams, response: { 200: WebhookView, ...endpointErrors } } },
+    { config: ADMIN, schema: { summary: 'Read a carrier account\'s webhook', tags: ['accounts'], params: IdParams, response: { 200: WebhookView, ...endpointErrors } } },
     async (request) => webhookView(await getWebhook(db, request.params.id)),
   );
   app.delete(
     '/v1/accounts/:id/webhook',
-    { config: ADMIN, schema: { params: IdParams, response: { 200: WebhookDeleteView, ...endpointErrors } } },
+    { config: ADMIN, schema: { summary: 'Remove a carrier account\'s webhook', tags: ['accounts'], params: IdParams, response: { 200: WebhookDeleteView, ...endpointErrors } } },
     async (request) => remove(request, request.params.id),
   );
 
   // A carrier on its own account.
   app.put(
     '/v1/me/webhook',
-    { config: CARRIER, schema: { body: WebhookBody, response: { 200: WebhookPutView, ...endpointErrors } } },
+    { config: CARRIER, schema: { summary: 'Set your webhook (carrier)', tags: ['accounts'], body: WebhookBody, response: { 200: WebhookPutView, ...endpointErrors } } },
     async (request) => put(request, principalOf(request).id, request.body),
   );
   app.get(
     '/v1/me/webhook',
-    { config: CARRIER, schema: { response: { 200: WebhookView, ...endpointErrors } } },
+    { config: CARRIER, schema: { summary: 'Read your webhook (carrier)', tags: ['accounts'], response: { 200: WebhookView, ...endpointErrors } } },
     async (request) => webhookView(await getWebhook(db, principalOf(request).id)),
   );
   app.delete(
     '/v1/me/webhook',
-    { config: CARRIER, schema: { response: { 200: WebhookDeleteView, ...endpointErrors } } },
+    { config: CARRIER, schema: { summary: 'Remove your webhook (carrier)', tags: ['accounts'], response: { 200: WebhookDeleteView, ...endpointErrors } } },
     async (request) => remove(request, principalOf(request).id),
   );
 
@@ -79,7 +79,7 @@ export const webhookRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/webhooks/deliveries',
     {
       config: ADMIN_OR_CARRIER,
-      schema: { querystring: DeliveryQuery, response: { 200: DeliveryList, ...authErrors } },
+      schema: { summary: 'List webhook deliveries', tags: ['accounts'], querystring: DeliveryQuery, response: { 200: DeliveryList, ...authErrors } },
     },
     async (request) => {
       const scope = deliveryScope(request);
@@ -92,13 +92,13 @@ export const webhookRoutes: RoutePlugin = async (app, { ctx }) => {
 
   app.get(
     '/v1/webhooks/deliveries/:id',
-    { config: ADMIN_OR_CARRIER, schema: { params: IdParams, response: { 200: DeliveryView, 404: ErrorResponse, ...authErrors } } },
+    { config: ADMIN_OR_CARRIER, schema: { summary: 'Read a webhook delivery', tags: ['accounts'], params: IdParams, response: { 200: DeliveryView, 404: ErrorResponse, ...authErrors } } },
     async (request) => deliveryView(await findDelivery(db, request.params.id, deliveryScope(request))),
   );
 
   app.post(
     '/v1/webhooks/deliveries/:id/retry',
-    { config: ADMIN_OR_CARRIER, schema: { params: IdParams, response: { 200: DeliveryView, ...endpointErrors } } },
+    { config: ADMIN_OR_CARRIER, schema: { summary: 'Retry a dead webhook delivery', tags: ['accounts'], params: IdParams, response: { 200: DeliveryView, ...endpointErrors } } },
     async (request) => {
       const row = await retryDelivery(db, request.params.id, clock.now(), deliveryScope(request));
       log.info({ deliveryId: row.id, accountId: row.account_id, by: principalOf(request).id }, 'webhook delivery retried by hand');

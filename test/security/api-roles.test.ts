@@ -108,6 +108,15 @@ describe('API roles', () => {
     'GET /dashboard', // static page; its data comes from the API with a token
     'GET /dashboard/*',
     'GET /metrics', // admin/operator or the metrics token: test/observability
+    // The API document and its reference page (issue 16): they describe the API and hold no data (test/server/openapi*.test.ts).
+    'GET /openapi.json',
+    'GET /docs',
+    'GET /docs/',
+    'GET /docs//static/index.html',
+    'GET /docs//static/swagger-initializer.js',
+    'GET /docs//*',
+    'GET /docs//json',
+    'GET /docs//yaml',
   ]);
 
   it('the matrix lists every route the server serves (a new route must state who may call it here)', () => {

@@ -17,6 +17,8 @@ const boundaries = [
   { from: 'simulator', forbid: ['server', 'bench', 'test'], allow: ['server/index.js'], why: 'the simulator starts the server through server/index.ts only; API types live in shared/' },
   { from: 'bench', forbid: ['server', 'test'], allow: ['server/index.js'], why: 'benches start the server through server/index.ts only, like the simulator' },
   { from: 'server/parcels', forbid: ['server/sync'], why: 'inbound device handling (sync) calls into parcels, never the other way round; desired state is its own module' },
+  // The carriers' typed client (issue 16, api): shipped on its own, it speaks HTTP and knows only the shared types.
+  { from: 'client', forbid: ['server', 'device', 'simulator', 'bench', 'test'], why: 'the client ships to carriers without the rest: API types live in shared/' },
 ];
 
 // Imports are relative (`../server/x.js`), so the specifier that reaches a folder depends on how deep the

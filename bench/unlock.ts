@@ -5,7 +5,7 @@ import { DeviceStore } from '../device/store/device-store.js';
 import type { LockerView } from '../shared/api/lockers.js';
 import { signBrokerToken } from '../shared/broker-credentials.js';
 import { systemClock } from '../shared/clock.js';
-import { ApiClient } from '../simulator/api-client.js';
+import { ApiClient } from '../client/http-client.js';
 import { SimulatedLocker } from '../simulator/simulated-locker.js';
 import { TcpProxy } from '../simulator/tcp-proxy.js';
 import { registerLockers, startHost, stopHost, type BenchContext } from './harness.js';

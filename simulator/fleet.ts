@@ -9,7 +9,7 @@ import { LockerAgent } from '../device/agent.js';
 import { DeviceStore } from '../device/store/device-store.js';
 import type { EnrolmentTicket, LockerView } from '../shared/api/lockers.js';
 import { DeviceIdentity, continueNumbering, enrol, keepBrokerAccount } from '../device/identity.js';
-import type { ApiClient } from './api-client.js';
+import type { ApiClient } from '../client/http-client.js';
 import type { Recorder } from './metrics.js';
 import type { DeviceProcessConfig } from './device-process.js';
 import { hostHardware, type ToHost } from './ipc-hardware.js';

@@ -1,4 +1,4 @@
-import { isRetryableRead, type ApiClient } from './api-client.js';
+import { isRetryableRead, type ApiClient } from '../client/http-client.js';
 import type { SimLocker } from './fleet.js';
 
 export interface Code {

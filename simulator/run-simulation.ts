@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createServer, makeConfig, type LockstepServer } from '../server/index.js';
 import type { LockerView } from '../shared/api/lockers.js';
-import { ApiClient } from './api-client.js';
+import { ApiClient } from '../client/http-client.js';
 import { checkInvariants, keepBooks, type DeviceRecord, type ParcelWithHistory } from './checker.js';
 import { runCrashes } from './faults.js';
 import { Aggregate, zeroCounts, type Tick } from './metrics.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CompartmentSize } from '../shared/compartment-sizes.js';
 import type { ParcelView } from '../shared/api/parcels.js';
-import { ApiClient, ApiError } from './api-client.js';
+import { ApiClient, ApiError } from '../client/http-client.js';
 import { startProcessLocker, startSimLocker, type InProcessLocker, type SimLocker } from './fleet.js';
 import { Recorder } from './metrics.js';
 import { awaitCode, awaitPickupCode, visitLocker } from './people.js';

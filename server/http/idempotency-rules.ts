@@ -8,8 +8,7 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
  */
 export const IDEMPOTENCY_LOCK_MS = 60 * 1000;
 /** The header a client sends, and the one a replayed answer carries. */
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
-export const REPLAYED_HEADER = 'idempotent-replayed';
+export { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from '../../shared/api/idempotency.js';
 
 /** 1–255 printable ASCII characters, no spaces (a UUID, a ULID, the client's own request id). */
 export function isValidIdempotencyKey(key: unknown): key is string {

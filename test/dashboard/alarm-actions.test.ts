@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raiseAlarm } from '../../server/alarms/raise-alarm.js';
 import { nextAlarmState } from '../../server/alarms/alarm-actions.js';
 import type { AlarmView } from '../../shared/api/alarms.js';
-import { ApiClient } from '../../simulator/api-client.js';
+import { ApiClient } from '../../client/http-client.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 let t: TestServer;

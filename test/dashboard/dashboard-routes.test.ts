@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encode } from '../../shared/codec.js';
 import { topics } from '../../shared/topics.js';
 import type { EventBatchMessage } from '../../shared/messages.js';
-import { ApiClient } from '../../simulator/api-client.js';
+import { ApiClient } from '../../client/http-client.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
 
 type EventPage = { events: { seq: number; type: string; compartmentId?: string; reason?: string }[]; nextBefore: number | null };

@@ -6,7 +6,7 @@ import type { Clock } from '../../shared/clock.js';
 import { makeConfig } from '../../server/config.js';
 import type { ServerConfig } from '../../server/config-schema.js';
 import { createServer, type LockstepServer } from '../../server/create-server.js';
-import { ApiClient } from '../../simulator/api-client.js';
+import { ApiClient } from '../../client/http-client.js';
 import type { EnrolmentTicket, LockerView } from '../../shared/api/lockers.js';
 import { exportJWK, generateKeyPair } from 'jose';
 import { randomUUID } from 'node:crypto';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derivePin } from '../../server/codes/pins.js';
-import { ApiClient } from '../../simulator/api-client.js';
+import { ApiClient } from '../../client/http-client.js';
 import { startLockerFixture, type LockerFixture } from '../helpers/locker-fixture.js';
 
 interface SessionAnswer {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, ApiError } from '../../simulator/api-client.js';
+import { ApiClient, ApiError } from '../../client/http-client.js';
 import type { InProcessLocker } from '../../simulator/fleet.js';
 import { awaitCode } from '../../simulator/people.js';
 import type { AlarmView } from '../../shared/api/alarms.js';

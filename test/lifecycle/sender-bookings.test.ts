@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, ApiError } from '../../simulator/api-client.js';
+import { ApiClient, ApiError } from '../../client/http-client.js';
 import type { InProcessLocker } from '../../simulator/fleet.js';
 import type { TestServer } from '../helpers/test-server.js';
 import { startLockerFixture, type Booked, type LockerFixture, type ParcelRead } from '../helpers/locker-fixture.js';

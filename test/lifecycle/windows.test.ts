@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError } from '../../simulator/api-client.js';
+import { ApiError } from '../../client/http-client.js';
 import type { InProcessLocker } from '../../simulator/fleet.js';
 import { awaitCode } from '../../simulator/people.js';
 import { ShiftClock } from '../helpers/shift-clock.js';

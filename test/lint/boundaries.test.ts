@@ -99,3 +99,17 @@ describe('import cycles', () => {
     expect(results.flatMap((r) => r.messages.map((m) => m.ruleId))).toEqual([]);
   });
 });
+
+// The carriers' typed client (issue 16, api).
+describe('client/ boundaries', () => {
+  it.each([
+    ['client/x.ts', '../server/errors.js'],
+    ['client/x.ts', '../simulator/fleet.js'],
+    ['client/x.ts', '../device/hardware.js'],
+  ])('%s importing %s fails the lint', async (path, specifier) => {
+    expect(await ruleIds(path, importOf(specifier))).toEqual(['no-restricted-imports']);
+  });
+  it('client/ may import shared/', async () => {
+    expect(await ruleIds('client/x.ts', importOf('../shared/api/parcels.js'))).toEqual([]);
+  });
+});

@@ -3,7 +3,7 @@ import { systemClock } from '../../shared/clock.js';
 import { makeConfig } from '../../server/config.js';
 import { createServer, type LockstepServer } from '../../server/create-server.js';
 import type { LockerView } from '../../shared/api/lockers.js';
-import { ApiClient } from '../../simulator/api-client.js';
+import { ApiClient } from '../../client/http-client.js';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
 import { seededRandom } from '../../simulator/random.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';

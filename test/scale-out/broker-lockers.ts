@@ -6,7 +6,7 @@ import { LockerAgent } from '../../device/agent.js';
 import { DeviceIdentity, continueNumbering, enrol, keepBrokerAccount } from '../../device/identity.js';
 import { DeviceStore } from '../../device/store/device-store.js';
 import type { EnrolmentTicket, LockerView } from '../../shared/api/lockers.js';
-import type { ApiClient } from '../../simulator/api-client.js';
+import type { ApiClient } from '../../client/http-client.js';
 import { SimulatedLocker } from '../../simulator/simulated-locker.js';
 
 /** A locker as its controller runs it, against whatever broker enrolment names (with its own broker account if given one). */

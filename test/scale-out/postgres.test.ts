@@ -13,7 +13,7 @@ import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { createAccount } from '../security/api-helpers.js';
 import { WebhookReceiver } from '../webhooks/receiver.js';
-import { ApiClient, ApiError } from '../../simulator/api-client.js';
+import { ApiClient, ApiError } from '../../client/http-client.js';
 
 /** Two server instances of one deployment: one Postgres database, one data folder (secrets, keys). */
 let pg: TestPostgres;

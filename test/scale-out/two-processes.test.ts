@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LockerView } from '../../shared/api/lockers.js';
 import type { ParcelView } from '../../shared/api/parcels.js';
-import { ApiClient, ApiError } from '../../simulator/api-client.js';
+import { ApiClient, ApiError } from '../../client/http-client.js';
 import { checkInvariants, type DeviceRecord, type ParcelWithHistory } from '../../simulator/checker.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { generate } from 'mqtt-packet';
-import { ApiClient } from '../../simulator/api-client.js';
+import { ApiClient } from '../../client/http-client.js';
 import { registerLocker, type RegisteredLocker } from '../helpers/test-server.js';
 import { fixedHeader, rawClient, stream, type RawClient } from './mqtt-limits-wire.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiClient, ApiError, ApiUnreachableError } from '../../simulator/api-client.js';
+import { ApiClient, ApiError, ApiUnreachableError } from '../../client/http-client.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { runSimulation } from '../../simulator/run-simulation.js';
 import { startTestServer } from '../helpers/test-server.js';
@@ -59,7 +59,7 @@ afterEach(async () => {
 
 const fast = { readRetry: { firstDelayMs: 5, maxDelayMs: 20 } };
 
-describe('the simulator API client: reads are retried, writes are not', () => {
+describe('the simulator API client (client/http-client.ts): reads are retried, writes only with their Idempotency-Key', () => {
   it('a GET whose connection is cut twice (a server going down) gets the answer on the third try, and the retries are counted', async () => {
     const up = await upstream((n) => (n <= 2 ? 'cut' : 200));
     const told: string[] = [];
@@ -91,17 +91,34 @@ describe('the simulator API client: reads are retried, writes are not', () => {
     expect(api.readRetries).toBeGreaterThan(0);
   });
 
-  it('a POST cut off or answered 503 is sent once and fails: it may have been applied', async () => {
+  it('a POST without an Idempotency-Key cut off or answered 503 is sent once and fails: it may have been applied', async () => {
     const cut = await upstream(() => 'cut');
     const api = new ApiClient(cut.url, 't', fast);
-    await expect(api.post('/v1/parcels', { lockerId: 'lk_1' })).rejects.toBeInstanceOf(ApiUnreachableError);
+    await expect(api.post('/v1/parcels', { lockerId: 'lk_1' }, { idempotencyKey: false })).rejects.toBeInstanceOf(ApiUnreachableError);
     expect(cut.seen).toEqual(['POST /v1/parcels']);
 
     const busy = await upstream(() => 503);
     const api2 = new ApiClient(busy.url, 't', fast);
-    await expect(api2.post('/v1/parcels', { lockerId: 'lk_1' })).rejects.toMatchObject({ status: 503 });
-    expect(busy.seen).toEqual(['POST /v1/parcels']);
-    expect(api.readRetries + api2.readRetries).toBe(0);
+    // POST /v1/lockers takes no key (its answer holds the enrolment token): never sent twice.
+    await expect(api2.post('/v1/lockers', { name: 'x' })).rejects.toMatchObject({ status: 503 });
+    expect(busy.seen).toEqual(['POST /v1/lockers']);
+    expect(api.readRetries + api2.readRetries + api.writeRetries + api2.writeRetries).toBe(0);
+  });
+
+  it('a POST with its Idempotency-Key cut off or answered 503 is sent again with the same key (issue 16)', async () => {
+    const keys: unknown[] = [];
+    const flaky = await upstream((n, req) => {
+      keys.push(req.headers['idempotency-key']);
+      return n === 1 ? 'cut' : n === 2 ? 503 : 200;
+    });
+    const api = new ApiClient(flaky.url, 't', { ...fast, writeRetry: { firstDelayMs: 5, maxDelayMs: 10 } });
+    await expect(api.post('/v1/parcels', { lockerId: 'lk_1' })).resolves.toEqual({ answer: 3 });
+    expect(flaky.seen).toEqual(['POST /v1/parcels', 'POST /v1/parcels', 'POST /v1/parcels']);
+    expect(keys).toHaveLength(3);
+    expect(typeof keys[0]).toBe('string');
+    expect(new Set(keys).size).toBe(1);
+    expect(api.writeRetries).toBe(2);
+    expect(api.readRetries).toBe(0);
   });
 
   it('retries are bounded: a server that never recovers fails after the set number of tries, or when the time budget is spent', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
-import { ApiClient, ApiError, ApiUnreachableError } from '../../simulator/api-client.js';
+import { ApiClient, ApiError, ApiUnreachableError } from '../../client/http-client.js';
 import { runSimulation } from '../../simulator/run-simulation.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 

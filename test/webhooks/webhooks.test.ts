@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startSimLocker, type InProcessLocker } from '../../simulator/fleet.js';
-import { ApiClient } from '../../simulator/api-client.js';
+import { ApiClient } from '../../client/http-client.js';
 import { seededRandom } from '../../simulator/random.js';
 import type { DeliveryView } from '../../shared/api/webhooks.js';
 import { ShiftClock } from '../helpers/shift-clock.js';

@@ -1,4 +1,10 @@
-/** A small client of the Lockstep HTTP API, as a carrier's or operator's system would use it. */
+import { randomUUID } from 'node:crypto';
+import { IDEMPOTENCY_HEADER, REPLAYED_HEADER, postTakesIdempotencyKey } from '../shared/api/idempotency.js';
+
+/**
+ * The transport of the Lockstep client (client/lockstep-client.ts has the typed calls): one server or several,
+ * failover, bounded retries, and an Idempotency-Key on every POST that takes one, so a POST is retried safely.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -28,8 +34,21 @@ export interface ReadRetryPolicy {
 /** Enough to ride out a server process restarting (a few seconds), short enough that a dead deployment fails soon. */
 export const DEFAULT_READ_RETRY: ReadRetryPolicy = { attempts: 6, firstDelayMs: 100, maxDelayMs: 1000, budgetMs: 5000 };
 
+/**
+ * How a POST with an Idempotency-Key is tried again (the same key each time): as a read, and also while the
+ * server says the key is still in flight (409 IDEMPOTENCY_KEY_IN_FLIGHT: the first try still runs, or ran on a
+ * process that died; its claim lapses after 60 s, server/http/idempotency-rules.ts).
+ */
+export const DEFAULT_WRITE_RETRY: ReadRetryPolicy = { attempts: 12, firstDelayMs: 100, maxDelayMs: 8000, budgetMs: 75_000 };
+
+export interface PostOptions {
+  /** The key to send (a retry by the caller reuses it); default: a new random one per call. `false`: none. */
+  idempotencyKey?: string | false;
+}
+
 export interface ApiClientOptions {
   readRetry?: Partial<ReadRetryPolicy>;
+  writeRetry?: Partial<ReadRetryPolicy>;
   /** Told of every read retried (the simulator's metrics count them). */
   onReadRetry?: (path: string, reason: string) => void;
 }
@@ -40,20 +59,27 @@ const RETRYABLE_STATUS = new Set([502, 503, 504]);
 /**
  * Talks to one server or several (the processes of one deployment): requests go to them in turn, and a request
  * that cannot reach its server (refused, reset, timed out) goes to the next one, so a run survives a server
- * process being killed. A POST cut off mid-flight may have been applied by the dead server; the simulator accepts
- * that (the server has no idempotency key yet), and never sends a POST again on its own. A GET changes nothing, so
- * when no server answered it, or one answered 502/503/504, it is tried again after a short, growing wait, a bounded
- * number of times: a recipient waiting for a code outlives a server restart.
+ * process being killed. Every POST that takes one carries an Idempotency-Key (shared/api/idempotency.ts), the
+ * same on every try: a POST cut off mid-flight and sent again (to the next server, or after 502/503/504, or while
+ * the key is in flight) gets the first answer, never a second booking. A GET changes nothing, so when no server
+ * answered it, or one answered 502/503/504, it is tried again after a short, growing wait, a bounded number of
+ * times: a recipient waiting for a code outlives a server restart. A POST without a key (its route takes none) is
+ * never sent again once it may have reached a server.
  */
 export class ApiClient {
   readonly baseUrls: readonly string[];
   #next = 0;
   readonly #retry: ReadRetryPolicy;
+  readonly #writeRetry: ReadRetryPolicy;
   readonly #onReadRetry: ((path: string, reason: string) => void) | undefined;
   /** Requests that went to another server after a connection error. */
   failovers = 0;
   /** GETs sent again after no server answered or one answered 502/503/504. */
   readRetries = 0;
+  /** POSTs sent again with their key (no server answered, 502/503/504, or the key was in flight). */
+  writeRetries = 0;
+  /** Answers the server replayed for a repeated key (`Idempotent-Replayed: true`). */
+  replays = 0;
 
   constructor(
     baseUrl: string | readonly string[],
@@ -64,6 +90,7 @@ export class ApiClient {
     if (urls.length === 0) throw new Error('no server URL');
     this.baseUrls = urls;
     this.#retry = { ...DEFAULT_READ_RETRY, ...options.readRetry };
+    this.#writeRetry = { ...DEFAULT_WRITE_RETRY, ...options.writeRetry };
     this.#onReadRetry = options.onReadRetry;
   }
 
@@ -89,39 +116,50 @@ export class ApiClient {
     throw new ApiUnreachableError(`no server answered (${this.baseUrls.join(', ')}): ${describe(last)}`);
   }
 
-  request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const once = () => this.#send<T>(method, path, body);
-    return method === 'GET' ? this.#retryRead(path, once) : once();
+  /** GET, PUT and DELETE are idempotent by nature: they are retried as reads. */
+  request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, options: PostOptions = {}): Promise<T> {
+    if (method !== 'POST') {
+      return this.#retry_(this.#retry, () => this.#send<T>(method, path, body), retryReason, (reason) => {
+        this.readRetries++;
+        this.#onReadRetry?.(path, reason);
+      });
+    }
+    const key = options.idempotencyKey ?? (postTakesIdempotencyKey(path) ? randomUUID() : false);
+    const once = () => this.#send<T>(method, path, body, key === false ? undefined : key);
+    if (key === false) return once();
+    return this.#retry_(this.#writeRetry, once, writeRetryReason, () => this.writeRetries++);
   }
 
-  async #retryRead<T>(path: string, read: () => Promise<T>): Promise<T> {
-    const { attempts, firstDelayMs, maxDelayMs, budgetMs } = this.#retry;
+  /** Runs `call` until it succeeds or fails for a reason `why` does not name, within the policy's tries and budget. */
+  async #retry_<T>(policy: ReadRetryPolicy, call: () => Promise<T>, why: (err: unknown) => string | null, onRetry: (reason: string) => void): Promise<T> {
+    const { attempts, firstDelayMs, maxDelayMs, budgetMs } = policy;
     const until = Date.now() + budgetMs;
     for (let attempt = 1, delay = firstDelayMs; ; attempt++, delay = Math.min(maxDelayMs, delay * 2)) {
       try {
-        return await read();
+        return await call();
       } catch (err) {
-        const reason = retryReason(err);
-        // Half to all of the delay: readers cut off together by a restart do not all come back at the same instant.
+        const reason = why(err);
+        // Half to all of the delay: clients cut off together by a restart do not all come back at the same instant.
         const wait = Math.round(delay * (0.5 + Math.random() / 2));
         if (reason === null || attempt >= attempts || Date.now() + wait > until) throw err;
-        this.readRetries++;
-        this.#onReadRetry?.(path, reason);
+        onRetry(reason);
         await new Promise((r) => setTimeout(r, wait));
       }
     }
   }
 
-  #send<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  #send<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
     return this.withServer(async (baseUrl) => {
       const res = await fetch(`${baseUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(idempotencyKey === undefined ? {} : { [IDEMPOTENCY_HEADER]: idempotencyKey }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
+      if (res.headers.get(REPLAYED_HEADER) === 'true') this.replays++;
       const text = await res.text();
       if (!res.ok) {
         // A proxy in front of a restarting server answers in HTML: the status is what counts then.
@@ -136,8 +174,9 @@ export class ApiClient {
     return this.request<T>('GET', path);
   }
 
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
+  /** A POST; it carries an Idempotency-Key unless its route takes none (or `idempotencyKey: false`). */
+  post<T>(path: string, body: unknown, options: PostOptions = {}): Promise<T> {
+    return this.request<T>('POST', path, body, options);
   }
 }
 
@@ -173,6 +212,12 @@ function retryReason(err: unknown): string | null {
   if (err instanceof ApiUnreachableError) return 'unreachable';
   if (err instanceof ApiError && RETRYABLE_STATUS.has(err.status)) return String(err.status);
   return null;
+}
+
+/** Why a failed POST with a key may be sent again with it (as a read, or its key still in flight), or null. */
+function writeRetryReason(err: unknown): string | null {
+  if (err instanceof ApiError && err.code === 'IDEMPOTENCY_KEY_IN_FLIGHT') return 'in flight';
+  return retryReason(err);
 }
 
 function describe(err: unknown): string {

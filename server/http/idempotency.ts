@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock.js';
 import { principalRef } from '../accounts/principal.js';
 import { LockstepError } from '../errors.js';
 import type { Db } from '../store/database.js';
+import { plainGroupCommit } from '../store/group-commit.js';
 import {
   IDEMPOTENCY_HEADER,
   REPLAYED_HEADER,
@@ -34,6 +35,22 @@ export interface IdempotencyDeps {
 
 /** How many times a request tries to claim a key that changes under it (expired and claimed by another) before 409. */
 const CLAIM_TRIES = 3;
+/** Most claims (or stored answers) in one transaction. */
+const MAX_KEY_GROUP = 200;
+
+/** A claim or an answer to store, queued for a group commit (ordered by account and key, the "locker id" of the queue). */
+interface Claim {
+  lockerId: string;
+  ref: KeyRef;
+  fingerprint: string;
+  now: number;
+}
+interface Answer {
+  lockerId: string;
+  ref: KeyRef;
+  answer: { status: number; contentType: string | null; body: string };
+}
+const orderOf = (ref: KeyRef) => `${ref.account}\u0000${ref.key}`;
 
 /**
  * `Idempotency-Key` on every authenticated POST, as hooks on the root app (so every route plugin has them):
@@ -44,6 +61,22 @@ const CLAIM_TRIES = 3;
  */
 export const idempotencyPlugin: FastifyPluginAsync<IdempotencyDeps> = async (app, { db, clock }) => {
   app.decorateRequest('idempotencyClaim', null);
+  // Claims and stored answers of concurrent requests share one transaction (server/store/group-commit.ts): a key
+  // costs no durable commit of its own beside the request's.
+  const options = {
+    db,
+    maxGroup: MAX_KEY_GROUP,
+    onGroupFailed: (err: unknown, size: number) => app.log.warn({ err, writer: 'idempotency keys', size }, 'group commit failed; its items run again one by one'),
+  };
+  const claims = plainGroupCommit<Claim, boolean>(options, async (trx, items) => {
+    const out: boolean[] = [];
+    for (const c of items) out.push(await claimKey(trx, c.ref, c.fingerprint, c.now));
+    return out;
+  });
+  const answers = plainGroupCommit<Answer, void>(options, async (trx, items) => {
+    for (const a of items) await storeAnswer(trx, a.ref, a.answer);
+    return items.map(() => undefined);
+  });
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'POST' || !request.principal) return;
@@ -55,7 +88,7 @@ export const idempotencyPlugin: FastifyPluginAsync<IdempotencyDeps> = async (app
     const fingerprint = requestFingerprint(request.method, request.url, request.body);
     for (let attempt = 0; attempt < CLAIM_TRIES; attempt++) {
       const now = clock.now();
-      if (await claimKey(db, ref, fingerprint, now)) {
+      if (await claims.add({ lockerId: orderOf(ref), ref, fingerprint, now })) {
         request.idempotencyClaim = ref;
         return;
       }
@@ -86,10 +119,10 @@ export const idempotencyPlugin: FastifyPluginAsync<IdempotencyDeps> = async (app
     try {
       if (isStoredAnswer(reply.statusCode) && (typeof payload === 'string' || Buffer.isBuffer(payload) || payload == null)) {
         const contentType = reply.getHeader('content-type');
-        await storeAnswer(db, ref, {
-          status: reply.statusCode,
-          contentType: typeof contentType === 'string' ? contentType : null,
-          body: payload == null ? '' : payload.toString(),
+        await answers.add({
+          lockerId: orderOf(ref),
+          ref,
+          answer: { status: reply.statusCode, contentType: typeof contentType === 'string' ? contentType : null, body: payload == null ? '' : payload.toString() },
         });
       } else {
         await releaseKey(db, ref);

@@ -89,7 +89,8 @@ export const BookingBody = Type.Object(
     kind: Type.Optional(ParcelKind),
     sender: Type.Optional(Recipient),
   },
-  { additionalProperties: false },
+  // The example of the API document (issue 16).
+  { additionalProperties: false, examples: [{ lockerId: 'lk_3f9a1c2b7d4e5f60', size: 'M', recipient: { phone: '+48 600 100 200' }, reference: 'ORDER-4711' }] },
 );
 export type BookingBody = Static<typeof BookingBody>;
 

@@ -39,6 +39,20 @@ export const Telemetry = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    // ---- lock boards (issue 15): the health of the bus to the lock boards (Modbus drivers) ----
+    bus: Type.Optional(
+      Type.Object(
+        {
+          /** Failed bus requests (no answer, CRC, refused, coil that did not take) over the last minute. */
+          errorsPerMinute: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+          /** Boards (unit ids) answering now. */
+          boardsSeen: Type.Integer({ minimum: 0, maximum: 1000 }),
+          /** Boards the wiring uses. */
+          boards: Type.Integer({ minimum: 0, maximum: 1000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

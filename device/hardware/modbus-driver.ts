@@ -90,6 +90,7 @@ export class ModbusLockerHardware implements LockerHardware {
   /** Reads every board once (so the doors' states are known) and starts polling. */
   async start(): Promise<void> {
     await this.#poller.pollOnce();
+    this.#poller.assumeClosed();
     this.#poller.start();
   }
 

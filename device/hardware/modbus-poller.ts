@@ -65,6 +65,18 @@ export class DoorPoller {
     return this.#round;
   }
 
+  /**
+   * Sensors whose board has not answered yet are taken as closed (what `state` then reads as, for the agent), so
+   * that a door the board later reports open becomes a change the agent hears.
+   */
+  assumeClosed(): void {
+    for (const s of this.#sensors.values()) {
+      if (s.stable !== undefined) continue;
+      s.stable = 'closed';
+      s.candidate = 'closed';
+    }
+  }
+
   start(): void {
     this.#stopped = false;
     const tick = () => {

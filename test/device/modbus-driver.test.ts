@@ -117,6 +117,26 @@ describe('the driver on emulated boards', () => {
   });
 });
 
+describe('a board silent at start', () => {
+  it('reads closed until it answers; a door it then reports open is a change the agent hears', async () => {
+    const r = await rig('tcp', {
+      units: [1, 2],
+      map: { compartments: { B1: { unit: 2, coil: 0, input: 0 } } },
+      prepare: (e) => {
+        e.silence(2);
+        e.setInput(2, 0, false);
+      },
+    });
+    expect(await r.hardware.readDoor('B1')).toBe('closed');
+    expect(r.hardware.canPulse('B1')).toBe(false);
+    const seen: string[] = [];
+    r.hardware.onDoor((id, s) => seen.push(`${id}:${s}`));
+    r.emulator.silence(2, false);
+    await expect.poll(() => seen).toEqual(['B1:open']);
+    expect(await r.hardware.readDoor('B1')).toBe('open');
+  });
+});
+
 describe('a suspect door sensor', () => {
   it('is reported once after the set number of pulses with no change, and forgiven when the sensor changes', () => {
     const clock = new ManualClock();

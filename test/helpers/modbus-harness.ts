@@ -24,10 +24,11 @@ export interface ModbusRig {
 }
 
 /** A board emulator served over `transport` and the driver started on it (default wiring unless `map` says). */
-export async function modbusRig(transport: 'tcp' | 'rtu', options: { map?: HardwareMap; units?: number[]; compartments?: CompartmentInfo[] } = {}): Promise<ModbusRig> {
+export async function modbusRig(transport: 'tcp' | 'rtu', options: { map?: HardwareMap; units?: number[]; compartments?: CompartmentInfo[]; prepare?: (emulator: BoardEmulator) => void } = {}): Promise<ModbusRig> {
   const compartments = options.compartments ?? TEST_COMPARTMENTS;
   const emulator = new BoardEmulator(options.units ?? [1]);
   const spec = transport === 'tcp' ? await emulator.serveTcp() : await emulator.serveRtu();
+  options.prepare?.(emulator);
   const wiring = resolveWiring(compartments, { ...FAST, ...options.map }, 'test');
   const hardware = new ModbusLockerHardware({ address: parseBusAddress(spec), compartments, wiring });
   await hardware.start();

@@ -34,6 +34,18 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
+describe('the driver registry', () => {
+  it('`simulated` (what npm run device uses by default) resolves to the simulator module, which device/ never imports', async () => {
+    const driver = await loadHardware(deviceSettings({ ...base, LOCKSTEP_HARDWARE: 'simulated' }));
+    try {
+      expect(driver.hardware.compartments().map((c) => c.id)).toEqual(['A1', 'A2', 'B1']);
+      expect('openDoor' in driver.hardware).toBe(true);
+    } finally {
+      await driver.close?.();
+    }
+  });
+});
+
 describe('the hardware checklist', () => {
   it('lists every board with the coil and input of each compartment, pulses nothing, and exits 0', async () => {
     emulator.setInput(1, 1, false);

@@ -3,6 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ManualClock } from '../../shared/clock.js';
 import { Telemetry } from '../../shared/messages.js';
 import type { HardwareFault } from '../../device/hardware.js';
+import { faultEvent } from '../../device/hardware-faults.js';
 import { parseBusAddress } from '../../device/hardware/modbus-address.js';
 import { resolveWiring } from '../../device/hardware/modbus-wiring.js';
 import { SensorWatch } from '../../device/hardware/sensor-watch.js';
@@ -169,5 +170,13 @@ describe('a suspect door sensor', () => {
     await r.hardware.pulseLock('A1');
     await r.hardware.pulseLock('A1');
     await expect.poll(() => faults).toEqual([{ kind: 'sensor_suspect', compartmentId: 'A1' }]);
+  });
+});
+
+describe('what the agent records for a hardware fault', () => {
+  it('a board down or up names the board (the server keys its alarm on it); a suspect sensor names its compartment', () => {
+    expect(faultEvent({ kind: 'board_down', board: 'unit 2', reason: 'CRC_ERROR' })).toEqual({ type: 'hardware.fault', board: 'unit 2', reason: 'CRC_ERROR' });
+    expect(faultEvent({ kind: 'board_up', board: 'unit 2' })).toEqual({ type: 'hardware.recovered', board: 'unit 2' });
+    expect(faultEvent({ kind: 'sensor_suspect', compartmentId: 'A1' })).toEqual({ type: 'door.sensor_suspect', compartmentId: 'A1', reason: 'NO_CHANGE_AFTER_PULSE' });
   });
 });

@@ -73,7 +73,7 @@ function hardwareChoice(env: NodeJS.ProcessEnv): { driver: string } | { module: 
   if (!driver) {
     throw new DeviceConfigError(
       'no hardware driver: set LOCKSTEP_HARDWARE to a built-in driver or LOCKSTEP_HARDWARE_MODULE to a module exporting createHardware ' +
-        '(npm run device uses ./simulator/simulated-hardware-driver.ts)',
+        '(npm run device uses "simulated" unless --hardware or HARDWARE names another)',
     );
   }
   const known = builtInHardwareNames();

@@ -23,8 +23,8 @@ LOG_LEVEL (logs go to stderr as JSON lines).
 
 The hardware is a driver chosen by configuration: LOCKSTEP_HARDWARE (or --hardware) names a built-in driver,
 LOCKSTEP_HARDWARE_MODULE (or --hardware-module) a module, from the working folder, exporting
-createHardware(config). npm run device uses the simulator's, ./simulator/simulated-hardware-driver.ts, driven
-from the terminal (type "help" there). Bad settings exit 2 with DEVICE_CONFIG_INVALID, DEVICE_HARDWARE_UNKNOWN
+createHardware(config). Without either, the driver is "simulated" (the simulator's module,
+./simulator/simulated-hardware-driver.ts), driven from the terminal (type "help" there). Bad settings exit 2 with DEVICE_CONFIG_INVALID, DEVICE_HARDWARE_UNKNOWN
 or DEVICE_HARDWARE_MODULE_INVALID.
 
 Lock boards (docs/hardware.md): --hardware modbus-tcp://HOST:PORT or "modbus-rtu:///dev/ttyUSB0?baud=9600"

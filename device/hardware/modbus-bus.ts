@@ -83,6 +83,11 @@ export class ModbusBus {
     return [...this.#seen].filter((u) => !this.#down.has(u)).sort((a, b) => a - b);
   }
 
+  /** The boards down now, with why. */
+  downBoards(): { unit: number; reason: BusFailure }[] {
+    return [...this.#down].map(([unit, reason]) => ({ unit, reason }));
+  }
+
   isDown(unit: number): boolean {
     return this.#down.has(unit);
   }

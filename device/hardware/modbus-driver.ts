@@ -153,8 +153,11 @@ export class ModbusLockerHardware implements LockerHardware {
     return this.#listen('scan', listener);
   }
 
+  /** A new listener hears first of the boards already down (a board dead at boot is down before the agent listens). */
   onFault(listener: (fault: HardwareFault) => void): () => void {
-    return this.#listen('fault', listener);
+    const stop = this.#listen('fault', listener);
+    for (const { unit, reason } of this.bus.downBoards()) listener({ kind: 'board_down', board: boardName(unit), reason });
+    return stop;
   }
 
   display(line: string): void {

@@ -130,11 +130,16 @@ describe('a board silent at start', () => {
     });
     expect(await r.hardware.readDoor('B1')).toBe('closed');
     expect(r.hardware.canPulse('B1')).toBe(false);
+    // Down before anyone listened: a listener hears of it when it starts listening.
+    const faults: HardwareFault[] = [];
+    r.hardware.onFault((f) => faults.push(f));
+    expect(faults).toEqual([{ kind: 'board_down', board: 'unit 2', reason: 'NO_ANSWER' }]);
     const seen: string[] = [];
     r.hardware.onDoor((id, s) => seen.push(`${id}:${s}`));
     r.emulator.silence(2, false);
     await expect.poll(() => seen).toEqual(['B1:open']);
     expect(await r.hardware.readDoor('B1')).toBe('open');
+    expect(faults.at(-1)).toEqual({ kind: 'board_up', board: 'unit 2' });
   });
 });
 

@@ -11,6 +11,7 @@ import { runCommand } from './commands.js';
 import { silentLogger } from './device-logger.js';
 import { DeviceTime } from './device-time.js';
 import { DoorController, sessionRecord } from './door-controller.js';
+import { LOCK_NOT_DRIVEN, faultEvent } from './hardware-faults.js';
 import { DEFAULT_LOCKOUT_RULES, NO_FAILURES, isClear, lockedFor, recordFailure, type LockoutRules, type LockoutState } from './keypad-lockout.js';
 import type { LockerHardware } from './hardware.js';
 import type { DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
@@ -44,7 +45,7 @@ export interface AgentOptions {
   log?: Logger;
 }
 
-export type CodeOutcome = { opened: string } | { refused: AccessRefusal | 'NOT_READY' | 'MALFORMED' | 'OUTBOX_FULL' };
+export type CodeOutcome = { opened: string } | { refused: AccessRefusal | 'NOT_READY' | 'MALFORMED' | 'OUTBOX_FULL' | typeof LOCK_NOT_DRIVEN };
 
 const DEFAULT_OUTBOX_LIMIT = 50_000;
 
@@ -106,6 +107,7 @@ export class LockerAgent {
       now: () => this.now(),
       doorLeftOpenMs: options.doorLeftOpenMs ?? 120_000,
       display: (line) => options.hardware.display(line),
+      lockFailed: (compartmentId, err) => this.#log.warn({ compartmentId, err: String(err) }, 'lock could not be driven; session aborted, code still valid'),
     });
   }
 
@@ -131,6 +133,8 @@ export class LockerAgent {
       hardware.onDoor((id, state) => this.doors.door(id, state)),
     );
     if (hardware.onDoesNotFit) this.#unsubscribe.push(hardware.onDoesNotFit(() => this.#background(this.doesNotFit())));
+    // lock boards (issue 15): faults the hardware finds by itself become events (and the server's alarms)
+    if (hardware.onFault) this.#unsubscribe.push(hardware.onFault((fault) => this.#background(this.#serial(() => this.#record([faultEvent(fault)])))));
     hardware.display(this.#config ? 'Enter your code' : 'Starting…');
     this.sync.start({
       onState: (msg) => this.#serial(() => this.#applyState(msg)),
@@ -228,6 +232,8 @@ export class LockerAgent {
       parcelHeldIn: claims.act === 'deposit' ? await store.holderOf(claims.sub) : undefined,
     });
     if (refusal) return this.#refuse(refusal, via, claims);
+    // lock boards (issue 15): a lock that cannot be driven now (its board does not answer) does not use the code
+    if (!this.doors.canPulse(target)) return this.#refuse(LOCK_NOT_DRIVEN, via, claims, 'Temporarily out of service');
 
     // Durably used (and the session stored) before the lock moves: a power cut after this can never open the
     // door twice, and a restart knows what was going on.
@@ -271,7 +277,7 @@ export class LockerAgent {
     return { opened: out.opened };
   }
 
-  async #refuse(reason: AccessRefusal, via: 'keypad' | 'scanner', claims?: GrantClaims, line = 'Code not valid here'): Promise<CodeOutcome> {
+  async #refuse(reason: AccessRefusal | typeof LOCK_NOT_DRIVEN, via: 'keypad' | 'scanner', claims?: GrantClaims, line = 'Code not valid here'): Promise<CodeOutcome> {
     this.#o.hardware.display(line);
     // A batch grant's `sub` is the session, not a parcel: its rejection names no parcel.
     const parcel = claims && claims.act !== 'deposit_batch' ? { parcelId: claims.sub } : {};

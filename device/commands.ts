@@ -1,6 +1,7 @@
 import type { CommandMessage } from '../shared/messages.js';
 import type { DoorController } from './door-controller.js';
 import { sessionRecord } from './door-controller.js';
+import { LOCK_NOT_DRIVEN } from './hardware-faults.js';
 import type { DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
 
 export interface CommandContext {
@@ -37,6 +38,8 @@ export async function runCommand(ctx: CommandContext, cmd: CommandMessage): Prom
     case 'open': {
       if (compartment.fault) return finish('failed', 'COMPARTMENT_FAULT');
       if (doors.isBusy(cmd.compartmentId)) return finish('failed', 'COMPARTMENT_BUSY');
+      // lock boards (issue 15): the compartment's board does not answer: nothing can open
+      if (!doors.canPulse(cmd.compartmentId)) return finish('failed', LOCK_NOT_DRIVEN);
       const session = { commandId: cmd.id, action: 'service' as const, parcelId: compartment.parcel_id };
       // Durably running before the lock moves; the result follows from the door sensor.
       await ctx.record([], async (trx) => {

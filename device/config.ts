@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { CompartmentSize } from '../shared/compartment-sizes.js';
 import { CompartmentId, LockerId } from '../shared/ids.js';
-import { builtInHardwareNames } from './hardware-drivers.js';
+import { builtInHardwareNames, hardwareScheme } from './hardware-drivers.js';
 
 const DeviceSettingsSchema = Type.Object(
   {
@@ -34,6 +34,11 @@ const DeviceSettingsSchema = Type.Object(
       Type.Literal('trace'),
       Type.Literal('silent'),
     ]),
+    // ---- lock boards (issue 15) ----
+    /** The lock boards' mapping file (JSON or YAML; see docs/hardware.md); the default wiring when absent. */
+    hardwareMap: Type.Optional(Type.String({ minLength: 1 })),
+    /** How often a polling driver reads the door sensors, ms (overrides the mapping file). */
+    hardwarePollMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 10_000 })),
   },
   { additionalProperties: false },
 );
@@ -41,7 +46,13 @@ export type DeviceSettings = Readonly<Static<typeof DeviceSettingsSchema>>;
 
 const check = TypeCompiler.Compile(DeviceSettingsSchema);
 
-export type DeviceConfigErrorCode = 'DEVICE_CONFIG_INVALID' | 'DEVICE_HARDWARE_UNKNOWN' | 'DEVICE_HARDWARE_MODULE_INVALID';
+export type DeviceConfigErrorCode =
+  | 'DEVICE_CONFIG_INVALID'
+  | 'DEVICE_HARDWARE_UNKNOWN'
+  | 'DEVICE_HARDWARE_MODULE_INVALID'
+  // lock boards (issue 15): a bad --hardware address, a bad mapping file
+  | 'DEVICE_HARDWARE_ADDRESS_INVALID'
+  | 'DEVICE_HARDWARE_MAP_INVALID';
 
 /** Settings the device cannot start with: bad or missing values, an unknown hardware driver, a module without its factory. */
 export class DeviceConfigError extends Error {
@@ -62,11 +73,11 @@ function hardwareChoice(env: NodeJS.ProcessEnv): { driver: string } | { module: 
   if (!driver) {
     throw new DeviceConfigError(
       'no hardware driver: set LOCKSTEP_HARDWARE to a built-in driver or LOCKSTEP_HARDWARE_MODULE to a module exporting createHardware ' +
-        '(npm run device uses ./simulator/simulated-hardware-driver.ts)',
+        '(npm run device uses "simulated" unless --hardware or HARDWARE names another)',
     );
   }
   const known = builtInHardwareNames();
-  if (!known.includes(driver)) {
+  if (!known.includes(hardwareScheme(driver))) {
     throw new DeviceConfigError(`unknown hardware driver "${driver}" (built in: ${known.length ? known.join(', ') : 'none yet'}; or set LOCKSTEP_HARDWARE_MODULE)`, 'DEVICE_HARDWARE_UNKNOWN');
   }
   return { driver };
@@ -99,6 +110,9 @@ export function deviceSettings(env: NodeJS.ProcessEnv, file: Record<string, unkn
     compartments: env.COMPARTMENTS ? parseCompartments(env.COMPARTMENTS) : file.compartments,
     hardware: hardwareChoice(env),
     logLevel: env.LOG_LEVEL ?? 'info',
+    // lock boards (issue 15)
+    hardwareMap: env.HARDWARE_MAP ?? file.hardwareMap,
+    hardwarePollMs: env.HARDWARE_POLL_MS !== undefined ? Number(env.HARDWARE_POLL_MS) : file.hardwarePollMs,
   };
   for (const k of Object.keys(raw) as (keyof typeof raw)[]) if (raw[k] === undefined) delete raw[k];
   if (!check.Check(raw)) {

@@ -1,6 +1,7 @@
 import type { Clock } from '../shared/clock.js';
 import { step, type Effect, type Input, type Phase, type RelocationReason, type Session } from './compartment-machine.js';
 import type { LockerHardware } from './hardware.js';
+import { LOCK_NOT_DRIVEN } from './hardware-faults.js';
 import { pickRelocation } from './relocation.js';
 import type { CompartmentRecord, DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
 
@@ -43,6 +44,8 @@ export interface DoorContext {
   now(): number;
   doorLeftOpenMs: number;
   display(line: string): void;
+  /** Told when the hardware could not drive a lock (for the log). */
+  lockFailed?(compartmentId: string, err: unknown): void;
 }
 
 /**
@@ -61,6 +64,11 @@ export class DoorController {
 
   phase(id: string): Phase | undefined {
     return this.#phases.get(id);
+  }
+
+  /** False when the hardware says this lock cannot be driven now (its board does not answer). */
+  canPulse(id: string): boolean {
+    return this.#c.hardware.canPulse?.(id) ?? true;
   }
 
   isBusy(id: string): boolean {
@@ -145,17 +153,24 @@ export class DoorController {
     const { phase: next, effects } = step(phase, input);
     this.#phases.set(id, next);
     const session = phase.kind === 'unlocking' || phase.kind === 'open' ? phase.session : input.type === 'unlock' ? input.session : null;
-    for (const effect of effects) await this.#effect(id, effect, session);
+    for (const effect of effects) {
+      if ((await this.#effect(id, effect, session)) === 'stop') return;
+    }
   }
 
-  async #effect(id: string, effect: Effect, session: Session | null): Promise<void> {
+  async #effect(id: string, effect: Effect, session: Session | null): Promise<void | 'stop'> {
     const { store, hardware } = this.#c;
     switch (effect.type) {
       case 'pulse':
         // Stored before the lock moves: `accepted` after a restart then proves the lock was never driven, and
         // `released` means it was (or was about to be, a window of one hardware call).
         if (session) await store.setSession(store.db, id, sessionRecord(session, 'released'));
-        await hardware.pulseLock(id);
+        try {
+          await hardware.pulseLock(id);
+        } catch (err) {
+          await this.#lockNotDriven(id, session, err);
+          return 'stop';
+        }
         return;
       case 'timer':
         this.#startTimer(id, effect.ms);
@@ -189,6 +204,26 @@ export class DoorController {
       case 'refused':
         return this.#c.record([{ type: 'code.rejected', reason: effect.reason, ...about(id, session) }]);
     }
+  }
+
+  /**
+   * The hardware could not drive the lock (a board that does not answer, a coil that does not take): the door
+   * cannot open, so the session ends and its code is not used (the grant is free again here, and the server,
+   * told by `session.aborted` with HARDWARE_FAULT, frees it too); a remote open fails. The compartment is closed.
+   */
+  async #lockNotDriven(id: string, session: Session | null, err: unknown): Promise<void> {
+    const { store } = this.#c;
+    this.#timers.get(id)?.();
+    this.#timers.delete(id);
+    this.#phases.set(id, { kind: 'closed' });
+    const failed: NewEvent[] = session?.commandId ? [{ type: 'command.failed', commandId: session.commandId, reason: LOCK_NOT_DRIVEN, compartmentId: id }] : [];
+    await this.#c.record([{ type: 'session.aborted', reason: LOCK_NOT_DRIVEN, ...about(id, session) }, ...failed], async (trx) => {
+      await store.setSession(trx, id, null);
+      if (session?.jti) await store.unmarkUsed(trx, session.jti);
+      if (session?.commandId) await store.putCommand(trx, session.commandId, 'open', 'failed', this.#c.clock.now());
+    });
+    this.#c.display('Temporarily out of service: your code still works later');
+    this.#c.lockFailed?.(id, err);
   }
 
   async #doorOpened(id: string, session: Session): Promise<void> {

@@ -3,6 +3,16 @@ import type { Telemetry } from '../shared/messages.js';
 
 export type DoorState = 'open' | 'closed';
 
+/**
+ * A fault the hardware reports by itself (lock boards): a board that stopped answering (`board_down`, with why),
+ * answers again (`board_up`), or a door sensor that did not change after its lock was pulsed (`sensor_suspect`).
+ * The agent records each as an event; the server raises or clears the operator's alarm.
+ */
+export type HardwareFault =
+  | { kind: 'board_down'; board: string; reason: string }
+  | { kind: 'board_up'; board: string }
+  | { kind: 'sensor_suspect'; compartmentId: string };
+
 export interface CompartmentInfo {
   id: string;
   size: CompartmentSize;
@@ -34,4 +44,11 @@ export interface LockerHardware {
   onDoesNotFit?(listener: () => void): () => void;
   /** Reads firmware version, temperature and power (sent with each heartbeat). Optional; may leave parts out. */
   telemetry?(): Promise<Telemetry>;
+  /** Calls `listener` with each fault the hardware finds by itself (see HardwareFault). Optional. */
+  onFault?(listener: (fault: HardwareFault) => void): () => void;
+  /**
+   * False when the lock of this compartment cannot be driven now (its board does not answer): the agent then
+   * refuses a code before using it. Optional; hardware without it is always ready.
+   */
+  canPulse?(compartmentId: string): boolean;
 }

@@ -8,10 +8,12 @@ import { LockerAgent } from './agent.js';
 import { DeviceConfigError, deviceSettings } from './config.js';
 import { createDeviceLogger } from './device-logger.js';
 import { loadHardware } from './load-hardware.js';
+import { runHardwareCheck } from './hardware/hardware-check.js';
 import { DeviceStore } from './store/device-store.js';
 import { DeviceIdentity, continueNumbering, enrol, keepBrokerAccount } from './identity.js';
 
 const HELP = `Usage: npm run device -- [--credentials FILE] [--hardware NAME | --hardware-module PATH]
+                         [--hardware-map FILE] [--check-hardware [--pulse COMPARTMENT]]
 
 Runs one locker agent against a server. On its first start it makes its own Ed25519 key pair and enrols with
 the single-use token an operator got from POST /v1/lockers; later starts reuse the key. Settings come from FILE
@@ -21,14 +23,39 @@ LOG_LEVEL (logs go to stderr as JSON lines).
 
 The hardware is a driver chosen by configuration: LOCKSTEP_HARDWARE (or --hardware) names a built-in driver,
 LOCKSTEP_HARDWARE_MODULE (or --hardware-module) a module, from the working folder, exporting
-createHardware(config). npm run device uses the simulator's, ./simulator/simulated-hardware-driver.ts, driven
-from the terminal (type "help" there). Bad settings exit 2 with DEVICE_CONFIG_INVALID, DEVICE_HARDWARE_UNKNOWN
-or DEVICE_HARDWARE_MODULE_INVALID.`;
+createHardware(config). Without either, the driver is "simulated" (the simulator's module,
+./simulator/simulated-hardware-driver.ts), driven from the terminal (type "help" there). Bad settings exit 2 with DEVICE_CONFIG_INVALID, DEVICE_HARDWARE_UNKNOWN
+or DEVICE_HARDWARE_MODULE_INVALID.
+
+Lock boards (docs/hardware.md): --hardware modbus-tcp://HOST:PORT or "modbus-rtu:///dev/ttyUSB0?baud=9600"
+(or HARDWARE), --hardware simulated (the default). --hardware-map FILE (HARDWARE_MAP) places compartments on
+coils and inputs; HARDWARE_POLL_MS sets the sensor poll interval. --check-hardware lists the boards, coils and
+inputs it can read and pulses nothing; with --pulse A1 it pulses that one lock. It exits 0 when every board
+answers, 3 when one does not; a bad address or map exits 2 (DEVICE_HARDWARE_ADDRESS_INVALID,
+DEVICE_HARDWARE_MAP_INVALID).`;
+
+/** lock boards (issue 15): `HARDWARE` and `--hardware-map`, and the simulator when no driver is named. */
+function hardwareDefaults(env: NodeJS.ProcessEnv, values: { hardware?: string | undefined; 'hardware-module'?: string | undefined; 'hardware-map'?: string | undefined }): NodeJS.ProcessEnv {
+  const named = values.hardware ?? values['hardware-module'] ?? env.LOCKSTEP_HARDWARE ?? env.LOCKSTEP_HARDWARE_MODULE;
+  return {
+    ...(named === undefined ? { LOCKSTEP_HARDWARE: env.HARDWARE ?? 'simulated' } : {}),
+    ...(values['hardware-map'] !== undefined ? { HARDWARE_MAP: values['hardware-map'] } : {}),
+  };
+}
 
 function commandLine() {
   try {
     return parseArgs({
-      options: { credentials: { type: 'string' }, hardware: { type: 'string' }, 'hardware-module': { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        credentials: { type: 'string' },
+        hardware: { type: 'string' },
+        'hardware-module': { type: 'string' },
+        help: { type: 'boolean' },
+        // lock boards (issue 15)
+        'hardware-map': { type: 'string' },
+        'check-hardware': { type: 'boolean' },
+        pulse: { type: 'string' },
+      },
     }).values;
   } catch (err) {
     throw new DeviceConfigError(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
@@ -54,10 +81,18 @@ async function main(): Promise<void> {
     ...process.env,
     ...(values.hardware !== undefined ? { LOCKSTEP_HARDWARE: values.hardware } : {}),
     ...(values['hardware-module'] !== undefined ? { LOCKSTEP_HARDWARE_MODULE: values['hardware-module'] } : {}),
+    // lock boards (issue 15): HARDWARE names the driver too; `simulated` when nothing names one
+    ...hardwareDefaults(process.env, values),
   };
   const settings = deviceSettings(env, file);
   const log = createDeviceLogger(settings.logLevel, pino.destination(2)).child({ lockerId: settings.lockerId });
-  const driver = await loadHardware(settings);
+  const driver = await loadHardware(settings, process.cwd(), { log });
+  // lock boards (issue 15): the checklist reads (and with --pulse drives) the hardware, then exits
+  if (values['check-hardware'] || values.pulse !== undefined) {
+    const code = await runHardwareCheck(driver, { pulse: values.pulse, wiring: settings.hardwareMap ? `mapping file ${settings.hardwareMap}` : 'default wiring' }, (l) => process.stdout.write(`${l}\n`));
+    await driver.close?.();
+    process.exit(code);
+  }
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const store = await DeviceStore.open(path.join(settings.dataDir, `${settings.lockerId}.sqlite`), () => randomUUID().replaceAll('-', ''));
   const identity = await DeviceIdentity.loadOrCreate(store);

@@ -39,6 +39,20 @@ export const Telemetry = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    // ---- lock boards (issue 15): the health of the bus to the lock boards (Modbus drivers) ----
+    bus: Type.Optional(
+      Type.Object(
+        {
+          /** Failed bus requests (no answer, CRC, refused, coil that did not take) over the last minute. */
+          errorsPerMinute: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+          /** Boards (unit ids) answering now. */
+          boardsSeen: Type.Integer({ minimum: 0, maximum: 1000 }),
+          /** Boards the wiring uses. */
+          boards: Type.Integer({ minimum: 0, maximum: 1000 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -77,6 +91,13 @@ export const EVENT_TYPES = [
    * courier said it does not fit, or the booked compartment's lock jammed. See docs/protocol.md, "Moved parcels".
    */
   'parcel.moved',
+  // ---- lock boards (issue 15): faults the controller's hardware finds by itself (docs/hardware.md) ----
+  /** A lock board (`board`) stopped answering (alarm `hardware_fault`, per board); `reason` says how it failed. */
+  'hardware.fault',
+  /** The board answers again: its `hardware_fault` alarm is resolved. */
+  'hardware.recovered',
+  /** A door sensor did not change after its lock was pulsed (a cut or shorted wire?): alarm `door_sensor_suspect`. */
+  'door.sensor_suspect',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -109,6 +130,8 @@ export const DeviceEvent = Type.Object(
     lockedUntil: Type.Optional(Millis),
     /** On `parcel.moved`: the compartment the parcel was meant for (`compartmentId` is where it goes now). */
     fromCompartmentId: Type.Optional(CompartmentId),
+    /** lock boards (issue 15): on `hardware.*`, the board concerned (`unit 3` on a Modbus bus). */
+    board: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
   { additionalProperties: false },
 );

@@ -143,6 +143,11 @@ export class DeviceStore {
     return (await this.db.selectFrom('revoked_grants').select('jti').where('jti', '=', jti).executeTakeFirst()) !== undefined;
   }
 
+  /** Forgets that a grant was used: its door could not be opened (the lock was never driven). */
+  async unmarkUsed(trx: DeviceTx, jti: string): Promise<void> {
+    await trx.deleteFrom('used_grants').where('jti', '=', jti).execute();
+  }
+
   /** Marks a grant used; false when it already was (the caller must not open). */
   async markUsed(trx: DeviceTx, jti: string, exp: number, now: number): Promise<boolean> {
     const r = await trx

@@ -15,10 +15,12 @@ const ALARM_EVENTS: Partial<Record<DeviceEvent['type'], string>> = {
   'door.left_open': 'door_left_open',
   'session.aborted': 'session_aborted',
   'keypad.locked': 'repeated_wrong_codes',
+  // lock boards (issue 15); `hardware.fault` is per board, see boardAlarm
+  'door.sensor_suspect': 'door_sensor_suspect',
 };
 
 /** Event types with an effect besides alarms; the rest (doors opened and closed, wrong codes) are only recorded. */
-const EFFECT_TYPES = new Set<DeviceEvent['type']>(['code.accepted', 'parcel.deposited', 'parcel.moved', 'parcel.picked_up', 'command.succeeded', 'command.failed', 'command.expired']);
+const EFFECT_TYPES = new Set<DeviceEvent['type']>(['code.accepted', 'parcel.deposited', 'parcel.moved', 'parcel.picked_up', 'command.succeeded', 'command.failed', 'command.expired', 'hardware.fault', 'hardware.recovered']);
 
 /** False for events that only need recording: most of a locker's day, so the hot path skips the effects. */
 export function hasDomainEffect(event: DeviceEvent): boolean {
@@ -166,4 +168,28 @@ export function commandOutcome(event: DeviceEvent): { commandId: string; state: 
   const state = event.type === 'command.succeeded' ? 'succeeded' : event.type === 'command.failed' ? 'failed' : event.type === 'command.expired' ? 'expired' : null;
   if (!state) return null;
   return { commandId: event.commandId, state, result: event.reason ?? null };
+}
+
+// ---- lock boards (issue 15) ----
+
+/** The alarm kind of a lock board that does not answer: one open alarm per locker and board. */
+export const HARDWARE_FAULT_ALARM = 'hardware_fault';
+
+/**
+ * What a board's event does to its `hardware_fault` alarm: `hardware.fault` raises it (or counts it up while it
+ * is open), `hardware.recovered` resolves it. Null for other events, or one naming no board.
+ */
+export function boardAlarm(event: DeviceEvent): { action: 'raise' | 'resolve'; board: string; detail: Record<string, unknown> } | null {
+  if (!event.board) return null;
+  if (event.type === 'hardware.fault') return { action: 'raise', board: event.board, detail: { board: event.board, seq: event.seq, ...(event.reason ? { reason: event.reason } : {}) } };
+  if (event.type === 'hardware.recovered') return { action: 'resolve', board: event.board, detail: { board: event.board, seq: event.seq } };
+  return null;
+}
+
+/**
+ * The grant a lock that could not be driven leaves unused: the locker accepted the code, its hardware failed
+ * before the door could open (`session.aborted` with HARDWARE_FAULT), and it forgot the use. Null otherwise.
+ */
+export function grantFreedBy(event: DeviceEvent): string | null {
+  return event.type === 'session.aborted' && event.reason === 'HARDWARE_FAULT' && event.jti ? event.jti : null;
 }

@@ -3,6 +3,7 @@ import type { DeviceEvent } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import type { ParcelRow } from '../store/schema.js';
 import { raiseAlarm } from '../alarms/raise-alarm.js';
+import { applyBoardAlarm } from '../alarms/hardware-alarms.js';
 import { issueGrant } from '../codes/grant-issuer.js';
 import type { UnitOfWork } from '../desired-state/unit-of-work.js';
 import {
@@ -18,6 +19,9 @@ import {
   type HistoryDraft,
   type ParcelFacts,
   type ParcelMove,
+  boardAlarm,
+  grantFreedBy,
+  HARDWARE_FAULT_ALARM,
 } from './device-effect-rules.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 
@@ -38,6 +42,20 @@ export async function applyDeviceEvent(s: EffectScope, event: DeviceEvent): Prom
   const alarm = alarmOf(event);
   if (alarm) {
     await raiseAlarm(s.uow.trx, { lockerId: s.lockerId, compartmentId: event.compartmentId ?? null, parcelId: event.parcelId ?? null, kind: alarm.kind, at: event.at, detail: alarm.detail });
+  }
+  // lock boards (issue 15): a board's `hardware_fault` alarm, raised and resolved per board
+  const board = boardAlarm(event);
+  if (board) await applyBoardAlarm(s.uow.trx, { lockerId: s.lockerId, kind: HARDWARE_FAULT_ALARM, at: event.at, ...board });
+  const freed = grantFreedBy(event);
+  if (freed) {
+    await s.uow.trx
+      .updateTable('grants')
+      .set((eb) => ({ status: 'live', used_at: null, uses: eb('uses', '-', 1) }))
+      .where('jti', '=', freed)
+      .where('locker_id', '=', s.lockerId)
+      .where('status', '=', 'used')
+      .where('action', '!=', 'deposit_batch')
+      .execute();
   }
   const jammed = compartmentOutOfService(event);
   if (jammed) await s.uow.trx.updateTable('compartments').set({ in_service: 0 }).where('locker_id', '=', s.lockerId).where('id', '=', jammed).execute();

@@ -9,6 +9,8 @@ import {
   grantUseKind,
   grantUseVerdict,
   hasDomainEffect,
+  boardAlarm,
+  grantFreedBy,
   parcelMoveOf,
   refusedMove,
   type ParcelDecision,
@@ -40,6 +42,7 @@ describe('alarms from device events', () => {
       'door.left_open': 'door_left_open',
       'session.aborted': 'session_aborted',
       'keypad.locked': 'repeated_wrong_codes',
+      'door.sensor_suspect': 'door_sensor_suspect',
     });
     expect(alarmOf(ev('lock.jammed', { compartmentId: 'A1', reason: 'MOTOR_STALL' }))?.detail).toEqual({ seq: 7, reason: 'MOTOR_STALL' });
     expect(alarmOf(ev('door.forced_open'))?.detail).toEqual({ seq: 7 });
@@ -198,5 +201,21 @@ describe('command results', () => {
   it('a result naming no command, or an event that is no result, changes no command', () => {
     expect(commandOutcome(ev('command.succeeded'))).toBeNull();
     expect(commandOutcome(ev('door.opened', { commandId: 'c_1' }))).toBeNull();
+  });
+});
+
+describe('lock boards (issue 15)', () => {
+  it('a board that does not answer raises its own hardware_fault alarm; its recovery resolves it; an event naming no board does nothing', () => {
+    expect(boardAlarm(ev('hardware.fault', { board: 'unit 2', reason: 'NO_ANSWER' }))).toEqual({ action: 'raise', board: 'unit 2', detail: { board: 'unit 2', seq: 7, reason: 'NO_ANSWER' } });
+    expect(boardAlarm(ev('hardware.recovered', { board: 'unit 2' }))).toEqual({ action: 'resolve', board: 'unit 2', detail: { board: 'unit 2', seq: 7 } });
+    expect(boardAlarm(ev('hardware.fault'))).toBeNull();
+    expect(boardAlarm(ev('lock.jammed', { board: 'unit 2' }))).toBeNull();
+    expect(hasDomainEffect(ev('hardware.recovered', { board: 'unit 2' }))).toBe(true);
+  });
+
+  it('a session aborted because the lock could not be driven frees its grant; any other abort keeps it used', () => {
+    expect(grantFreedBy(ev('session.aborted', { reason: 'HARDWARE_FAULT', jti: 'g1' }))).toBe('g1');
+    expect(grantFreedBy(ev('session.aborted', { reason: 'RESTART_BEFORE_UNLOCK', jti: 'g1' }))).toBeNull();
+    expect(grantFreedBy(ev('session.aborted', { reason: 'HARDWARE_FAULT' }))).toBeNull();
   });
 });

@@ -77,6 +77,8 @@ export const EVENT_TYPES = [
    * courier said it does not fit, or the booked compartment's lock jammed. See docs/protocol.md, "Moved parcels".
    */
   'parcel.moved',
+  // Screen (issue 14): a used pickup code opened its door once more within the reopen window; never a second pickup.
+  'door.reopened',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

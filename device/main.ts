@@ -10,6 +10,8 @@ import { createDeviceLogger } from './device-logger.js';
 import { loadHardware } from './load-hardware.js';
 import { DeviceStore } from './store/device-store.js';
 import { DeviceIdentity, continueNumbering, enrol, keepBrokerAccount } from './identity.js';
+import { screenSettings } from './screen/screen-settings.js';
+import { startScreen } from './screen/start-screen.js';
 
 const HELP = `Usage: npm run device -- [--credentials FILE] [--hardware NAME | --hardware-module PATH]
 
@@ -23,12 +25,15 @@ The hardware is a driver chosen by configuration: LOCKSTEP_HARDWARE (or --hardwa
 LOCKSTEP_HARDWARE_MODULE (or --hardware-module) a module, from the working folder, exporting
 createHardware(config). npm run device uses the simulator's, ./simulator/simulated-hardware-driver.ts, driven
 from the terminal (type "help" there). Bad settings exit 2 with DEVICE_CONFIG_INVALID, DEVICE_HARDWARE_UNKNOWN
-or DEVICE_HARDWARE_MODULE_INVALID.`;
+or DEVICE_HARDWARE_MODULE_INVALID.
+
+The locker's screen (docs/screen.md): --screen-port PORT (or SCREEN_PORT) serves it on http://127.0.0.1:PORT/
+for the kiosk browser; SCREEN_LANGUAGE, SCREEN_IDLE_SECONDS, SCREEN_LOW_COMPARTMENTS, REOPEN_WINDOW_SECONDS.`;
 
 function commandLine() {
   try {
     return parseArgs({
-      options: { credentials: { type: 'string' }, hardware: { type: 'string' }, 'hardware-module': { type: 'string' }, help: { type: 'boolean' } },
+      options: { credentials: { type: 'string' }, hardware: { type: 'string' }, 'hardware-module': { type: 'string' }, help: { type: 'boolean' }, 'screen-port': { type: 'string' } },
     }).values;
   } catch (err) {
     throw new DeviceConfigError(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
@@ -56,6 +61,7 @@ async function main(): Promise<void> {
     ...(values['hardware-module'] !== undefined ? { LOCKSTEP_HARDWARE_MODULE: values['hardware-module'] } : {}),
   };
   const settings = deviceSettings(env, file);
+  const screenConfig = screenSettings(env, values['screen-port']); // Screen (issue 14)
   const log = createDeviceLogger(settings.logLevel, pino.destination(2)).child({ lockerId: settings.lockerId });
   const driver = await loadHardware(settings);
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
@@ -85,9 +91,25 @@ async function main(): Promise<void> {
     // A fleet powered on at once (after a city-wide outage) does not connect at once.
     startJitterMs: 5000,
     log,
+    reopenWindowSec: screenConfig.reopenWindowSec, // Screen (issue 14)
   });
   await agent.start();
   log.info({ bootId: agent.bootId }, 'locker started');
+  // Screen (issue 14): the locker's own screen, served on loopback for the kiosk browser (docs/screen.md).
+  if (screenConfig.port !== null) {
+    const screen = await startScreen({
+      agent,
+      store,
+      clock: systemClock,
+      compartments: driver.hardware.compartments(),
+      port: screenConfig.port,
+      language: screenConfig.language,
+      idleTimeoutSec: screenConfig.idleTimeoutSec,
+      lowCompartments: screenConfig.lowCompartments,
+      log,
+    });
+    log.info({ url: screen.url }, 'screen served');
+  }
 
   let stopping = false;
   const stop = async () => {

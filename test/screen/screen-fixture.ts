@@ -1,8 +1,27 @@
 import http from 'node:http';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { startScreen, type RunningScreen } from '../../device/screen/start-screen.js';
 import type { ScreenState } from '../../device/screen/screen-state.js';
 import { startLockerFixture, type FixtureOptions, type LockerFixture } from '../helpers/locker-fixture.js';
 import type { LockoutRules } from '../../device/keypad-lockout.js';
+
+/** Real time, except that long timers (the screen's idle timeouts) wait for `fireLong()`: a test need not sleep a minute. */
+export class IdleClock implements Clock {
+  readonly #long = new Set<() => void>();
+  now(): number {
+    return Date.now();
+  }
+  setTimeout(fn: () => void, ms: number): () => void {
+    if (ms < 5000) return systemClock.setTimeout(fn, ms);
+    this.#long.add(fn);
+    return () => this.#long.delete(fn);
+  }
+  fireLong(): void {
+    const due = [...this.#long];
+    this.#long.clear();
+    for (const fn of due) fn();
+  }
+}
 
 export interface ScreenFixture extends LockerFixture {
   screen: RunningScreen;
@@ -11,12 +30,14 @@ export interface ScreenFixture extends LockerFixture {
 }
 
 /** A real server, one locker agent on simulated hardware, and its screen served on a free loopback port. */
-export async function startScreenFixture(o: FixtureOptions & { keypadLockout?: Partial<LockoutRules>; lowCompartments?: string[] } = {}): Promise<ScreenFixture> {
+export async function startScreenFixture(
+  o: FixtureOptions & { keypadLockout?: Partial<LockoutRules>; lowCompartments?: string[]; screenClock?: Clock } = {},
+): Promise<ScreenFixture> {
   const f = await startLockerFixture(o);
   const screen = await startScreen({
     agent: f.locker.agent,
     store: f.locker.store,
-    clock: o.clock ?? { now: () => Date.now(), setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return () => clearTimeout(t); } },
+    clock: o.screenClock ?? o.clock ?? systemClock,
     compartments: f.locker.hardware.compartments(),
     port: 0,
     ...(o.lowCompartments ? { lowCompartments: o.lowCompartments } : {}),

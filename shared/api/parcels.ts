@@ -88,13 +88,22 @@ export const BookingBody = Type.Object(
     /** `delivery` (default), `return` or `p2p`; the last two need `sender`. */
     kind: Type.Optional(ParcelKind),
     sender: Type.Optional(Recipient),
+    /** Ask for a low compartment (reachable from a wheelchair); see `lowCompartment` in the answer. */
+    accessible: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
 export type BookingBody = Static<typeof BookingBody>;
 
 /** The answer to a booking: the parcel and its drop-off code (shown only here). */
-export const BookingView = Type.Intersect([ParcelView, Type.Object({ dropoff: Code })]);
+export const BookingView = Type.Intersect([
+  ParcelView,
+  Type.Object({
+    dropoff: Code,
+    /** Only when the booking asked `accessible: true`: whether it got a low compartment (false: none was free, it got another). */
+    lowCompartment: Type.Optional(Type.Boolean()),
+  }),
+]);
 export type BookingView = Static<typeof BookingView>;
 
 /** Query of GET /v1/parcels. */

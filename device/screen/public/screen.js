@@ -91,7 +91,7 @@ function describe(view) {
         body: [button(t('start.button'), () => act('start'), 'button big', { 'data-testid': 'start' }), el('p', { class: 'hint', text: t('start.scanHint') })],
       };
     case 'code':
-      return { heading: t('code.title'), prompt: t('code.title'), body: codeView(), focus: 'code-input' };
+      return { heading: t('code.title'), prompt: t('code.hint'), body: codeView(), focus: 'code-input' };
     case 'open': {
       const progress = view.batch ? t('batch.progress', view.batch) : '';
       const prompt = view.action === 'reopen' ? t('open.reopen', view) : view.movedFrom ? t('open.moved', { from: view.movedFrom, door: view.door }) : t('open.pull', view);

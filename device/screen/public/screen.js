@@ -9,6 +9,8 @@ let state = null;
 let renderedKey = '';
 let idleAt = null;
 let warned = false;
+/** The current timeout was longer than the warning time (a 20 s error screen is not warned about again). */
+let warnable = false;
 let lastSpoken = '';
 
 const $ = (id) => document.getElementById(id);
@@ -195,6 +197,7 @@ function render() {
     speak(d.prompt);
   }
   idleAt = state.idleLeftMs === null ? null : Date.now() + state.idleLeftMs;
+  warnable = state.idleLeftMs !== null && state.idleLeftMs > 20_000;
   warned = false;
   tick();
 }
@@ -209,8 +212,8 @@ function tick() {
   const seconds = Math.max(0, Math.ceil((idleAt - Date.now()) / 1000));
   footer.hidden = false;
   $('idle').textContent = t('idle.left', { seconds });
-  footer.classList.toggle('warn', seconds <= 20);
-  if (seconds <= 20 && !warned) {
+  footer.classList.toggle('warn', seconds <= 10);
+  if (warnable && seconds <= 20 && !warned) {
     warned = true;
     $('announce').textContent = t('idle.left', { seconds });
   }

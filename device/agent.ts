@@ -13,7 +13,7 @@ import { DeviceTime } from './device-time.js';
 import { DoorController, sessionRecord } from './door-controller.js';
 import { DEFAULT_LOCKOUT_RULES, NO_FAILURES, isClear, lockedFor, recordFailure, type LockoutRules, type LockoutState } from './keypad-lockout.js';
 import type { LockerHardware } from './hardware.js';
-import { DEFAULT_REOPEN_WINDOW_SEC, RecentPickups, decideReopen } from './reopen-rules.js';
+import { RecentPickups, decideReopen } from './reopen-rules.js';
 import type { DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
 import { applyDesiredState } from './sync/apply-state.js';
 import { SyncClient } from './sync/sync-client.js';
@@ -43,7 +43,10 @@ export interface AgentOptions {
   keypadLockout?: Partial<LockoutRules>;
   /** Where the agent and its sync client log (pino; default: nothing). See device/device-logger.ts. */
   log?: Logger;
-  /** Screen: a used pickup code reopens its door once within this many seconds of the pickup (0: never). See device/reopen-rules.ts. */
+  /**
+   * Screen: a used pickup code reopens its door once within this many seconds of the pickup (default 0: never; the
+   * device's settings default to 60, see device/screen/screen-settings.ts and device/reopen-rules.ts).
+   */
   reopenWindowSec?: number;
 }
 
@@ -85,7 +88,7 @@ export class LockerAgent {
     this.#log = options.log ?? silentLogger();
     this.#lockout = { ...DEFAULT_LOCKOUT_RULES, ...options.keypadLockout };
     this.#time = new DeviceTime(options.clock);
-    this.#recentPickups = new RecentPickups((options.reopenWindowSec ?? DEFAULT_REOPEN_WINDOW_SEC) * 1000);
+    this.#recentPickups = new RecentPickups((options.reopenWindowSec ?? 0) * 1000);
     this.sync = new SyncClient({
       lockerId: options.lockerId,
       mqttUrl: options.mqttUrl,

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const server = await createServer(makeConfig({ port: 0, mqttPort: 0, dataDir: dir, logLevel: 'silent' }));
   const { httpUrl } = await server.start();
   const api = new ApiClient(httpUrl, server.adminToken);
-  const locker = await startSimLocker({ api, name: 'Screen demo', location: { lat: 52.23, lon: 21.01 }, compartments: COMPARTMENTS, dataDir: dir, clock: systemClock, random: seededRandom(1) });
+  const locker = await startSimLocker({ api, name: 'Screen demo', location: { lat: 52.23, lon: 21.01 }, compartments: COMPARTMENTS, dataDir: dir, clock: systemClock, random: seededRandom(1), reopenWindowSec: 60 });
   const screen = await startScreen({
     agent: locker.agent,
     store: locker.store,

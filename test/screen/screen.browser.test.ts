@@ -39,6 +39,7 @@ beforeAll(async () => {
       ],
       lowCompartments: ['A4', 'B2'],
       screenClock: clock,
+      reopenWindowSec: 60,
     }),
     launchBrowser(),
   ]);

@@ -115,5 +115,13 @@ export default defineConfig([
     languageOptions: { globals: globals.browser, sourceType: 'module', ecmaVersion: 2022 },
   },
 
+  // Screen (issue 14): the locker screen's page script runs in the kiosk browser.
+  {
+    name: 'lockstep/locker-screen',
+    files: ['device/screen/public/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { globals: globals.browser, sourceType: 'module', ecmaVersion: 2022 },
+  },
+
   ...boundaryBlocks(),
 ]);

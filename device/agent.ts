@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { GrantVerifier, checkClaims, type GrantClaims } from '../shared/grants.js';
-import type { DeviceConfig, EventType, StateMessage } from '../shared/messages.js';
+import type { DeviceConfig, DeviceEvent, EventType, StateMessage } from '../shared/messages.js';
 import { isPinFormat, pinHash } from '../shared/pin.js';
 import { decideAccess, type AccessRefusal } from './access-rules.js';
 import { enterBatch } from './batch-entry.js';
@@ -14,6 +14,7 @@ import { DoorController, sessionRecord } from './door-controller.js';
 import { LOCK_NOT_DRIVEN, faultEvent } from './hardware-faults.js';
 import { DEFAULT_LOCKOUT_RULES, NO_FAILURES, isClear, lockedFor, recordFailure, type LockoutRules, type LockoutState } from './keypad-lockout.js';
 import type { LockerHardware } from './hardware.js';
+import { RecentPickups, decideReopen } from './reopen-rules.js';
 import type { DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
 import { applyDesiredState } from './sync/apply-state.js';
 import { SyncClient } from './sync/sync-client.js';
@@ -43,9 +44,14 @@ export interface AgentOptions {
   keypadLockout?: Partial<LockoutRules>;
   /** Where the agent and its sync client log (pino; default: nothing). See device/device-logger.ts. */
   log?: Logger;
+  /**
+   * Screen: a used pickup code reopens its door once within this many seconds of the pickup (default 0: never; the
+   * device's settings default to 60, see device/screen/screen-settings.ts and device/reopen-rules.ts).
+   */
+  reopenWindowSec?: number;
 }
 
-export type CodeOutcome = { opened: string } | { refused: AccessRefusal | 'NOT_READY' | 'MALFORMED' | 'OUTBOX_FULL' | typeof LOCK_NOT_DRIVEN };
+export type CodeOutcome = { opened: string; reopened?: true } | { refused: AccessRefusal | 'NOT_READY' | 'MALFORMED' | 'OUTBOX_FULL' | typeof LOCK_NOT_DRIVEN };
 
 const DEFAULT_OUTBOX_LIMIT = 50_000;
 
@@ -74,12 +80,16 @@ export class LockerAgent {
   #unsubscribe: (() => void)[] = [];
   /** Every event recorded by this agent (for the simulator's checker). */
   onRecorded: ((events: readonly { type: EventType; seq: number; jti?: string }[]) => void) | undefined;
+  // Screen: listeners of every recorded event (the screen follows the agent's decisions), recent pickups for reopen.
+  readonly #eventListeners = new Set<(events: readonly DeviceEvent[]) => void>();
+  readonly #recentPickups: RecentPickups;
 
   constructor(options: AgentOptions) {
     this.#o = options;
     this.#log = options.log ?? silentLogger();
     this.#lockout = { ...DEFAULT_LOCKOUT_RULES, ...options.keypadLockout };
     this.#time = new DeviceTime(options.clock);
+    this.#recentPickups = new RecentPickups((options.reopenWindowSec ?? 0) * 1000);
     this.sync = new SyncClient({
       lockerId: options.lockerId,
       mqttUrl: options.mqttUrl,
@@ -168,6 +178,33 @@ export class LockerAgent {
     return this.#serial(() => this.doors.doesNotFit());
   }
 
+  /** Calls `listener` with every batch of events the agent records (the screen follows them). Returns a function that stops it. */
+  onEvents(listener: (events: readonly DeviceEvent[]) => void): () => void {
+    this.#eventListeners.add(listener);
+    return () => this.#eventListeners.delete(listener);
+  }
+
+  /**
+   * A used pickup code within the reopen window (device/reopen-rules.ts): the door opens once more as a service
+   * opening (`door.reopened`, never a second pickup). Undefined when the rule says no.
+   */
+  async #reopen(claims: GrantClaims, via: 'keypad' | 'scanner'): Promise<CodeOutcome | undefined> {
+    const { store, hardware } = this.#o;
+    const pickup = this.#recentPickups.get(claims.jti);
+    const c = pickup && (await store.compartment(pickup.compartmentId));
+    const compartment = c && { parcelId: c.parcel_id, busy: this.doors.isBusy(c.id), fault: c.fault };
+    if (!pickup || decideReopen(pickup, { now: this.now(), windowMs: this.#recentPickups.windowMs, compartment })) return undefined;
+    this.#recentPickups.markReopened(claims.jti);
+    const session = { action: 'service' as const, parcelId: null };
+    const parcel = pickup.parcelId ? { parcelId: pickup.parcelId } : {};
+    await this.#record([{ type: 'door.reopened', jti: claims.jti, compartmentId: pickup.compartmentId, via, ...parcel }], (trx) =>
+      store.setSession(trx, pickup.compartmentId, sessionRecord(session, 'accepted')),
+    );
+    hardware.display(`Door ${pickup.compartmentId} is open again`);
+    await this.doors.unlock(pickup.compartmentId, session);
+    return { opened: pickup.compartmentId, reopened: true };
+  }
+
   /** Work started by hardware or timers: a failure is logged, never an unhandled rejection. */
   #background(p: Promise<unknown>): void {
     p.catch((err: unknown) => this.#log.error({ err: String(err) }, 'agent task failed'));
@@ -231,6 +268,10 @@ export class LockerAgent {
       },
       parcelHeldIn: claims.act === 'deposit' ? await store.holderOf(claims.sub) : undefined,
     });
+    if (refusal === 'ALREADY_USED' && (claims.act === 'pickup' || claims.act === 'collect')) {
+      const reopened = await this.#reopen(claims, via);
+      if (reopened) return reopened;
+    }
     if (refusal) return this.#refuse(refusal, via, claims);
     // lock boards (issue 15): a lock that cannot be driven now (its board does not answer) does not use the code
     if (!this.doors.canPulse(target)) return this.#refuse(LOCK_NOT_DRIVEN, via, claims, 'Temporarily out of service');
@@ -302,6 +343,8 @@ export class LockerAgent {
   async #record(events: NewEvent[], alsoDo?: (trx: DeviceTx) => Promise<void>): Promise<void> {
     const recorded = await this.#o.store.record(events, { bootId: this.bootId, now: this.now(), time: this.#time.serialize() }, alsoDo);
     if (recorded.length) {
+      this.#recentPickups.observe(recorded, this.now());
+      for (const listener of this.#eventListeners) listener(recorded);
       this.onRecorded?.(recorded);
       this.sync.flush();
     }

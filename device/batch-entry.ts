@@ -70,7 +70,7 @@ export async function enterBatch(ctx: BatchContext, claims: GrantClaims, via: 'k
  * A parcel of the batch still to go in: its door not opened with this code, not in, and its own drop-off grant
  * here and unspent (a cancelled booking's grant was revoked, which removes it: the batch code skips it too).
  */
-async function isPending(store: DeviceStore, jti: string, item: BatchItem): Promise<boolean> {
+export async function isPending(store: DeviceStore, jti: string, item: BatchItem): Promise<boolean> {
   if (await store.isUsed(batchItemKey(jti, item.p))) return false;
   if (await store.holderOf(item.p)) return false;
   const own = await store.depositGrantsOf(item.p);

@@ -11,6 +11,8 @@ import { loadHardware } from './load-hardware.js';
 import { runHardwareCheck } from './hardware/hardware-check.js';
 import { DeviceStore } from './store/device-store.js';
 import { DeviceIdentity, continueNumbering, enrol, keepBrokerAccount } from './identity.js';
+import { screenSettings } from './screen/screen-settings.js';
+import { startScreen } from './screen/start-screen.js';
 
 const HELP = `Usage: npm run device -- [--credentials FILE] [--hardware NAME | --hardware-module PATH]
                          [--hardware-map FILE] [--check-hardware [--pulse COMPARTMENT]]
@@ -32,7 +34,10 @@ Lock boards (docs/hardware.md): --hardware modbus-tcp://HOST:PORT or "modbus-rtu
 coils and inputs; HARDWARE_POLL_MS sets the sensor poll interval. --check-hardware lists the boards, coils and
 inputs it can read and pulses nothing; with --pulse A1 it pulses that one lock. It exits 0 when every board
 answers, 3 when one does not; a bad address or map exits 2 (DEVICE_HARDWARE_ADDRESS_INVALID,
-DEVICE_HARDWARE_MAP_INVALID).`;
+DEVICE_HARDWARE_MAP_INVALID).
+
+The locker's screen (docs/screen.md): --screen-port PORT (or SCREEN_PORT) serves it on http://127.0.0.1:PORT/
+for the kiosk browser; SCREEN_LANGUAGE, SCREEN_IDLE_SECONDS, SCREEN_LOW_COMPARTMENTS, REOPEN_WINDOW_SECONDS.`;
 
 /** lock boards (issue 15): `HARDWARE` and `--hardware-map`, and the simulator when no driver is named. */
 function hardwareDefaults(env: NodeJS.ProcessEnv, values: { hardware?: string | undefined; 'hardware-module'?: string | undefined; 'hardware-map'?: string | undefined }): NodeJS.ProcessEnv {
@@ -55,6 +60,8 @@ function commandLine() {
         'hardware-map': { type: 'string' },
         'check-hardware': { type: 'boolean' },
         pulse: { type: 'string' },
+        // screen (issue 14)
+        'screen-port': { type: 'string' },
       },
     }).values;
   } catch (err) {
@@ -85,6 +92,7 @@ async function main(): Promise<void> {
     ...hardwareDefaults(process.env, values),
   };
   const settings = deviceSettings(env, file);
+  const screenConfig = screenSettings(env, values['screen-port']); // Screen (issue 14)
   const log = createDeviceLogger(settings.logLevel, pino.destination(2)).child({ lockerId: settings.lockerId });
   const driver = await loadHardware(settings, process.cwd(), { log });
   // lock boards (issue 15): the checklist reads (and with --pulse drives) the hardware, then exits
@@ -120,9 +128,25 @@ async function main(): Promise<void> {
     // A fleet powered on at once (after a city-wide outage) does not connect at once.
     startJitterMs: 5000,
     log,
+    reopenWindowSec: screenConfig.reopenWindowSec, // Screen (issue 14)
   });
   await agent.start();
   log.info({ bootId: agent.bootId }, 'locker started');
+  // Screen (issue 14): the locker's own screen, served on loopback for the kiosk browser (docs/screen.md).
+  if (screenConfig.port !== null) {
+    const screen = await startScreen({
+      agent,
+      store,
+      clock: systemClock,
+      compartments: driver.hardware.compartments(),
+      port: screenConfig.port,
+      language: screenConfig.language,
+      idleTimeoutSec: screenConfig.idleTimeoutSec,
+      lowCompartments: screenConfig.lowCompartments,
+      log,
+    });
+    log.info({ url: screen.url }, 'screen served');
+  }
 
   let stopping = false;
   const stop = async () => {

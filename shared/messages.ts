@@ -98,6 +98,8 @@ export const EVENT_TYPES = [
   'hardware.recovered',
   /** A door sensor did not change after its lock was pulsed (a cut or shorted wire?): alarm `door_sensor_suspect`. */
   'door.sensor_suspect',
+  // Screen (issue 14): a used pickup code opened its door once more within the reopen window; never a second pickup.
+  'door.reopened',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

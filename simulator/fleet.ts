@@ -75,6 +75,8 @@ export interface LockerSetup {
   ackTimeoutMs?: number;
   /** Connect straight to the broker, without a proxy (the network then cannot be cut). */
   direct?: boolean;
+  /** Screen (issue 14): the agent's reopen-once window, seconds (default: off). */
+  reopenWindowSec?: number;
 }
 
 const newEventId = () => randomUUID().replaceAll('-', '');
@@ -149,6 +151,7 @@ export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
       ackTimeoutMs: s.ackTimeoutMs ?? 2000,
       ...(s.outboxLimit !== undefined ? { outboxLimit: s.outboxLimit } : {}),
       ...(s.startJitterMs ? { startJitterMs: s.startJitterMs } : {}),
+      ...(s.reopenWindowSec ? { reopenWindowSec: s.reopenWindowSec } : {}),
     });
     agent.onRecorded = (events) => {
       const now = performance.now();

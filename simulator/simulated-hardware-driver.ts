@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import type { HardwareDriver, HardwareDriverConfig } from '../device/hardware-drivers.js';
 import { SimulatedLocker } from './simulated-locker.js';
 
-const CONSOLE_HELP = `The simulated locker, from the terminal:
+export const CONSOLE_HELP = `The simulated locker, from the terminal:
   12345678        type a PIN on the keypad
   scan <qr>       scan a QR grant (or, while a batch code is in use, a parcel label: its id)
   open A1         pull door A1 (opens only when its latch was released)
@@ -17,7 +17,7 @@ const CONSOLE_HELP = `The simulated locker, from the terminal:
   quit            stop the agent`;
 
 /** Runs one console line against the simulated locker; returns what to print (nothing for most actions). */
-function consoleCommand(hardware: SimulatedLocker, line: string): string | undefined {
+export function consoleCommand(hardware: SimulatedLocker, line: string): string | undefined {
   const [cmd = '', arg = ''] = line.trim().split(/\s+/, 2);
   if (/^\d+$/.test(cmd)) hardware.type(cmd);
   else if (cmd === 'scan') hardware.scan(arg);

@@ -39,7 +39,7 @@ export async function registerLocker(ctx: ServerContext, reg: RegisterLockerBody
       .execute();
     await trx
       .insertInto('compartments')
-      .values(reg.compartments.map((c) => ({ locker_id: id, id: c.id, size: c.size, in_service: 1, parcel_id: null })))
+      .values(reg.compartments.map((c) => ({ locker_id: id, id: c.id, size: c.size, in_service: 1, parcel_id: null, low: c.low ? 1 : 0 })))
       .execute();
     const ticket = await createEnrolmentToken(trx, id, createdBy, now);
     return { lockerId: id, ...ticket };

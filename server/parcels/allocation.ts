@@ -9,15 +9,22 @@ export interface CompartmentCandidate {
   inService: boolean;
   /** Parcel reserved into or held by it; null when free. */
   parcelId: string | null;
+  /** Sits low (reachable from a wheelchair). */
+  low?: boolean;
 }
 
 export type Allocation = { ok: true; compartmentId: string } | { ok: false; code: 'SIZE_NOT_OFFERED' | 'NO_FREE_COMPARTMENT' };
 
-/** Every free in-service compartment that fits the parcel, best first (smallest, then lowest id). */
-export function rankFree(compartments: readonly CompartmentCandidate[], size: CompartmentSize): string[] {
+/**
+ * Every free in-service compartment that fits the parcel, best first (smallest, then lowest id). An `accessible`
+ * booking ranks the low compartments first (smallest of them first), then the others: it still gets a door when
+ * no low one is free, and the booking answer says so (`lowCompartment: false`).
+ */
+export function rankFree(compartments: readonly CompartmentCandidate[], size: CompartmentSize, accessible = false): string[] {
+  const lowFirst = (c: CompartmentCandidate) => (accessible && !c.low ? 1 : 0);
   return compartments
     .filter((c) => fits(size, c.size) && c.inService && c.parcelId === null)
-    .sort((a, b) => sizeRank(a.size) - sizeRank(b.size) || a.id.localeCompare(b.id))
+    .sort((a, b) => lowFirst(a) - lowFirst(b) || sizeRank(a.size) - sizeRank(b.size) || a.id.localeCompare(b.id))
     .map((c) => c.id);
 }
 

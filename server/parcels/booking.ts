@@ -27,11 +27,15 @@ export interface BookingRequest {
   kind?: ParcelKind;
   /** Who drops the parcel off (return, p2p): the carrier's system forwards the drop-off code to them. */
   sender?: Recipient;
+  /** Prefer a low compartment (reachable from a wheelchair). */
+  accessible?: boolean;
 }
 
 export interface Booking {
   parcel: ParcelRow;
   dropoff: { pin: string; qr: string };
+  /** Set when the booking asked `accessible`: whether the compartment is a low one. */
+  lowCompartment?: boolean;
 }
 
 /**
@@ -50,7 +54,11 @@ export async function bookParcel(ctx: ServerContext, req: BookingRequest, princi
     return { ...(await bookInto(ctx, uow, req, kind, parcelId, principalId)), uow };
   });
   await result.uow.committed();
-  return { parcel: result.parcel, dropoff: { pin: result.dropoff.pin, qr: result.dropoff.row.token } };
+  return {
+    parcel: result.parcel,
+    dropoff: { pin: result.dropoff.pin, qr: result.dropoff.row.token },
+    ...(req.accessible ? { lowCompartment: result.low } : {}),
+  };
 }
 
 /** The booking's statements, inside the group's transaction (or its own, on a retry). */
@@ -60,7 +68,7 @@ async function bookInto(ctx: ServerContext, uow: UnitOfWork, req: BookingRequest
   // The locker's row first: it says whether the locker exists, and orders bookings of one locker (Postgres).
   const version = await uow.takeDesiredVersion(req.lockerId);
   if (version === undefined) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId: req.lockerId });
-  const compartments = (await compartmentsOf.run(trx, { lockerId: req.lockerId })).rows.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id }));
+  const compartments = (await compartmentsOf.run(trx, { lockerId: req.lockerId })).rows.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1 }));
   const choice = chooseCompartment(compartments, req.size);
   if (!choice.ok) {
     // A full locker answers with the nearest lockers that have a fitting compartment free.
@@ -69,7 +77,7 @@ async function bookInto(ctx: ServerContext, uow: UnitOfWork, req: BookingRequest
   }
   // Best first, each with a conditional update: two bookings never share a compartment, and one that lost the
   // race for it (another server process) takes the next free one.
-  const compartmentId = await reserveFirstFree(trx, req.lockerId, parcelId, rankFree(compartments, req.size));
+  const compartmentId = await reserveFirstFree(trx, req.lockerId, parcelId, rankFree(compartments, req.size, req.accessible));
   if (!compartmentId) throw new LockstepError('NO_FREE_COMPARTMENT', { lockerId: req.lockerId });
   const size = compartments.find((c) => c.id === compartmentId)?.size ?? req.size;
 
@@ -112,11 +120,11 @@ async function bookInto(ctx: ServerContext, uow: UnitOfWork, req: BookingRequest
     { op: 'grant.add', token: pickup.row.token },
   ];
   await uow.recordDesiredChange(req.lockerId, version, changes, now);
-  return { parcel, dropoff };
+  return { parcel, dropoff, low: compartments.find((c) => c.id === compartmentId)?.low === true };
 }
 
 // The booking's own statements, compiled once (server/store/prepared-query.ts).
 const compartmentsOf = prepareQuery((db, a: { lockerId: string }) =>
-  db.selectFrom('compartments').select(['id', 'size', 'in_service', 'parcel_id']).where('locker_id', '=', a.lockerId),
+  db.selectFrom('compartments').select(['id', 'size', 'in_service', 'parcel_id', 'low']).where('locker_id', '=', a.lockerId),
 );
 const insertParcel = prepareQuery((db, parcel: ParcelRow) => db.insertInto('parcels').values(parcel));

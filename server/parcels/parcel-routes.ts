@@ -47,7 +47,8 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     async (request, reply) => {
       const booking = await bookParcel(ctx, request.body, principalRef(principalOf(request)));
       request.log.info({ parcelId: booking.parcel.id, lockerId: booking.parcel.locker_id }, 'parcel booked');
-      return reply.code(201).send({ ...parcelView(booking.parcel), dropoff: booking.dropoff });
+      const low = booking.lowCompartment === undefined ? {} : { lowCompartment: booking.lowCompartment };
+      return reply.code(201).send({ ...parcelView(booking.parcel), dropoff: booking.dropoff, ...low });
     },
   );
 

@@ -17,6 +17,8 @@ import { lifecycleServer } from './migrations/011-lifecycle-server.js';
 import { scaleOut } from './migrations/012-scale-out.js';
 import { grantPinSource } from './migrations/013-grant-pin-source.js';
 import { remoteOpenRequests } from './migrations/014-remote-open-requests.js';
+// Screen (issue 14): low compartments.
+import { lowCompartments } from './migrations/015-low-compartments.js';
 // Idempotency keys and retired lockers (issue 16, api).
 import { idempotencyAndRetire } from './migrations/016-idempotency-and-retire.js';
 
@@ -36,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '012-scale-out': scaleOut,
   '013-grant-pin-source': grantPinSource,
   '014-remote-open-requests': remoteOpenRequests,
+  '015-low-compartments': lowCompartments, // Screen (issue 14)
   // Idempotency keys and retired lockers (issue 16, api).
   '016-idempotency-and-retire': idempotencyAndRetire,
 };

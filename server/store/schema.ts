@@ -55,6 +55,8 @@ export interface CompartmentsTable {
   in_service: number;
   /** The parcel reserved into or held by this compartment; null when free. The row is the booking lock. */
   parcel_id: string | null;
+  /** Screen (issue 14): 1 when the compartment sits low (reachable from a wheelchair); bookings may ask for one. */
+  low: Generated<number>;
 }
 
 export type PauseReason = 'locker_offline' | 'compartment_out_of_service';

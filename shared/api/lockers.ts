@@ -57,7 +57,8 @@ export const RegisterLockerBody = Type.Object(
       { lat: Type.Number({ minimum: -90, maximum: 90 }), lon: Type.Number({ minimum: -180, maximum: 180 }) },
       { additionalProperties: false },
     ),
-    compartments: Type.Array(Type.Object({ id: CompartmentId, size: CompartmentSize }, { additionalProperties: false }), {
+    /** `low`: the compartment sits low, reachable from a wheelchair (bookings may ask `accessible: true`). */
+    compartments: Type.Array(Type.Object({ id: CompartmentId, size: CompartmentSize, low: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), {
       minItems: 1,
       maxItems: 512,
     }),

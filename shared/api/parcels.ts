@@ -88,6 +88,8 @@ export const BookingBody = Type.Object(
     /** `delivery` (default), `return` or `p2p`; the last two need `sender`. */
     kind: Type.Optional(ParcelKind),
     sender: Type.Optional(Recipient),
+    /** Ask for a low compartment (reachable from a wheelchair); see `lowCompartment` in the answer. */
+    accessible: Type.Optional(Type.Boolean()),
   },
   // The example of the API document (issue 16).
   { additionalProperties: false, examples: [{ lockerId: 'lk_3f9a1c2b7d4e5f60', size: 'M', recipient: { phone: '+48 600 100 200' }, reference: 'ORDER-4711' }] },
@@ -95,7 +97,14 @@ export const BookingBody = Type.Object(
 export type BookingBody = Static<typeof BookingBody>;
 
 /** The answer to a booking: the parcel and its drop-off code (shown only here). */
-export const BookingView = Type.Intersect([ParcelView, Type.Object({ dropoff: Code })]);
+export const BookingView = Type.Intersect([
+  ParcelView,
+  Type.Object({
+    dropoff: Code,
+    /** Only when the booking asked `accessible: true`: whether it got a low compartment (false: none was free, it got another). */
+    lowCompartment: Type.Optional(Type.Boolean()),
+  }),
+]);
 export type BookingView = Static<typeof BookingView>;
 
 /** Query of GET /v1/parcels. */

@@ -32,6 +32,8 @@ export interface FixtureOptions {
   deviceClock?: Clock;
   seed?: number;
   outboxLimit?: number;
+  /** The agent's reopen-once window, seconds (default: off). */
+  reopenWindowSec?: number;
 }
 
 /** A real server and one locker agent in this process on simulated hardware, ready to take codes. */
@@ -49,6 +51,7 @@ export async function startLockerFixture(o: FixtureOptions = {}): Promise<Locker
     clock: o.deviceClock ?? o.clock ?? systemClock,
     random: seededRandom(o.seed ?? 1),
     ...(o.outboxLimit !== undefined ? { outboxLimit: o.outboxLimit } : {}),
+    ...(o.reopenWindowSec !== undefined ? { reopenWindowSec: o.reopenWindowSec } : {}),
   });
   await vi.waitFor(() => expect(locker.agent.ready, 'the locker configuration').toBe(true), { timeout: 10_000, interval: 10 });
   const view = () => t.api.get<LockerView>(`/v1/lockers/${locker.id}`);

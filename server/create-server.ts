@@ -36,6 +36,10 @@ import { describeTarget, openDatabase, type DatabaseTarget } from './store/datab
 import { probeWrite, StorageHealth, storageWatcher } from './store/storage-health.js';
 import { subscribeDeviceTopics } from './sync/device-router.js';
 import { createWriters } from './writers.js';
+// Operator sign-in (issue 19).
+import { SignIn } from './accounts/sign-in.js';
+import { sessionRoutes } from './accounts/session-routes.js';
+import { accountSignInRoutes } from './accounts/account-sign-in-routes.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -95,6 +99,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   let mqttUrl = config.mqttPublicUrl ?? `mqtt://${config.host}:${config.mqttPort}`;
   const bootstrap = new BootstrapToken(secrets.adminToken, secrets.adminTokenFile);
   const tokens = new AccessTokens(secrets.apiTokenSecret, clock, config.apiTokenTtlSec);
+  // Operator sign-in (issue 19): password sessions in cookies beside bearer tokens.
+  const signIn = new SignIn({ db, clock, config, rootSecret: secrets.apiTokenSecret });
   const app = await createHttpApp({
     log,
     clock,
@@ -107,9 +113,10 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     isMetricsToken: metricsTokenMatcher(config.metricsToken),
     observeRequest: (labels, seconds) => metrics.httpDuration.observe(labels, seconds),
     securityHeaders: { hstsMaxAgeSec: config.hstsMaxAgeSec },
+    sessions: signIn.sessions,
   });
   // Every route module is a plugin of one shape, given the same deps (server/http/route-plugin.ts).
-  const routeDeps: RouteDeps = { ctx, tokens, bootstrap, live, metrics, mqttUrl: () => mqttUrl, lockerAccess: broker, brokerListening: () => broker.ready() };
+  const routeDeps: RouteDeps = { ctx, tokens, bootstrap, live, metrics, mqttUrl: () => mqttUrl, lockerAccess: broker, brokerListening: () => broker.ready(), signIn };
   const routePlugins: RoutePlugin[] = [
     metricsRoutes,
     keyRoutes,
@@ -123,6 +130,9 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     auditRoutes,
     webhookRoutes,
     brokerRoutes,
+    // Operator sign-in (issue 19).
+    sessionRoutes,
+    accountSignInRoutes,
   ];
   for (const plugin of routePlugins) await app.register(plugin, routeDeps);
   await subscribeDeviceTopics(ctx);

@@ -23,7 +23,7 @@ export function sessionCookieValue(request: FastifyRequest): string | undefined 
   return cookies?.[SECURE_COOKIE] ?? cookies?.[PLAIN_COOKIE] ?? undefined;
 }
 
-function isSecure(request: FastifyRequest, security: CookieSecurity, hsts: boolean): boolean {
+export function cookieIsSecure(request: FastifyRequest, security: CookieSecurity, hsts: boolean): boolean {
   if (security === 'always') return true;
   if (security === 'never') return false;
   return request.protocol === 'https' || hsts;
@@ -38,7 +38,7 @@ export interface CookieSettings {
 }
 
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, value: string, settings: CookieSettings): void {
-  const secure = isSecure(request, settings.security, settings.hsts);
+  const secure = cookieIsSecure(request, settings.security, settings.hsts);
   reply.setCookie(secure ? SECURE_COOKIE : PLAIN_COOKIE, value, {
     httpOnly: true,
     secure,

@@ -67,6 +67,15 @@ export async function writeFailure(db: Db, key: string, count: FailureCount): Pr
     .execute();
 }
 
+/** Drops counters whose period ended and that hold no lock (guessed names must not pile up forever). */
+export async function pruneFailures(db: Db, now: number, periodMs: number): Promise<void> {
+  await db
+    .deleteFrom('sign_in_failures')
+    .where('first_at', '<=', now - periodMs)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+    .execute();
+}
+
 export async function clearFailures(db: Db, key: string): Promise<void> {
   await db.deleteFrom('sign_in_failures').where('key', '=', key).execute();
 }

@@ -3,7 +3,7 @@ import type { ServerConfig } from '../config-schema.js';
 import { LockstepError } from '../errors.js';
 import type { Db } from '../store/database.js';
 import type { AccountRow } from '../store/schema.js';
-import { accountsNamed, claimTotpStep, clearFailures, findCredentials, readFailures, updateCredentials, writeFailure } from './credential-store.js';
+import { accountsNamed, claimTotpStep, clearFailures, findCredentials, pruneFailures, readFailures, updateCredentials, writeFailure } from './credential-store.js';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { SecretBox } from './secret-box.js';
 import { SIGN_IN_ROLES, SignInSessions, type NewSession } from './sessions.js';
@@ -70,6 +70,7 @@ export class SignIn {
     // The same work whether the name is known or not.
     const matches = await verifyPassword(attempt.password, hash ?? (await this.#decoyHash()));
     const fail = async () => {
+      await pruneFailures(db, now, this.#nameLock.periodMs);
       await writeFailure(db, nameKey, afterFailure(counts.get(nameKey), now, this.#nameLock));
       await writeFailure(db, addressKey, afterFailure(counts.get(addressKey), now, this.#addressLock));
       return new LockstepError('SIGN_IN_FAILED');

@@ -17,6 +17,7 @@ import type { RoutePlugin } from '../http/route-plugin.js';
 import { ErrorResponse, authErrors } from '../http/schemas.js';
 import { clearSessionCookie, setSessionCookie } from '../http/session-cookie.js';
 import { findAccount } from './account-store.js';
+import { findCredentials } from './credential-store.js';
 import type { ResolvedSession } from './sessions.js';
 
 const SIGNED_IN = { roles: ['admin', 'operator'] } as const;
@@ -34,6 +35,10 @@ export const sessionRoutes: RoutePlugin = async (app, { ctx, signIn }) => {
   function sessionOf(request: FastifyRequest): ResolvedSession {
     if (!request.signInSession) throw new LockstepError('SESSION_REQUIRED');
     return request.signInSession;
+  }
+
+  async function hasTotp(accountId: string): Promise<boolean> {
+    return (await findCredentials(db, accountId))?.totp_enabled === 1;
   }
 
   async function ownAccount(request: FastifyRequest) {
@@ -68,6 +73,7 @@ export const sessionRoutes: RoutePlugin = async (app, { ctx, signIn }) => {
           createdAt: now,
           expiresAt: session.expiresAt,
           idleExpiresAt: Math.min(session.expiresAt, now + signIn.sessions.settings.idleMs),
+          totp: await hasTotp(account.id),
         };
       } catch (err) {
         if (err instanceof LockstepError) {
@@ -89,6 +95,7 @@ export const sessionRoutes: RoutePlugin = async (app, { ctx, signIn }) => {
       createdAt: s.createdAt,
       expiresAt: s.expiresAt,
       idleExpiresAt: s.idleExpiresAt,
+      totp: await hasTotp(s.principal.id),
     };
   });
 

@@ -25,6 +25,8 @@ export const SessionView = Type.Object({
   expiresAt: Type.Integer(),
   /** When it ends without further requests. */
   idleExpiresAt: Type.Integer(),
+  /** Whether the account has a second factor. */
+  totp: Type.Boolean(),
 });
 export type SessionView = Static<typeof SessionView>;
 

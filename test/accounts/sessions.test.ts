@@ -61,7 +61,7 @@ describe('operator sign-in with cookies', () => {
     const s = await signInAs(t, 'night shift', PASSWORD);
     expect(s.setCookie).toMatch(/^lockstep_session=[A-Za-z0-9_-]{43}; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
     expect(new Date(/Expires=([^;]+)/.exec(s.setCookie)![1]!).getTime()).toBe(Math.floor((clock.now() + 4 * 3600_000) / 1000) * 1000);
-    expect(s.body).toMatchObject({ account: { name: 'Night shift', role: 'operator' }, csrfToken: expect.any(String), expiresAt: clock.now() + 4 * 3600_000, idleExpiresAt: clock.now() + 1800_000 });
+    expect(s.body).toMatchObject({ account: { name: 'Night shift', role: 'operator' }, csrfToken: expect.any(String), expiresAt: clock.now() + 4 * 3600_000, idleExpiresAt: clock.now() + 1800_000, totp: false });
     const stored = await t.server.ctx.db.selectFrom('sign_in_sessions').selectAll().execute();
     expect(stored.map((r) => r.id_hash)).toContain(createHash('sha256').update(s.value).digest('hex'));
     expect(JSON.stringify(stored)).not.toContain(s.value);
@@ -233,7 +233,7 @@ describe('operator sign-in with cookies', () => {
     expect(sameStep.body.error?.code).toBe('SIGN_IN_FAILED');
     clock.advance(30_000);
     const code = totpCode(secret, clock.now());
-    await signInAs(t, 'Second factor', 'two factor passphrase', { totp: code });
+    expect((await signInAs(t, 'Second factor', 'two factor passphrase', { totp: code })).body.totp).toBe(true);
     const replay = await send(t, 'POST', '/v1/session', {}, { name: 'Second factor', password: 'two factor passphrase', totp: code });
     expect([replay.status, replay.body.error?.code]).toEqual([401, 'SIGN_IN_FAILED']);
     // A wrong code with the right password counts as a failure (no guessing codes without limit).

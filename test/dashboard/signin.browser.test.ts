@@ -82,7 +82,7 @@ describe('operator sign-in in headless Chromium', () => {
     expect(await page.locator('#account-created-token').textContent()).toMatch(/^ey/);
 
     await page.getByLabel('Account (operators and admins)').selectOption({ label: 'Evening operator (operator)' });
-    await page.getByLabel(/^New password/).fill('dusk till dawn shift');
+    await page.locator('#password-form').getByLabel(/^New password/).fill('dusk till dawn shift');
     await page.getByRole('button', { name: 'Set password' }).click();
     await page.getByText('Password of Evening operator set; 0 sessions ended.').waitFor();
     const evening = await signInAs(t, 'Evening operator', 'dusk till dawn shift');
@@ -127,25 +127,38 @@ describe('operator sign-in in headless Chromium', () => {
     expect((await b.context.cookies()).find((c) => c.name === 'lockstep_session')).toBeUndefined();
   });
 
-  it('asks for the authenticator code when the account has a second factor; an operator sees no admin pages; sign-out', async () => {
+  it('sets up a second factor on "Your sign-in", then asks for the code at sign-in; an operator sees no admin pages; sign-out', async () => {
     const page = b.page;
     await accountWithPassword(t, 'operator', 'Guarded operator', 'guarded by two factors');
-    const s = await signInAs(t, 'Guarded operator', 'guarded by two factors');
-    const secret = (await send(t, 'POST', '/v1/me/totp', { cookie: s.cookie, csrf: s.csrf })).body.secret as string;
-    expect((await send(t, 'POST', '/v1/me/totp/confirm', { cookie: s.cookie, csrf: s.csrf }, { code: totpCode(secret, Date.now()) })).status).toBe(200);
-
     await signInInBrowser('Guarded operator', 'guarded by two factors');
-    await page.getByText('Enter the 6-digit code from your authenticator app.').waitFor();
-    await b.shot('signin-04-code');
-    await page.getByLabel('Code from your authenticator app').fill(totpCode(secret, Date.now() + 30_000));
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.locator('#live-status[data-state="live"]').waitFor();
     expect(await page.getByRole('link', { name: 'Accounts' }).isHidden()).toBe(true);
     await page.goto(`${t.httpUrl}/dashboard/#/accounts`);
     await page.locator('#view-fleet').waitFor();
 
+    await page.getByRole('link', { name: 'Your sign-in' }).click();
+    await page.getByRole('button', { name: 'Set up a second factor' }).click();
+    await page.locator('#totp-enrolment').waitFor();
+    const secret = (await page.locator('#totp-secret').textContent()) ?? '';
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect(await page.locator('#totp-uri').textContent()).toContain(`secret=${secret}`);
+    await page.locator('#totp-confirm-form').getByLabel('Code from your authenticator app').fill(totpCode(secret, Date.now()));
+    await page.getByRole('button', { name: 'Turn on' }).click();
+    await page.getByText('Second factor on: from now on sign-in asks for a code.').waitFor();
+    expect(await page.locator('#totp-secret').textContent()).toBe('');
+    await b.shot('signin-04-second-factor');
+
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.locator('#view-signin h1').waitFor();
     expect((await b.context.cookies()).find((c) => c.name === 'lockstep_session')).toBeUndefined();
+
+    await signInInBrowser('Guarded operator', 'guarded by two factors');
+    await page.getByText('Enter the 6-digit code from your authenticator app.').waitFor();
+    await b.shot('signin-05-code');
+    await page.locator('#signin-form').getByLabel('Code from your authenticator app').fill(totpCode(secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.locator('#live-status[data-state="live"]').waitFor();
+    await page.getByRole('link', { name: 'Your sign-in' }).click();
+    await page.getByRole('button', { name: 'Remove second factor' }).waitFor();
   });
 });

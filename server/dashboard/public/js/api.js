@@ -7,6 +7,7 @@ const SAFE = new Set(['GET', 'HEAD']);
 
 let csrf = null;
 let account = null;
+let totpEnabled = false;
 
 export const session = {
   /** The bearer token, when signed in with one. */
@@ -21,6 +22,13 @@ export const session = {
   get account() {
     return account;
   },
+  /** Whether the signed-in account has a second factor (from the session; updated when this page turns it on or off). */
+  get totpEnabled() {
+    return totpEnabled;
+  },
+  set totpEnabled(on) {
+    totpEnabled = on;
+  },
   get signedIn() {
     return Boolean(sessionStorage.getItem(KEY) || csrf);
   },
@@ -31,11 +39,13 @@ export const session = {
   setCookieSession(view) {
     csrf = view.csrfToken;
     account = view.account;
+    totpEnabled = view.totp;
   },
   clear() {
     sessionStorage.removeItem(KEY);
     csrf = null;
     account = null;
+    totpEnabled = false;
   },
 };
 

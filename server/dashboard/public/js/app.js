@@ -11,9 +11,10 @@ import { createParcelView } from './parcel.js';
 import { setUpSignIn } from './signin.js';
 import { createAccountsView } from './accounts.js';
 import { createWebhooksView } from './webhooks.js';
+import { createMeView } from './me.js';
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['signin', 'fleet', 'locker', 'alarms', 'parcels', 'accounts', 'webhooks'];
+const VIEWS = ['signin', 'fleet', 'locker', 'alarms', 'parcels', 'accounts', 'webhooks', 'me'];
 const LIVE_TEXT = { connecting: 'Connecting…', live: 'Live', down: 'Reconnecting…' };
 
 let live = null;
@@ -24,6 +25,7 @@ const views = {
   parcels: createParcelView(),
   accounts: createAccountsView(),
   webhooks: createWebhooksView(),
+  me: createMeView(),
 };
 
 function showView(name, arg) {
@@ -48,6 +50,7 @@ function route() {
   if (section === 'parcels') return showView('parcels', arg);
   if (section === 'accounts' && isAdmin) return showView('accounts');
   if (section === 'webhooks' && isAdmin) return showView('webhooks');
+  if (section === 'me' && session.csrf) return showView('me');
   return showView('fleet');
 }
 
@@ -66,6 +69,7 @@ function signedIn(on) {
   show($('sign-out-all'), on && Boolean(session.csrf));
   show($('live-status'), on);
   for (const link of document.querySelectorAll('#nav [data-admin]')) show(link, on && isAdmin);
+  for (const link of document.querySelectorAll('#nav [data-session]')) show(link, on && Boolean(session.csrf));
 }
 
 function startLive() {

@@ -151,6 +151,21 @@ export const ServerConfigSchema = Type.Object(
     setServicePerOperatorPerMinute: Type.Integer({ minimum: 1, maximum: 1000 }),
     /** set_service commands the whole fleet may receive in any 60 seconds. */
     setServiceFleetPerMinute: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    // Operator sign-in (issue 19): sessions in cookies, lockout, password hashing; see docs/accounts.md.
+    /** A sign-in session ends after this long without a request. */
+    sessionIdleSec: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600 }),
+    /** A sign-in session ends this long after the sign-in, whatever its activity. */
+    sessionMaxSec: Type.Integer({ minimum: 300, maximum: 30 * 24 * 3600 }),
+    /** The session cookie's Secure flag: 'auto' = when the request came over TLS or HSTS is configured. */
+    sessionCookieSecure: Type.Union([Type.Literal('auto'), Type.Literal('always'), Type.Literal('never')]),
+    /** Failed sign-ins for one account name within the lockout period that lock the name for that period. */
+    signInMaxFailures: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** Failed sign-ins from one client address within the lockout period that refuse that address for that period. */
+    signInAddressMaxFailures: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    /** How long failures are counted, and how long a lock lasts. */
+    signInLockoutSec: Type.Integer({ minimum: 10, maximum: 24 * 3600 }),
+    /** scrypt cost of new password hashes, as log2(N) (r=8, p=3); stored with each hash, so it can be raised later. */
+    passwordScryptLogN: Type.Integer({ minimum: 10, maximum: 20 }),
   },
   { additionalProperties: false },
 );

@@ -90,6 +90,14 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   remoteOpenBurstFleet: 'REMOTE_OPEN_BURST_FLEET',
   setServicePerOperatorPerMinute: 'SET_SERVICE_PER_OPERATOR_PER_MINUTE',
   setServiceFleetPerMinute: 'SET_SERVICE_FLEET_PER_MINUTE',
+  // Operator sign-in (issue 19).
+  sessionIdleSec: 'SESSION_IDLE_SEC',
+  sessionMaxSec: 'SESSION_MAX_SEC',
+  sessionCookieSecure: 'SESSION_COOKIE_SECURE',
+  signInMaxFailures: 'SIGN_IN_MAX_FAILURES',
+  signInAddressMaxFailures: 'SIGN_IN_ADDRESS_MAX_FAILURES',
+  signInLockoutSec: 'SIGN_IN_LOCKOUT_SEC',
+  passwordScryptLogN: 'PASSWORD_SCRYPT_LOG_N',
 };
 
 const CONFIG_DEFAULTS = {
@@ -158,6 +166,14 @@ const CONFIG_DEFAULTS = {
   remoteOpenBurstFleet: 20,
   setServicePerOperatorPerMinute: 10,
   setServiceFleetPerMinute: 60,
+  // Operator sign-in (issue 19).
+  sessionIdleSec: 1800,
+  sessionMaxSec: 12 * 3600,
+  sessionCookieSecure: 'auto',
+  signInMaxFailures: 5,
+  signInAddressMaxFailures: 50,
+  signInLockoutSec: 900,
+  passwordScryptLogN: 15,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -215,6 +231,13 @@ const NUMERIC = new Set<string>([
   'remoteOpenBurstFleet',
   'setServicePerOperatorPerMinute',
   'setServiceFleetPerMinute',
+  // Operator sign-in (issue 19).
+  'sessionIdleSec',
+  'sessionMaxSec',
+  'signInMaxFailures',
+  'signInAddressMaxFailures',
+  'signInLockoutSec',
+  'passwordScryptLogN',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */

@@ -41,6 +41,10 @@ import { idempotencyPlugin } from './http/idempotency.js';
 import { retireRoutes } from './lockers/retire-routes.js';
 import { openapiPlugin } from './http/openapi.js';
 import { SERVER_VERSION } from './http/server-version.js';
+// Operator sign-in (issue 19).
+import { SignIn } from './accounts/sign-in.js';
+import { sessionRoutes } from './accounts/session-routes.js';
+import { accountSignInRoutes } from './accounts/account-sign-in-routes.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -100,6 +104,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   let mqttUrl = config.mqttPublicUrl ?? `mqtt://${config.host}:${config.mqttPort}`;
   const bootstrap = new BootstrapToken(secrets.adminToken, secrets.adminTokenFile);
   const tokens = new AccessTokens(secrets.apiTokenSecret, clock, config.apiTokenTtlSec);
+  // Operator sign-in (issue 19): password sessions in cookies beside bearer tokens.
+  const signIn = new SignIn({ db, clock, config, rootSecret: secrets.apiTokenSecret });
   const app = await createHttpApp({
     log,
     clock,
@@ -112,13 +118,14 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     isMetricsToken: metricsTokenMatcher(config.metricsToken),
     observeRequest: (labels, seconds) => metrics.httpDuration.observe(labels, seconds),
     securityHeaders: { hstsMaxAgeSec: config.hstsMaxAgeSec },
+    sessions: signIn.sessions,
   });
   // Idempotency-Key on every authenticated POST (issue 16, api): hooks on the root app, before the routes.
   await app.register(idempotencyPlugin, { db, clock });
   // OpenAPI at /openapi.json and the API page at /docs (issue 16, api): before the routes, so it sees them all.
   await app.register(openapiPlugin, { version: SERVER_VERSION });
   // Every route module is a plugin of one shape, given the same deps (server/http/route-plugin.ts).
-  const routeDeps: RouteDeps = { ctx, tokens, bootstrap, live, metrics, mqttUrl: () => mqttUrl, lockerAccess: broker, brokerListening: () => broker.ready() };
+  const routeDeps: RouteDeps = { ctx, tokens, bootstrap, live, metrics, mqttUrl: () => mqttUrl, lockerAccess: broker, brokerListening: () => broker.ready(), signIn };
   const routePlugins: RoutePlugin[] = [
     metricsRoutes,
     keyRoutes,
@@ -134,6 +141,9 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     brokerRoutes,
     // Integrators (issue 16, api).
     retireRoutes,
+    // Operator sign-in (issue 19).
+    sessionRoutes,
+    accountSignInRoutes,
   ];
   for (const plugin of routePlugins) await app.register(plugin, routeDeps);
   await subscribeDeviceTopics(ctx);

@@ -92,6 +92,20 @@ export const ERRORS = {
   LOCKER_NOT_EMPTY: { status: 409, message: 'The locker still holds or expects parcels; they must be picked up, returned or cancelled before it is retired.' },
   LOCKER_RETIRED: { status: 409, message: 'The locker is retired.' },
   INVALID_CURSOR: { status: 400, message: 'The cursor is not one this listing returned (pass nextCursor as it came).' },
+  // Operator sign-in (issue 19): sessions, CSRF, lockout, passwords, TOTP.
+  SIGN_IN_FAILED: { status: 401, message: 'The name, password or code is not right.' },
+  SIGN_IN_LOCKED: { status: 423, message: 'Too many failed sign-ins for this name; retry after the time in the retry-after header.' },
+  SIGN_IN_THROTTLED: { status: 429, message: 'Too many failed sign-ins from your address; retry after the time in the retry-after header.' },
+  TOTP_REQUIRED: { status: 401, message: 'This account needs the code from its authenticator app.' },
+  CSRF_TOKEN_INVALID: { status: 403, message: 'A request signed in by cookie must carry its session\'s CSRF token in the X-CSRF-Token header.' },
+  SESSION_REQUIRED: { status: 409, message: 'This needs a signed-in session (a bearer token has none).' },
+  PASSWORD_TOO_WEAK: { status: 422, message: 'The password does not meet the policy (at least 12 characters, at most 256, not containing the account name).' },
+  PASSWORD_NOT_ALLOWED: { status: 409, message: 'Only operator and admin accounts sign in with a password; carrier accounts use tokens.' },
+  PASSWORD_WRONG: { status: 403, message: 'The current password is not right.' },
+  TOTP_ALREADY_ENABLED: { status: 409, message: 'The second factor is already enabled; disable it first.' },
+  TOTP_NOT_PENDING: { status: 409, message: 'Start the enrolment of a second factor first.' },
+  TOTP_CODE_INVALID: { status: 422, message: 'The code is not right (or was already used).' },
+  ACCOUNT_NAME_TAKEN: { status: 409, message: 'Another account of this name (ignoring case) already signs in with a password; names that sign in must be unique.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -17,6 +17,7 @@ import { LockstepError } from '../errors.js';
 import type { Db } from '../store/database.js';
 import { disableAccount, findAccount, insertAccount, insertToken, listAccounts, listTokens, revokeToken } from './account-store.js';
 import { accountView, tokenView } from './account-views.js';
+import { credentialsByAccount } from './credential-store.js';
 
 
 const TokenParams = Type.Object(
@@ -27,8 +28,13 @@ const TokenParams = Type.Object(
 const ADMIN = { roles: ['admin'] } as const;
 
 /** Accounts, their tokens, and rotation of the bootstrap admin token. Admin only. */
-export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }) => {
+export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap, signIn }) => {
   const { db, clock } = ctx;
+
+  /** Whether each operator and admin account has a password, a second factor, live sessions (issue 19). */
+  async function signInFacts() {
+    return { credentials: await credentialsByAccount(db), activeSessions: await signIn.sessions.activeCounts() };
+  }
 
   /** Signs a token for the account and records its id (the token itself is never stored). */
   async function issueFor(store: Db, account: { id: string; role: Role }) {
@@ -69,7 +75,10 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
   app.get(
     '/v1/accounts',
     { config: ADMIN, schema: { summary: 'List accounts', tags: ['accounts'], response: { 200: AccountList, ...authErrors } } },
-    async () => ({ accounts: (await listAccounts(db)).map(accountView) }),
+    async () => {
+      const facts = await signInFacts();
+      return { accounts: (await listAccounts(db)).map((a) => accountView(a, facts)) };
+    },
   );
 
   app.get(
@@ -83,7 +92,7 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
     },
     async (request) => {
       const account = await existing(request.params.id);
-      return { ...accountView(account), tokens: (await listTokens(db, account.id)).map(tokenView) };
+      return { ...accountView(account, await signInFacts()), tokens: (await listTokens(db, account.id)).map(tokenView) };
     },
   );
 
@@ -120,6 +129,8 @@ export const accountRoutes: RoutePlugin = async (app, { ctx, tokens, bootstrap }
     async (request) => {
       await existing(request.params.id);
       await disableAccount(db, request.params.id);
+      // Its sign-in sessions end too (they are refused from now on anyway; this also closes its live streams).
+      await signIn.sessions.revokeAll(db, request.params.id);
       request.log.info({ accountId: request.params.id, by: principalOf(request).id }, 'account disabled');
       return accountView(await existing(request.params.id));
     },

@@ -58,3 +58,8 @@ export function findTokenAccount(db: Db, jti: string) {
     .where('t.jti', '=', jti)
     .executeTakeFirst();
 }
+
+/** Changes an account's role (issue 19: the accounts page). Its tokens carry the old role and stop matching. */
+export async function setAccountRole(db: Db, id: string, role: Role): Promise<void> {
+  await db.updateTable('accounts').set({ role }).where('id', '=', id).execute();
+}

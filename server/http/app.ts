@@ -9,6 +9,9 @@ import { classifyStorageError, storageErrorCode, STORAGE_RETRY_AFTER_SEC } from 
 import { registerAuth } from './auth.js';
 import { registerRateLimits, type RateLimitSettings } from './rate-limit.js';
 import { registerSecurityHeaders, securityHeaders, type SecurityHeaderSettings } from './security-headers.js';
+// Operator sign-in (issue 19).
+import type { SignInSessions } from '../accounts/sessions.js';
+import { registerSessionCookies } from './session-cookie.js';
 
 const HTTP_BODY_LIMIT = 64 * 1024;
 
@@ -41,6 +44,8 @@ export interface HttpAppOptions {
   observeRequest?(labels: { route: string; method: string; status: string }, seconds: number): void;
   /** nosniff on every response; HSTS when a max age is set (default: none). */
   securityHeaders?: SecurityHeaderSettings;
+  /** Operator sign-in (issue 19): cookie sessions beside bearer tokens. */
+  sessions?: SignInSessions;
 }
 
 declare module 'fastify' {
@@ -92,7 +97,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<App> {
     });
   }
   const limit = await registerRateLimits(app, options.rateLimits, options.clock);
-  registerAuth(app, { authenticate: options.authenticate, limit, ...(options.isMetricsToken ? { isMetricsToken: options.isMetricsToken } : {}) });
+  await registerSessionCookies(app);
+  registerAuth(app, {
+    authenticate: options.authenticate,
+    limit,
+    ...(options.isMetricsToken ? { isMetricsToken: options.isMetricsToken } : {}),
+    ...(options.sessions ? { sessions: options.sessions } : {}),
+  });
 
   app.setErrorHandler((err: FastifyError | LockstepError, request, reply) => {
     if (err instanceof LockstepError) {

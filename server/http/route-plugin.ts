@@ -7,6 +7,7 @@ import type { ServerContext } from '../context.js';
 import type { LiveHub } from '../dashboard/live-hub.js';
 import type { LockerAccess } from '../enrolment/enrol.js';
 import type { ServerMetrics } from '../metrics/metrics.js';
+import type { SignIn } from '../accounts/sign-in.js';
 
 /** Everything a route plugin may use, built once by createServer and handed to every plugin alike. */
 export interface RouteDeps {
@@ -24,6 +25,8 @@ export interface RouteDeps {
   readonly lockerAccess: LockerAccess;
   /** True while lockers can reach the server through the broker (readiness). */
   readonly brokerListening: () => boolean;
+  /** Operator sign-in (issue 19): passwords, sessions, second factors. */
+  readonly signIn: SignIn;
 }
 
 /**

@@ -21,6 +21,8 @@ import { remoteOpenRequests } from './migrations/014-remote-open-requests.js';
 import { lowCompartments } from './migrations/015-low-compartments.js';
 // Idempotency keys and retired lockers (issue 16, api).
 import { idempotencyAndRetire } from './migrations/016-idempotency-and-retire.js';
+// Operator sign-in (issue 19).
+import { signIn } from './migrations/018-sign-in.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -41,6 +43,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '015-low-compartments': lowCompartments, // Screen (issue 14)
   // Idempotency keys and retired lockers (issue 16, api).
   '016-idempotency-and-retire': idempotencyAndRetire,
+  // Operator sign-in (issue 19).
+  '018-sign-in': signIn,
 };
 
 const provider: MigrationProvider = {

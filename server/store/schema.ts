@@ -3,6 +3,8 @@ import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import type { GrantAction } from '../../shared/messages.js';
 import type { ParcelKind, ParcelStatus } from '../../shared/api/parcels.js';
 import type { OperationsTables } from './schema-operations.js';
+// Operator sign-in (issue 19).
+import type { SignInTables } from './schema-sign-in.js';
 
 /**
  * The tables, each row type declared once; insert and select shapes are derived from it (`Generated` columns
@@ -179,6 +181,10 @@ export interface Database extends OperationsTables {
   desired_changes: DesiredChangesTable;
   notifications: NotificationsTable;
   parcel_reminders: ParcelRemindersTable;
+  // Operator sign-in (issue 19).
+  account_credentials: SignInTables['account_credentials'];
+  sign_in_sessions: SignInTables['sign_in_sessions'];
+  sign_in_failures: SignInTables['sign_in_failures'];
 }
 
 export type LockerRow = Selectable<LockersTable>;

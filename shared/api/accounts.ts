@@ -11,6 +11,8 @@ export const AccountView = Type.Object({
   role: Role,
   createdAt: Type.Integer(),
   disabled: Type.Boolean(),
+  /** Operator and admin accounts only (issue 19): whether it has a password and a second factor, and its live sessions. */
+  signIn: Type.Optional(Type.Object({ password: Type.Boolean(), totp: Type.Boolean(), activeSessions: Type.Integer() })),
 });
 export type AccountView = Static<typeof AccountView>;
 

@@ -97,6 +97,18 @@ describe('API roles', () => {
     { method: 'POST', url: '/v1/webhooks/deliveries/wd_nope/retry', roles: ['admin', 'carrier'] },
     // Integrators (issue 16, api).
     { method: 'POST', url: '/v1/lockers/lk_nope/retire', roles: ['admin'] },
+    // Operator sign-in (issue 19): with a bearer token these answer SESSION_REQUIRED, ACCOUNT_NOT_FOUND or 400.
+    { method: 'GET', url: '/v1/session', roles: ['admin', 'operator'] },
+    { method: 'DELETE', url: '/v1/session', roles: ['admin', 'operator'] },
+    { method: 'POST', url: '/v1/session/revoke-all', roles: ['admin', 'operator'] },
+    { method: 'PUT', url: '/v1/me/password', roles: ['admin', 'operator'], payload: {} },
+    { method: 'POST', url: '/v1/me/totp', roles: ['admin', 'operator'], skipAdmitted: true },
+    { method: 'POST', url: '/v1/me/totp/confirm', roles: ['admin', 'operator'], payload: {} },
+    { method: 'POST', url: '/v1/me/totp/remove', roles: ['admin', 'operator'], payload: {} },
+    { method: 'POST', url: '/v1/accounts/acc_nope/password', roles: ['admin'], payload: { password: 'long enough password' } },
+    { method: 'POST', url: '/v1/accounts/acc_nope/role', roles: ['admin'], payload: { role: 'operator' } },
+    { method: 'POST', url: '/v1/accounts/acc_nope/sessions/revoke', roles: ['admin'] },
+    { method: 'POST', url: '/v1/accounts/acc_nope/totp/remove', roles: ['admin'] },
   ];
 
   /** Routes that need no bearer token, each for a stated reason (checked in their own tests). */
@@ -117,6 +129,7 @@ describe('API roles', () => {
     'GET /docs//*',
     'GET /docs//json',
     'GET /docs//yaml',
+    'POST /v1/session', // sign-in: name and password in the body (test/accounts/sessions.test.ts)
   ]);
 
   it('the matrix lists every route the server serves (a new route must state who may call it here)', () => {

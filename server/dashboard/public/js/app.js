@@ -1,5 +1,5 @@
-// Sign-in, routing (#/fleet, #/lockers/:id, #/alarms, #/parcels/:id) and the live connection.
-import { ApiError, api, session, whenUnauthorized } from './api.js';
+// Sign-in, routing (#/fleet, #/lockers/:id, #/alarms, #/parcels/:id, #/accounts, #/webhooks) and the live connection.
+import { api, restoreCookieSession, session, signOutSession, whenUnauthorized } from './api.js';
 import { setText, show } from './dom.js';
 import { connectLive } from './live.js';
 import { applySnapshot, applyUpdate } from './store.js';
@@ -7,9 +7,14 @@ import { createFleetView } from './fleet.js';
 import { createLockerView } from './locker.js';
 import { createAlarmsView } from './alarms.js';
 import { createParcelView } from './parcel.js';
+// Operator sign-in (issue 19).
+import { setUpSignIn } from './signin.js';
+import { createAccountsView } from './accounts.js';
+import { createWebhooksView } from './webhooks.js';
+import { createMeView } from './me.js';
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['signin', 'fleet', 'locker', 'alarms', 'parcels'];
+const VIEWS = ['signin', 'fleet', 'locker', 'alarms', 'parcels', 'accounts', 'webhooks', 'me'];
 const LIVE_TEXT = { connecting: 'Connecting…', live: 'Live', down: 'Reconnecting…' };
 
 let live = null;
@@ -18,6 +23,9 @@ const views = {
   locker: createLockerView(),
   alarms: createAlarmsView(),
   parcels: createParcelView(),
+  accounts: createAccountsView(),
+  webhooks: createWebhooksView(),
+  me: createMeView(),
 };
 
 function showView(name, arg) {
@@ -34,12 +42,15 @@ function showView(name, arg) {
 }
 
 function route() {
-  if (!session.token) return showView('signin');
+  if (!session.signedIn) return showView('signin');
   const [, section, id] = location.hash.split('/');
   const arg = id ? decodeURIComponent(id) : undefined;
   if (section === 'lockers' && arg) return showView('locker', arg);
   if (section === 'alarms') return showView('alarms');
   if (section === 'parcels') return showView('parcels', arg);
+  if (section === 'accounts' && isAdmin) return showView('accounts');
+  if (section === 'webhooks' && isAdmin) return showView('webhooks');
+  if (section === 'me' && session.csrf) return showView('me');
   return showView('fleet');
 }
 
@@ -49,10 +60,16 @@ function setLiveState(state) {
   setText(el, LIVE_TEXT[state]);
 }
 
+// Sign-in (issue 19): a password session (cookie + CSRF token) or a bearer token; admins see the admin pages.
+let isAdmin = false;
+
 function signedIn(on) {
   show($('nav'), on);
   show($('sign-out'), on);
+  show($('sign-out-all'), on && Boolean(session.csrf));
   show($('live-status'), on);
+  for (const link of document.querySelectorAll('#nav [data-admin]')) show(link, on && isAdmin);
+  for (const link of document.querySelectorAll('#nav [data-session]')) show(link, on && Boolean(session.csrf));
 }
 
 function startLive() {
@@ -61,48 +78,42 @@ function startLive() {
     onSnapshot: applySnapshot,
     onUpdate: applyUpdate,
     onState: setLiveState,
-    onUnauthorized: () => signOut('Your token is no longer accepted; sign in again.'),
+    onUnauthorized: () => signOut('You are no longer signed in (signed out elsewhere, or the session ended); sign in again.'),
   });
 }
 
-function signOut(message = '') {
+/** Whether the signed-in principal is an admin: the session says; a token is asked of the admin-only accounts route. */
+async function learnRole() {
+  if (session.account) isAdmin = session.account.role === 'admin';
+  else isAdmin = await api('GET', '/v1/accounts').then(() => true, () => false);
+}
+
+async function enter() {
+  await learnRole();
+  signedIn(true);
+  startLive();
+  if (!location.hash || location.hash === '#/signin') location.hash = '#/fleet';
+  else route();
+}
+
+async function signOut(message = '', everywhere = false) {
   live?.stop();
   live = null;
+  if (!message) await signOutSession(everywhere).catch(() => undefined);
   session.clear();
+  isAdmin = false;
   signedIn(false);
+  signInForm.reset();
   setText($('signin-error'), message);
   if (location.hash && location.hash !== '#/signin') history.replaceState(null, '', '#/fleet');
   route();
 }
 
-$('signin-form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const token = $('token').value.trim();
-  setText($('signin-error'), '');
-  try {
-    await api('GET', '/v1/fleet', undefined, token);
-  } catch (err) {
-    const code = err instanceof ApiError ? err.code : '';
-    setText(
-      $('signin-error'),
-      code === 'UNAUTHENTICATED' ? 'This token was not accepted.' : code === 'FORBIDDEN' ? 'This token belongs to a role that may not use the dashboard (operator or admin needed).' : `Could not sign in: ${err.message}`,
-    );
-    return;
-  }
-  $('token').value = '';
-  session.set(token);
-  signedIn(true);
-  startLive();
-  if (!location.hash || location.hash === '#/signin') location.hash = '#/fleet';
-  else route();
-});
-
-$('sign-out').addEventListener('click', () => signOut());
-whenUnauthorized(() => signOut('Your token is no longer accepted; sign in again.'));
+const signInForm = setUpSignIn({ onSignedIn: () => void enter() });
+$('sign-out').addEventListener('click', () => void signOut());
+$('sign-out-all').addEventListener('click', () => void signOut('', true));
+whenUnauthorized(() => void signOut('You are no longer signed in (token refused or session ended); sign in again.'));
 window.addEventListener('hashchange', route);
 
-if (session.token) {
-  signedIn(true);
-  startLive();
-}
-route();
+if (session.token || (await restoreCookieSession())) await enter();
+else route();

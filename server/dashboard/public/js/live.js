@@ -1,5 +1,6 @@
-// Server-Sent Events read with fetch(): the token goes in the Authorization header (EventSource cannot send
-// one, and a token in the URL would land in logs). Reconnects with backoff; every connect starts with a snapshot.
+// Server-Sent Events read with fetch(): a bearer token goes in the Authorization header (EventSource cannot send
+// one, and a token in the URL would land in logs); a password session rides on its cookie. Reconnects with backoff;
+// every connect starts with a snapshot. The server ends the stream when the session ends (sign-out elsewhere).
 
 /** Parses an SSE byte stream, calling onEvent(name, data) per event. */
 async function readEvents(body, onEvent) {
@@ -32,6 +33,7 @@ async function readEvents(body, onEvent) {
  * Keeps a live connection open until stop() is called. handlers: onSnapshot(obj), onUpdate(obj),
  * onState('connecting' | 'live' | 'down'), onUnauthorized().
  */
+/** `token`: a bearer token, or null to use the session cookie. */
 export function connectLive(token, handlers) {
   const controller = new AbortController();
   let attempt = 0;
@@ -41,7 +43,8 @@ export function connectLive(token, handlers) {
     while (!stopped) {
       handlers.onState(attempt === 0 ? 'connecting' : 'down');
       try {
-        const res = await fetch('/v1/live', { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, cache: 'no-store', signal: controller.signal });
+        const headers = token ? { authorization: `Bearer ${token}`, accept: 'text/event-stream' } : { accept: 'text/event-stream' };
+        const res = await fetch('/v1/live', { headers, cache: 'no-store', credentials: 'same-origin', signal: controller.signal });
         if (res.status === 401) {
           handlers.onUnauthorized();
           return;

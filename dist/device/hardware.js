@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=hardware.js.map

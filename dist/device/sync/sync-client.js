@@ -1,0 +1,313 @@
+import mqtt, {} from 'mqtt';
+import { decoderFor, encode } from '../../shared/codec.js';
+import { CommandMessage, EventAckMessage, StateMessage, Telemetry } from '../../shared/messages.js';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { MAX_EVENTS_PER_BATCH, MAX_STATE_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../shared/protocol-version.js';
+import { topics } from '../../shared/topics.js';
+import { silentLogger } from '../device-logger.js';
+import { ackWaitMs, backoffDelay } from './backoff.js';
+const decodeState = decoderFor(StateMessage, MAX_STATE_PAYLOAD_BYTES);
+const decodeAck = decoderFor(EventAckMessage);
+const decodeCommand = decoderFor(CommandMessage);
+const telemetryCheck = TypeCompiler.Compile(Telemetry);
+/**
+ * The device's MQTT side: presence (retained status + will), desired state in, events out from the durable
+ * outbox one batch at a time, deleted only when the server acknowledges them. Reconnects with full jitter.
+ */
+export class SyncClient {
+    #o;
+    #client;
+    #handlers;
+    #attempt = 0;
+    #stopped = false;
+    #inFlight = null;
+    #cancelAckTimer;
+    #cancelReconnect;
+    #cancelHeartbeat;
+    #flushing = false;
+    #connectedAt = 0;
+    #flushAgain = false;
+    /** Ack waits in a row that ran out (reset when the batch in flight is acknowledged). */
+    #ackMisses = 0;
+    /**
+     * Counters for the simulator and operators: `batchesResent` counts the sends of a batch after its ack wait ran
+     * out or its connection dropped; `ackTimeouts` the waits that ran out.
+     */
+    stats = { connects: 0, batchesSent: 0, batchesResent: 0, eventsSent: 0, eventsResent: 0, ackTimeouts: 0, invalidMessages: 0 };
+    /** Set when the in-flight batch went unacknowledged: the next send is a resend. */
+    #resendDue = false;
+    constructor(options) {
+        const ackTimeoutMs = options.ackTimeoutMs ?? 15_000;
+        this.#o = {
+            random: Math.random,
+            heartbeatMs: () => 30_000,
+            telemetry: () => Promise.resolve(undefined),
+            startJitterMs: 0,
+            stableAfterMs: 30_000,
+            ...options,
+            log: options.log ?? silentLogger(),
+            ackTimeoutMs,
+            maxAckTimeoutMs: Math.max(ackTimeoutMs, options.maxAckTimeoutMs ?? 8 * ackTimeoutMs),
+        };
+    }
+    get connected() {
+        return this.#client?.connected ?? false;
+    }
+    start(handlers) {
+        this.#handlers = handlers;
+        const { lockerId, bootId } = this.#o;
+        const offline = encode({ v: PROTOCOL_VERSION, state: 'offline', bootId });
+        const client = mqtt.connect(this.#o.mqttUrl, {
+            clientId: lockerId,
+            username: lockerId,
+            protocolVersion: 4,
+            clean: true,
+            keepalive: 30,
+            connectTimeout: 10_000,
+            reconnectPeriod: 0,
+            manualConnect: true,
+            will: { topic: topics.status(lockerId), payload: offline, qos: 1, retain: true },
+        });
+        this.#client = client;
+        client.on('connect', () => void this.#onConnect());
+        client.on('message', (topic, payload) => {
+            // A message that cannot be handled is logged and dropped; the server resends what matters.
+            this.#onMessage(topic, payload).catch((err) => this.#o.log.error({ topic, err: String(err) }, 'message handling failed'));
+        });
+        client.on('close', () => this.#onClose());
+        client.on('error', (err) => this.#o.log.warn({ err: err.message }, 'mqtt error'));
+        const delay = this.#o.startJitterMs > 0 ? Math.floor(this.#o.random() * this.#o.startJitterMs) : 0;
+        const first = () => void this.#withFreshPassword(() => client.connect());
+        if (delay === 0) {
+            first();
+            return;
+        }
+        this.#cancelReconnect = this.#o.clock.setTimeout(() => {
+            if (!this.#stopped)
+                first();
+        }, delay);
+    }
+    /** Sends what is in the outbox, if connected. Safe to call at any time. */
+    flush() {
+        if (this.#flushing) {
+            this.#flushAgain = true;
+            return;
+        }
+        this.#flushing = true;
+        void this.#flushOnce()
+            .catch((err) => this.#o.log.error({ err: String(err) }, 'flush failed'))
+            .finally(() => {
+            this.#flushing = false;
+            if (this.#flushAgain) {
+                this.#flushAgain = false;
+                this.flush();
+            }
+        });
+    }
+    async stop() {
+        this.#stopped = true;
+        this.#cancelReconnect?.();
+        this.#cancelAckTimer?.();
+        this.#cancelHeartbeat?.();
+        const client = this.#client;
+        if (!client)
+            return;
+        if (client.connected) {
+            const offline = encode({ v: PROTOCOL_VERSION, state: 'offline', bootId: this.#o.bootId, at: this.#o.clock.now() });
+            // A goodbye on a connection that is already dead would wait forever for its PUBACK: bounded.
+            await Promise.race([
+                client.publishAsync(topics.status(this.#o.lockerId), offline, { qos: 1, retain: true }).catch(() => undefined),
+                new Promise((r) => setTimeout(r, 1000)),
+            ]);
+        }
+        // A client that never connected may not settle its end: do not wait for it forever.
+        await Promise.race([client.endAsync(true).catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
+    }
+    /** Drops the connection without a goodbye (as a network cut would); reconnects as usual. */
+    dropConnection() {
+        this.#client?.stream?.destroy();
+    }
+    async requestSnapshot(reason) {
+        const msg = { v: PROTOCOL_VERSION, have: await this.#o.store.appliedVersion(), reason };
+        await this.#publish(topics.stateGet(this.#o.lockerId), encode(msg));
+    }
+    async #onConnect() {
+        this.#connectedAt = this.#o.clock.now();
+        this.stats.connects++;
+        this.#inFlight = null;
+        const { lockerId, bootId, clock } = this.#o;
+        try {
+            const client = this.#client;
+            if (!client)
+                return;
+            // Small packets often go back to back (the next batch, then the PUBACK of an ack): without this, Nagle
+            // holds the second until the server's delayed ACK (about 40 ms a batch).
+            client.stream?.setNoDelay?.(true);
+            await client.subscribeAsync([topics.state(lockerId), topics.eventsAck(lockerId), topics.commands(lockerId)], { qos: 1 });
+            await this.#publish(topics.status(lockerId), encode({ v: PROTOCOL_VERSION, state: 'online', bootId, at: clock.now() }), true);
+            await this.requestSnapshot('connect');
+            this.flush();
+            this.#scheduleHeartbeat();
+        }
+        catch (err) {
+            this.#o.log.warn({ err: String(err) }, 'connect setup failed');
+        }
+    }
+    #onClose() {
+        this.#cancelAckTimer?.();
+        this.#cancelHeartbeat?.();
+        // A batch without its ack goes again after the reconnect.
+        if (this.#inFlight) {
+            this.stats.eventsResent += this.#inFlight.length;
+            this.#resendDue = true;
+        }
+        this.#inFlight = null;
+        // Late acks were this connection's: the first wait on the next one starts from the ack timeout again.
+        this.#ackMisses = 0;
+        if (this.#stopped)
+            return;
+        this.#cancelReconnect?.();
+        // Only a connection that held resets the backoff: a server that accepts and drops at once is not hammered.
+        if (this.#connectedAt && this.#o.clock.now() - this.#connectedAt >= this.#o.stableAfterMs)
+            this.#attempt = 0;
+        this.#connectedAt = 0;
+        const delay = backoffDelay(this.#attempt++, this.#o.random);
+        this.#cancelReconnect = this.#o.clock.setTimeout(() => {
+            if (!this.#stopped)
+                void this.#withFreshPassword(() => this.#client?.reconnect());
+        }, delay);
+    }
+    async #onMessage(topic, payload) {
+        const { lockerId, store } = this.#o;
+        if (topic === topics.eventsAck(lockerId)) {
+            const m = decodeAck(payload);
+            if (!m.ok) {
+                this.stats.invalidMessages++;
+                return;
+            }
+            this.#handlers?.onServerTime(m.value.serverTime);
+            await store.acknowledge(m.value.seqs);
+            if (this.#inFlight && this.#inFlight.every((s) => m.value.seqs.includes(s))) {
+                this.#inFlight = null;
+                this.#ackMisses = 0;
+                this.#cancelAckTimer?.();
+            }
+            this.flush();
+            return;
+        }
+        if (topic === topics.commands(lockerId)) {
+            const m = decodeCommand(payload);
+            if (!m.ok) {
+                this.stats.invalidMessages++;
+                this.#o.log.warn({ code: m.code, detail: m.detail }, 'invalid command');
+                return;
+            }
+            this.#handlers?.onServerTime(m.value.serverTime);
+            await this.#handlers?.onCommand(m.value);
+            return;
+        }
+        if (topic === topics.state(lockerId)) {
+            const m = decodeState(payload);
+            if (!m.ok) {
+                this.stats.invalidMessages++;
+                this.#o.log.warn({ code: m.code, detail: m.detail }, 'invalid state message');
+                return;
+            }
+            this.#handlers?.onServerTime(m.value.serverTime);
+            const result = await this.#handlers?.onState(m.value);
+            if (!result)
+                return;
+            if ('gap' in result) {
+                await this.requestSnapshot('gap');
+            }
+            else {
+                await this.#publish(topics.stateReported(lockerId), encode({ v: PROTOCOL_VERSION, version: result.applied, lastSeq: await store.lastSeq() }));
+            }
+        }
+    }
+    async #flushOnce() {
+        if (!this.connected || this.#inFlight)
+            return;
+        const events = await this.#o.store.pending(MAX_EVENTS_PER_BATCH);
+        if (events.length === 0 || !this.connected || this.#inFlight)
+            return;
+        this.#inFlight = events.map((e) => e.seq);
+        this.stats.batchesSent++;
+        if (this.#resendDue)
+            this.stats.batchesResent++;
+        this.#resendDue = false;
+        this.stats.eventsSent += events.length;
+        this.#cancelAckTimer?.();
+        const wait = ackWaitMs(this.#ackMisses, this.#o.random, this.#o.ackTimeoutMs, this.#o.maxAckTimeoutMs);
+        this.#cancelAckTimer = this.#o.clock.setTimeout(() => {
+            // No ack: send again (the server applies each seq once, so a resend is harmless), but wait longer for the
+            // next one: an ack that is late is usually on its way (a busy server), and each resend adds to its work.
+            if (!this.#inFlight)
+                return;
+            this.stats.eventsResent += this.#inFlight.length;
+            this.stats.ackTimeouts++;
+            this.#ackMisses++;
+            this.#resendDue = true;
+            this.#inFlight = null;
+            this.flush();
+        }, wait);
+        // Not awaited: a publish caught in a dropped connection may never settle. The ack (or its timeout) moves on.
+        const client = this.#client;
+        if (!client?.connected) {
+            this.#inFlight = null;
+            return;
+        }
+        client.publish(topics.events(this.#o.lockerId), encode({ v: PROTOCOL_VERSION, events }), { qos: 1 }, (err) => {
+            if (err)
+                this.#o.log.warn({ err: err.message }, 'event batch not sent');
+        });
+    }
+    #scheduleHeartbeat() {
+        this.#cancelHeartbeat?.();
+        this.#cancelHeartbeat = this.#o.clock.setTimeout(() => {
+            void this.sendHeartbeat()
+                .catch(() => undefined)
+                .finally(() => {
+                if (this.connected && !this.#stopped)
+                    this.#scheduleHeartbeat();
+            });
+        }, this.#o.heartbeatMs());
+    }
+    /** Sends a heartbeat now (besides the periodic ones), e.g. when a sensor reading changed. */
+    async sendHeartbeat() {
+        const { store, lockerId, bootId, clock } = this.#o;
+        // A sensor that fails or reads nonsense costs only its telemetry, never the heartbeat.
+        const telemetry = await this.#o.telemetry().catch(() => undefined);
+        const msg = {
+            v: PROTOCOL_VERSION,
+            bootId,
+            at: clock.now(),
+            lastSeq: await store.lastSeq(),
+            outbox: await store.outboxSize(),
+            appliedVersion: await store.appliedVersion(),
+            ...(telemetry !== undefined && telemetryCheck.Check(telemetry) ? { telemetry } : {}),
+        };
+        await this.#publish(topics.heartbeat(lockerId), encode(msg)).catch(() => undefined);
+    }
+    /** Signs a new broker token for this connect attempt (each expires within minutes). */
+    async #withFreshPassword(connect) {
+        const client = this.#client;
+        if (!client || this.#stopped)
+            return;
+        try {
+            client.options.password = await this.#o.password();
+        }
+        catch (err) {
+            this.#o.log.error({ err: String(err) }, 'cannot sign broker credentials');
+        }
+        if (!this.#stopped)
+            connect();
+    }
+    async #publish(topic, payload, retain = false) {
+        const client = this.#client;
+        if (!client?.connected)
+            throw new Error('not connected');
+        await client.publishAsync(topic, payload, { qos: 1, retain });
+    }
+}
+//# sourceMappingURL=sync-client.js.map

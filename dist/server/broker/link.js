@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=link.js.map

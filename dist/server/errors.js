@@ -1,0 +1,99 @@
+/**
+ * Every error the server returns, in one catalogue: a stable machine code, an HTTP status and a message for
+ * people. Clients and tests match on `code`, never on the message.
+ */
+export const ERRORS = {
+    UNAUTHENTICATED: { status: 401, message: 'A valid bearer token is required.' },
+    FORBIDDEN: { status: 403, message: 'Your role may not do this.' },
+    VALIDATION_FAILED: { status: 400, message: 'The request does not match the schema.' },
+    MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+    UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Send the body as application/json.' },
+    PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+    BAD_URL: { status: 400, message: 'The URL is not valid (bad percent-encoding).' },
+    URL_TOO_LONG: { status: 414, message: 'A part of the URL is too long.' },
+    ROUTE_NOT_FOUND: { status: 404, message: 'No such route.' },
+    LOCKER_NOT_FOUND: { status: 404, message: 'No locker with this id.' },
+    PARCEL_NOT_FOUND: { status: 404, message: 'No parcel with this id.' },
+    DUPLICATE_COMPARTMENT: { status: 400, message: 'Compartment ids must be unique within a locker.' },
+    SIZE_NOT_OFFERED: { status: 409, message: 'This locker has no compartment of this size or larger.' },
+    PARCEL_NOT_CANCELLABLE: { status: 409, message: 'Only a parcel that is booked and not yet deposited can be cancelled.' },
+    COMPARTMENT_NOT_FOUND: { status: 404, message: 'This locker has no compartment with this id.' },
+    COMMAND_NOT_FOUND: { status: 404, message: 'No command with this id.' },
+    ENROLMENT_REFUSED: { status: 403, message: 'This enrolment token is unknown, used, expired or for another locker.' },
+    BROKER_UNAVAILABLE: { status: 503, message: 'The MQTT broker did not take the locker\'s account; the enrolment token is still valid, try again.' },
+    BROKER_HOOK_REFUSED: { status: 403, message: 'This broker hook needs the broker\'s token (BROKER_HOOK_TOKEN).' },
+    NO_FREE_COMPARTMENT: { status: 409, message: 'No compartment of a fitting size is free at this locker.' },
+    ACCOUNT_NOT_FOUND: { status: 404, message: 'No account with this id.' },
+    TOKEN_NOT_FOUND: { status: 404, message: 'This account has no token with this id.' },
+    ACCOUNT_DISABLED: { status: 409, message: 'The account is disabled; it gets no new tokens.' },
+    ADMIN_TOKEN_FROM_ENVIRONMENT: {
+        status: 409,
+        message: 'The bootstrap admin token comes from the ADMIN_TOKEN environment variable; change it there and restart.',
+    },
+    RATE_LIMITED: { status: 429, message: 'Too many requests; retry after the time in the retry-after header.' },
+    REMOTE_OPEN_LIMITED: {
+        status: 429,
+        message: 'Too many remote opens in the last minute (by you, or across the fleet); retry after the time in the retry-after header.',
+    },
+    KEY_NOT_FOUND: { status: 404, message: 'No signing key with this kid.' },
+    KEY_ROTATION_IN_PROGRESS: { status: 409, message: 'A next signing key is already on its way to the lockers; activate or retire it first.' },
+    KEY_NOT_NEXT: { status: 409, message: 'Only the next signing key (delivered, not yet signing) can be activated.' },
+    KEY_ACTIVE: { status: 409, message: 'The active signing key cannot be retired; rotate and activate another key first.' },
+    TOO_MANY_KEYS: { status: 409, message: 'Lockers hold at most 16 signing keys; retire an old one first.' },
+    CODE_SPACE_EXHAUSTED: { status: 503, message: 'Could not find a PIN unique among the live codes of this locker.' },
+    ALARM_NOT_FOUND: { status: 404, message: 'No alarm with this id.' },
+    ALARM_STATE_CONFLICT: {
+        status: 409,
+        message: 'The alarm is not in a state that allows this (acknowledge an open alarm; resolve an open or acknowledged one).',
+    },
+    INTERNAL: { status: 500, message: 'Internal error.' },
+    WEBHOOK_URL_INVALID: { status: 400, message: 'The webhook URL must be an absolute http or https URL without credentials.' },
+    WEBHOOK_NOT_FOUND: { status: 404, message: 'This account has no webhook.' },
+    WEBHOOK_NOT_CONFIGURED: { status: 409, message: 'The account has no webhook to deliver to; set one first.' },
+    ACCOUNT_NOT_CARRIER: { status: 409, message: 'Webhooks belong to carrier accounts.' },
+    DELIVERY_NOT_FOUND: { status: 404, message: 'No webhook delivery with this id.' },
+    DELIVERY_NOT_DEAD: { status: 409, message: 'Only a dead-lettered delivery can be retried by hand.' },
+    PARCEL_NOT_AT_LOCKER: { status: 409, message: 'A parcel of the deposit session is booked into another locker.' },
+    PARCEL_NOT_AWAITING_DEPOSIT: { status: 409, message: 'A parcel of the deposit session is not booked and waiting for its deposit (or its drop-off code is spent).' },
+    MIXED_CARRIERS: { status: 409, message: 'The parcels of one deposit session must all be booked by the same carrier.' },
+    PARCEL_NOT_IN_LOCKER: { status: 409, message: 'Only a parcel that is in the locker, waiting for its pickup, can have its window extended.' },
+    EXTENSION_LIMIT_REACHED: { status: 409, message: 'This parcel has had every extension allowed.' },
+    SENDER_REQUIRED: { status: 400, message: 'A return or peer-to-peer booking needs the sender (phone or email).' },
+    // Webhook SSRF (issue 17):
+    WEBHOOK_URL_REFUSED: {
+        status: 422,
+        message: 'The webhook URL points at a loopback, private, link-local, multicast or metadata address; such receivers need WEBHOOK_ALLOW_PRIVATE.',
+    },
+    // Disk full and write failures (issue 17): server/store/storage-errors.ts says which database errors these are.
+    STORAGE_FULL: { status: 503, message: 'The server\'s storage is full; nothing was changed. Retry after the time in the retry-after header.' },
+    STORAGE_UNAVAILABLE: {
+        status: 503,
+        message: 'The server\'s storage cannot take writes now (read-only, failing or unreachable); nothing was changed. Retry after the time in the retry-after header.',
+    },
+    // Remote opens and set_service (issue 17).
+    REMOTE_OPEN_LOCKERS_LIMITED: { status: 429, message: 'You opened compartments in too many different lockers in the last hour; retry after the time in the retry-after header.' },
+    REMOTE_OPEN_QUEUE_FULL: { status: 429, message: 'Too many of your remote opens are waiting for offline lockers; retry once some have run or expired.' },
+    REMOTE_OPEN_OCCUPIED_LIMITED: { status: 429, message: 'The fleet had as many opens of occupied compartments in the last hour as it allows; retry later.' },
+    REMOTE_OPEN_REQUEST_NOT_FOUND: { status: 404, message: 'No remote-open request with this id.' },
+    REMOTE_OPEN_SELF_APPROVAL: { status: 403, message: 'A remote-open request needs another operator\'s approval; its requester cannot approve it.' },
+    REMOTE_OPEN_REQUEST_NOT_PENDING: { status: 409, message: 'The remote-open request is no longer waiting for approval (approved or expired).' },
+    SET_SERVICE_LIMITED: {
+        status: 429,
+        message: 'Too many set_service commands in the last minute (by you, or across the fleet); retry after the time in the retry-after header.',
+    },
+};
+/** An error the domain raises with a catalogue code; the HTTP shell maps it to a response. */
+export class LockstepError extends Error {
+    code;
+    details;
+    constructor(code, details, message) {
+        super(message ?? ERRORS[code].message);
+        this.name = 'LockstepError';
+        this.code = code;
+        this.details = details;
+    }
+}
+export function errorBody(code, details, message) {
+    return { error: { code, message: message ?? ERRORS[code].message, ...(details ? { details } : {}) } };
+}
+//# sourceMappingURL=errors.js.map

@@ -1,0 +1,48 @@
+import { fits, sizeRank } from '../../shared/compartment-sizes.js';
+import { prepareQuery } from '../store/prepared-query.js';
+/** Every free in-service compartment that fits the parcel, best first (smallest, then lowest id). */
+export function rankFree(compartments, size) {
+    return compartments
+        .filter((c) => fits(size, c.size) && c.inService && c.parcelId === null)
+        .sort((a, b) => sizeRank(a.size) - sizeRank(b.size) || a.id.localeCompare(b.id))
+        .map((c) => c.id);
+}
+/** Picks the smallest free in-service compartment that fits the parcel (ties: lowest id). */
+export function chooseCompartment(compartments, size) {
+    if (!compartments.some((c) => fits(size, c.size)))
+        return { ok: false, code: 'SIZE_NOT_OFFERED' };
+    const best = rankFree(compartments, size)[0];
+    return best ? { ok: true, compartmentId: best } : { ok: false, code: 'NO_FREE_COMPARTMENT' };
+}
+/**
+ * Reserves the first of `ranked` that is still free, each with a conditional update (`parcel_id is null`): the
+ * compartment row is the booking lock. Several server processes booking into one locker at once never share a
+ * compartment; one that lost the race for a compartment (its update waited for the winner's commit, then matched
+ * nothing) takes the next one. A compartment with a remote open still pending is not free either: that open was
+ * allowed because the compartment was empty (no second operator), and must not hand out a parcel booked meanwhile
+ * when an offline locker reconnects. Returns the compartment, or undefined when every candidate was taken.
+ */
+export async function reserveFirstFree(trx, lockerId, parcelId, ranked) {
+    for (const compartmentId of ranked) {
+        const reserved = await reserveIfFree.run(trx, { parcelId, lockerId, compartmentId });
+        if (reserved.numAffectedRows === 1n)
+            return compartmentId;
+    }
+    return undefined;
+}
+// Compiled once (server/store/prepared-query.ts): every booking runs it.
+const reserveIfFree = prepareQuery((db, a) => db
+    .updateTable('compartments')
+    .set({ parcel_id: a.parcelId })
+    .where('locker_id', '=', a.lockerId)
+    .where('id', '=', a.compartmentId)
+    .where('parcel_id', 'is', null)
+    .where('in_service', '=', 1)
+    .where((eb) => eb.not(eb.exists(eb
+    .selectFrom('commands')
+    .select('commands.id')
+    .whereRef('commands.locker_id', '=', 'compartments.locker_id')
+    .whereRef('commands.compartment_id', '=', 'compartments.id')
+    .where('commands.type', '=', 'open')
+    .where('commands.state', '=', 'pending')))));
+//# sourceMappingURL=allocation.js.map

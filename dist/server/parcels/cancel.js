@@ -1,0 +1,40 @@
+import { LockstepError } from '../errors.js';
+import { inUnitOfWork } from '../desired-state/unit-of-work.js';
+import { nextStatus } from './lifecycle.js';
+import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
+/**
+ * Inside the caller's unit of work: marks the parcel cancelled, revokes its live grants in a new desired-state
+ * version (published after the commit) and keeps the compartment until the locker confirms. Returns that version.
+ */
+export async function cancelInTransaction(uow, parcel, now, why) {
+    const { trx } = uow;
+    const next = nextStatus(parcel.status, 'cancel');
+    if (!next)
+        throw new LockstepError('PARCEL_NOT_CANCELLABLE', { parcelId: parcel.id, status: parcel.status });
+    const grants = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', parcel.id).where('status', '=', 'live').execute();
+    await trx.updateTable('grants').set({ status: 'revoked' }).where('parcel_id', '=', parcel.id).where('status', '=', 'live').execute();
+    const version = await uow.changeDesiredState(parcel.locker_id, grants.map((g) => ({ op: 'grant.revoke', jti: g.jti })), now);
+    await trx.updateTable('parcels').set({ status: next, release_version: version, updated_at: now }).where('id', '=', parcel.id).execute();
+    await uow.addHistory({ parcelId: parcel.id, at: now, type: why.type, status: next, source: why.source, sourceRef: why.ref, detail: { revokedGrants: grants.length, version } });
+    await enqueueParcelEvent(trx, parcel, 'parcel.cancelled', now, { cause: why.type });
+    return version;
+}
+/**
+ * Cancels a booked parcel: its grants are revoked (a new desired-state version for the locker), and its
+ * compartment is kept until the locker confirms the revocation (see desired-state/release-compartments.ts),
+ * because a locker that is offline may already have taken the parcel in.
+ */
+export async function cancelParcel(ctx, parcelId, principalRef, ownedBy) {
+    const now = ctx.clock.now();
+    return inUnitOfWork(ctx, async (uow) => {
+        let q = uow.trx.selectFrom('parcels').selectAll().where('id', '=', parcelId);
+        if (ownedBy !== undefined)
+            q = q.where('created_by', '=', ownedBy);
+        const parcel = await q.executeTakeFirst();
+        if (!parcel)
+            throw new LockstepError('PARCEL_NOT_FOUND', { parcelId });
+        const version = await cancelInTransaction(uow, parcel, now, { type: 'cancelled', source: 'api', ref: principalRef });
+        return { ...parcel, status: 'cancelled', release_version: version, updated_at: now };
+    });
+}
+//# sourceMappingURL=cancel.js.map

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { raiseAlarm } from '../alarms/raise-alarm.js';
+import { issueGrant } from '../codes/grant-issuer.js';
+import { alarmOf, commandOutcome, compartmentOutOfService, decideCompartmentMove, decideParcelMove, grantUseKind, grantUseVerdict, parcelMoveOf, refusedMove, } from './device-effect-rules.js';
+import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
+/**
+ * What a device event changes in the domain. Called once per `(lockerId, seq)`. Events may arrive in any
+ * order; each effect loads the state it finds, asks the rules (device-effect-rules.ts) and stores their decision.
+ */
+export async function applyDeviceEvent(s, event) {
+    const ref = `${s.lockerId}#${event.seq}`;
+    const alarm = alarmOf(event);
+    if (alarm) {
+        await raiseAlarm(s.uow.trx, { lockerId: s.lockerId, compartmentId: event.compartmentId ?? null, parcelId: event.parcelId ?? null, kind: alarm.kind, at: event.at, detail: alarm.detail });
+    }
+    const jammed = compartmentOutOfService(event);
+    if (jammed)
+        await s.uow.trx.updateTable('compartments').set({ in_service: 0 }).where('locker_id', '=', s.lockerId).where('id', '=', jammed).execute();
+    switch (event.type) {
+        case 'code.accepted':
+            return recordGrantUse(s, event, ref);
+        case 'parcel.deposited':
+        case 'parcel.picked_up': {
+            const move = parcelMoveOf(event, event.type === 'parcel.picked_up' ? await grantAction(s, event) : undefined);
+            return move ? moveParcel(s, event, ref, move) : undefined;
+        }
+        case 'parcel.moved':
+            return followMove(s, event, ref);
+        case 'command.succeeded':
+        case 'command.failed':
+        case 'command.expired':
+            return finishCommand(s, event);
+        default:
+            return;
+    }
+}
+async function grantAction(s, event) {
+    if (!event.jti)
+        return undefined;
+    const g = await s.uow.trx.selectFrom('grants').select('action').where('jti', '=', event.jti).where('locker_id', '=', s.lockerId).executeTakeFirst();
+    return g?.action;
+}
+async function recordGrantUse(s, event, ref) {
+    const kind = grantUseKind(event);
+    if (!kind || !event.jti)
+        return;
+    if (kind === 'batch') {
+        await s.uow.trx
+            .updateTable('grants')
+            .set((eb) => ({ used_at: event.at, uses: eb('uses', '+', 1) }))
+            .where('jti', '=', event.jti)
+            .where('locker_id', '=', s.lockerId)
+            .where('action', '=', 'deposit_batch')
+            .execute();
+        return;
+    }
+    const grant = await s.uow.trx
+        .updateTable('grants')
+        .set((eb) => ({ status: 'used', used_at: event.at, uses: eb('uses', '+', 1) }))
+        .where('jti', '=', event.jti)
+        .where('locker_id', '=', s.lockerId)
+        .returning(['uses', 'parcel_id', 'status'])
+        .executeTakeFirst();
+    const verdict = grantUseVerdict(grant);
+    if (verdict === 'unknown') {
+        s.ctx.stats.eventsAnomalous++;
+        s.ctx.log.warn({ lockerId: s.lockerId, seq: event.seq }, 'device accepted a grant the server does not know');
+        return;
+    }
+    if (verdict === 'reused' && grant) {
+        s.ctx.stats.grantReuse++;
+        s.ctx.log.warn({ lockerId: s.lockerId, seq: event.seq, jti: event.jti }, 'grant reported used more than once');
+        const parcel = await s.uow.trx.selectFrom('parcels').select('status').where('id', '=', grant.parcel_id).executeTakeFirst();
+        if (parcel)
+            await addHistory(s, grant.parcel_id, event.at, ref, { type: 'grant.reused', status: parcel.status, detail: { jti: event.jti } });
+        await raiseAlarm(s.uow.trx, { lockerId: s.lockerId, parcelId: grant.parcel_id, kind: 'grant_reused', at: event.at, detail: { jti: event.jti } });
+    }
+}
+const factsOf = (p) => ({ id: p.id, status: p.status, compartmentId: p.compartment_id });
+async function loadParcel(s, event) {
+    if (!event.parcelId)
+        return undefined;
+    return s.uow.trx.selectFrom('parcels').selectAll().where('id', '=', event.parcelId).where('locker_id', '=', s.lockerId).executeTakeFirst();
+}
+async function moveParcel(s, event, ref, move) {
+    const { ctx, lockerId } = s;
+    const { trx } = s.uow;
+    const parcel = await loadParcel(s, event);
+    const d = decideParcelMove(parcel && factsOf(parcel), event, move);
+    if (d.kind === 'anomalous' || !parcel) {
+        ctx.stats.eventsAnomalous++;
+        ctx.log.warn({ lockerId, seq: event.seq, type: event.type }, 'event for a parcel this locker does not hold');
+        return;
+    }
+    const now = ctx.clock.now();
+    if (d.inferredDeposit) {
+        await trx.updateTable('parcels').set({ deposited_at: event.at }).where('id', '=', parcel.id).execute();
+        await addHistory(s, parcel.id, event.at, ref, d.inferredDeposit);
+    }
+    if (d.kind === 'ignored') {
+        await addHistory(s, parcel.id, event.at, ref, d.history);
+        return;
+    }
+    if (d.reconcile) {
+        await trx.updateTable('parcels').set({ release_version: null }).where('id', '=', parcel.id).execute();
+        await raiseAlarm(trx, { lockerId, compartmentId: parcel.compartment_id, parcelId: parcel.id, kind: 'revoked_grant_used', at: event.at, detail: { seq: event.seq, type: event.type } });
+        await holdCompartment(s, parcel, event.at);
+    }
+    if (d.compartment === 'in') {
+        await trx.updateTable('parcels').set({ status: d.next, deposited_at: event.at, updated_at: now }).where('id', '=', parcel.id).execute();
+        await addHistory(s, parcel.id, event.at, ref, d.history);
+        if (d.reconcile)
+            await reissuePickupGrant(s, parcel);
+        await issuePickupNotification(s, parcel, now);
+    }
+    else {
+        await trx.updateTable('parcels').set({ status: d.next, picked_up_at: event.at, updated_at: now }).where('id', '=', parcel.id).execute();
+        await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', lockerId).where('parcel_id', '=', parcel.id).execute();
+        await addHistory(s, parcel.id, event.at, ref, d.history);
+    }
+    await enqueueParcelEvent(trx, parcel, d.webhook, event.at, d.detail);
+}
+/**
+ * The locker put the parcel into another compartment: the old compartment lets go of the parcel, the new one takes
+ * it, the parcel names the new one, in this transaction. Every update is conditional; a new compartment the server
+ * had promised to another parcel raises `compartment_conflict`. The parcel's codes stay the same: the locker opens
+ * the compartment where it put the parcel for a code naming the old one (see docs/protocol.md, "Moved parcels").
+ */
+async function followMove(s, event, ref) {
+    const { ctx, lockerId } = s;
+    const { trx } = s.uow;
+    const parcel = await loadParcel(s, event);
+    const move = decideCompartmentMove(parcel && factsOf(parcel), event);
+    if (!parcel || !move) {
+        ctx.stats.eventsAnomalous++;
+        ctx.log.warn({ lockerId, seq: event.seq }, 'parcel.moved for a parcel this locker does not hold');
+        return;
+    }
+    const { from, to, detail } = move;
+    const moved = await trx
+        .updateTable('parcels')
+        .set({ compartment_id: to, updated_at: ctx.clock.now() })
+        .where('id', '=', parcel.id)
+        .where('compartment_id', '=', from)
+        .executeTakeFirst();
+    if (moved.numUpdatedRows === 0n) {
+        const refused = refusedMove(factsOf(parcel), move);
+        if (refused) {
+            ctx.stats.eventsAnomalous++;
+            await addHistory(s, parcel.id, event.at, ref, refused);
+        }
+        return;
+    }
+    await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', lockerId).where('id', '=', from).where('parcel_id', '=', parcel.id).execute();
+    const taken = await trx
+        .updateTable('compartments')
+        .set({ parcel_id: parcel.id })
+        .where('locker_id', '=', lockerId)
+        .where('id', '=', to)
+        .where((eb) => eb.or([eb('parcel_id', 'is', null), eb('parcel_id', '=', parcel.id)]))
+        .executeTakeFirst();
+    if (taken.numUpdatedRows === 0n) {
+        await raiseAlarm(trx, { lockerId, compartmentId: to, parcelId: parcel.id, kind: 'compartment_conflict', at: event.at, detail: { seq: event.seq, ...detail } });
+    }
+    await addHistory(s, parcel.id, event.at, ref, { type: 'moved', status: parcel.status, detail });
+}
+/** A reconciled parcel takes its compartment back; if another parcel got it meanwhile, the operator is told. */
+async function holdCompartment(s, parcel, at) {
+    const held = await s.uow.trx
+        .updateTable('compartments')
+        .set({ parcel_id: parcel.id })
+        .where('locker_id', '=', s.lockerId)
+        .where('id', '=', parcel.compartment_id)
+        .where((eb) => eb.or([eb('parcel_id', 'is', null), eb('parcel_id', '=', parcel.id)]))
+        .executeTakeFirst();
+    if (held.numUpdatedRows === 0n) {
+        await raiseAlarm(s.uow.trx, { lockerId: s.lockerId, compartmentId: parcel.compartment_id, parcelId: parcel.id, kind: 'compartment_conflict', at });
+    }
+}
+/** The cancelled parcel's pickup grant was revoked; the recipient gets a new one. */
+async function reissuePickupGrant(s, parcel) {
+    const now = s.ctx.clock.now();
+    const pickup = await issueGrant(s.ctx, s.uow.trx, {
+        lockerId: s.lockerId,
+        parcelId: parcel.id,
+        compartmentId: parcel.compartment_id,
+        action: 'pickup',
+        notBefore: now,
+        expiresAt: now + s.ctx.config.pickupWindowSec * 1000,
+    });
+    await s.uow.changeDesiredState(s.lockerId, [{ op: 'grant.add', token: pickup.row.token }], now);
+}
+/** The recipient's pickup code, released now that the server knows the parcel is in. */
+async function issuePickupNotification(s, parcel, now) {
+    const grant = await s.uow.trx
+        .selectFrom('grants')
+        .select('jti')
+        .where('parcel_id', '=', parcel.id)
+        .where('action', '=', 'pickup')
+        .where('status', '=', 'live')
+        .orderBy('exp', 'desc')
+        .executeTakeFirst();
+    if (!grant)
+        return;
+    await s.uow.trx
+        .insertInto('notifications')
+        .values({
+        id: `n_${randomUUID().replaceAll('-', '')}`,
+        parcel_id: parcel.id,
+        kind: 'pickup_code',
+        recipient: parcel.recipient,
+        grant_jti: grant.jti,
+        created_at: now,
+    })
+        .execute();
+}
+/** The device's word on a command is final (commandOutcome). */
+async function finishCommand(s, event) {
+    const outcome = commandOutcome(event);
+    if (!outcome)
+        return;
+    await s.uow.trx
+        .updateTable('commands')
+        .set({ state: outcome.state, result: outcome.result, updated_at: s.ctx.clock.now() })
+        .where('id', '=', outcome.commandId)
+        .where('locker_id', '=', s.lockerId)
+        .execute();
+}
+function addHistory(s, parcelId, at, sourceRef, h) {
+    return s.uow.addHistory({ parcelId, at, type: h.type, status: h.status, source: 'device', sourceRef, detail: h.detail });
+}
+//# sourceMappingURL=device-effects.js.map

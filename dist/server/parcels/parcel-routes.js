@@ -1,0 +1,115 @@
+import { Type } from '@sinclair/typebox';
+import { BookingBody, BookingView, DepositSessionBody, DepositSessionView, NotificationList, ParcelList, ParcelQuery, ParcelView, ParcelWithHistory, TimelineView, } from '../../shared/api/parcels.js';
+import { LockerId } from '../../shared/ids.js';
+import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
+import { principalOf } from '../http/auth.js';
+import { parcelOwnerScope, principalRef } from '../accounts/principal.js';
+import { bookParcel } from './booking.js';
+import { cancelParcel } from './cancel.js';
+import { openDepositSession } from './deposit-sessions.js';
+import { extendPickupWindow } from './extend.js';
+import { parcelView, readNotifications, readParcel, readTimeline } from './parcel-views.js';
+const LockerParams = Type.Object({ id: LockerId }, { additionalProperties: false });
+/**
+ * Parcels: book, find by reference, read (with history, notifications, timeline), extend the pickup window,
+ * cancel; and a courier's deposit session at a locker. A carrier acts only on the parcels it booked.
+ */
+export const parcelRoutes = async (app, { ctx }) => {
+    app.post('/v1/parcels', {
+        config: { roles: ['admin', 'carrier'] },
+        schema: {
+            body: BookingBody,
+            response: {
+                201: BookingView,
+                404: ErrorResponse,
+                409: ErrorResponse,
+                503: ErrorResponse,
+                ...authErrors,
+            },
+        },
+    }, async (request, reply) => {
+        const booking = await bookParcel(ctx, request.body, principalRef(principalOf(request)));
+        request.log.info({ parcelId: booking.parcel.id, lockerId: booking.parcel.locker_id }, 'parcel booked');
+        return reply.code(201).send({ ...parcelView(booking.parcel), dropoff: booking.dropoff });
+    });
+    app.get('/v1/parcels', {
+        config: { roles: ['admin', 'operator', 'carrier'] },
+        schema: {
+            querystring: ParcelQuery,
+            response: { 200: ParcelList, ...authErrors },
+        },
+    }, 
+    // Find parcels by the carrier's reference, newest first; a carrier finds only its own.
+    async (request) => {
+        let q = ctx.db.selectFrom('parcels').selectAll().where('reference', '=', request.query.reference).orderBy('created_at', 'desc').limit(50);
+        const owner = parcelOwnerScope(principalOf(request));
+        if (owner !== undefined)
+            q = q.where('created_by', '=', owner);
+        return { parcels: (await q.execute()).map(parcelView) };
+    });
+    app.get('/v1/parcels/:id', {
+        config: { roles: ['admin', 'operator', 'carrier'] },
+        schema: {
+            params: IdParams,
+            response: { 200: ParcelWithHistory, 404: ErrorResponse, ...authErrors },
+        },
+    }, 
+    // A carrier reads only the parcels it booked; another carrier's parcel is "not found", never "forbidden".
+    async (request) => readParcel(ctx, request.params.id, parcelOwnerScope(principalOf(request))));
+    app.get('/v1/parcels/:id/notifications', {
+        config: { roles: ['admin', 'carrier'] },
+        schema: {
+            params: IdParams,
+            response: { 200: NotificationList, 404: ErrorResponse, ...authErrors },
+        },
+    }, async (request) => ({ notifications: await readNotifications(ctx, request.params.id, parcelOwnerScope(principalOf(request))) }));
+    app.get('/v1/parcels/:id/timeline', {
+        config: { roles: ['admin', 'operator', 'carrier'] },
+        schema: {
+            params: IdParams,
+            response: {
+                200: TimelineView,
+                404: ErrorResponse,
+                ...authErrors,
+            },
+        },
+    }, async (request) => readTimeline(ctx, request.params.id, parcelOwnerScope(principalOf(request))));
+    app.post('/v1/parcels/:id/extend', {
+        config: { roles: ['admin', 'operator', 'carrier'] },
+        schema: { params: IdParams, response: { 200: ParcelView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+    }, async (request) => {
+        const principal = principalOf(request);
+        const parcel = await extendPickupWindow(ctx, request.params.id, principalRef(principal), parcelOwnerScope(principal));
+        request.log.info({ parcelId: parcel.id, extensions: parcel.extensions }, 'pickup window extended');
+        return parcelView(parcel);
+    });
+    app.post('/v1/parcels/:id/cancel', {
+        config: { roles: ['admin', 'carrier'] },
+        schema: { params: IdParams, response: { 200: ParcelView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } },
+    }, async (request) => {
+        const principal = principalOf(request);
+        const parcel = await cancelParcel(ctx, request.params.id, principalRef(principal), parcelOwnerScope(principal));
+        request.log.info({ parcelId: parcel.id }, 'parcel cancelled');
+        return parcelView(parcel);
+    });
+    // A courier's one code for a van's worth of parcels at one locker (`:id` like the locker's other routes).
+    app.post('/v1/lockers/:id/deposit-sessions', {
+        config: { roles: ['admin', 'carrier'] },
+        schema: {
+            params: LockerParams,
+            body: DepositSessionBody,
+            response: { 201: DepositSessionView, 404: ErrorResponse, 409: ErrorResponse, 503: ErrorResponse, ...authErrors },
+        },
+    }, async (request, reply) => {
+        const principal = principalOf(request);
+        const session = await openDepositSession(ctx, {
+            lockerId: request.params.id,
+            parcelIds: request.body.parcelIds,
+            ownedBy: parcelOwnerScope(principal),
+            principalRef: principalRef(principal),
+        });
+        request.log.info({ sessionId: session.sessionId, lockerId: session.lockerId, parcels: session.parcels.length }, 'deposit session opened');
+        return reply.code(201).send(session);
+    });
+};
+//# sourceMappingURL=parcel-routes.js.map

@@ -1,0 +1,30 @@
+/** Counters the server keeps about what it received; read by tests and exported at /metrics (server/metrics). */
+export class ServerStats {
+    /** Refused MQTT payloads by reason code. */
+    mqttRejected = new Map();
+    eventsApplied = 0;
+    eventsDuplicate = 0;
+    /** Events that referred to something the server does not know (another locker's parcel, an unknown grant). */
+    eventsAnomalous = 0;
+    /** Grants reported used more than once. */
+    grantReuse = 0;
+    authFailures = 0;
+    aclDenied = 0;
+    /** Group-commit transactions that failed as a whole (their items ran again one by one), by writer. */
+    groupCommitFailures = new Map();
+    /** Work queued to run after a commit (a desired-state delta's publish) that failed; the next snapshot carries it. */
+    afterCommitFailures = 0;
+    reject(code) {
+        this.mqttRejected.set(code, (this.mqttRejected.get(code) ?? 0) + 1);
+    }
+    groupCommitFailed(writer) {
+        this.groupCommitFailures.set(writer, (this.groupCommitFailures.get(writer) ?? 0) + 1);
+    }
+    rejectedTotal() {
+        let n = 0;
+        for (const v of this.mqttRejected.values())
+            n += v;
+        return n;
+    }
+}
+//# sourceMappingURL=stats.js.map

@@ -1,0 +1,2 @@
+export {};
+//# sourceMappingURL=schema-operations.js.map

@@ -1,0 +1,94 @@
+import { decoderFor } from '../../shared/codec.js';
+import { EventBatchMessage, HeartbeatMessage, StateGetMessage, StateReportedMessage, StatusMessage, } from '../../shared/messages.js';
+import { parseTopic, SERVER_SUBSCRIPTIONS } from '../../shared/topics.js';
+import { handleEventBatch } from './handle-events.js';
+import { publishSnapshot } from '../desired-state/desired-state.js';
+import { recordLockerStatus, recordStateReport } from './locker-reports.js';
+import { resendPending } from '../commands/commands.js';
+import { recordHeartbeat } from './heartbeats.js';
+import { onLockerPresence } from '../parcels/pickup-window.js';
+const decode = {
+    status: decoderFor(StatusMessage),
+    heartbeat: decoderFor(HeartbeatMessage),
+    events: decoderFor(EventBatchMessage),
+    stateGet: decoderFor(StateGetMessage),
+    stateReported: decoderFor(StateReportedMessage),
+};
+/**
+ * Handles one message from a device: one case per topic, dispatched from one switch. Invalid payloads are
+ * counted and logged, and change nothing. Never throws.
+ */
+export async function handleDeviceMessage(ctx, topic, payload) {
+    const parsed = parseTopic(topic);
+    if (!parsed) {
+        reject(ctx, 'UNKNOWN_TOPIC', topic);
+        return;
+    }
+    const { lockerId, kind } = parsed;
+    try {
+        switch (kind) {
+            case 'status': {
+                const m = decode.status(payload);
+                if (!m.ok)
+                    return reject(ctx, m.code, topic, m.detail);
+                await recordLockerStatus(ctx, { lockerId, online: m.value.state === 'online', bootId: m.value.bootId });
+                // Back online: every command still waiting for a result goes again (the device runs each id once).
+                if (m.value.state === 'online')
+                    await resendPending(ctx, lockerId);
+                // Pickup windows stand still while the locker is offline (see server/parcels/pickup-window.ts).
+                await onLockerPresence(ctx, lockerId, m.value.state === 'online');
+                return;
+            }
+            case 'heartbeat': {
+                const m = decode.heartbeat(payload);
+                if (!m.ok)
+                    return reject(ctx, m.code, topic, m.detail);
+                const desiredVersion = await recordHeartbeat(ctx, lockerId, m.value.telemetry);
+                // A locker that stayed behind (a lost delta, a state message it could not apply) catches up now.
+                if (desiredVersion !== undefined && m.value.appliedVersion < desiredVersion)
+                    await publishSnapshot(ctx, lockerId);
+                return;
+            }
+            case 'events': {
+                const m = decode.events(payload);
+                if (!m.ok)
+                    return reject(ctx, m.code, topic, m.detail);
+                await handleEventBatch(ctx, lockerId, m.value);
+                return;
+            }
+            case 'state/get': {
+                const m = decode.stateGet(payload);
+                if (!m.ok)
+                    return reject(ctx, m.code, topic, m.detail);
+                await publishSnapshot(ctx, lockerId);
+                return;
+            }
+            case 'state/reported': {
+                const m = decode.stateReported(payload);
+                if (!m.ok)
+                    return reject(ctx, m.code, topic, m.detail);
+                await recordStateReport(ctx, { lockerId, version: m.value.version, lastSeq: m.value.lastSeq });
+                return;
+            }
+            default:
+                // Server → device topics echoed back, or a kind the server does not read.
+                return reject(ctx, 'UNEXPECTED_TOPIC', topic);
+        }
+    }
+    catch (err) {
+        // A failed commit acknowledges nothing: the device resends, so nothing is lost.
+        ctx.stats.reject('HANDLER_FAILED');
+        ctx.log.error({ err, lockerId, kind }, 'device message handler failed');
+    }
+}
+function reject(ctx, code, topic, detail) {
+    ctx.stats.reject(code);
+    ctx.log.warn({ code, topic, detail }, 'device message rejected');
+}
+/** Subscribes the server to every device topic. */
+export async function subscribeDeviceTopics(ctx) {
+    for (const filter of SERVER_SUBSCRIPTIONS) {
+        await ctx.link.subscribe(filter, (topic, payload) => handleDeviceMessage(ctx, topic, payload));
+    }
+}
+//# sourceMappingURL=device-router.js.map

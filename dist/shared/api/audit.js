@@ -1,0 +1,48 @@
+import { Type } from '@sinclair/typebox';
+import { CommandState } from './commands.js';
+export const AUDIT_ACTIONS = [
+    'remote_open',
+    'key.rotate',
+    'key.activate',
+    'key.retire',
+    'locker.re_enrol',
+    // Remote opens and set_service (issue 17): a second operator's approval, a request that expired, set_service.
+    'remote_open.approve',
+    'remote_open.expire',
+    'set_service',
+];
+export const AuditAction = Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a)));
+/** `pending`: a remote open of an occupied compartment that waits for a second operator's approval (issue 17). */
+export const AUDIT_RESULTS = ['created', 'done', 'refused', 'pending'];
+export const AuditResult = Type.Union(AUDIT_RESULTS.map((r) => Type.Literal(r)));
+const NullableString = Type.Union([Type.String(), Type.Null()]);
+export const AuditView = Type.Object({
+    id: Type.Integer(),
+    at: Type.Integer(),
+    actor: Type.String(),
+    action: AuditAction,
+    result: AuditResult,
+    code: NullableString,
+    lockerId: NullableString,
+    compartmentId: NullableString,
+    reason: NullableString,
+    subject: NullableString,
+    commandId: NullableString,
+    /** The command's state now (a remote open's outcome at the locker), when the entry created one. */
+    commandState: Type.Union([CommandState, Type.Null()]),
+    commandResult: NullableString,
+    detail: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+});
+/** GET /v1/audit: newest first. */
+export const AuditPage = Type.Object({ entries: Type.Array(AuditView) });
+/** Query of GET /v1/audit. */
+export const AuditQuery = Type.Object({
+    action: Type.Optional(AuditAction),
+    actor: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    lockerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** Only entries with an id below this one (page backwards through the log). Query strings are not coerced. */
+    before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,14}$' })),
+    /** At most this many entries, 1–1000 (default 200). */
+    limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]{0,2}|1000)$' })),
+}, { additionalProperties: false });
+//# sourceMappingURL=audit.js.map

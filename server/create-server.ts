@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { ServerConfig } from './config-schema.js';
 import type { ServerContext } from './context.js';
@@ -36,6 +36,8 @@ import { describeTarget, openDatabase, type DatabaseTarget } from './store/datab
 import { probeWrite, StorageHealth, storageWatcher } from './store/storage-health.js';
 import { subscribeDeviceTopics } from './sync/device-router.js';
 import { createWriters } from './writers.js';
+// deploy: logger setup, domain-event log lines
+import { createServerLogger } from './logger.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -62,12 +64,7 @@ export interface LockstepServer {
 /** Builds the whole backend (database, keys, broker, API) from a validated config. */
 export async function createServer(config: ServerConfig, options: ServerOptions = {}): Promise<LockstepServer> {
   const clock = options.clock ?? systemClock;
-  const log =
-    options.logger ??
-    pino({
-      level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', 'password', '*.password', 'pin', '*.pin'], censor: '[redacted]' },
-    });
+  const log = options.logger ?? createServerLogger(config.logLevel);
   const secrets = prepareDataDir(config.dataDir, config.adminToken);
   const metrics = new ServerMetrics();
   const target: DatabaseTarget = config.databaseUrl

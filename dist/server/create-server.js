@@ -1,4 +1,3 @@
-import { pino } from 'pino';
 import { systemClock } from '../shared/clock.js';
 import { prepareDataDir } from './data-dir.js';
 import { AccessTokens } from './accounts/access-tokens.js';
@@ -31,14 +30,12 @@ import { describeTarget, openDatabase } from './store/database.js';
 import { probeWrite, StorageHealth, storageWatcher } from './store/storage-health.js';
 import { subscribeDeviceTopics } from './sync/device-router.js';
 import { createWriters } from './writers.js';
+// deploy: logger setup, domain-event log lines
+import { createServerLogger } from './logger.js';
 /** Builds the whole backend (database, keys, broker, API) from a validated config. */
 export async function createServer(config, options = {}) {
     const clock = options.clock ?? systemClock;
-    const log = options.logger ??
-        pino({
-            level: config.logLevel,
-            redact: { paths: ['req.headers.authorization', 'password', '*.password', 'pin', '*.pin'], censor: '[redacted]' },
-        });
+    const log = options.logger ?? createServerLogger(config.logLevel);
     const secrets = prepareDataDir(config.dataDir, config.adminToken);
     const metrics = new ServerMetrics();
     const target = config.databaseUrl

@@ -3,6 +3,7 @@ import Fastify, {} from 'fastify';
 import { ERRORS, LockstepError, errorBody } from '../errors.js';
 import { classifyStorageError, storageErrorCode, STORAGE_RETRY_AFTER_SEC } from '../store/storage-errors.js';
 import { registerAuth } from './auth.js';
+import { RequestLogController } from './request-log.js';
 import { registerRateLimits } from './rate-limit.js';
 import { registerSecurityHeaders, securityHeaders } from './security-headers.js';
 const HTTP_BODY_LIMIT = 64 * 1024;
@@ -23,6 +24,8 @@ export async function createHttpApp(options) {
     const app = Fastify({
         loggerInstance: log,
         genReqId: requestId,
+        // Request lines at debug: at info the log tells what happened to parcels and lockers (server/domain-log.ts).
+        logController: new RequestLogController(),
         bodyLimit: HTTP_BODY_LIMIT,
         ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
         // Errors the router raises before any route (bad percent-encoding, an over-long path parameter) get the

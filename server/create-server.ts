@@ -38,6 +38,7 @@ import { subscribeDeviceTopics } from './sync/device-router.js';
 import { createWriters } from './writers.js';
 // deploy: logger setup, domain-event log lines
 import { createServerLogger } from './logger.js';
+import { logDomainEvents } from './domain-log.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -83,6 +84,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     ? await createExternalBroker({ config, db, stats, log, instanceId })
     : await createEmbeddedBroker({ db, stats, log, clock, host: config.host, port: config.mqttPort, limits: transportLimits(config) });
   const bus = new ChangeBus(log);
+  // deploy: one info line per domain event (parcel deposited, alarm raised, locker offline, command done, ...).
+  const offDomainLog = logDomainEvents(bus, log);
   // The writers run with this context (a group of device writes needs its clock, config and keys) once it exists.
   const writers = createWriters({ db, log, stats }, () => ctx);
   const ctx: ServerContext = { config, instanceId, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus, writers, storage };
@@ -159,6 +162,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       clearTimeout(force);
       await broker.close();
       metrics.close();
+      offDomainLog();
       await db.destroy();
     },
   };

@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=hardware.js.map

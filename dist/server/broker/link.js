@@ -1,2 +1,0 @@
-export {};
-//# sourceMappingURL=link.js.map

@@ -34,8 +34,8 @@ function tempDir(): string {
   return d;
 }
 
-function npm(args: string[], env: Record<string, string>): Spawned {
-  const s = spawnCollecting('npm', args, { cwd: ROOT, env: { ...process.env, ...env } });
+function npm(args: string[], env: Record<string, string>, stdin: 'ignore' | 'pipe' = 'ignore'): Spawned {
+  const s = spawnCollecting('npm', args, { cwd: ROOT, env: { ...process.env, ...env }, stdin });
   started.push(s);
   return s;
 }
@@ -76,7 +76,7 @@ describe('npm start and npm run device stop on a signal, leaving no process behi
     for (const port of ports) expect(await portFree(port)).toBe(true);
   }, 90_000);
 
-  it('SIGINT (Ctrl-C) to `npm run device` stops the agent (npm → tsx → node), and to `npm start` the server; nothing stays behind', async () => {
+  it('SIGTERM to `npm run device` stops the agent (npm → tsx → node), SIGINT (Ctrl-C) to `npm start` the server; nothing stays behind', async () => {
     const data = tempDir();
     const { server, api } = await startServer(path.join(data, 'server'));
     const token = readFileSync(path.join(data, 'server', 'secrets', 'admin-token'), 'utf8').trim();
@@ -94,9 +94,12 @@ describe('npm start and npm run device stop on a signal, leaving no process behi
       COMPARTMENTS: 'A1:S',
       DEVICE_DATA_DIR: path.join(data, 'device'),
       LOG_LEVEL: 'info',
-    });
+    }, 'pipe');
     await device.waitFor(/"msg":"locker started"/);
-    await stopsCleanly(device, 'SIGINT', /device\/main\.ts/);
+    // Still running: only the signal stops it (its keypad, stdin, stays open).
+    await expect.poll(() => device.output()).toMatch(/simulated locker/);
+    expect(device.proc.exitCode).toBeNull();
+    await stopsCleanly(device, 'SIGTERM', /device\/main\.ts/);
     await stopsCleanly(server, 'SIGINT', /^node dist\/server\/main\.js/);
     expect(server.output()).toContain('"signal":"SIGINT"');
   }, 150_000);

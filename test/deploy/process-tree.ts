@@ -56,8 +56,9 @@ export interface Spawned {
 }
 
 /** Spawns a command (an `npm` script as an operator runs it) and collects what it prints. */
-export function spawnCollecting(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Spawned {
-  const proc = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCollecting(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; stdin?: 'ignore' | 'pipe' }): Spawned {
+  // stdin 'pipe' stays open (a terminal that nobody types into): the simulated locker stops when its stdin ends.
+  const proc = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
   let out = '';
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {

@@ -16,6 +16,8 @@ command -v mosquitto_ctrl >/dev/null || missing+=(mosquitto-clients)
 # multi-process deployment (aedes clustering).
 command -v socat >/dev/null || missing+=(socat)
 command -v redis-server >/dev/null || missing+=(redis-server)
+# deploy: systemd-analyze checks the service unit (test/deploy/deploy-files.test.ts).
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "system-deps: installing ${missing[*]} with apt-get" >&2

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeviceEvent } from '../shared/messages.js';
+import type { DomainEvent, DomainListener } from './domain-events.js';
 
 /** A batch of device events, after its transaction committed. */
 export interface EventsCommitted {
@@ -39,6 +40,25 @@ export class ChangeBus {
   /** Something about a locker changed (an alarm acknowledged, a command created) that its views show. */
   lockerChanged(lockerId: string): void {
     this.emit({ kind: 'locker', lockerId });
+  }
+
+  // deploy: domain events (server/domain-events.ts), a channel of their own so the listeners above see no new kind.
+  private readonly domainListeners = new Set<DomainListener>();
+
+  onDomain(listener: DomainListener): () => void {
+    this.domainListeners.add(listener);
+    return () => this.domainListeners.delete(listener);
+  }
+
+  /** Something that matters in the domain was committed (a parcel deposited, a locker gone offline, …). */
+  domain(event: DomainEvent): void {
+    for (const listener of this.domainListeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log?.error({ err }, 'domain listener failed');
+      }
+    }
   }
 
   private emit(change: Change): void {

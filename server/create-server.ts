@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { ServerConfig } from './config-schema.js';
 import type { ServerContext } from './context.js';
@@ -45,6 +45,9 @@ import { SERVER_VERSION } from './http/server-version.js';
 import { SignIn } from './accounts/sign-in.js';
 import { sessionRoutes } from './accounts/session-routes.js';
 import { accountSignInRoutes } from './accounts/account-sign-in-routes.js';
+// deploy: logger setup, domain-event log lines
+import { createServerLogger } from './logger.js';
+import { logDomainEvents } from './domain-log.js';
 
 export interface ServerOptions {
   clock?: Clock;
@@ -71,12 +74,7 @@ export interface LockstepServer {
 /** Builds the whole backend (database, keys, broker, API) from a validated config. */
 export async function createServer(config: ServerConfig, options: ServerOptions = {}): Promise<LockstepServer> {
   const clock = options.clock ?? systemClock;
-  const log =
-    options.logger ??
-    pino({
-      level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', 'password', '*.password', 'pin', '*.pin'], censor: '[redacted]' },
-    });
+  const log = options.logger ?? createServerLogger(config.logLevel);
   const secrets = prepareDataDir(config.dataDir, config.adminToken);
   const metrics = new ServerMetrics();
   const target: DatabaseTarget = config.databaseUrl
@@ -95,6 +93,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     ? await createExternalBroker({ config, db, stats, log, instanceId })
     : await createEmbeddedBroker({ db, stats, log, clock, host: config.host, port: config.mqttPort, limits: transportLimits(config) });
   const bus = new ChangeBus(log);
+  // deploy: one info line per domain event (parcel deposited, alarm raised, locker offline, command done, ...).
+  const offDomainLog = logDomainEvents(bus, log);
   // The writers run with this context (a group of device writes needs its clock, config and keys) once it exists.
   const writers = createWriters({ db, log, stats }, () => ctx);
   const ctx: ServerContext = { config, instanceId, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus, writers, storage };
@@ -183,6 +183,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
       clearTimeout(force);
       await broker.close();
       metrics.close();
+      offDomainLog();
       await db.destroy();
     },
   };

@@ -1,5 +1,6 @@
 import { ConfigError, configFromEnv } from './config.js';
 import { createServer } from './create-server.js';
+import { createServerLogger } from './logger.js';
 
 /** `npm start`: the whole backend in one process (SQLite and aedes by default; Postgres and an external broker when configured). */
 async function main(): Promise<void> {
@@ -13,7 +14,9 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const server = await createServer(config);
+  // Readable lines on a terminal in development; JSON lines otherwise (a service manager, a container, a pipe).
+  const pretty = process.stdout.isTTY === true && process.env.NODE_ENV !== 'production';
+  const server = await createServer(config, { logger: createServerLogger(config.logLevel, { pretty }) });
   const { httpUrl, mqttUrl } = await server.start();
   const lines = [
     '',

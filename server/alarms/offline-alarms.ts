@@ -1,6 +1,7 @@
 import type { ServerContext } from '../context.js';
 import { actOnAlarm } from './alarm-actions.js';
-import { raiseAlarm } from './raise-alarm.js';
+import { inUnitOfWork } from '../desired-state/unit-of-work.js';
+import { raiseAlarmInUnit } from './raise-alarm.js';
 
 const LOCKER_OFFLINE = 'locker_offline';
 /** Who resolves an alarm the server resolved by itself. */
@@ -32,8 +33,8 @@ export async function checkOfflineLockers(ctx: ServerContext): Promise<{ raised:
     .execute();
   for (const l of silent) {
     if (l.last_seen_at === null) continue;
-    await ctx.db.transaction().execute((trx) =>
-      raiseAlarm(trx, { lockerId: l.id, kind: LOCKER_OFFLINE, at: now, detail: { lastSeenAt: l.last_seen_at, presence: l.online === 1 ? 'silent' : 'offline', thresholdSec: ctx.config.lockerOfflineAlarmSec } }),
+    await inUnitOfWork(ctx, (uow) =>
+      raiseAlarmInUnit(uow, { lockerId: l.id, kind: LOCKER_OFFLINE, at: now, detail: { lastSeenAt: l.last_seen_at, presence: l.online === 1 ? 'silent' : 'offline', thresholdSec: ctx.config.lockerOfflineAlarmSec } }),
     );
     raised++;
   }
@@ -57,7 +58,7 @@ export async function checkOfflineLockers(ctx: ServerContext): Promise<{ raised:
   const back = await ctx.db
     .selectFrom('alarms as a')
     .innerJoin('lockers as l', 'l.id', 'a.locker_id')
-    .select(['a.id', 'a.detail', 'l.last_seen_at'])
+    .select(['a.id', 'a.locker_id', 'a.detail', 'l.last_seen_at'])
     .where('a.kind', '=', LOCKER_OFFLINE)
     .where('a.state', '!=', 'resolved')
     .where('l.online', '=', 1)
@@ -69,6 +70,7 @@ export async function checkOfflineLockers(ctx: ServerContext): Promise<{ raised:
     const awaySec = detail.lastSeenAt !== undefined && a.last_seen_at !== null ? Math.round((a.last_seen_at - detail.lastSeenAt) / 1000) : null;
     try {
       await actOnAlarm(ctx.db, a.id, 'resolve', SYSTEM_ACTOR, now, `back online${awaySec !== null ? ` after ${awaySec} s` : ''}`);
+      ctx.bus.domain({ type: 'alarm.resolved', alarmId: a.id, lockerId: a.locker_id, kind: LOCKER_OFFLINE, by: SYSTEM_ACTOR });
       resolved++;
     } catch (err) {
       // An operator resolved it meanwhile: nothing left to do.

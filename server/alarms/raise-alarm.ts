@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
+import type { UnitOfWork } from '../desired-state/unit-of-work.js';
 
 export interface AlarmInput {
   lockerId: string;
@@ -11,8 +12,11 @@ export interface AlarmInput {
   detail?: Record<string, unknown>;
 }
 
-/** Raises an alarm once: a repeat of an open (or acknowledged) alarm of the same kind counts up instead. */
-export async function raiseAlarm(trx: Transaction<Database>, a: AlarmInput): Promise<void> {
+/**
+ * Raises an alarm once: a repeat of an open (or acknowledged) alarm of the same kind counts up instead. Returns the
+ * new alarm's id, or undefined when it counted up an alarm already raised.
+ */
+export async function raiseAlarm(trx: Transaction<Database>, a: AlarmInput): Promise<string | undefined> {
   const compartmentId = a.compartmentId ?? null;
   let q = trx
     .selectFrom('alarms')
@@ -29,12 +33,13 @@ export async function raiseAlarm(trx: Transaction<Database>, a: AlarmInput): Pro
       .set((eb) => ({ count: eb('count', '+', 1), last_at: a.at, detail }))
       .where('id', '=', existing.id)
       .execute();
-    return;
+    return undefined;
   }
+  const id = `al_${randomUUID().replaceAll('-', '')}`;
   await trx
     .insertInto('alarms')
     .values({
-      id: `al_${randomUUID().replaceAll('-', '')}`,
+      id,
       locker_id: a.lockerId,
       compartment_id: compartmentId,
       parcel_id: a.parcelId ?? null,
@@ -46,4 +51,11 @@ export async function raiseAlarm(trx: Transaction<Database>, a: AlarmInput): Pro
       detail,
     })
     .execute();
+  return id;
+}
+
+/** `raiseAlarm` in a unit of work: a new alarm is announced once the transaction committed (server/domain-log.ts). */
+export async function raiseAlarmInUnit(uow: UnitOfWork, a: AlarmInput): Promise<void> {
+  const id = await raiseAlarm(uow.trx, a);
+  if (id) uow.announce({ type: 'alarm.raised', alarmId: id, lockerId: a.lockerId, kind: a.kind, compartmentId: a.compartmentId ?? null, parcelId: a.parcelId ?? null });
 }

@@ -61,8 +61,8 @@ export async function insertCommand(ctx: ServerContext, uow: UnitOfWork, lockerI
   uow.afterCommit(
     'command not published; it is sent again when the locker reconnects',
     async () => {
-      ctx.log.info({ lockerId: row.locker_id, commandId: row.id, type: row.type, compartmentId: row.compartment_id, requestedBy: row.requested_by }, 'command created');
       await publishCommand(ctx, row);
+      ctx.bus.domain({ type: 'command.sent', commandId: row.id, lockerId: row.locker_id, commandType: row.type, compartmentId: row.compartment_id, requestedBy: row.requested_by });
     },
     lockerId,
   );

@@ -14,10 +14,11 @@ import type { ServerContext } from '../context.js';
 import { prepareQuery } from '../store/prepared-query.js';
 import type { ParcelStatus } from '../../shared/api/parcels.js';
 import type { Database, HistorySource } from '../store/schema.js';
+import type { DomainEvent } from '../domain-events.js';
 import { publishDelta, recordDesiredChange, takeDesiredVersion } from './desired-state.js';
 
 /** What a unit of work needs of the server. */
-export type UnitDeps = Pick<ServerContext, 'db' | 'clock' | 'link' | 'log' | 'stats'>;
+export type UnitDeps = Pick<ServerContext, 'db' | 'clock' | 'link' | 'log' | 'stats' | 'bus'>;
 
 export interface HistoryEntry {
   parcelId: string;
@@ -77,8 +78,15 @@ export class UnitOfWork {
     return version;
   }
 
-  addHistory(h: HistoryEntry): Promise<void> {
-    return addHistory(this.trx, h);
+  /** A parcel history row; once committed, announced as a domain event (the log's line for it). */
+  async addHistory(h: HistoryEntry): Promise<void> {
+    await addHistory(this.trx, h);
+    this.announce({ type: 'parcel', change: h.type, parcelId: h.parcelId, status: h.status, source: h.source, sourceRef: h.sourceRef, at: h.at });
+  }
+
+  /** Announces `event` on the change bus once the transaction committed (never after a rollback). */
+  announce(event: DomainEvent): void {
+    this.queue.push({ lockerId: undefined, what: 'domain event not announced', run: async () => this.deps.bus.domain(event) });
   }
 
   /** Queues `run` for after the commit, after what is queued already. */

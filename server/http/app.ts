@@ -7,6 +7,7 @@ import { ERRORS, LockstepError, errorBody } from '../errors.js';
 import type { Principal } from '../accounts/principal.js';
 import { classifyStorageError, storageErrorCode, STORAGE_RETRY_AFTER_SEC } from '../store/storage-errors.js';
 import { registerAuth } from './auth.js';
+import { RequestLogController } from './request-log.js';
 import { registerRateLimits, type RateLimitSettings } from './rate-limit.js';
 import { registerSecurityHeaders, securityHeaders, type SecurityHeaderSettings } from './security-headers.js';
 // Operator sign-in (issue 19).
@@ -65,6 +66,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: log,
     genReqId: requestId,
+    // Request lines at debug: at info the log tells what happened to parcels and lockers (server/domain-log.ts).
+    logController: new RequestLogController(),
     bodyLimit: HTTP_BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Errors the router raises before any route (bad percent-encoding, an over-long path parameter) get the

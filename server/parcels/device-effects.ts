@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeviceEvent } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import type { ParcelRow } from '../store/schema.js';
-import { raiseAlarm } from '../alarms/raise-alarm.js';
+import { raiseAlarmInUnit } from '../alarms/raise-alarm.js';
 import { applyBoardAlarm } from '../alarms/hardware-alarms.js';
 import { issueGrant } from '../codes/grant-issuer.js';
 import type { UnitOfWork } from '../desired-state/unit-of-work.js';
@@ -41,7 +41,7 @@ export async function applyDeviceEvent(s: EffectScope, event: DeviceEvent): Prom
   const ref = `${s.lockerId}#${event.seq}`;
   const alarm = alarmOf(event);
   if (alarm) {
-    await raiseAlarm(s.uow.trx, { lockerId: s.lockerId, compartmentId: event.compartmentId ?? null, parcelId: event.parcelId ?? null, kind: alarm.kind, at: event.at, detail: alarm.detail });
+    await raiseAlarmInUnit(s.uow, { lockerId: s.lockerId, compartmentId: event.compartmentId ?? null, parcelId: event.parcelId ?? null, kind: alarm.kind, at: event.at, detail: alarm.detail });
   }
   // lock boards (issue 15): a board's `hardware_fault` alarm, raised and resolved per board
   const board = boardAlarm(event);
@@ -115,7 +115,7 @@ async function recordGrantUse(s: EffectScope, event: DeviceEvent, ref: string): 
     s.ctx.log.warn({ lockerId: s.lockerId, seq: event.seq, jti: event.jti }, 'grant reported used more than once');
     const parcel = await s.uow.trx.selectFrom('parcels').select('status').where('id', '=', grant.parcel_id).executeTakeFirst();
     if (parcel) await addHistory(s, grant.parcel_id, event.at, ref, { type: 'grant.reused', status: parcel.status, detail: { jti: event.jti } });
-    await raiseAlarm(s.uow.trx, { lockerId: s.lockerId, parcelId: grant.parcel_id, kind: 'grant_reused', at: event.at, detail: { jti: event.jti } });
+    await raiseAlarmInUnit(s.uow, { lockerId: s.lockerId, parcelId: grant.parcel_id, kind: 'grant_reused', at: event.at, detail: { jti: event.jti } });
   }
 }
 
@@ -147,7 +147,7 @@ async function moveParcel(s: EffectScope, event: DeviceEvent, ref: string, move:
   }
   if (d.reconcile) {
     await trx.updateTable('parcels').set({ release_version: null }).where('id', '=', parcel.id).execute();
-    await raiseAlarm(trx, { lockerId, compartmentId: parcel.compartment_id, parcelId: parcel.id, kind: 'revoked_grant_used', at: event.at, detail: { seq: event.seq, type: event.type } });
+    await raiseAlarmInUnit(s.uow, { lockerId, compartmentId: parcel.compartment_id, parcelId: parcel.id, kind: 'revoked_grant_used', at: event.at, detail: { seq: event.seq, type: event.type } });
     await holdCompartment(s, parcel, event.at);
   }
   if (d.compartment === 'in') {
@@ -203,7 +203,7 @@ async function followMove(s: EffectScope, event: DeviceEvent, ref: string): Prom
     .where((eb) => eb.or([eb('parcel_id', 'is', null), eb('parcel_id', '=', parcel.id)]))
     .executeTakeFirst();
   if (taken.numUpdatedRows === 0n) {
-    await raiseAlarm(trx, { lockerId, compartmentId: to, parcelId: parcel.id, kind: 'compartment_conflict', at: event.at, detail: { seq: event.seq, ...detail } });
+    await raiseAlarmInUnit(s.uow, { lockerId, compartmentId: to, parcelId: parcel.id, kind: 'compartment_conflict', at: event.at, detail: { seq: event.seq, ...detail } });
   }
   await addHistory(s, parcel.id, event.at, ref, { type: 'moved', status: parcel.status, detail });
 }
@@ -218,7 +218,7 @@ async function holdCompartment(s: EffectScope, parcel: ParcelRow, at: number): P
     .where((eb) => eb.or([eb('parcel_id', 'is', null), eb('parcel_id', '=', parcel.id)]))
     .executeTakeFirst();
   if (held.numUpdatedRows === 0n) {
-    await raiseAlarm(s.uow.trx, { lockerId: s.lockerId, compartmentId: parcel.compartment_id, parcelId: parcel.id, kind: 'compartment_conflict', at });
+    await raiseAlarmInUnit(s.uow, { lockerId: s.lockerId, compartmentId: parcel.compartment_id, parcelId: parcel.id, kind: 'compartment_conflict', at });
   }
 }
 
@@ -270,6 +270,7 @@ async function finishCommand(s: EffectScope, event: DeviceEvent): Promise<void> 
     .where('id', '=', outcome.commandId)
     .where('locker_id', '=', s.lockerId)
     .execute();
+  s.uow.announce({ type: 'command.done', commandId: outcome.commandId, lockerId: s.lockerId, state: outcome.state, result: outcome.result });
 }
 
 function addHistory(s: EffectScope, parcelId: string, at: number, sourceRef: string, h: HistoryDraft): Promise<void> {

@@ -46,7 +46,6 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     },
     async (request, reply) => {
       const booking = await bookParcel(ctx, request.body, principalRef(principalOf(request)));
-      request.log.info({ parcelId: booking.parcel.id, lockerId: booking.parcel.locker_id }, 'parcel booked');
       const low = booking.lowCompartment === undefined ? {} : { lowCompartment: booking.lowCompartment };
       return reply.code(201).send({ ...parcelView(booking.parcel), dropoff: booking.dropoff, ...low });
     },
@@ -134,7 +133,6 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
     async (request) => {
       const principal = principalOf(request);
       const parcel = await cancelParcel(ctx, request.params.id, principalRef(principal), parcelOwnerScope(principal));
-      request.log.info({ parcelId: parcel.id }, 'parcel cancelled');
       return parcelView(parcel);
     },
   );

@@ -40,6 +40,7 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
         const m = decode.status(payload);
         if (!m.ok) return reject(ctx, m.code, topic, m.detail);
         await recordLockerStatus(ctx, { lockerId, online: m.value.state === 'online', bootId: m.value.bootId });
+        ctx.bus.domain({ type: 'locker.presence', lockerId, online: m.value.state === 'online' });
         // Back online: every command still waiting for a result goes again (the device runs each id once).
         if (m.value.state === 'online') await resendPending(ctx, lockerId);
         // Pickup windows stand still while the locker is offline (see server/parcels/pickup-window.ts).

@@ -30,7 +30,7 @@ export const accountSignInRoutes: RoutePlugin = async (app, { ctx, signIn }) => 
 
   app.post(
     '/v1/accounts/:id/password',
-    { config: ADMIN, schema: { params: IdParams, body: SetPasswordBody, response: { 200: SessionsEndedView, ...errors } } },
+    { config: ADMIN, schema: { summary: "Set an account's password (ends its sessions)", tags: ['accounts'], params: IdParams, body: SetPasswordBody, response: { 200: SessionsEndedView, ...errors } } },
     async (request) => {
       const account = await existing(request.params.id);
       const result = await signIn.setPassword(account, request.body.password, request.signInSession?.idHash);
@@ -41,7 +41,7 @@ export const accountSignInRoutes: RoutePlugin = async (app, { ctx, signIn }) => 
 
   app.post(
     '/v1/accounts/:id/role',
-    { config: ADMIN, schema: { params: IdParams, body: SetRoleBody, response: { 200: AccountView, ...errors } } },
+    { config: ADMIN, schema: { summary: "Change an account's role", tags: ['accounts'], params: IdParams, body: SetRoleBody, response: { 200: AccountView, ...errors } } },
     async (request) => {
       const account = await existing(request.params.id);
       if (account.role !== request.body.role) {
@@ -56,7 +56,7 @@ export const accountSignInRoutes: RoutePlugin = async (app, { ctx, signIn }) => 
 
   app.post(
     '/v1/accounts/:id/sessions/revoke',
-    { config: ADMIN, schema: { params: IdParams, response: { 200: SessionsEndedView, ...errors } } },
+    { config: ADMIN, schema: { summary: 'End every session of an account', tags: ['accounts'], params: IdParams, response: { 200: SessionsEndedView, ...errors } } },
     async (request) => {
       const account = await existing(request.params.id);
       const sessionsEnded = await signIn.sessions.revokeAll(db, account.id);
@@ -67,7 +67,7 @@ export const accountSignInRoutes: RoutePlugin = async (app, { ctx, signIn }) => 
 
   app.post(
     '/v1/accounts/:id/totp/remove',
-    { config: ADMIN, schema: { params: IdParams, response: { 200: AccountView, ...errors } } },
+    { config: ADMIN, schema: { summary: "Remove an account's second factor", tags: ['accounts'], params: IdParams, response: { 200: AccountView, ...errors } } },
     async (request) => {
       const account = await existing(request.params.id);
       await signIn.removeTotp(account.id);

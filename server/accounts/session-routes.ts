@@ -51,8 +51,8 @@ export const sessionRoutes: RoutePlugin = async (app, { ctx, signIn }) => {
   app.post(
     '/v1/session',
     {
-      config: { roles: 'public', limitRefusalsByAddress: true },
-      schema: { body: SignInBody, response: { 200: SessionView, 401: ErrorResponse, 423: ErrorResponse, 429: ErrorResponse, 400: ErrorResponse } },
+      config: { roles: 'public', limitRefusalsByAddress: true, idempotency: false },
+      schema: { summary: 'Sign in with name and password (sets the session cookie)', tags: ['sessions'], body: SignInBody, response: { 200: SessionView, 401: ErrorResponse, 423: ErrorResponse, 429: ErrorResponse, 400: ErrorResponse } },
     },
     async (request, reply) => {
       const { name, password, totp } = request.body;
@@ -87,7 +87,7 @@ export const sessionRoutes: RoutePlugin = async (app, { ctx, signIn }) => {
     },
   );
 
-  app.get('/v1/session', { config: SIGNED_IN, schema: { response: { 200: SessionView, ...errors } } }, async (request) => {
+  app.get('/v1/session', { config: SIGNED_IN, schema: { summary: 'The current session', tags: ['sessions'], response: { 200: SessionView, ...errors } } }, async (request) => {
     const s = sessionOf(request);
     return {
       account: { id: s.principal.id, name: s.name, role: s.principal.role },
@@ -99,7 +99,7 @@ export const sessionRoutes: RoutePlugin = async (app, { ctx, signIn }) => {
     };
   });
 
-  app.delete('/v1/session', { config: SIGNED_IN, schema: { response: { 200: SignedOutView, ...errors } } }, async (request, reply) => {
+  app.delete('/v1/session', { config: SIGNED_IN, schema: { summary: 'Sign out (end this session)', tags: ['sessions'], response: { 200: SignedOutView, ...errors } } }, async (request, reply) => {
     const s = sessionOf(request);
     await signIn.sessions.revoke(s.idHash);
     clearSessionCookie(reply);
@@ -107,7 +107,7 @@ export const sessionRoutes: RoutePlugin = async (app, { ctx, signIn }) => {
     return { signedOut: true as const };
   });
 
-  app.post('/v1/session/revoke-all', { config: SIGNED_IN, schema: { response: { 200: SessionsEndedView, ...errors } } }, async (request, reply) => {
+  app.post('/v1/session/revoke-all', { config: SIGNED_IN, schema: { summary: 'Sign out everywhere (end every session of this account)', tags: ['sessions'], response: { 200: SessionsEndedView, ...errors } } }, async (request, reply) => {
     const p = principalOf(request);
     const sessionsEnded = await signIn.sessions.revokeAll(db, p.id);
     if (request.signInSession) clearSessionCookie(reply);
@@ -115,28 +115,29 @@ export const sessionRoutes: RoutePlugin = async (app, { ctx, signIn }) => {
     return { sessionsEnded };
   });
 
-  app.put('/v1/me/password', { config: SIGNED_IN, schema: { body: ChangePasswordBody, response: { 200: SessionsEndedView, ...errors } } }, async (request) => {
+  app.put('/v1/me/password', { config: SIGNED_IN, schema: { summary: 'Change your own password', tags: ['sessions'], body: ChangePasswordBody, response: { 200: SessionsEndedView, ...errors } } }, async (request) => {
     const account = await ownAccount(request);
     const result = await signIn.changeOwnPassword(account, request.body.currentPassword, request.body.newPassword, request.signInSession?.idHash);
     request.log.info({ accountId: account.id, sessionsEnded: result.sessionsEnded }, 'own password changed');
     return result;
   });
 
-  app.post('/v1/me/totp', { config: SIGNED_IN, schema: { response: { 200: TotpEnrolmentView, ...errors } } }, async (request) => {
+  // The answer holds the TOTP secret: never stored for replay (docs/http-api.md, Idempotency keys).
+  app.post('/v1/me/totp', { config: { ...SIGNED_IN, idempotency: false }, schema: { summary: 'Start enrolling a second factor (TOTP)', tags: ['sessions'], response: { 200: TotpEnrolmentView, ...errors } } }, async (request) => {
     const account = await ownAccount(request);
     const enrolment = await signIn.startTotp(account);
     request.log.info({ accountId: account.id }, 'second factor enrolment started');
     return enrolment;
   });
 
-  app.post('/v1/me/totp/confirm', { config: SIGNED_IN, schema: { body: TotpCodeBody, response: { 200: TotpStateView, ...errors } } }, async (request) => {
+  app.post('/v1/me/totp/confirm', { config: SIGNED_IN, schema: { summary: 'Confirm the second factor with a code', tags: ['sessions'], body: TotpCodeBody, response: { 200: TotpStateView, ...errors } } }, async (request) => {
     const account = await ownAccount(request);
     await signIn.confirmTotp(account, request.body.code);
     request.log.info({ accountId: account.id }, 'second factor enabled');
     return { totp: true };
   });
 
-  app.post('/v1/me/totp/remove', { config: SIGNED_IN, schema: { body: RemoveTotpBody, response: { 200: TotpStateView, ...errors } } }, async (request) => {
+  app.post('/v1/me/totp/remove', { config: SIGNED_IN, schema: { summary: 'Remove your second factor', tags: ['sessions'], body: RemoveTotpBody, response: { 200: TotpStateView, ...errors } } }, async (request) => {
     const account = await ownAccount(request);
     await signIn.checkPassword(account, request.body.password);
     await signIn.removeTotp(account.id);

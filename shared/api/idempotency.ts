@@ -18,6 +18,9 @@ const NO_KEY_POSTS: readonly RegExp[] = [
   /^\/v1\/lockers\/[^/]+\/re-enrol$/,
   /^\/v1\/enrol$/,
   /^\/v1\/broker\//,
+  // Operator sign-in (issue 19): the session cookie and a second factor's secret.
+  /^\/v1\/session$/,
+  /^\/v1\/me\/totp$/,
 ];
 
 /** Whether a POST to `path` (query aside) takes an Idempotency-Key. */

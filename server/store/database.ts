@@ -17,6 +17,8 @@ import { lifecycleServer } from './migrations/011-lifecycle-server.js';
 import { scaleOut } from './migrations/012-scale-out.js';
 import { grantPinSource } from './migrations/013-grant-pin-source.js';
 import { remoteOpenRequests } from './migrations/014-remote-open-requests.js';
+// Firmware rollouts (issue 19):
+import { firmware } from './migrations/019-firmware.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -34,6 +36,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '012-scale-out': scaleOut,
   '013-grant-pin-source': grantPinSource,
   '014-remote-open-requests': remoteOpenRequests,
+  // Firmware rollouts (issue 19):
+  '019-firmware': firmware,
 };
 
 const provider: MigrationProvider = {

@@ -151,6 +151,13 @@ export const ServerConfigSchema = Type.Object(
     setServicePerOperatorPerMinute: Type.Integer({ minimum: 1, maximum: 1000 }),
     /** set_service commands the whole fleet may receive in any 60 seconds. */
     setServiceFleetPerMinute: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    // Firmware, rollouts and remote diagnostics (issue 19; docs/firmware.md).
+    /** The vendor's Ed25519 firmware public key (base64url, 32 bytes, as a JWK's `x`): uploads must verify with it. */
+    firmwarePublicKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })),
+    /** Largest firmware artefact an admin may upload. */
+    firmwareMaxBytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024 }),
+    /** How often an update (or diagnostics request) a locker has not answered is sent again. */
+    firmwareResendSec: Type.Integer({ minimum: 1, maximum: 86_400 }),
   },
   { additionalProperties: false },
 );

@@ -90,6 +90,10 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   remoteOpenBurstFleet: 'REMOTE_OPEN_BURST_FLEET',
   setServicePerOperatorPerMinute: 'SET_SERVICE_PER_OPERATOR_PER_MINUTE',
   setServiceFleetPerMinute: 'SET_SERVICE_FLEET_PER_MINUTE',
+  // Firmware, rollouts and remote diagnostics (issue 19).
+  firmwarePublicKey: 'FIRMWARE_PUBLIC_KEY',
+  firmwareMaxBytes: 'FIRMWARE_MAX_BYTES',
+  firmwareResendSec: 'FIRMWARE_RESEND_SEC',
 };
 
 const CONFIG_DEFAULTS = {
@@ -158,6 +162,9 @@ const CONFIG_DEFAULTS = {
   remoteOpenBurstFleet: 20,
   setServicePerOperatorPerMinute: 10,
   setServiceFleetPerMinute: 60,
+  // Firmware, rollouts and remote diagnostics (issue 19).
+  firmwareMaxBytes: 16 * 1024 * 1024,
+  firmwareResendSec: 60,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -215,6 +222,9 @@ const NUMERIC = new Set<string>([
   'remoteOpenBurstFleet',
   'setServicePerOperatorPerMinute',
   'setServiceFleetPerMinute',
+  // Firmware, rollouts and remote diagnostics (issue 19).
+  'firmwareMaxBytes',
+  'firmwareResendSec',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */

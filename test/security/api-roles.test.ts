@@ -95,6 +95,20 @@ describe('API roles', () => {
     { method: 'GET', url: '/v1/webhooks/deliveries', roles: ['admin', 'carrier'] },
     { method: 'GET', url: '/v1/webhooks/deliveries/wd_nope', roles: ['admin', 'carrier'] },
     { method: 'POST', url: '/v1/webhooks/deliveries/wd_nope/retry', roles: ['admin', 'carrier'] },
+    // Firmware, rollouts and remote diagnostics (issue 19): rollouts admin only; diagnostics like remote opens.
+    { method: 'POST', url: '/v1/firmware', roles: ['admin'], payload: {} },
+    { method: 'GET', url: '/v1/firmware', roles: ['admin'] },
+    { method: 'POST', url: '/v1/rollouts', roles: ['admin'], payload: {} },
+    { method: 'GET', url: '/v1/rollouts', roles: ['admin'] },
+    { method: 'GET', url: '/v1/rollouts/ro_nope', roles: ['admin'] },
+    { method: 'GET', url: '/v1/rollouts/ro_nope/lockers', roles: ['admin'] },
+    { method: 'POST', url: '/v1/rollouts/ro_nope/pause', roles: ['admin'], payload: {} },
+    { method: 'POST', url: '/v1/rollouts/ro_nope/resume', roles: ['admin'], payload: {} },
+    { method: 'POST', url: '/v1/rollouts/ro_nope/abort', roles: ['admin'], payload: {} },
+    { method: 'POST', url: '/v1/rollouts/ro_nope/rollback', roles: ['admin'], payload: {} },
+    { method: 'PUT', url: '/v1/lockers/lk_nope/timezone', roles: ['admin'], payload: {} },
+    { method: 'POST', url: '/v1/lockers/lk_nope/diagnostics', roles: ['admin', 'operator'], payload: {} },
+    { method: 'GET', url: '/v1/lockers/lk_nope/diagnostics/ro_nope', roles: ['admin', 'operator'] },
   ];
 
   /** Routes that need no bearer token, each for a stated reason (checked in their own tests). */
@@ -106,6 +120,10 @@ describe('API roles', () => {
     'GET /dashboard', // static page; its data comes from the API with a token
     'GET /dashboard/*',
     'GET /metrics', // admin/operator or the metrics token: test/observability
+    // Firmware and diagnostics (issue 19): a locker's links from its own command (HMAC, expiry): test/firmware
+    'GET /v1/device/updates/:commandId/artefact',
+    'POST /v1/device/updates/:commandId/report',
+    'POST /v1/device/diagnostics/:id',
   ]);
 
   it('the matrix lists every route the server serves (a new route must state who may call it here)', () => {

@@ -41,7 +41,7 @@ export const diagnosticsRoutes: RoutePlugin = async (app, { ctx }) => {
       schema: { params: IdParams, querystring: DeviceLinkQuery, body: DiagnosticsResult, response: { 204: Type.Null(), 403: ErrorResponse } },
     },
     async (request, reply) => {
-      if (!links.check('diagnostics', request.params.id, request.query, ctx.clock.now())) throw new LockstepError('DEVICE_LINK_INVALID');
+      if (!links.check('diagnostics', request.params.id, { ...request.query, exp: Number(request.query.exp) }, ctx.clock.now())) throw new LockstepError('DEVICE_LINK_INVALID');
       const stored = await storeDiagnostics(ctx, request.params.id, request.query.locker, request.body);
       request.log.info({ requestId: request.params.id, lockerId: request.query.locker, stored }, 'diagnostics answered');
       return reply.code(204).send(null);

@@ -14,7 +14,7 @@ import { actOnRollout, createRollout, rolloutView, type RolloutAction } from './
 
 /** The query of a device link (see device-links.ts). */
 export const DeviceLinkQuery = Type.Object(
-  { locker: Type.String({ maxLength: 23 }), exp: Type.Integer({ minimum: 0 }), sig: Type.String({ maxLength: 64 }) },
+  { locker: Type.String({ maxLength: 23 }), exp: Type.String({ pattern: '^[0-9]{1,16}$' }), sig: Type.String({ maxLength: 64 }) },
   { additionalProperties: false },
 );
 const CommandParams = Type.Object({ commandId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
@@ -90,8 +90,8 @@ export const firmwareRoutes: RoutePlugin = async (app, { ctx }) => {
 
   const links = new DeviceLinks(ctx.pinSecret);
   /** The rollout row a device link names, with the version that command installs; refused as one code whatever is wrong. */
-  const linked = async (kind: 'artefact' | 'update-report', commandId: string, q: { locker: string; exp: number; sig: string }) => {
-    if (!links.check(kind, commandId, q, ctx.clock.now())) throw new LockstepError('DEVICE_LINK_INVALID');
+  const linked = async (kind: 'artefact' | 'update-report', commandId: string, q: { locker: string; exp: string; sig: string }) => {
+    if (!links.check(kind, commandId, { ...q, exp: Number(q.exp) }, ctx.clock.now())) throw new LockstepError('DEVICE_LINK_INVALID');
     const row = await ctx.db
       .selectFrom('rollout_lockers as rl')
       .innerJoin('rollouts as r', 'r.id', 'rl.rollout_id')
@@ -133,6 +133,8 @@ export const firmwareRoutes: RoutePlugin = async (app, { ctx }) => {
         .where('rollout_id', '=', row.rollout_id)
         .where('locker_id', '=', row.locker_id)
         .execute();
+      // The locker says which version it runs now (the link proves which locker it is): the heartbeat would say so later.
+      if (report.version) await ctx.db.updateTable('lockers').set({ firmware_version: report.version }).where('id', '=', row.locker_id).execute();
       request.log.info({ lockerId: row.locker_id, commandId: request.params.commandId, state: report.state, reason: report.reason, version: report.version }, 'update report');
       return reply.code(204).send(null);
     },

@@ -145,6 +145,7 @@ export class LockerAgent {
 
   #runDiagnostics(cmd: DiagnosticsCommandMessage): void {
     const o = this.#o;
+    this.#log.info({ commandId: cmd.id, logLines: cmd.logLines }, 'diagnostics requested');
     const ctx = {
       bootId: this.bootId,
       store: o.store,

@@ -10,6 +10,8 @@ import { createDeviceLogger } from './device-logger.js';
 import { loadHardware } from './load-hardware.js';
 import { DeviceStore } from './store/device-store.js';
 import { DeviceIdentity, continueNumbering, enrol, keepBrokerAccount } from './identity.js';
+// Firmware updates and remote diagnostics (issue 19):
+import { LogTail } from './diagnostics.js';
 
 const HELP = `Usage: npm run device -- [--credentials FILE] [--hardware NAME | --hardware-module PATH]
 
@@ -56,7 +58,9 @@ async function main(): Promise<void> {
     ...(values['hardware-module'] !== undefined ? { LOCKSTEP_HARDWARE_MODULE: values['hardware-module'] } : {}),
   };
   const settings = deviceSettings(env, file);
-  const log = createDeviceLogger(settings.logLevel, pino.destination(2)).child({ lockerId: settings.lockerId });
+  // Firmware updates and remote diagnostics (issue 19): the log also goes to a ring a diagnostics request reads.
+  const tail = new LogTail();
+  const log = createDeviceLogger(settings.logLevel, pino.multistream([{ level: 'trace', stream: pino.destination(2) }, { level: 'trace', stream: tail }])).child({ lockerId: settings.lockerId });
   const driver = await loadHardware(settings);
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const store = await DeviceStore.open(path.join(settings.dataDir, `${settings.lockerId}.sqlite`), () => randomUUID().replaceAll('-', ''));
@@ -85,6 +89,14 @@ async function main(): Promise<void> {
     // A fleet powered on at once (after a city-wide outage) does not connect at once.
     startJitterMs: 5000,
     log,
+    // Firmware updates and remote diagnostics (issue 19; docs/firmware.md):
+    update: {
+      dir: path.join(settings.dataDir, 'firmware'),
+      ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
+      ...(settings.firmwarePublicKey ? { publicKey: settings.firmwarePublicKey } : {}),
+      ...(settings.firmwareVersion ? { initialVersion: settings.firmwareVersion } : {}),
+    },
+    logTail: () => tail.lines(),
   });
   await agent.start();
   log.info({ bootId: agent.bootId }, 'locker started');

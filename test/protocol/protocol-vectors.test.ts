@@ -7,7 +7,6 @@ import { batchItemsOf } from '../../device/batch.js';
 import { decoderFor, type Decoder } from '../../shared/codec.js';
 import { GrantVerifier, peekGrantClaims } from '../../shared/grants.js';
 import {
-  CommandMessage,
   LockerCommandMessage,
   DeviceEvent,
   EVENT_TYPES,

@@ -93,3 +93,16 @@ describe('artefact check on the locker', () => {
     expect(redactLine('x'.repeat(5000)).length).toBe(2000);
   });
 });
+
+describe('the firmware-rollout scenario', () => {
+  it('loads, and picks the same failing lockers for the same seed', async () => {
+    const { loadScenario } = await import('../../simulator/scenario.js');
+    const { failingLockers } = await import('../../simulator/firmware-rollout.js');
+    const s = loadScenario('scenarios/firmware-rollout.yaml');
+    expect(s.firmwareRollout).toMatchObject({ version: '2.0.0', waves: [10, 50, 100], failShare: 0.15 });
+    const failing = failingLockers(s.fleet.lockers, s.firmwareRollout!.failShare, s.seed ?? 1);
+    expect(failing).toEqual(failingLockers(s.fleet.lockers, s.firmwareRollout!.failShare, s.seed ?? 1));
+    expect(failing.length).toBeGreaterThan(0);
+    expect(failing.length).toBeLessThan(s.fleet.lockers);
+  });
+});

@@ -91,8 +91,20 @@ async function healthGate(ctx: ServerContext, r: RolloutRow, now: number): Promi
     .groupBy('state')
     .execute();
   const size = states.reduce((a, s) => a + Number(s.n), 0);
-  const failed = Number(states.find((s) => s.state === 'failed')?.n ?? 0);
   const started = r.wave_started_at ?? r.created_at;
+  // Failures since the wave started or was resumed: resuming a halted rollout accepts the failures so far.
+  const failed = Number(
+    (
+      await ctx.db
+        .selectFrom('rollout_lockers')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('rollout_id', '=', r.id)
+        .where('wave', '=', r.wave)
+        .where('state', '=', 'failed')
+        .where('done_at', '>=', started)
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   const countAlarms = async (from: number, to: number) =>
     Number(
       (

@@ -120,6 +120,10 @@ describe('firmware rollouts with real agents over MQTT', () => {
     const halted = await f.driveRollout(id, (r) => r.state === 'halted');
     expect(halted).toMatchObject({ target: 4, failed: 1, pending: 3 });
     expect((await lockersOf(id)).find((l) => l.lockerId === offline.id)?.detail).toBe('NO_REPORT_BEFORE_DEADLINE');
+    // The operator accepts that failure and resumes: the next wave goes out and the rollout completes.
+    expect((await f.call('POST', `/v1/rollouts/${id}/resume`, { reason: 'locker is being replaced' })).body).toMatchObject({ state: 'running', halted: false });
+    const done = await f.driveRollout(id, (r) => r.state === 'completed');
+    expect(done).toMatchObject({ target: 4, updated: 3, failed: 1, wave: 1 });
     f.clock.shiftMs = 0;
   });
 });

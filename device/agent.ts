@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { GrantVerifier, checkClaims, type GrantClaims } from '../shared/grants.js';
-import type { DeviceConfig, DeviceEvent, EventType, StateMessage } from '../shared/messages.js';
+import type { DeviceConfig, DeviceEvent, DiagnosticsCommandMessage, EventType, StateMessage } from '../shared/messages.js';
 import { isPinFormat, pinHash } from '../shared/pin.js';
 import { decideAccess, type AccessRefusal } from './access-rules.js';
 import { enterBatch } from './batch-entry.js';
@@ -18,6 +18,9 @@ import { RecentPickups, decideReopen } from './reopen-rules.js';
 import type { DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
 import { applyDesiredState } from './sync/apply-state.js';
 import { SyncClient } from './sync/sync-client.js';
+// Firmware updates and remote diagnostics (issue 19):
+import { Updater, type UpdateSettings } from './update/updater.js';
+import { runDiagnostics } from './diagnostics.js';
 
 export interface AgentOptions {
   lockerId: string;
@@ -49,6 +52,11 @@ export interface AgentOptions {
    * device's settings default to 60, see device/screen/screen-settings.ts and device/reopen-rules.ts).
    */
   reopenWindowSec?: number;
+  // Firmware updates and remote diagnostics (issue 19; docs/firmware.md):
+  /** How this locker takes firmware updates (versions folder, trusted vendor key, API URL); none: updates are refused. */
+  update?: UpdateSettings;
+  /** The agent's recent log lines, for remote diagnostics (see LogTail in device/diagnostics.ts). */
+  logTail?: () => readonly string[];
 }
 
 export type CodeOutcome = { opened: string; reopened?: true } | { refused: AccessRefusal | 'NOT_READY' | 'MALFORMED' | 'OUTBOX_FULL' | typeof LOCK_NOT_DRIVEN };
@@ -83,6 +91,8 @@ export class LockerAgent {
   // Screen: listeners of every recorded event (the screen follows the agent's decisions), recent pickups for reopen.
   readonly #eventListeners = new Set<(events: readonly DeviceEvent[]) => void>();
   readonly #recentPickups: RecentPickups;
+  /** Firmware updates (issue 19): present when the agent was given update settings. */
+  readonly updater: Updater | undefined;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -99,7 +109,7 @@ export class LockerAgent {
       store: options.store,
       random: options.random ?? Math.random,
       heartbeatMs: () => this.#config?.heartbeatMs ?? 30_000,
-      telemetry: () => options.hardware.telemetry?.() ?? Promise.resolve(undefined),
+      telemetry: () => this.#telemetry(),
       ...(options.startJitterMs ? { startJitterMs: options.startJitterMs } : {}),
       ...(options.ackTimeoutMs ? { ackTimeoutMs: options.ackTimeoutMs } : {}),
       ...(options.maxAckTimeoutMs ? { maxAckTimeoutMs: options.maxAckTimeoutMs } : {}),
@@ -119,6 +129,47 @@ export class LockerAgent {
       display: (line) => options.hardware.display(line),
       lockFailed: (compartmentId, err) => this.#log.warn({ compartmentId, err: String(err) }, 'lock could not be driven; session aborted, code still valid'),
     });
+    this.updater = options.update
+      ? new Updater(options.update, {
+          clock: options.clock,
+          log: this.#log,
+          whenIdle: (fn) => this.#serial(async () => ((await this.#idle()) ? (await fn(), true) : false)),
+        })
+      : undefined;
+  }
+
+  // Firmware updates and remote diagnostics (issue 19).
+  /** The hardware's readings, with the version the update pointer names (the agent knows what runs better than the board). */
+  async #telemetry() {
+    const read = await (this.#o.hardware.telemetry?.() ?? Promise.resolve(undefined));
+    const version = this.updater?.version;
+    return version ? { ...read, firmwareVersion: version } : read;
+  }
+
+  /** No door open, no session running, no batch code in use: the only time an update may switch versions. */
+  async #idle(): Promise<boolean> {
+    if (this.#batch && this.#batch.until > this.now()) return false;
+    for (const { id } of this.#o.hardware.compartments()) {
+      if (this.doors.isBusy(id) || (await this.#o.hardware.readDoor(id)) !== 'closed') return false;
+    }
+    return true;
+  }
+
+  #runDiagnostics(cmd: DiagnosticsCommandMessage): void {
+    const o = this.#o;
+    this.#log.info({ commandId: cmd.id, logLines: cmd.logLines }, 'diagnostics requested');
+    const ctx = {
+      bootId: this.bootId,
+      store: o.store,
+      hardware: o.hardware,
+      isBusy: (id: string) => this.doors.isBusy(id),
+      connected: () => this.sync.connected,
+      now: () => this.now(),
+      firmwareVersion: () => this.updater?.version ?? null,
+      logTail: () => o.logTail?.() ?? [],
+      apiUrl: o.update?.apiUrl,
+    };
+    this.#background(runDiagnostics(ctx, cmd));
   }
 
   get lockerId(): string {
@@ -146,17 +197,23 @@ export class LockerAgent {
     // lock boards (issue 15): faults the hardware finds by itself become events (and the server's alarms)
     if (hardware.onFault) this.#unsubscribe.push(hardware.onFault((fault) => this.#background(this.#serial(() => this.#record([faultEvent(fault)])))));
     hardware.display(this.#config ? 'Enter your code' : 'Starting…');
+    await this.updater?.start();
     this.sync.start({
       onState: (msg) => this.#serial(() => this.#applyState(msg)),
       onServerTime: (t) => this.#time.learn(t),
-      onCommand: (cmd) =>
-        this.#serial(() => runCommand({ store, doors: this.doors, now: () => this.now(), record: (e, a) => this.#record(e, a) }, cmd)),
+      onCommand: async (cmd) => {
+        // Updates and diagnostics run beside the queue (an update waits for idle doors); the rest is the door's business.
+        if (cmd.type === 'update') return this.updater ? this.updater.handle(cmd, this.now()) : this.#log.warn({ commandId: cmd.id }, 'update refused: this agent takes no updates');
+        if (cmd.type === 'diagnostics') return this.#runDiagnostics(cmd);
+        return this.#serial(() => runCommand({ store, doors: this.doors, now: () => this.now(), record: (e, a) => this.#record(e, a) }, cmd));
+      },
     });
   }
 
   async stop(): Promise<void> {
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
+    this.updater?.stop();
     await this.sync.stop();
     // Let queued work finish before the door timers go, so none is started after the stop.
     await this.#queue.catch(() => undefined);

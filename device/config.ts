@@ -25,6 +25,11 @@ const DeviceSettingsSchema = Type.Object(
       Type.Object({ module: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
     ]),
     /** Pino level of the agent's log (stderr, JSON lines). */
+    // Firmware updates (issue 19; docs/firmware.md):
+    /** The vendor's Ed25519 firmware key this locker trusts (base64url, 32 bytes); without it every update is refused. */
+    firmwarePublicKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })),
+    /** The version the controller runs before any update is installed through the server. */
+    firmwareVersion: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$' })),
     logLevel: Type.Union([
       Type.Literal('fatal'),
       Type.Literal('error'),
@@ -113,6 +118,9 @@ export function deviceSettings(env: NodeJS.ProcessEnv, file: Record<string, unkn
     // lock boards (issue 15)
     hardwareMap: env.HARDWARE_MAP ?? file.hardwareMap,
     hardwarePollMs: env.HARDWARE_POLL_MS !== undefined ? Number(env.HARDWARE_POLL_MS) : file.hardwarePollMs,
+    // Firmware updates (issue 19):
+    firmwarePublicKey: env.FIRMWARE_PUBLIC_KEY ?? file.firmwarePublicKey,
+    firmwareVersion: env.FIRMWARE_VERSION ?? file.firmwareVersion,
   };
   for (const k of Object.keys(raw) as (keyof typeof raw)[]) if (raw[k] === undefined) delete raw[k];
   if (!check.Check(raw)) {

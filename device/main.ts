@@ -13,6 +13,8 @@ import { DeviceStore } from './store/device-store.js';
 import { DeviceIdentity, continueNumbering, enrol, keepBrokerAccount } from './identity.js';
 import { screenSettings } from './screen/screen-settings.js';
 import { startScreen } from './screen/start-screen.js';
+// Firmware updates and remote diagnostics (issue 19):
+import { LogTail } from './diagnostics.js';
 
 const HELP = `Usage: npm run device -- [--credentials FILE] [--hardware NAME | --hardware-module PATH]
                          [--hardware-map FILE] [--check-hardware [--pulse COMPARTMENT]]
@@ -93,7 +95,9 @@ async function main(): Promise<void> {
   };
   const settings = deviceSettings(env, file);
   const screenConfig = screenSettings(env, values['screen-port']); // Screen (issue 14)
-  const log = createDeviceLogger(settings.logLevel, pino.destination(2)).child({ lockerId: settings.lockerId });
+  // Firmware updates and remote diagnostics (issue 19): the log also goes to a ring a diagnostics request reads.
+  const tail = new LogTail();
+  const log = createDeviceLogger(settings.logLevel, pino.multistream([{ level: 'trace', stream: pino.destination(2) }, { level: 'trace', stream: tail }])).child({ lockerId: settings.lockerId });
   const driver = await loadHardware(settings, process.cwd(), { log });
   // lock boards (issue 15): the checklist reads (and with --pulse drives) the hardware, then exits
   if (values['check-hardware'] || values.pulse !== undefined) {
@@ -129,6 +133,14 @@ async function main(): Promise<void> {
     startJitterMs: 5000,
     log,
     reopenWindowSec: screenConfig.reopenWindowSec, // Screen (issue 14)
+    // Firmware updates and remote diagnostics (issue 19; docs/firmware.md):
+    update: {
+      dir: path.join(settings.dataDir, 'firmware'),
+      ...(settings.apiUrl ? { apiUrl: settings.apiUrl } : {}),
+      ...(settings.firmwarePublicKey ? { publicKey: settings.firmwarePublicKey } : {}),
+      ...(settings.firmwareVersion ? { initialVersion: settings.firmwareVersion } : {}),
+    },
+    logTail: () => tail.lines(),
   });
   await agent.start();
   log.info({ bootId: agent.bootId }, 'locker started');

@@ -166,6 +166,13 @@ export const ServerConfigSchema = Type.Object(
     signInLockoutSec: Type.Integer({ minimum: 10, maximum: 24 * 3600 }),
     /** scrypt cost of new password hashes, as log2(N) (r=8, p=3); stored with each hash, so it can be raised later. */
     passwordScryptLogN: Type.Integer({ minimum: 10, maximum: 20 }),
+    // Firmware, rollouts and remote diagnostics (issue 19; docs/firmware.md).
+    /** The vendor's Ed25519 firmware public key (base64url, 32 bytes, as a JWK's `x`): uploads must verify with it. */
+    firmwarePublicKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })),
+    /** Largest firmware artefact an admin may upload. */
+    firmwareMaxBytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024 }),
+    /** How often an update (or diagnostics request) a locker has not answered is sent again. */
+    firmwareResendSec: Type.Integer({ minimum: 1, maximum: 86_400 }),
   },
   { additionalProperties: false },
 );

@@ -98,6 +98,10 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   signInAddressMaxFailures: 'SIGN_IN_ADDRESS_MAX_FAILURES',
   signInLockoutSec: 'SIGN_IN_LOCKOUT_SEC',
   passwordScryptLogN: 'PASSWORD_SCRYPT_LOG_N',
+  // Firmware, rollouts and remote diagnostics (issue 19).
+  firmwarePublicKey: 'FIRMWARE_PUBLIC_KEY',
+  firmwareMaxBytes: 'FIRMWARE_MAX_BYTES',
+  firmwareResendSec: 'FIRMWARE_RESEND_SEC',
 };
 
 const CONFIG_DEFAULTS = {
@@ -174,6 +178,9 @@ const CONFIG_DEFAULTS = {
   signInAddressMaxFailures: 50,
   signInLockoutSec: 900,
   passwordScryptLogN: 15,
+  // Firmware, rollouts and remote diagnostics (issue 19).
+  firmwareMaxBytes: 16 * 1024 * 1024,
+  firmwareResendSec: 60,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -238,6 +245,9 @@ const NUMERIC = new Set<string>([
   'signInAddressMaxFailures',
   'signInLockoutSec',
   'passwordScryptLogN',
+  // Firmware, rollouts and remote diagnostics (issue 19).
+  'firmwareMaxBytes',
+  'firmwareResendSec',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */

@@ -30,6 +30,9 @@ import { enrolmentRoutes } from './enrolment/enrolment-routes.js';
 import { parcelRoutes } from './parcels/parcel-routes.js';
 import { alarmRoutes } from './alarms/alarm-routes.js';
 import { commandRoutes } from './commands/command-routes.js';
+// Firmware, rollouts and remote diagnostics (issue 19):
+import { firmwareRoutes } from './firmware/firmware-routes.js';
+import { diagnosticsRoutes } from './diagnostics/diagnostics-routes.js';
 import { startScheduler, type SchedulerHandle } from './scheduler.js';
 import { ServerStats } from './stats.js';
 import { describeTarget, openDatabase, type DatabaseTarget } from './store/database.js';
@@ -144,6 +147,9 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     // Operator sign-in (issue 19).
     sessionRoutes,
     accountSignInRoutes,
+    // Firmware, rollouts and remote diagnostics (issue 19):
+    firmwareRoutes,
+    diagnosticsRoutes,
   ];
   for (const plugin of routePlugins) await app.register(plugin, routeDeps);
   await subscribeDeviceTopics(ctx);

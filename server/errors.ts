@@ -106,6 +106,20 @@ export const ERRORS = {
   TOTP_NOT_PENDING: { status: 409, message: 'Start the enrolment of a second factor first.' },
   TOTP_CODE_INVALID: { status: 422, message: 'The code is not right (or was already used).' },
   ACCOUNT_NAME_TAKEN: { status: 409, message: 'Another account of this name (ignoring case) already signs in with a password; names that sign in must be unique.' },
+  // Firmware, rollouts and remote diagnostics (issue 19):
+  FIRMWARE_NOT_FOUND: { status: 404, message: 'No firmware with this version.' },
+  FIRMWARE_EXISTS: { status: 409, message: 'Firmware with this version is already stored; a version is never replaced.' },
+  FIRMWARE_SIGNATURE_INVALID: { status: 400, message: 'The signature does not verify with the firmware key (FIRMWARE_PUBLIC_KEY): no locker would install it.' },
+  FIRMWARE_TOO_LARGE: { status: 413, message: 'The artefact is larger than FIRMWARE_MAX_BYTES.' },
+  FIRMWARE_ARTEFACT_INVALID: { status: 400, message: 'The artefact is not valid base64 or is empty.' },
+  ROLLOUT_NOT_FOUND: { status: 404, message: 'No rollout with this id.' },
+  ROLLOUT_WAVES_INVALID: { status: 400, message: 'Waves must be increasing percentages ending at 100, or groups of known lockers, each locker in one group.' },
+  ROLLOUT_NO_TARGETS: { status: 409, message: 'No locker needs this version.' },
+  ROLLOUT_IN_PROGRESS: { status: 409, message: 'Another rollout is running, paused or halted; finish, abort or roll it back first.' },
+  ROLLOUT_STATE_CONFLICT: { status: 409, message: 'The rollout is not in a state that allows this.' },
+  DEVICE_LINK_INVALID: { status: 403, message: 'This device link is unknown, expired or not for this locker.' },
+  DIAGNOSTICS_NOT_FOUND: { status: 404, message: 'No diagnostics request with this id for this locker.' },
+  TIMEZONE_INVALID: { status: 400, message: 'Not an IANA time zone (e.g. Europe/Warsaw, UTC).' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -6,6 +6,9 @@ import { pruneBrokerTokenUses } from './broker/device-auth.js';
 import { maintainKeys } from './keys/key-rotation.js';
 import { holdLease, releaseLease } from './store/leases.js';
 import { purgeIdempotencyKeys } from './http/idempotency-store.js';
+// Firmware rollouts and remote diagnostics (issue 19):
+import { runRollouts } from './firmware/rollout-engine.js';
+import { runDiagnosticsRequests } from './diagnostics/diagnostics.js';
 
 /** The periodic jobs, each on its own: one that fails is logged and never holds the others back. */
 const JOBS: readonly { name: string; run: (ctx: ServerContext) => Promise<unknown> }[] = [
@@ -16,6 +19,9 @@ const JOBS: readonly { name: string; run: (ctx: ServerContext) => Promise<unknow
   { name: 'broker token uses', run: (ctx) => pruneBrokerTokenUses(ctx.db, ctx.clock.now()) },
   // Idempotency keys past their 24 h (issue 16).
   { name: 'idempotency keys', run: (ctx) => purgeIdempotencyKeys(ctx.db, ctx.clock.now()) },
+  // Firmware rollouts and remote diagnostics (issue 19):
+  { name: 'firmware rollouts', run: (ctx) => runRollouts(ctx) },
+  { name: 'diagnostics requests', run: (ctx) => runDiagnosticsRequests(ctx) },
 ];
 
 /** The lease that makes the jobs run in one process at a time, however many share the database. */

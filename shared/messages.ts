@@ -285,3 +285,98 @@ export const CommandMessage = message({
   serverTime: Millis,
 });
 export type CommandMessage = Static<typeof CommandMessage>;
+
+// ---- Firmware updates and remote diagnostics (issue 19; see docs/firmware.md) -----------------------------
+
+/** A firmware (or agent) version: letters, digits, dots, dashes, plus and underscores, as in `2.4.1-rc.1`. */
+export const FirmwareVersion = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$' });
+
+/** A path on the server's HTTP API (resolved against the locker's API_URL), carrying its own short-lived capability. */
+const DevicePath = Type.String({ minLength: 1, maxLength: 512, pattern: '^/v1/device/' });
+
+/**
+ * `lockers/{id}/commands`, `type: "update"`: install firmware `version`. The locker downloads `download`, checks
+ * that the bytes are `size` long with SHA-256 `sha256` and that `signature` is the vendor's Ed25519 signature of
+ * `firmwareSignedText(version, sha256)` under the key it trusts, applies it between door sessions only, and tells
+ * the server how it went at `report`. Sent again until the locker runs the version or the rollout gives up on it.
+ */
+export const UpdateCommandMessage = message({
+  id: OpaqueId,
+  type: Type.Literal('update'),
+  version: FirmwareVersion,
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  size: Type.Integer({ minimum: 1 }),
+  signature: Type.String({ minLength: 86, maxLength: 86 }),
+  download: DevicePath,
+  report: DevicePath,
+  issuedAt: Millis,
+  expiresAt: Millis,
+  serverTime: Millis,
+});
+export type UpdateCommandMessage = Static<typeof UpdateCommandMessage>;
+
+/** `lockers/{id}/commands`, `type: "diagnostics"`: send the recent agent log, outbox depth and hardware status to `report`. */
+export const DiagnosticsCommandMessage = message({
+  id: OpaqueId,
+  type: Type.Literal('diagnostics'),
+  /** Most log lines wanted (newest last). */
+  logLines: Type.Integer({ minimum: 0, maximum: 1000 }),
+  report: DevicePath,
+  issuedAt: Millis,
+  expiresAt: Millis,
+  serverTime: Millis,
+});
+export type DiagnosticsCommandMessage = Static<typeof DiagnosticsCommandMessage>;
+
+/** Everything the `commands` topic carries: an operator's command on a compartment, an update or a diagnostics request. */
+export const LockerCommandMessage = Type.Union([CommandMessage, UpdateCommandMessage, DiagnosticsCommandMessage]);
+export type LockerCommandMessage = Static<typeof LockerCommandMessage>;
+
+/** The text a firmware signature signs: binds the version to the artefact's hash (no artefact passes for another version). */
+export function firmwareSignedText(version: string, sha256: string): string {
+  return `lockstep-firmware-v1:${version}:${sha256}`;
+}
+
+/** What a locker tells the server about an update (HTTP, `report` of the update command). */
+export const UpdateReport = Type.Object(
+  {
+    state: Type.Union((['downloading', 'deferred', 'applied', 'failed', 'rolled_back'] as const).map((s) => Type.Literal(s))),
+    /** The version the locker runs now. */
+    version: Type.Optional(FirmwareVersion),
+    reason: Type.Optional(ShortText),
+  },
+  { additionalProperties: false },
+);
+export type UpdateReport = Static<typeof UpdateReport>;
+
+/** A locker's answer to a diagnostics request (HTTP, `report` of the diagnostics command). */
+export const DiagnosticsResult = Type.Object(
+  {
+    at: Millis,
+    bootId: OpaqueId,
+    firmwareVersion: Type.Optional(FirmwareVersion),
+    /** Unacknowledged events in the outbox, and the last seq assigned. */
+    outbox: Type.Integer({ minimum: 0 }),
+    lastSeq: Type.Integer({ minimum: 0 }),
+    connected: Type.Boolean(),
+    /** Per compartment: door sensor, fault, whether a door session is running, in service. */
+    compartments: Type.Array(
+      Type.Object(
+        {
+          id: CompartmentId,
+          door: Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('unknown')]),
+          fault: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+          busy: Type.Boolean(),
+          inService: Type.Boolean(),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 512 },
+    ),
+    telemetry: Type.Optional(Telemetry),
+    /** The agent's recent log lines (JSON lines, secrets redacted), oldest first. */
+    log: Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type DiagnosticsResult = Static<typeof DiagnosticsResult>;

@@ -15,6 +15,10 @@ import type { DeviceProcessConfig } from './device-process.js';
 import { hostHardware, type ToHost } from './ipc-hardware.js';
 import { SimulatedLocker } from './simulated-locker.js';
 import { directLink, TcpProxy, type NetworkLink } from './tcp-proxy.js';
+// Firmware updates and remote diagnostics (issue 19):
+import type { UpdateSettings } from '../device/update/updater.js';
+import { LogTail } from '../device/diagnostics.js';
+import { createDeviceLogger } from '../device/device-logger.js';
 
 /** Compartment mix of a simulated locker. */
 export const DEFAULT_COMPARTMENTS: readonly { id: string; size: CompartmentSize }[] = [
@@ -77,6 +81,11 @@ export interface LockerSetup {
   direct?: boolean;
   /** Screen (issue 14): the agent's reopen-once window, seconds (default: off). */
   reopenWindowSec?: number;
+  /**
+   * Firmware updates and diagnostics (issue 19): the agent takes updates (versions folder `<dataDir>/<id>-firmware`,
+   * the server's API for downloads) and keeps its recent log for diagnostics.
+   */
+  firmware?: Omit<UpdateSettings, 'dir' | 'apiUrl'>;
 }
 
 const newEventId = () => randomUUID().replaceAll('-', '');
@@ -139,8 +148,18 @@ export async function startSimLocker(s: LockerSetup): Promise<InProcessLocker> {
       }
     };
   }
+  // Firmware updates and remote diagnostics (issue 19): one log tail for every run of this locker's agent.
+  const tail = s.firmware ? new LogTail() : undefined;
+  const firmware = s.firmware
+    ? {
+        update: { ...s.firmware, dir: path.join(s.dataDir, `${created.id}-firmware`), apiUrl: s.api.baseUrl },
+        log: createDeviceLogger('info', tail),
+        logTail: () => tail?.lines() ?? [],
+      }
+    : {};
   const startAgent = () => {
     const agent = new LockerAgent({
+      ...firmware,
       lockerId: created.id,
       mqttUrl,
       password,

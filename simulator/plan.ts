@@ -1,6 +1,7 @@
 import type { CompartmentSize } from '../shared/compartment-sizes.js';
 import { DEFAULT_COMPARTMENTS } from './fleet.js';
 import { seededRandom } from './random.js';
+import type { Scenario } from './scenario.js';
 
 /** Everything a run needs, after flags and scenario file are combined (see run-simulation.ts). */
 export interface RunSpec {
@@ -27,6 +28,8 @@ export interface RunSpec {
   crashes: number;
   processes: boolean;
   workers: number;
+  /** Firmware rollout after the traffic (issue 19), or null. */
+  firmwareRollout: Scenario['firmwareRollout'] | null;
 }
 
 /** One parcel's journey as planned: who books where, when (real ms after traffic starts), how people behave. */

@@ -31,6 +31,8 @@ export interface SimulationReport {
   problems: string[];
   violations: string[];
   timeline: TimelinePoint[];
+  /** Firmware rollout scenarios (issue 19): where the rollout ended. */
+  rollout?: { target: number; updated: number; failed: number; halted: boolean; state: string; wave: number; haltedReason: string | null; failures: Record<string, number> };
 }
 
 export interface ReportInput {
@@ -46,6 +48,8 @@ export interface ReportInput {
   phases: { registerMs: number; trafficMs: number; convergeMs: number };
   durationMs: number;
   failovers: number;
+  /** Firmware rollout scenarios (issue 19). */
+  rollout?: SimulationReport['rollout'];
 }
 
 const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
@@ -96,5 +100,6 @@ export function buildReport(r: ReportInput): SimulationReport {
     problems: r.problems.slice(0, 200),
     violations: r.violations,
     timeline: a.timeline,
+    ...(r.rollout ? { rollout: r.rollout } : {}),
   };
 }

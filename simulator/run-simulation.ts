@@ -14,6 +14,8 @@ import { localShard, workerShard, type ShardHandle } from './shard-host.js';
 import type { DeviceSummary, ShardInit, ShardResult } from './shard.js';
 import { seededRandom } from './random.js';
 import { VirtualClock } from './virtual-clock.js';
+// Firmware rollouts (issue 19):
+import { failingLockers, runFirmwareRollout, simulatedVendor, type RolloutOutcome } from './firmware-rollout.js';
 
 export type { SimulationOptions } from './run-spec.js';
 export type { SimulationReport } from './report.js';
@@ -56,6 +58,9 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
   // Server and in-process agents share a clock the simulator moves forward (an hour in seconds); shards in child
   // processes get every move, and agents also follow the server time in every sync message.
   const clock = new VirtualClock();
+  // Firmware rollouts (issue 19): the simulator plays the vendor; the server and the lockers trust its key.
+  const vendor = spec.firmwareRollout ? simulatedVendor() : undefined;
+  const failing = spec.firmwareRollout ? failingLockers(spec.lockers, spec.firmwareRollout.failShare, spec.seed) : [];
   if (spec.noShow > 0 && o.server) throw new Error('--no-show moves the server clock: run it with the in-process server');
   const aggregate = new Aggregate(started);
   const shards: ShardHandle[] = [];
@@ -102,6 +107,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         ...(spec.lockers > 1000 ? { heartbeatMs: 300_000 } : {}),
         // Virtual hours pass faster than heartbeats come: every locker would look silent after each jump.
         ...(spec.hourMs > 0 ? { lockerOfflineAlarmSec: 7 * 24 * 3600 } : {}),
+        ...(vendor ? { firmwarePublicKey: vendor.x, firmwareResendSec: 5 } : {}),
       });
       server = await createServer(config, { clock });
       const { httpUrl } = await server.start();
@@ -141,6 +147,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
         // Two unanswered pulses before the agent calls the latch jammed and opens another compartment.
         jamWaitMs: o.server ? 70_000 : 2 * DOOR_OPEN_TIMEOUT_MS(spec) + 5000,
         proxied: proxied === 'all' ? 'all' : proxied.filter((i) => shardOf(i) === s),
+        ...(vendor ? { firmware: { publicKey: vendor.x, failing } } : {}),
       };
       shards.push(spec.workers > 0 ? workerShard(init, clock, onTick) : localShard(init, clock, onTick));
     }
@@ -184,6 +191,14 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     await waitFor(converged, 60_000 + spec.lockers * 10, 'the fleet did not converge in time', pollMs).catch((err: Error) => problems.push(err.message));
     const convergeMs = Date.now() - convergeFrom;
 
+    // ---- firmware rollout (issue 19): after the traffic, over the converged fleet ------------------------------
+    let rollout: RolloutOutcome | undefined;
+    if (spec.firmwareRollout && vendor) {
+      const ownServer = server;
+      rollout = await runFirmwareRollout(api, vendor, spec.firmwareRollout, () => ownServer?.scheduler.runOnce() ?? Promise.resolve(), 120_000 + spec.lockers * 100);
+      if (!['completed', 'halted'].includes(rollout.state)) problems.push(`the firmware rollout did not end (state ${rollout.state})`);
+    }
+
     // ---- check ----------------------------------------------------------------------------------------------
     phase = 'checking';
     const results = await Promise.all(shards.map((s) => s.collect()));
@@ -208,6 +223,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
       phases: { registerMs, trafficMs, convergeMs },
       durationMs: Date.now() - started,
       failovers: api.failovers,
+      ...(rollout ? { rollout } : {}),
     });
   } finally {
     clearInterval(sampler);

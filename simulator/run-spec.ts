@@ -64,5 +64,6 @@ export function resolveSpec(o: SimulationOptions): RunSpec {
     crashes,
     processes,
     workers: Math.min(workers, lockers),
+    firmwareRollout: s?.firmwareRollout ?? null,
   };
 }

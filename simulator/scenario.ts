@@ -64,6 +64,24 @@ const ScenarioSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    // Firmware rollouts (issue 19; docs/firmware.md):
+    /** After the traffic, roll `version` over the fleet; `failShare` of the lockers cannot run it (it does not come up there). */
+    firmwareRollout: Type.Optional(
+      Type.Object(
+        {
+          version: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$' }),
+          waves: Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), { minItems: 1, maxItems: 20 }),
+          failShare: Share,
+          healthGate: Type.Optional(
+            Type.Object(
+              { deadlineSec: Type.Optional(Type.Integer({ minimum: 10 })), maxFailedPct: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })), maxAlarmIncrease: Type.Optional(Type.Integer({ minimum: 0 })) },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -3,6 +3,8 @@ import type { CompartmentSize } from '../shared/compartment-sizes.js';
 import type { ParcelView } from '../shared/api/parcels.js';
 import { ApiClient, ApiError } from '../client/http-client.js';
 import { startProcessLocker, startSimLocker, type InProcessLocker, type SimLocker } from './fleet.js';
+// Firmware rollouts (issue 19):
+import { simulatedFirmwareSettings } from './firmware-rollout.js';
 import { Recorder } from './metrics.js';
 import { awaitCode, awaitPickupCode, visitLocker } from './people.js';
 import type { FaultPlan, FlowPlan } from './plan.js';
@@ -30,6 +32,8 @@ export interface ShardInit {
   jamWaitMs: number;
   /** Lockers (by index) that reach the broker through a TCP proxy, whose network can be cut; 'all' for every one. */
   proxied: 'all' | readonly number[];
+  /** Firmware rollouts (issue 19): the vendor key the lockers trust, and the lockers (by index) a new version does not come up on. */
+  firmware?: { publicKey: string; failing: readonly number[] };
 }
 
 export interface DeviceSummary {
@@ -108,6 +112,7 @@ export class Shard {
           startJitterMs: this.init.startJitterMs,
           ackTimeoutMs: this.init.ackTimeoutMs,
           direct: proxied !== null && !proxied.has(l.index),
+          ...(this.init.firmware ? { firmware: simulatedFirmwareSettings(this.init.firmware, l.index) } : {}),
         };
         this.lockers.set(l.index, this.init.processes ? await startProcessLocker(setup) : await startSimLocker(setup));
         this.recorder.add('registered');

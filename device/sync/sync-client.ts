@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { decoderFor, encode } from '../../shared/codec.js';
-import { CommandMessage, EventAckMessage, StateMessage, Telemetry, type StateGetMessage } from '../../shared/messages.js';
+import { EventAckMessage, LockerCommandMessage, StateMessage, Telemetry, type StateGetMessage } from '../../shared/messages.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { MAX_EVENTS_PER_BATCH, MAX_STATE_PAYLOAD_BYTES, PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { topics } from '../../shared/topics.js';
@@ -44,12 +44,12 @@ export interface SyncHandlers {
   /** The server's clock, as seen in a message. */
   onServerTime(serverTime: number): void;
   /** A valid command arrived (it may be one already run: the handler runs each id once). */
-  onCommand(command: CommandMessage): Promise<void>;
+  onCommand(command: LockerCommandMessage): Promise<void>;
 }
 
 const decodeState = decoderFor(StateMessage, MAX_STATE_PAYLOAD_BYTES);
 const decodeAck = decoderFor(EventAckMessage);
-const decodeCommand = decoderFor(CommandMessage);
+const decodeCommand = decoderFor(LockerCommandMessage);
 const telemetryCheck = TypeCompiler.Compile(Telemetry);
 
 /**

@@ -23,6 +23,8 @@ import { lowCompartments } from './migrations/015-low-compartments.js';
 import { idempotencyAndRetire } from './migrations/016-idempotency-and-retire.js';
 // Operator sign-in (issue 19).
 import { signIn } from './migrations/018-sign-in.js';
+// Firmware rollouts (issue 19):
+import { firmware } from './migrations/019-firmware.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -45,6 +47,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '016-idempotency-and-retire': idempotencyAndRetire,
   // Operator sign-in (issue 19).
   '018-sign-in': signIn,
+  // Firmware rollouts (issue 19):
+  '019-firmware': firmware,
 };
 
 const provider: MigrationProvider = {

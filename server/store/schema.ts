@@ -1,10 +1,12 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import type { GrantAction } from '../../shared/messages.js';
 import type { ParcelKind, ParcelStatus } from '../../shared/api/parcels.js';
 import type { OperationsTables } from './schema-operations.js';
 // Operator sign-in (issue 19).
 import type { SignInTables } from './schema-sign-in.js';
+// Firmware rollouts (issue 19):
+import type { FirmwareTables } from './schema-firmware.js';
 
 /**
  * The tables, each row type declared once; insert and select shapes are derived from it (`Generated` columns
@@ -48,6 +50,8 @@ export interface LockersTable {
   battery_pct: number | null;
   /** When the server received the reading. */
   telemetry_at: number | null;
+  // Firmware rollouts (migration 019, issue 19): IANA zone of the locker's maintenance window.
+  timezone: ColumnType<string, string | undefined, string>;
 }
 
 export interface CompartmentsTable {
@@ -171,7 +175,7 @@ export interface ParcelRemindersTable {
   sent_at: number;
 }
 
-export interface Database extends OperationsTables {
+export interface Database extends OperationsTables, FirmwareTables {
   lockers: LockersTable;
   compartments: CompartmentsTable;
   parcels: ParcelsTable;

@@ -14,6 +14,16 @@ export const AUDIT_ACTIONS = [
   'set_service',
   // Retiring a locker (issue 16).
   'locker.retire',
+  // Firmware, rollouts and remote diagnostics (issue 19):
+  'firmware.upload',
+  'rollout.create',
+  'rollout.pause',
+  'rollout.resume',
+  'rollout.abort',
+  'rollout.rollback',
+  'rollout.halt',
+  'diagnostics',
+  'locker.timezone',
 ] as const;
 export const AuditAction = Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a)));
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

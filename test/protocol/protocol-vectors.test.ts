@@ -7,7 +7,7 @@ import { batchItemsOf } from '../../device/batch.js';
 import { decoderFor, type Decoder } from '../../shared/codec.js';
 import { GrantVerifier, peekGrantClaims } from '../../shared/grants.js';
 import {
-  CommandMessage,
+  LockerCommandMessage,
   DeviceEvent,
   EVENT_TYPES,
   EventAckMessage,
@@ -135,7 +135,8 @@ const decoders: Record<TopicKind, Decoder<unknown>> = {
   'state/reported': decoderFor(StateReportedMessage),
   'events/ack': decoderFor(EventAckMessage),
   state: decodeState,
-  commands: decoderFor(CommandMessage),
+  // The commands topic also carries update and diagnostics commands (issue 19).
+  commands: decoderFor(LockerCommandMessage),
 };
 const isTopicKind = (tag: string): tag is TopicKind => tag in decoders;
 const payloadExamples = examples.filter((e): e is { tag: TopicKind; text: string } => isTopicKind(e.tag));

@@ -109,6 +109,20 @@ describe('API roles', () => {
     { method: 'POST', url: '/v1/accounts/acc_nope/role', roles: ['admin'], payload: { role: 'operator' } },
     { method: 'POST', url: '/v1/accounts/acc_nope/sessions/revoke', roles: ['admin'] },
     { method: 'POST', url: '/v1/accounts/acc_nope/totp/remove', roles: ['admin'] },
+    // Firmware, rollouts and remote diagnostics (issue 19): rollouts admin only; diagnostics like remote opens.
+    { method: 'POST', url: '/v1/firmware', roles: ['admin'], payload: {} },
+    { method: 'GET', url: '/v1/firmware', roles: ['admin'] },
+    { method: 'POST', url: '/v1/rollouts', roles: ['admin'], payload: {} },
+    { method: 'GET', url: '/v1/rollouts', roles: ['admin'] },
+    { method: 'GET', url: '/v1/rollouts/ro_nope', roles: ['admin'] },
+    { method: 'GET', url: '/v1/rollouts/ro_nope/lockers', roles: ['admin'] },
+    { method: 'POST', url: '/v1/rollouts/ro_nope/pause', roles: ['admin'], payload: {} },
+    { method: 'POST', url: '/v1/rollouts/ro_nope/resume', roles: ['admin'], payload: {} },
+    { method: 'POST', url: '/v1/rollouts/ro_nope/abort', roles: ['admin'], payload: {} },
+    { method: 'POST', url: '/v1/rollouts/ro_nope/rollback', roles: ['admin'], payload: {} },
+    { method: 'PUT', url: '/v1/lockers/lk_nope/timezone', roles: ['admin'], payload: {} },
+    { method: 'POST', url: '/v1/lockers/lk_nope/diagnostics', roles: ['admin', 'operator'], payload: {} },
+    { method: 'GET', url: '/v1/lockers/lk_nope/diagnostics/ro_nope', roles: ['admin', 'operator'] },
   ];
 
   /** Routes that need no bearer token, each for a stated reason (checked in their own tests). */
@@ -130,6 +144,10 @@ describe('API roles', () => {
     'GET /docs//json',
     'GET /docs//yaml',
     'POST /v1/session', // sign-in: name and password in the body (test/accounts/sessions.test.ts)
+    // Firmware and diagnostics (issue 19): a locker's links from its own command (HMAC, expiry): test/firmware
+    'GET /v1/device/updates/:commandId/artefact',
+    'POST /v1/device/updates/:commandId/report',
+    'POST /v1/device/diagnostics/:id',
   ]);
 
   it('the matrix lists every route the server serves (a new route must state who may call it here)', () => {

@@ -151,6 +151,11 @@ export const ServerConfigSchema = Type.Object(
     setServicePerOperatorPerMinute: Type.Integer({ minimum: 1, maximum: 1000 }),
     /** set_service commands the whole fleet may receive in any 60 seconds. */
     setServiceFleetPerMinute: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    // Scale (issue 18): docs/scale.md.
+    /** Redis that joins every process's embedded broker into one fleet (aedes' clustering: mqemitter-redis + aedes-persistence-redis). */
+    redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+    /** Server processes `npm run start:cluster` runs on this machine (absent: one per core). */
+    processes: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
   },
   { additionalProperties: false },
 );

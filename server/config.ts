@@ -90,6 +90,9 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   remoteOpenBurstFleet: 'REMOTE_OPEN_BURST_FLEET',
   setServicePerOperatorPerMinute: 'SET_SERVICE_PER_OPERATOR_PER_MINUTE',
   setServiceFleetPerMinute: 'SET_SERVICE_FLEET_PER_MINUTE',
+  // Scale (issue 18): several processes on one machine, their embedded brokers one fleet over Redis.
+  redisUrl: 'REDIS_URL',
+  processes: 'LOCKSTEP_PROCESSES',
 };
 
 const CONFIG_DEFAULTS = {
@@ -215,6 +218,8 @@ const NUMERIC = new Set<string>([
   'remoteOpenBurstFleet',
   'setServicePerOperatorPerMinute',
   'setServiceFleetPerMinute',
+  // Scale (issue 18).
+  'processes',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */
@@ -238,6 +243,8 @@ export function makeConfig(overrides: Partial<Static<typeof ServerConfigSchema>>
   if (badRanges.length) throw new ConfigError([`WEBHOOK_ALLOW_PRIVATE: not CIDR ranges (a.b.c.d/n or v6/n, host bits zero): ${badRanges.join(', ')}`]);
   const notIp = merged.mqttConnectLimitExempt.trim() === 'none' ? [] : merged.mqttConnectLimitExempt.split(',').map((a) => a.trim()).filter((a) => a !== '' && isIP(a) === 0);
   if (notIp.length) throw new ConfigError([`MQTT_CONNECT_LIMIT_EXEMPT: not IP addresses: ${notIp.join(', ')}`]);
+  // Scale (issue 18): Redis joins the embedded brokers; with an external broker it would do nothing.
+  if (merged.redisUrl && merged.mqttUrl) throw new ConfigError(['REDIS_URL: joins the embedded brokers into one fleet; it cannot be used with MQTT_URL (an external broker)']);
   return Object.freeze({ ...merged, dataDir: path.resolve(merged.dataDir) });
 }
 

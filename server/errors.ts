@@ -81,6 +81,9 @@ export const ERRORS = {
     status: 429,
     message: 'Too many set_service commands in the last minute (by you, or across the fleet); retry after the time in the retry-after header.',
   },
+  // Scale (issue 18): bulk registration (server/lockers/import-lockers.ts).
+  IMPORT_INVALID: { status: 400, message: 'Some rows of the import are invalid (each listed with its row number and code); nothing was imported.' },
+  IMPORT_EMPTY: { status: 400, message: 'The import has no lockers.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

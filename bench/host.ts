@@ -124,6 +124,8 @@ async function lockstepHost(config: Extract<HostConfig, { kind: 'lockstep' }>): 
       port: config.port, mqttPort: config.mqttPort, host: HOST, dataDir: config.dataDir, logLevel: config.logLevel as 'info',
       // A process of a multi-process deployment (bench/fleet.ts): one Postgres, one Redis-joined broker fleet.
       databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, ...(config.heartbeatMs ? { heartbeatMs: config.heartbeatMs } : {}),
+      // Every client process has its own loopback address (127.0.0.2, .3, …): the per-address connect limit is for the Internet.
+      mqttConnectsPerAddressPer10s: 0,
     }),
   );
   const { httpUrl, mqttUrl } = await server.start();

@@ -82,5 +82,10 @@ describe('two server processes whose embedded brokers are one fleet over Redis',
       // Committed once: as many event rows as the locker numbered.
       expect(view.events).toEqual({ received: await locker.store.lastSeq(), lastSeq: await locker.store.lastSeq() });
     }
+
+    // Re-enrolled through B: the old controller's connection, held by A, is closed (the revocation crosses Redis).
+    expect(a.server.connectedLockers()).toBe(1);
+    await b.api.post(`/v1/lockers/${onA.id}/re-enrol`, {});
+    await expect.poll(() => a.server.connectedLockers(), { timeout: 10_000, message: 'A to close the revoked locker' }).toBe(0);
   }, 60_000);
 });

@@ -15,7 +15,7 @@ import { newLockerKey, type FleetCredential } from './credentials.js';
 import { childConfig, gc, note, serve, type Handler } from './ipc.js';
 
 export type HostConfig = (
-  | { kind: 'lockstep'; dataDir: string; port: number; mqttPort: number; logLevel: string }
+  | { kind: 'lockstep'; dataDir: string; port: number; mqttPort: number; logLevel: string; databaseUrl?: string; redisUrl?: string; heartbeatMs?: number }
   | { kind: 'aedes'; mqttPort: number }
   | { kind: 'fastify'; port: number }
 );
@@ -96,25 +96,37 @@ async function measureMemory(): Promise<{ rss: number; heapUsed: number }> {
 async function registerFleet(server: LockstepServer, count: number, compartments: { id: string; size: CompartmentSize }[]): Promise<FleetCredential[]> {
   const db = server.ctx.db;
   const out: FleetCredential[] = [];
-  await sql`PRAGMA synchronous = OFF`.execute(db);
+  const sqlite = !server.ctx.config.databaseUrl;
+  if (sqlite) await sql`PRAGMA synchronous = OFF`.execute(db);
   try {
-    for (let i = 0; i < count; i++) {
+    const one = async (i: number) => {
       const ticket = await registerLocker(server.ctx, { name: `Bench ${i}`, location: { lat: 52.2, lon: 21 }, compartments }, 'admin:bench');
       const { key, x } = newLockerKey();
       await enrolDevice(server.ctx, ticket.lockerId, ticket.token, { kty: 'OKP', crv: 'Ed25519', x });
       out.push({ lockerId: ticket.lockerId, key });
       if (out.length % 2000 === 0) note({ note: 'progress', what: 'registered', done: out.length, total: count });
-    }
+    };
+    // SQLite has one connection: one at a time. Postgres: as many at once as the pool has connections.
+    const inParallel = sqlite ? 1 : server.ctx.config.databasePoolSize;
+    for (let i = 0; i < count; i += inParallel) await Promise.all(Array.from({ length: Math.min(inParallel, count - i) }, (_, k) => one(i + k)));
   } finally {
-    await sql`PRAGMA synchronous = FULL`.execute(db);
-    await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+    if (sqlite) {
+      await sql`PRAGMA synchronous = FULL`.execute(db);
+      await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+    }
   }
   return out;
 }
 
 async function lockstepHost(config: Extract<HostConfig, { kind: 'lockstep' }>): Promise<void> {
   const server = await createServer(
-    makeConfig({ port: config.port, mqttPort: config.mqttPort, host: HOST, dataDir: config.dataDir, logLevel: config.logLevel as 'info' }),
+    makeConfig({
+      port: config.port, mqttPort: config.mqttPort, host: HOST, dataDir: config.dataDir, logLevel: config.logLevel as 'info',
+      // A process of a multi-process deployment (bench/fleet.ts): one Postgres, one Redis-joined broker fleet.
+      databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, ...(config.heartbeatMs ? { heartbeatMs: config.heartbeatMs } : {}),
+      // Every client process has its own loopback address (127.0.0.2, .3, …): the per-address connect limit is for the Internet.
+      mqttConnectsPerAddressPer10s: 0,
+    }),
   );
   const { httpUrl, mqttUrl } = await server.start();
   const handlers: Record<string, Handler> = {

@@ -12,9 +12,12 @@ export interface BenchArgs {
   help: boolean;
   /** In the order given, without repeats; every benchmark when none is named. */
   names: BenchmarkName[];
+  /** Scale (issue 18): `connections --fleet N` runs a multi-process deployment (bench/fleet.ts) holding N lockers. */
+  fleet?: number;
+  processes?: number;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [${BENCHMARK_NAMES.join('|')} …]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [--fleet N [--processes P]] [${BENCHMARK_NAMES.join('|')} …]`;
 
 export class BenchArgumentError extends Error {
   readonly code = 'BENCH_BAD_ARGUMENT';
@@ -35,6 +38,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         long: { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        fleet: { type: 'string' },
+        processes: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -48,5 +53,18 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (!isBenchmarkName(p)) throw new BenchArgumentError(`unknown benchmark "${p}" (known: ${BENCHMARK_NAMES.join(', ')})`);
     if (!names.includes(p)) names.push(p);
   }
-  return { quick: values.quick, profile: values.profile, long: values.long, keep: values.keep, help: values.help, names: names.length ? names : [...BENCHMARK_NAMES] };
+  const count = (flag: string, v: string | undefined, max: number) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new BenchArgumentError(`--${flag} must be an integer from 1 to ${max}, got "${v}"`);
+    return n;
+  };
+  const fleet = count('fleet', values.fleet, 1_000_000);
+  const processes = count('processes', values.processes, 64);
+  if (fleet !== undefined && (names.length !== 1 || names[0] !== 'connections')) throw new BenchArgumentError('--fleet goes with the connections benchmark alone');
+  return {
+    quick: values.quick, profile: values.profile, long: values.long, keep: values.keep, help: values.help, names: names.length ? names : [...BENCHMARK_NAMES],
+    ...(fleet !== undefined ? { fleet } : {}),
+    ...(processes !== undefined ? { processes } : {}),
+  };
 }

@@ -19,6 +19,7 @@ import { BenchChild } from './ipc.js';
 import { describeMachine, loadavg, say } from './stats.js';
 import { benchStorm } from './storm.js';
 import { benchUnlock } from './unlock.js';
+import { benchFleetConnections, type FleetConnectionsResult } from './fleet.js';
 import { TARGETS, judge, type Verdict } from './targets.js';
 import { BenchArgumentError, parseBenchArgs, USAGE, type BenchArgs, type BenchmarkName } from './run-args.js';
 
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const ctx: BenchContext = { quick: args.quick, long: args.long, tmp, profileDir };
   const flags = [args.quick && '--quick', args.profile && '--profile', args.long && '--long'].filter((f): f is string => typeof f === 'string');
+  if (args.fleet !== undefined) flags.push(`--fleet ${args.fleet}`, ...(args.processes ? [`--processes ${args.processes}`] : []));
   const command = `npm run bench${flags.length || args.names.length < Object.keys(BENCHMARKS).length ? ` -- ${[...flags, ...(args.names.length < Object.keys(BENCHMARKS).length ? args.names : [])].join(' ')}` : ''}`;
   say(command);
   say(`machine: ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);
@@ -71,9 +73,15 @@ async function main(): Promise<void> {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`${name} did not finish within ${limitMs / 60_000} minutes`)), limitMs);
       });
-      const result = await Promise.race([BENCHMARKS[name](ctx), timeout]).finally(() => clearTimeout(timer));
+      const fleet = args.fleet;
+      const run = fleet !== undefined ? benchFleetConnections(ctx, fleet, args.processes) : BENCHMARKS[name](ctx);
+      const result = await Promise.race([run, timeout]).finally(() => clearTimeout(timer));
       results[name] = result;
-      verdicts.push(...judge(name, result));
+      if (fleet === undefined) verdicts.push(...judge(name, result));
+      else {
+        const r = result as FleetConnectionsResult;
+        verdicts.push({ target: `issue 18: ${fleet} lockers held across one deployment, heartbeats recorded, 0 lost`, met: r.held === fleet && r.lost === 0 && r.lockstep.heartbeatsRecorded >= fleet * 0.99, figure: `held ${r.held}, lost ${r.lost}, heartbeats ${r.lockstep.heartbeatsRecorded} on ${r.processes} processes` });
+      }
     } catch (err) {
       failed = true;
       results[name] = { error: err instanceof Error ? err.message : String(err) };

@@ -173,6 +173,11 @@ export const ServerConfigSchema = Type.Object(
     firmwareMaxBytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024 }),
     /** How often an update (or diagnostics request) a locker has not answered is sent again. */
     firmwareResendSec: Type.Integer({ minimum: 1, maximum: 86_400 }),
+    // Scale (issue 18): docs/scale.md.
+    /** Redis that joins every process's embedded broker into one fleet (aedes' clustering: mqemitter-redis + aedes-persistence-redis). */
+    redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+    /** Server processes `npm run start:cluster` runs on this machine (absent: one per core). */
+    processes: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
   },
   { additionalProperties: false },
 );

@@ -102,6 +102,9 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   firmwarePublicKey: 'FIRMWARE_PUBLIC_KEY',
   firmwareMaxBytes: 'FIRMWARE_MAX_BYTES',
   firmwareResendSec: 'FIRMWARE_RESEND_SEC',
+  // Scale (issue 18): several processes on one machine, their embedded brokers one fleet over Redis.
+  redisUrl: 'REDIS_URL',
+  processes: 'LOCKSTEP_PROCESSES',
 };
 
 const CONFIG_DEFAULTS = {
@@ -248,6 +251,8 @@ const NUMERIC = new Set<string>([
   // Firmware, rollouts and remote diagnostics (issue 19).
   'firmwareMaxBytes',
   'firmwareResendSec',
+  // Scale (issue 18).
+  'processes',
 ]);
 
 /** Settings given as a comma-separated list of integers ("0" = an empty list). */
@@ -271,6 +276,8 @@ export function makeConfig(overrides: Partial<Static<typeof ServerConfigSchema>>
   if (badRanges.length) throw new ConfigError([`WEBHOOK_ALLOW_PRIVATE: not CIDR ranges (a.b.c.d/n or v6/n, host bits zero): ${badRanges.join(', ')}`]);
   const notIp = merged.mqttConnectLimitExempt.trim() === 'none' ? [] : merged.mqttConnectLimitExempt.split(',').map((a) => a.trim()).filter((a) => a !== '' && isIP(a) === 0);
   if (notIp.length) throw new ConfigError([`MQTT_CONNECT_LIMIT_EXEMPT: not IP addresses: ${notIp.join(', ')}`]);
+  // Scale (issue 18): Redis joins the embedded brokers; with an external broker it would do nothing.
+  if (merged.redisUrl && merged.mqttUrl) throw new ConfigError(['REDIS_URL: joins the embedded brokers into one fleet; it cannot be used with MQTT_URL (an external broker)']);
   return Object.freeze({ ...merged, dataDir: path.resolve(merged.dataDir) });
 }
 

@@ -12,6 +12,7 @@ import { createEmbeddedBroker } from './broker/embedded-broker.js';
 import { transportLimits } from './broker/transport-limits.js';
 import { createExternalBroker, instanceIdOf } from './broker/external-broker.js';
 import { brokerRoutes } from './broker/broker-routes.js';
+import { openBrokerFleet } from './broker/redis-fleet.js';
 import type { ServerBroker } from './broker/link.js';
 import { ChangeBus } from './change-bus.js';
 import { LiveHub } from './dashboard/live-hub.js';
@@ -94,7 +95,11 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   // MQTT_URL: an external broker (several server processes share it); otherwise aedes in this process.
   const broker: ServerBroker = config.mqttUrl
     ? await createExternalBroker({ config, db, stats, log, instanceId })
-    : await createEmbeddedBroker({ db, stats, log, clock, host: config.host, port: config.mqttPort, limits: transportLimits(config) });
+    : await createEmbeddedBroker({
+        db, stats, log, clock, host: config.host, port: config.mqttPort, limits: transportLimits(config),
+        // Scale (issue 18): REDIS_URL joins this process's broker to the others' (docs/scale.md).
+        ...(config.redisUrl ? { fleet: openBrokerFleet(config.redisUrl, log) } : {}),
+      });
   const bus = new ChangeBus(log);
   // deploy: one info line per domain event (parcel deposited, alarm raised, locker offline, command done, ...).
   const offDomainLog = logDomainEvents(bus, log);

@@ -120,6 +120,9 @@ export const ERRORS = {
   DEVICE_LINK_INVALID: { status: 403, message: 'This device link is unknown, expired or not for this locker.' },
   DIAGNOSTICS_NOT_FOUND: { status: 404, message: 'No diagnostics request with this id for this locker.' },
   TIMEZONE_INVALID: { status: 400, message: 'Not an IANA time zone (e.g. Europe/Warsaw, UTC).' },
+  // Scale (issue 18): bulk registration (server/lockers/import-lockers.ts).
+  IMPORT_INVALID: { status: 400, message: 'Some rows of the import are invalid (each listed with its row number and code); nothing was imported.' },
+  IMPORT_EMPTY: { status: 400, message: 'The import has no lockers.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

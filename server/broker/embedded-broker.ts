@@ -11,6 +11,8 @@ import { indexedMemoryPersistence } from './retained-index.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { SocketGuard } from './guarded-connection.js';
 import { connectionAcceptor, type TransportLimits } from './transport-limits.js';
+import type { BrokerFleet } from './redis-fleet.js';
+import { LocalDispatch } from './local-dispatch.js';
 
 interface BrokerDeps {
   db: Db;
@@ -22,7 +24,12 @@ interface BrokerDeps {
   port: number;
   /** Packet size, sign-in and connection-rate limits, enforced on the socket before aedes reads a packet. */
   limits: TransportLimits;
+  /** Several processes' brokers as one fleet over Redis (REDIS_URL, docs/scale.md); absent: this process alone. */
+  fleet?: BrokerFleet;
 }
+
+/** Across a fleet: close this locker's connection wherever it is (no device may publish or subscribe to $SYS). */
+const REVOKE_TOPIC = '$SYS/lockstep/revoke';
 
 function authError(code: 4 | 5): AuthenticateError {
   return Object.assign(new Error(code === 4 ? 'bad username or password' : 'not authorized'), { returnCode: code });
@@ -33,11 +40,14 @@ function authError(code: 4 | 5): AuthenticateError {
  * username = locker id; each locker may use only its own topics, by exact name. The server itself talks to the
  * broker in process (no client, no credentials to leak).
  */
-export async function createEmbeddedBroker({ db, stats, log, clock, host, port, limits }: BrokerDeps): Promise<ServerBroker> {
+export async function createEmbeddedBroker({ db, stats, log, clock, host, port, limits, fleet }: BrokerDeps): Promise<ServerBroker> {
   // Each connection's guard, told when its client signed in (keyed by the socket aedes knows as client.conn).
   const guards = new WeakMap<object, SocketGuard>();
+  // In a fleet, the server reads the device messages that arrived at this process only (see local-dispatch.ts).
+  const local = fleet ? new LocalDispatch() : undefined;
   const aedes = await Aedes.createBroker({
-    persistence: indexedMemoryPersistence(),
+    persistence: fleet ? fleet.persistence : indexedMemoryPersistence(),
+    ...(fleet && local ? { mq: fleet.mq, published: (packet: PublishPacket, _client: Client | null, done: (err?: Error | null) => void) => local.published(packet, done) } : {}),
     authenticate(client: Client, username, password, done) {
       if (!username || username !== client.id || !password) {
         stats.authFailures++;
@@ -81,12 +91,30 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
   // slot at a time, and a message whose subscribers all finish at once (none at all: aedes' own $SYS notice of
   // each connect, an ack for a locker that is away) starts the next queued one inside the same call: a fleet
   // reconnecting at once queued thousands and overflowed the stack (docs/performance.md, storm).
-  await new Promise<void>((resolve) => aedes.subscribe('#', (_packet, cb) => setImmediate(cb), resolve));
+  // In a fleet, messages come through Redis and mqemitter-redis runs them without a queue: nothing to recurse, and
+  // a '#' subscription would bring every process the whole fleet's traffic.
+  if (!fleet) await new Promise<void>((resolve) => aedes.subscribe('#', (_packet, cb) => setImmediate(cb), resolve));
+  if (fleet) fleet.mq.on(REVOKE_TOPIC, (message, done) => {
+    closeLocal(String(message.payload));
+    done();
+  });
   aedes.on('clientError', (client, err) => log.debug({ lockerId: client.id, err: err.message }, 'mqtt client error'));
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'));
 
   let tcp: Server | undefined;
   const handlers = new Limiter(256);
+  const handle = (handler: (topic: string, payload: Buffer) => Promise<void>, topic: string, payload: Buffer) => {
+    if (!handlers.hasRoom()) {
+      // Overloaded: drop rather than grow without bound. Events come again (no ack went out).
+      stats.reject('OVERLOADED');
+      return;
+    }
+    handlers.run(() => handler(topic, payload)).catch((err: unknown) => log.error({ err, topic }, 'message handler failed'));
+  };
+  const closeLocal = (lockerId: string) => {
+    const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+    clients[lockerId]?.close();
+  };
   const link: BrokerLink = {
     publish(topic, payload, { qos, retain = false }) {
       return new Promise((resolve, reject) => {
@@ -94,6 +122,10 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
       });
     },
     subscribe(filter, handler) {
+      if (local) {
+        local.add(filter, (topic, payload) => handle(handler, topic, payload));
+        return Promise.resolve();
+      }
       return new Promise((resolve) => {
         aedes.subscribe(
           filter,
@@ -105,14 +137,7 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
             // released synchronously, aedes starts the next queued delivery inside this call, and a fleet
             // reconnecting at once recursed until the stack overflowed (docs/performance.md, storm).
             setImmediate(cb);
-            if (!handlers.hasRoom()) {
-              // Overloaded: drop rather than grow without bound. Events come again (no ack went out).
-              stats.reject('OVERLOADED');
-              return;
-            }
-            handlers
-              .run(() => handler(packet.topic, payload))
-              .catch((err: unknown) => log.error({ err, topic: packet.topic }, 'message handler failed'));
+            handle(handler, packet.topic, payload);
           },
           resolve,
         );
@@ -145,11 +170,19 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
     // Lockers sign in with tokens signed by their own key: nothing to hand out.
     provisionLocker: async () => undefined,
     async revokeLocker(lockerId) {
-      const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
-      clients[lockerId]?.close();
+      // In a fleet the locker may be connected to another process: every process closes it if it has it.
+      if (fleet) fleet.mq.emit({ topic: REVOKE_TOPIC, payload: Buffer.from(lockerId) });
+      else closeLocal(lockerId);
     },
     async close() {
       listening = false;
+      if (fleet) {
+        // The persistence leaves the fleet through the emitter, which aedes.close() ends: so the lockers go first
+        // (their wills are published as aedes.close() would), then the persistence, then aedes and its emitter.
+        const clients = Object.values((aedes as unknown as { clients: Record<string, Client | undefined> }).clients);
+        await Promise.all(clients.map((c) => new Promise<void>((resolve) => (c ? c.close(() => resolve()) : resolve()))));
+        await fleet.close();
+      }
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       if (tcp) {
         const server = tcp;

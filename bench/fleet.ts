@@ -1,0 +1,145 @@
+import path from 'node:path';
+import type { FleetCredential } from './credentials.js';
+import { fakeCredentials } from './events.js';
+import { registerLockers, startFleet, startHost, type BenchContext, type Host } from './harness.js';
+import { openFileLimit, type BenchChild } from './ipc.js';
+import type { ConnectResult } from './mqtt-fleet.js';
+import { startRedis } from './redis-server.js';
+import { mib, ratio, round, say, sleep } from './stats.js';
+
+/** Lockers per client process (each its own loopback source address): well under the 20,000 open files of a process. */
+const PER_CLIENT_PROCESS = 15_000;
+const CATCH_UP_MS = 60_000;
+
+export interface FleetSide {
+  processes: number;
+  /** Lockers connected at the end of the hold, over every process. */
+  held: number;
+  /** Lockers that did not connect within the bound, or whose connection was gone at the end. */
+  lost: number;
+  connectSec: number;
+  connectsPerSec: number;
+  /** Lockers whose heartbeat the deployment recorded during and just after the hold (Lockstep; -1 for bare aedes). */
+  heartbeatsRecorded: number;
+  /** Σ (RSS after − RSS before the clients) over the server processes / held lockers. */
+  kibPerLocker: number;
+  rssMiB: number[];
+}
+
+export interface FleetConnectionsResult {
+  fleet: number;
+  processes: number;
+  heartbeatMs: number;
+  held: number;
+  lost: number;
+  lockstep: FleetSide;
+  bareAedes: FleetSide;
+  ratios: { heldVsBare: number; connectRateVsBare: number; memoryVsBare: number };
+  openFileLimit: number;
+}
+
+/** Connects `creds` to the hosts (an equal share each), over client processes of PER_CLIENT_PROCESS lockers. */
+async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean; label: string }): Promise<{ fleets: BenchChild[]; connected: number; ms: number }> {
+  const fleets: BenchChild[] = [];
+  const jobs: Promise<ConnectResult>[] = [];
+  const share = Math.ceil(creds.length / hosts.length);
+  let address = 2;
+  for (const [h, host] of hosts.entries()) {
+    const mine = creds.slice(h * share, (h + 1) * share);
+    for (let at = 0; at < mine.length; at += PER_CLIENT_PROCESS) {
+      const fleet = await startFleet(
+        { host: '127.0.0.1', port: host.mqttPort, ack: o.lockstep ? 'server' : 'puback', heartbeatMs: o.heartbeatMs, ackTimeoutMs: 15_000, seed: 300 + address, localAddresses: [`127.0.0.${address++}`] },
+        `${o.label} clients ${fleets.length + 1}`,
+      );
+      fleets.push(fleet);
+      await fleet.request('add', { lockers: mine.slice(at, at + PER_CLIENT_PROCESS) });
+    }
+  }
+  const t0 = Date.now();
+  for (const f of fleets) jobs.push(f.request<ConnectResult>('connect', { concurrency: 200, timeoutMs: o.boundMs }));
+  const results = await Promise.all(jobs);
+  return { fleets, connected: results.reduce((n, r) => n + r.connected, 0), ms: Date.now() - t0 };
+}
+
+async function side(label: string, hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean }): Promise<FleetSide> {
+  const rss0 = await Promise.all(hosts.map((h) => h.memory().then((m) => m.rss)));
+  const c = await connectAll(hosts, creds, { ...o, label });
+  say(`  ${label}: ${c.connected} of ${creds.length} connected in ${round(c.ms / 1000, 1)} s over ${hosts.length} processes and ${c.fleets.length} client processes`);
+  const holdStart = Date.now();
+  await sleep(o.heartbeatMs + 3000);
+  let heartbeatsRecorded = -1;
+  if (o.lockstep) {
+    // Postgres is shared: any process counts the lockers the whole deployment saw since the hold began.
+    const seen = () => (hosts[0] as Host).child.request<number>('seenSince', { since: holdStart });
+    heartbeatsRecorded = await seen();
+    for (const until = Date.now() + CATCH_UP_MS; heartbeatsRecorded < c.connected * 0.99 && Date.now() < until; ) {
+      await sleep(1000);
+      heartbeatsRecorded = await seen();
+    }
+  }
+  const connectedNow = (await Promise.all(hosts.map((h) => h.stats()))).reduce((n, s) => n + s.connected, 0);
+  const mem = await Promise.all(hosts.map((h) => h.memory()));
+  const grown = mem.reduce((n, m, i) => n + (m.rss - (rss0[i] ?? 0)), 0);
+  await Promise.all([...hosts.map((h) => h.child.kill()), ...c.fleets.map((f) => f.kill())]);
+  const result: FleetSide = {
+    processes: hosts.length,
+    held: connectedNow,
+    lost: creds.length - connectedNow,
+    connectSec: round(c.ms / 1000, 1),
+    connectsPerSec: c.ms > 0 ? round(c.connected / (c.ms / 1000)) : 0,
+    heartbeatsRecorded,
+    kibPerLocker: connectedNow > 0 ? round(grown / 1024 / connectedNow, 1) : 0,
+    rssMiB: mem.map((m) => mib(m.rss)),
+  };
+  say(`  ${label}: held ${result.held}, lost ${result.lost}, ${result.connectsPerSec} connects/s, heartbeats recorded ${heartbeatsRecorded}, ${result.kibPerLocker} KiB/locker (RSS ${result.rssMiB.join(' + ')} MiB)`);
+  return result;
+}
+
+/**
+ * `npm run bench -- connections --fleet N [--processes P]`: one deployment of P server processes (default: one per
+ * 15,000 lockers, at least 2) on one Postgres (DATABASE_URL, required: run it under `tsx test/helpers/with-postgres.ts`)
+ * and one Redis (started here) holding N light lockers with heartbeats; against P bare aedes processes holding the
+ * same number of clients. Each process listens on its own port and gets an equal share (the cluster module's
+ * round-robin on one port spreads them the same way, through one more hop in the primary).
+ */
+export async function benchFleetConnections(ctx: BenchContext, fleet: number, processesArg: number | undefined): Promise<FleetConnectionsResult> {
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) throw new Error('connections --fleet needs DATABASE_URL (Postgres): npx tsx test/helpers/with-postgres.ts npm run bench -- connections --fleet N');
+  const processes = processesArg ?? Math.max(2, Math.ceil(fleet / PER_CLIENT_PROCESS));
+  const heartbeatMs = ctx.quick ? 5000 : 30_000;
+  const boundMs = ctx.quick ? 120_000 : 240_000;
+  say(`connections --fleet ${fleet}: ${processes} server processes, Postgres + Redis, heartbeat every ${heartbeatMs / 1000} s, connects bounded to ${boundMs / 1000} s`);
+
+  const bareHosts = await Promise.all(Array.from({ length: processes }, (_, i) => startHost(ctx, { kind: 'aedes', mqttPort: 0 }, `fleet-bare-${i}`)));
+  const bareAedes = await side('bare aedes', bareHosts, fakeCredentials(fleet), { heartbeatMs, boundMs, lockstep: false });
+
+  const redis = await startRedis();
+  try {
+    const dataDir = path.join(ctx.tmp, 'fleet');
+    const config = { kind: 'lockstep' as const, dataDir, port: 0, mqttPort: 0, logLevel: 'warn', databaseUrl, redisUrl: redis.url, heartbeatMs };
+    // The first process makes the secrets and runs the migrations; it also registers the fleet.
+    const first = await startHost(ctx, config, 'fleet-0');
+    const t0 = Date.now();
+    const creds = await registerLockers(first, fleet, [{ id: 'A1', size: 'S' }, { id: 'B1', size: 'M' }]);
+    say(`  registered and enrolled ${fleet} lockers in ${round((Date.now() - t0) / 1000, 1)} s`);
+    const hosts = [first, ...(await Promise.all(Array.from({ length: processes - 1 }, (_, i) => startHost(ctx, config, `fleet-${i + 1}`))))];
+    const lockstep = await side('Lockstep', hosts, creds, { heartbeatMs, boundMs, lockstep: true });
+    return {
+      fleet,
+      processes,
+      heartbeatMs,
+      held: lockstep.held,
+      lost: lockstep.lost,
+      lockstep,
+      bareAedes,
+      ratios: {
+        heldVsBare: ratio(lockstep.held, bareAedes.held),
+        connectRateVsBare: ratio(lockstep.connectsPerSec, bareAedes.connectsPerSec),
+        memoryVsBare: ratio(bareAedes.kibPerLocker, lockstep.kibPerLocker),
+      },
+      openFileLimit: openFileLimit(),
+    };
+  } finally {
+    await redis.stop();
+  }
+}

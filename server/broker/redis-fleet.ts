@@ -1,0 +1,90 @@
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+
+const require = createRequire(import.meta.url);
+
+/** The part of an MQEmitter (mqemitter-redis) the broker needs besides what aedes does with it. */
+export interface FleetEmitter {
+  on(topic: string, listener: (message: { topic: string; payload: Buffer | string }, done: () => void) => void, callback?: () => void): unknown;
+  emit(message: { topic: string; payload: Buffer }, callback?: (error?: Error) => void): void;
+}
+
+type EmitterFactory = (opts: { connectionString: string }) => FleetEmitter & { state: { on(event: 'error', cb: (err: Error) => void): void } };
+type PersistenceFactory = (opts: RedisAddress) => { destroy(): Promise<void>; delWill(client: unknown): Promise<unknown> };
+
+/** ioredis' connection options, from a redis:// URL (the persistence makes its own connection from them). */
+interface RedisAddress {
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+}
+
+export function redisAddress(url: string): RedisAddress {
+  const u = new URL(url);
+  const db = Number(u.pathname.replace(/^\//, '') || '0');
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    db: Number.isInteger(db) ? db : 0,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+  };
+}
+
+// Both packages are CommonJS and export a factory; aedes takes them as `mq` and `persistence`. The persistence is
+// wrapped in aedes-persistence's callback layer (as aedes' own memory default is); called without a callback, its
+// destroy() returns the promise (with one it would wait for a 'ready' that setup() through aedes 1.x never emits).
+const mqemitterRedis = require('mqemitter-redis') as EmitterFactory;
+const redisPersistence = require('aedes-persistence-redis') as PersistenceFactory;
+
+/**
+ * What makes every process's embedded broker one fleet (REDIS_URL): aedes' own clustering. mqemitter-redis carries
+ * every publish between the processes (a message reaches the process its subscriber is connected to), and
+ * aedes-persistence-redis keeps retained messages (each locker's status), wills and persistent sessions in Redis.
+ * The processes agree on nothing else: sign-in and topic rules stay in each process (server/broker/embedded-broker.ts).
+ */
+export interface BrokerFleet {
+  readonly mq: FleetEmitter;
+  readonly persistence: unknown;
+  /** Called after aedes closed (aedes closes the emitter itself, not the persistence). */
+  close(): Promise<void>;
+}
+
+/** Connects this process to the fleet's Redis at `url` (redis://host:port[/db]). */
+export function openBrokerFleet(url: string, log: Logger): BrokerFleet {
+  const mq = mqemitterRedis({ connectionString: url });
+  mq.state.on('error', (err) => log.warn({ err: err.message }, 'redis (broker emitter) connection error'));
+  const persistence = redisPersistence(redisAddress(url));
+  // A locker closed at shutdown publishes its will, then aedes deletes it from Redis without waiting (and the
+  // persistence fires part of that without awaiting it): closing the connection under them fails. Count both.
+  let inFlight = 0;
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight++;
+    return work.finally(() => inFlight--);
+  };
+  const emit = mq.emit.bind(mq);
+  mq.emit = (message, callback) => {
+    inFlight++;
+    emit(message, (err) => {
+      inFlight--;
+      callback?.(err);
+    });
+  };
+  const delWill = persistence.delWill.bind(persistence);
+  persistence.delWill = (client) => track(delWill(client));
+  return {
+    mq,
+    persistence,
+    async close() {
+      // Settled: nothing in flight over a few turns (a will's delete starts a turn after its publish), at most 3 s.
+      const until = Date.now() + 3000;
+      for (let quiet = 0; quiet < 3 && Date.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 5));
+        quiet = inFlight === 0 ? quiet + 1 : 0;
+      }
+      await persistence.destroy();
+    },
+  };
+}

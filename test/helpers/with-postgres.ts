@@ -1,0 +1,26 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { clusterPort, postgresOwned, removeCluster } from './postgres-cluster.js';
+
+/**
+ * `tsx test/helpers/with-postgres.ts COMMAND ARGS…`: runs COMMAND with DATABASE_URL set to a fresh database on a throwaway
+ * Postgres cluster (the tests' one: fsync off), then removes the cluster. For measuring tools such as the import.
+ */
+const root = mkdtempSync(path.join(os.tmpdir(), 'lockstep-bench-pg-'));
+postgresOwned(root);
+try {
+  const port = await clusterPort(root);
+  const admin = new pg.Client({ connectionString: `postgres://postgres@127.0.0.1:${port}/postgres` });
+  await admin.connect();
+  await admin.query('create database bench');
+  await admin.end();
+  const [cmd, ...args] = process.argv.slice(2);
+  if (!cmd) throw new Error('usage: tsx test/helpers/with-postgres.ts COMMAND ARGS…');
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/bench` } });
+  process.exitCode = r.status ?? 1;
+} finally {
+  removeCluster(root);
+}

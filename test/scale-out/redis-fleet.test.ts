@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandView } from '../../shared/api/commands.js';
+import type { LockerView } from '../../shared/api/lockers.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { startBrokerLocker, type BrokerLocker } from './broker-lockers.js';
+
+let pg: TestPostgres;
+let redis: TestRedis;
+let dir: string;
+const servers: TestServer[] = [];
+const lockers: BrokerLocker[] = [];
+
+/** Device messages a server handled itself (its lockstep_mqtt_messages_received_total, every kind). */
+async function handled(server: TestServer): Promise<number> {
+  const text = await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${server.server.adminToken}` } }).then((r) => r.text());
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('lockstep_mqtt_messages_received_total{'))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+}
+
+beforeAll(async () => {
+  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-fleet-'));
+  const databaseUrl = await pg.createDatabase();
+  // Two servers of one deployment (each its own aedes broker on its own port), one Postgres, one Redis. The first
+  // makes the shared secrets and runs the migrations. (test/scale-out/cluster.test.ts runs them as real processes.)
+  for (const instanceId of ['server-a', 'server-b']) {
+    servers.push(await startTestServer({ databaseUrl, redisUrl: redis.url, instanceId, heartbeatMs: 2000 }, undefined, undefined, { dir }));
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(lockers.map((l) => l.stop().catch(() => undefined)));
+  for (const s of servers) await s.close();
+  await redis?.stop();
+  await pg?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 30_000);
+
+describe('two server processes whose embedded brokers are one fleet over Redis', () => {
+  it('a locker connected to process A runs a command sent through process B, and each device message is handled once, where it arrived', async () => {
+    const [a, b] = servers as [TestServer, TestServer];
+    // Enrolled through A, so it connects to A's broker (enrolment hands out the broker of the process that enrolled it).
+    const onA = await startBrokerLocker(a.api, dir, [{ id: 'A1', size: 'S' }, { id: 'A2', size: 'S' }]);
+    lockers.push(onA);
+    await expect.poll(() => onA.agent.ready, { timeout: 15_000, message: 'the locker on A to get its configuration' }).toBe(true);
+    expect(await handled(b)).toBe(0);
+    const handledByA = await handled(a);
+    expect(handledByA).toBeGreaterThan(0);
+
+    // Through B's API: B commits the command and publishes it; Redis carries it to A, where the locker is.
+    const sent = await b.api.post<CommandView>(`/v1/lockers/${onA.id}/commands`, { type: 'set_service', compartmentId: 'A2', inService: false, reason: 'fleet test' });
+    const id = sent.id;
+    await expect
+      .poll(async () => (await b.api.get<{ commands: CommandView[] }>(`/v1/lockers/${onA.id}/commands`)).commands.find((c) => c.id === id)?.state, {
+        timeout: 15_000,
+        message: 'the command to succeed on the locker',
+      })
+      .toBe('succeeded');
+    // The locker's result and events came in at A only: B, whose broker also saw them through Redis, handled none.
+    expect(await handled(b)).toBe(0);
+    expect(await handled(a)).toBeGreaterThan(handledByA);
+
+    // A second locker on B: its messages are B's alone, and every event is committed once.
+    const onB = await startBrokerLocker(b.api, dir, [{ id: 'A1', size: 'S' }]);
+    lockers.push(onB);
+    await expect.poll(() => onB.agent.ready, { timeout: 15_000, message: 'the locker on B to get its configuration' }).toBe(true);
+    await expect.poll(() => handled(b), { timeout: 10_000 }).toBeGreaterThan(0);
+    for (const locker of [onA, onB]) {
+      // A door forced open and shut: events the locker numbers and sends.
+      locker.hardware.openDoor('A1');
+      locker.hardware.closeDoor('A1');
+      await expect.poll(async () => locker.store.outboxSize(), { timeout: 15_000, message: 'the outbox to drain' }).toBe(0);
+      const view = await a.api.get<LockerView>(`/v1/lockers/${locker.id}`);
+      expect(view.online).toBe(true);
+      // Committed once: as many event rows as the locker numbered.
+      expect(view.events).toEqual({ received: await locker.store.lastSeq(), lastSeq: await locker.store.lastSeq() });
+    }
+
+    // Re-enrolled through B: the old controller's connection, held by A, is closed (the revocation crosses Redis).
+    expect(a.server.connectedLockers()).toBe(1);
+    await b.api.post(`/v1/lockers/${onA.id}/re-enrol`, {});
+    await expect.poll(() => a.server.connectedLockers(), { timeout: 10_000, message: 'A to close the revoked locker' }).toBe(0);
+  }, 60_000);
+});

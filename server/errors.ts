@@ -81,6 +81,10 @@ export const ERRORS = {
     status: 429,
     message: 'Too many set_service commands in the last minute (by you, or across the fleet); retry after the time in the retry-after header.',
   },
+  // Listings (cockpit, issues 16 and 19): shared/api/listing.ts.
+  LIMIT_TOO_LARGE: { status: 400, message: 'The limit is above what this listing returns in one page; ask for fewer and follow nextCursor.' },
+  HISTORY_RANGE_INVALID: { status: 400, message: 'The history range must start before it ends and span at most 744 hours (31 days).' },
+  CURSOR_INVALID: { status: 400, message: 'The cursor is not one this listing gave, or was made for another sort or filter; start again without it.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -5,6 +5,7 @@ import { checkOfflineLockers } from './alarms/offline-alarms.js';
 import { pruneBrokerTokenUses } from './broker/device-auth.js';
 import { maintainKeys } from './keys/key-rotation.js';
 import { holdLease, releaseLease } from './store/leases.js';
+import { sampleOccupancy } from './history/occupancy-sampler.js';
 
 /** The periodic jobs, each on its own: one that fails is logged and never holds the others back. */
 const JOBS: readonly { name: string; run: (ctx: ServerContext) => Promise<unknown> }[] = [
@@ -13,6 +14,8 @@ const JOBS: readonly { name: string; run: (ctx: ServerContext) => Promise<unknow
   { name: 'offline lockers', run: (ctx) => checkOfflineLockers(ctx) },
   { name: 'signing keys', run: (ctx) => maintainKeys(ctx) },
   { name: 'broker token uses', run: (ctx) => pruneBrokerTokenUses(ctx.db, ctx.clock.now()) },
+  // Occupancy per size, sampled once an hour for the history charts (cockpit):
+  { name: 'occupancy samples', run: (ctx) => sampleOccupancy(ctx.db, ctx.clock.now()) },
 ];
 
 /** The lease that makes the jobs run in one process at a time, however many share the database. */

@@ -17,6 +17,8 @@ import { lifecycleServer } from './migrations/011-lifecycle-server.js';
 import { scaleOut } from './migrations/012-scale-out.js';
 import { grantPinSource } from './migrations/013-grant-pin-source.js';
 import { remoteOpenRequests } from './migrations/014-remote-open-requests.js';
+// Fleet listing and history (cockpit):
+import { listingAndHistory } from './migrations/017-listing-and-history.js';
 
 /** Migrations in the order they run. Names sort in that order; never rename one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -34,6 +36,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '012-scale-out': scaleOut,
   '013-grant-pin-source': grantPinSource,
   '014-remote-open-requests': remoteOpenRequests,
+  // Fleet listing and history (cockpit):
+  '017-listing-and-history': listingAndHistory,
 };
 
 const provider: MigrationProvider = {

@@ -3,6 +3,7 @@ import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import type { GrantAction } from '../../shared/messages.js';
 import type { ParcelKind, ParcelStatus } from '../../shared/api/parcels.js';
 import type { OperationsTables } from './schema-operations.js';
+import type { ListingTables } from './schema-listing.js';
 
 /**
  * The tables, each row type declared once; insert and select shapes are derived from it (`Generated` columns
@@ -175,6 +176,10 @@ export interface Database extends OperationsTables {
   desired_changes: DesiredChangesTable;
   notifications: NotificationsTable;
   parcel_reminders: ParcelRemindersTable;
+  // Fleet listing and history (cockpit, migration 017): server/store/schema-listing.ts.
+  locker_rollups: ListingTables['locker_rollups'];
+  locker_hourly: ListingTables['locker_hourly'];
+  occupancy_samples: ListingTables['occupancy_samples'];
 }
 
 export type LockerRow = Selectable<LockersTable>;

@@ -136,8 +136,8 @@ describe('operator dashboard in headless Chromium', () => {
     await ack.waitFor();
     await ack.click();
     await page.getByText('Acknowledged: forced open at Północ Station B1.').waitFor();
-    const alarms = await t.api.get<{ alarms: { compartmentId: string; state: string; acknowledgedBy: string }[] }>(`/v1/alarms?lockerId=${north.id}`);
-    expect(alarms.alarms.find((a) => a.compartmentId === 'B1')).toMatchObject({ state: 'acknowledged', acknowledgedBy: expect.stringMatching(/^operator:/) });
+    const alarms = await t.api.get<{ items: { compartmentId: string; state: string; acknowledgedBy: string }[] }>(`/v1/alarms?lockerId=${north.id}`);
+    expect(alarms.items.find((a) => a.compartmentId === 'B1')).toMatchObject({ state: 'acknowledged', acknowledgedBy: expect.stringMatching(/^operator:/) });
     await b.shot('05-alarm-acknowledged');
     north.hardware.closeDoor('B1');
   });

@@ -95,6 +95,9 @@ describe('API roles', () => {
     { method: 'GET', url: '/v1/webhooks/deliveries', roles: ['admin', 'carrier'] },
     { method: 'GET', url: '/v1/webhooks/deliveries/wd_nope', roles: ['admin', 'carrier'] },
     { method: 'POST', url: '/v1/webhooks/deliveries/wd_nope/retry', roles: ['admin', 'carrier'] },
+    // Listing and history (cockpit):
+    { method: 'GET', url: '/v1/lockers/export.csv', roles: ['admin', 'operator'] },
+    { method: 'GET', url: '/v1/history', roles: ['admin', 'operator'] },
   ];
 
   /** Routes that need no bearer token, each for a stated reason (checked in their own tests). */

@@ -17,14 +17,19 @@ import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 
 const HOUR_MS = 3_600_000;
 
-/** Statements that recompute a locker's rollup (`ref` is NEW.locker_id or OLD.locker_id). */
-const refreshCompartments = (ref: string) => `
+const inUse = (row: string) => `CASE WHEN ${row}.parcel_id IS NOT NULL THEN 1 ELSE 0 END`;
+const outOfService = (row: string) => `CASE WHEN ${row}.parcel_id IS NULL AND ${row}.in_service = 0 THEN 1 ELSE 0 END`;
+
+/**
+ * Moves a locker's compartment counts by a delta (one row inserted, deleted or changed): arithmetic on the rollup
+ * row, no count over the compartments. SET expressions read the row as it was, on both databases.
+ */
+const shiftCompartments = (ref: string, dTotal: string, dInUse: string, dOut: string) => `
   UPDATE locker_rollups SET
-    compartments = (SELECT count(*) FROM compartments c WHERE c.locker_id = ${ref}),
-    in_use = (SELECT count(*) FROM compartments c WHERE c.locker_id = ${ref} AND c.parcel_id IS NOT NULL),
-    out_of_service = (SELECT count(*) FROM compartments c WHERE c.locker_id = ${ref} AND c.parcel_id IS NULL AND c.in_service = 0),
-    occupancy_pm = (SELECT CASE WHEN count(*) = 0 THEN 0 ELSE (sum(CASE WHEN c.parcel_id IS NOT NULL THEN 1 ELSE 0 END) * 1000) / count(*) END
-                    FROM compartments c WHERE c.locker_id = ${ref})
+    compartments = compartments + ${dTotal},
+    in_use = in_use + ${dInUse},
+    out_of_service = out_of_service + ${dOut},
+    occupancy_pm = CASE WHEN compartments + ${dTotal} <= 0 THEN 0 ELSE ((in_use + ${dInUse}) * 1000) / (compartments + ${dTotal}) END
   WHERE locker_id = ${ref}`;
 
 const refreshAlarms = (ref: string) => `
@@ -52,9 +57,13 @@ interface TriggerSpec {
 
 const TRIGGERS: TriggerSpec[] = [
   { name: 'lockers_rollup_insert', on: 'AFTER INSERT ON lockers', body: ['INSERT INTO locker_rollups (locker_id) VALUES (NEW.id)'] },
-  { name: 'compartments_rollup_insert', on: 'AFTER INSERT ON compartments', body: [refreshCompartments('NEW.locker_id')] },
-  { name: 'compartments_rollup_update', on: 'AFTER UPDATE OF parcel_id, in_service ON compartments', body: [refreshCompartments('NEW.locker_id')] },
-  { name: 'compartments_rollup_delete', on: 'AFTER DELETE ON compartments', body: [refreshCompartments('OLD.locker_id')] },
+  { name: 'compartments_rollup_insert', on: 'AFTER INSERT ON compartments', body: [shiftCompartments('NEW.locker_id', '1', inUse('NEW'), outOfService('NEW'))] },
+  {
+    name: 'compartments_rollup_update',
+    on: 'AFTER UPDATE OF parcel_id, in_service ON compartments',
+    body: [shiftCompartments('NEW.locker_id', '0', `(${inUse('NEW')}) - (${inUse('OLD')})`, `(${outOfService('NEW')}) - (${outOfService('OLD')})`)],
+  },
+  { name: 'compartments_rollup_delete', on: 'AFTER DELETE ON compartments', body: [shiftCompartments('OLD.locker_id', '-1', `-(${inUse('OLD')})`, `-(${outOfService('OLD')})`)] },
   {
     name: 'alarms_rollup_insert',
     on: 'AFTER INSERT ON alarms',

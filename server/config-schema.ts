@@ -151,6 +151,11 @@ export const ServerConfigSchema = Type.Object(
     setServicePerOperatorPerMinute: Type.Integer({ minimum: 1, maximum: 1000 }),
     /** set_service commands the whole fleet may receive in any 60 seconds. */
     setServiceFleetPerMinute: Type.Integer({ minimum: 1, maximum: 10_000 }),
+    // Dashboard map (cockpit, issue 19).
+    /** Map tiles for the dashboard, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; unset: points on a plain background. */
+    dashboardTileUrl: Type.Optional(Type.String({ minLength: 10, maxLength: 300, pattern: '^https://[^\\s"\']+\\{z\\}[^\\s"\']*$' })),
+    /** The attribution the tile provider requires, shown on the map. */
+    dashboardTileAttribution: Type.Optional(Type.String({ maxLength: 300 })),
   },
   { additionalProperties: false },
 );

@@ -90,6 +90,9 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   remoteOpenBurstFleet: 'REMOTE_OPEN_BURST_FLEET',
   setServicePerOperatorPerMinute: 'SET_SERVICE_PER_OPERATOR_PER_MINUTE',
   setServiceFleetPerMinute: 'SET_SERVICE_FLEET_PER_MINUTE',
+  // Dashboard map (cockpit, issue 19).
+  dashboardTileUrl: 'DASHBOARD_TILE_URL',
+  dashboardTileAttribution: 'DASHBOARD_TILE_ATTRIBUTION',
 };
 
 const CONFIG_DEFAULTS = {

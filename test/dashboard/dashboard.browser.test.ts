@@ -80,7 +80,10 @@ describe('operator dashboard in headless Chromium', () => {
 
   it('shows a deposit live, patching the locker row in place', async () => {
     const page = b.page;
+    // The table shows one server page (sorted by name, Kiosks first): find the locker through the search.
+    await page.locator('#fleet-search').fill('Północ');
     const row = rowOf(north.id);
+    await row.waitFor();
     await row.evaluate((tr: object) => void ((tr as { marked?: boolean }).marked = true));
     const grants = await north.store.grantCount();
     const booked = await t.api.post<Booked>('/v1/parcels', { lockerId: north.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'DASH-1' });
@@ -168,7 +171,7 @@ describe('operator dashboard in headless Chromium', () => {
     const page = b.page;
     const parcel = (await t.server.ctx.db.selectFrom('parcels').select('id').where('reference', '=', 'DASH-1').executeTakeFirstOrThrow()).id;
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByRole('link', { name: 'Parcel lookup' }).click();
+    await page.getByRole('link', { name: 'Parcels' }).click();
     await page.getByLabel('Parcel id').fill(parcel);
     await page.getByRole('button', { name: 'Look up' }).click();
     await page.locator('#parcel-timeline li', { hasText: 'deposited' }).waitFor();

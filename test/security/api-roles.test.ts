@@ -98,6 +98,7 @@ describe('API roles', () => {
     // Listing and history (cockpit):
     { method: 'GET', url: '/v1/lockers/export.csv', roles: ['admin', 'operator'] },
     { method: 'GET', url: '/v1/history', roles: ['admin', 'operator'] },
+    { method: 'GET', url: '/v1/dashboard/settings', roles: ['admin', 'operator'] },
   ];
 
   /** Routes that need no bearer token, each for a stated reason (checked in their own tests). */

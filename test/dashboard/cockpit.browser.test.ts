@@ -28,7 +28,7 @@ beforeAll(async () => {
   browser.catch(() => undefined);
   fleet = await insertFleet(t.server.ctx.db, FLEET, Date.now());
   // The fullest locker (every compartment in use) and one far from the others (alone on the map, not clustered).
-  for (const c of ['A1', 'A2', 'B1', 'C1']) await t.server.ctx.db.updateTable('compartments').set({ parcel_id: `p_full${c}` }).where('locker_id', '=', fleet[4242]!.id).where('id', '=', c).execute();
+  for (const size of ['S', 'S', 'M', 'L']) await t.api.post('/v1/parcels', { lockerId: fleet[4242]!.id, size, recipient: { email: 'r@x.example' }, reference: `FULL-${size}` });
   lisbon = (await registerLocker(t.server.ctx, { name: 'Lisboa Oriente', location: { lat: 38.77, lon: -9.1 }, compartments: [{ id: 'A1', size: 'S' }, { id: 'A2', size: 'M' }] }, 'admin:admin')).lockerId;
   await t.server.ctx.db.transaction().execute((trx) => raiseAlarm(trx, { lockerId: lisbon, compartmentId: 'A1', kind: 'lock_jam', at: Date.now() - 3 * 3_600_000 }));
   const booked = await t.api.post<{ id: string }>('/v1/parcels', { lockerId: lisbon, size: 'S', recipient: { email: 'r@x.example' }, reference: 'COCKPIT-7' });
@@ -105,7 +105,7 @@ describe('the cockpit in headless Chromium, 10,000 lockers', () => {
     await page.locator('#fleet-charts figure').first().waitFor();
     expect(await page.locator('#fleet-charts figure').count()).toBe(3);
     expect(await page.locator('#fleet-charts canvas').count()).toBeGreaterThanOrEqual(3);
-    await page.locator('#fleet-charts .sr-only', { hasText: 'Bookings: 1' }).waitFor({ state: 'attached' });
+    await page.locator('#fleet-charts .sr-only', { hasText: 'Bookings: 5' }).waitFor({ state: 'attached' });
     await page.goto(`${t.httpUrl}/dashboard/#/lockers/${lisbon}`);
     await page.locator('#locker-charts figure').nth(2).waitFor();
     await page.locator('#locker-charts .sr-only', { hasText: 'Bookings: 1' }).waitFor({ state: 'attached' });

@@ -19,7 +19,7 @@ export const historyRoutes: RoutePlugin = async (app, { ctx }) => {
         const locker = await ctx.db.selectFrom('lockers').select('id').where('id', '=', lockerId).executeTakeFirst();
         if (!locker) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId });
       }
-      return readHistory(ctx.db, lockerId ?? null, range);
+      return readHistory(ctx.db, lockerId ?? null, range, ctx.clock.now());
     },
   );
 };

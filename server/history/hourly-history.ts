@@ -24,7 +24,7 @@ export function historyRange(now: number, from?: number, to?: number): HistoryRa
  * Per-hour counters and occupancy of a locker (or the fleet, summed over the lockers' hourly rows of the range),
  * read from the aggregates migration 017's triggers and the occupancy sampler keep: never from the events.
  */
-export async function readHistory(db: Db, lockerId: string | null, r: HistoryRange): Promise<HistoryView> {
+export async function readHistory(db: Db, lockerId: string | null, r: HistoryRange, now?: number): Promise<HistoryView> {
   let counts = db
     .selectFrom('locker_hourly')
     .select((eb) => [
@@ -65,7 +65,20 @@ export async function readHistory(db: Db, lockerId: string | null, r: HistoryRan
       occupancy,
     });
   }
+  // A locker's current hour shows its occupancy now (it may have come after the hour's sample, or changed since).
+  const last = hours[hours.length - 1];
+  if (lockerId !== null && last && now !== undefined && hourOf(now) === last.hour) last.occupancy = await currentOccupancy(db, lockerId);
   return { lockerId, from: r.from, to: r.to, hours };
+}
+
+async function currentOccupancy(db: Db, lockerId: string): Promise<HourCounts['occupancy']> {
+  const rows = await db
+    .selectFrom('compartments')
+    .select((eb) => ['size', eb.fn.sum<number>(eb.case().when('parcel_id', 'is not', null).then(1).else(0).end()).as('in_use'), eb.fn.countAll<number>().as('total')])
+    .where('locker_id', '=', lockerId)
+    .groupBy('size')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.size, { inUse: Number(r.in_use), total: Number(r.total) }]));
 }
 
 async function lastSampleBefore(db: Db, scope: string, at: number) {

@@ -15,6 +15,8 @@ export const KIND_SEVERITY: Readonly<Record<string, AlarmSeverity>> = {
   battery_low: 'warning',
   on_backup_power: 'info',
   door_cycle_assumed: 'info',
+  session_aborted: 'info',
+  repeated_wrong_codes: 'critical',
 };
 
 export function alarmSeverity(kind: string): AlarmSeverity {

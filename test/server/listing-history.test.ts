@@ -12,6 +12,14 @@ const H0 = Math.floor((Date.now() + 24 * HOUR) / HOUR) * HOUR;
 const at = (ms: number) => {
   clock.shiftMs += ms - clock.now();
 };
+/**
+ * Before the clock jumps, every message to the locker is delivered: the locker learns the server's time from each,
+ * and one sent before the jump but read after it would set its clock back by the jump (device/device-time.ts).
+ */
+const settle = async () => {
+  await f.synced();
+  await new Promise((r) => setTimeout(r, 300));
+};
 const history = (q: string) => f.t.api.get<HistoryView>(`/v1/history?${q}`);
 
 beforeAll(async () => {
@@ -25,14 +33,13 @@ describe('per-hour history from the aggregates', () => {
     const p = await f.book('HIST-1');
     await f.t.server.scheduler.runOnce();
 
-    // Every message to the locker is delivered before the clock jumps (a late one would carry the old time).
-    await f.synced();
+    await settle();
     at(H0 + HOUR + 5 * 60_000);
     expect(await f.locker.agent.enterCode(p.dropoff.pin, 'keypad')).toEqual({ opened: p.compartmentId });
     f.cycle(p.compartmentId);
     await expect.poll(async () => (await f.read(p.id)).status).toBe('in_locker');
 
-    await f.synced();
+    await settle();
     at(H0 + 2 * HOUR + 30 * 60_000);
     const { notifications } = await f.t.api.get<{ notifications: NotificationView[] }>(`/v1/parcels/${p.id}/notifications`);
     const pin = notifications.find((n) => n.kind === 'pickup_code')!.code.pin;

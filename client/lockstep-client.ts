@@ -1,4 +1,5 @@
 import type { AuditPage } from '../shared/api/audit.js';
+import type { LockerListQuery, LockerPage } from '../shared/api/fleet-listing.js';
 import type { LockerView } from '../shared/api/lockers.js';
 import type {
   BookingBody,
@@ -6,6 +7,7 @@ import type {
   DepositSessionView,
   NotificationList,
   ParcelList,
+  ParcelQuery,
   ParcelView,
   ParcelWithHistory,
   TimelineView,
@@ -47,9 +49,13 @@ export class LockstepClient {
   getParcel(parcelId: string): Promise<ParcelWithHistory> {
     return this.http.get<ParcelWithHistory>(`/v1/parcels/${enc(parcelId)}`);
   }
-  /** Your parcels with this reference, newest first. */
+  /** Your parcels with this reference, newest first (one page: `{ items, nextCursor }`). */
   findParcels(reference: string): Promise<ParcelList> {
     return this.http.get<ParcelList>(`/v1/parcels${query({ reference })}`);
+  }
+  /** One page of your parcels matching the filters; pass `nextCursor` back as `cursor` for the next page. */
+  listParcels(q: ParcelQuery = {}): Promise<ParcelList> {
+    return this.http.get<ParcelList>(`/v1/parcels${query(q)}`);
   }
   getTimeline(parcelId: string): Promise<TimelineView> {
     return this.http.get<TimelineView>(`/v1/parcels/${enc(parcelId)}/timeline`);
@@ -71,6 +77,10 @@ export class LockstepClient {
   }
 
   // Lockers
+  /** One page of the fleet, sorted and filtered; pass `nextCursor` back as `cursor` for the next page. */
+  listLockers(q: LockerListQuery = {}): Promise<LockerPage> {
+    return this.http.get<LockerPage>(`/v1/lockers${query(q)}`);
+  }
   getLocker(lockerId: string): Promise<LockerView> {
     return this.http.get<LockerView>(`/v1/lockers/${enc(lockerId)}`);
   }

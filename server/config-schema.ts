@@ -178,6 +178,11 @@ export const ServerConfigSchema = Type.Object(
     redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
     /** Server processes `npm run start:cluster` runs on this machine (absent: one per core). */
     processes: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+    // Dashboard map (cockpit, issue 19).
+    /** Map tiles for the dashboard, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; unset: points on a plain background. */
+    dashboardTileUrl: Type.Optional(Type.String({ minLength: 10, maxLength: 300, pattern: '^https://[^\\s"\']+\\{z\\}[^\\s"\']*$' })),
+    /** The attribution the tile provider requires, shown on the map. */
+    dashboardTileAttribution: Type.Optional(Type.String({ maxLength: 300 })),
   },
   { additionalProperties: false },
 );

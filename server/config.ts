@@ -105,6 +105,9 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   // Scale (issue 18): several processes on one machine, their embedded brokers one fleet over Redis.
   redisUrl: 'REDIS_URL',
   processes: 'LOCKSTEP_PROCESSES',
+  // Dashboard map (cockpit, issue 19).
+  dashboardTileUrl: 'DASHBOARD_TILE_URL',
+  dashboardTileAttribution: 'DASHBOARD_TILE_ATTRIBUTION',
 };
 
 const CONFIG_DEFAULTS = {

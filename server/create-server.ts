@@ -17,6 +17,7 @@ import type { ServerBroker } from './broker/link.js';
 import { ChangeBus } from './change-bus.js';
 import { LiveHub } from './dashboard/live-hub.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
+import { historyRoutes } from './history/history-routes.js';
 import { ServerMetrics } from './metrics/metrics.js';
 import { metricsRoutes, metricsTokenMatcher } from './metrics/metrics-routes.js';
 import { createHttpApp, type App } from './http/app.js';
@@ -155,6 +156,8 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
     // Firmware, rollouts and remote diagnostics (issue 19):
     firmwareRoutes,
     diagnosticsRoutes,
+    // History for charts (cockpit):
+    historyRoutes,
   ];
   for (const plugin of routePlugins) await app.register(plugin, routeDeps);
   await subscribeDeviceTopics(ctx);

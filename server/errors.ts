@@ -91,7 +91,6 @@ export const ERRORS = {
   },
   LOCKER_NOT_EMPTY: { status: 409, message: 'The locker still holds or expects parcels; they must be picked up, returned or cancelled before it is retired.' },
   LOCKER_RETIRED: { status: 409, message: 'The locker is retired.' },
-  INVALID_CURSOR: { status: 400, message: 'The cursor is not one this listing returned (pass nextCursor as it came).' },
   // Operator sign-in (issue 19): sessions, CSRF, lockout, passwords, TOTP.
   SIGN_IN_FAILED: { status: 401, message: 'The name, password or code is not right.' },
   SIGN_IN_LOCKED: { status: 423, message: 'Too many failed sign-ins for this name; retry after the time in the retry-after header.' },
@@ -123,6 +122,10 @@ export const ERRORS = {
   // Scale (issue 18): bulk registration (server/lockers/import-lockers.ts).
   IMPORT_INVALID: { status: 400, message: 'Some rows of the import are invalid (each listed with its row number and code); nothing was imported.' },
   IMPORT_EMPTY: { status: 400, message: 'The import has no lockers.' },
+  // Listings (cockpit, issues 16 and 19): shared/api/listing.ts.
+  LIMIT_TOO_LARGE: { status: 400, message: 'The limit is above what this listing returns in one page; ask for fewer and follow nextCursor.' },
+  HISTORY_RANGE_INVALID: { status: 400, message: 'The history range must start before it ends and span at most 744 hours (31 days).' },
+  CURSOR_INVALID: { status: 400, message: 'The cursor is not one this listing gave, or was made for another sort or filter; start again without it.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -9,6 +9,7 @@ import { purgeIdempotencyKeys } from './http/idempotency-store.js';
 // Firmware rollouts and remote diagnostics (issue 19):
 import { runRollouts } from './firmware/rollout-engine.js';
 import { runDiagnosticsRequests } from './diagnostics/diagnostics.js';
+import { sampleOccupancy } from './history/occupancy-sampler.js';
 
 /** The periodic jobs, each on its own: one that fails is logged and never holds the others back. */
 const JOBS: readonly { name: string; run: (ctx: ServerContext) => Promise<unknown> }[] = [
@@ -22,6 +23,8 @@ const JOBS: readonly { name: string; run: (ctx: ServerContext) => Promise<unknow
   // Firmware rollouts and remote diagnostics (issue 19):
   { name: 'firmware rollouts', run: (ctx) => runRollouts(ctx) },
   { name: 'diagnostics requests', run: (ctx) => runDiagnosticsRequests(ctx) },
+  // Occupancy per size, sampled once an hour for the history charts (cockpit):
+  { name: 'occupancy samples', run: (ctx) => sampleOccupancy(ctx.db, ctx.clock.now()) },
 ];
 
 /** The lease that makes the jobs run in one process at a time, however many share the database. */

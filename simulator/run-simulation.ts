@@ -306,8 +306,16 @@ async function allStatus(shards: readonly ShardHandle[]): Promise<DeviceSummary[
   return (await Promise.all(shards.map((s) => s.status()))).flat();
 }
 
+/** Every locker, page by page (GET /v1/lockers answers keyset pages of at most 500). */
 async function lockerViews(api: ApiClient): Promise<LockerView[]> {
-  return (await api.get<{ lockers: LockerView[] }>('/v1/lockers')).lockers;
+  const out: LockerView[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: LockerView[]; nextCursor: string | null } = await api.get(`/v1/lockers?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
 }
 
 /** Fetches many resources a few at a time (thousands at once would only queue at the server). */

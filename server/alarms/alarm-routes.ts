@@ -5,7 +5,8 @@ import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { principalRef } from '../accounts/principal.js';
 import { LockstepError } from '../errors.js';
 import { actOnAlarm, type AlarmAction } from './alarm-actions.js';
-import { alarmView, readAlarms } from './alarm-views.js';
+import { pageLimit } from '../http/page-cursor.js';
+import { ALARM_PAGE_DEFAULT, ALARM_PAGE_MAX, alarmView, listAlarms } from './alarm-views.js';
 
 export const alarmRoutes: RoutePlugin = async (app, { ctx }) => {
   app.get(
@@ -15,14 +16,9 @@ export const alarmRoutes: RoutePlugin = async (app, { ctx }) => {
       schema: { summary: 'List alarms', tags: ['alarms'], querystring: AlarmQuery, response: { 200: AlarmList, ...authErrors } },
     },
     async (request) => {
-      const { lockerId, state, kind, limit } = request.query;
-      const alarms = await readAlarms(ctx.db, {
-        ...(lockerId ? { lockerId } : {}),
-        ...(state ? { state } : {}),
-        ...(kind ? { kind } : {}),
-        limit: Math.min(1000, Number(limit ?? 1000)),
-      });
-      return { alarms };
+      const { lockerId, state, kind, severity, firstBefore, limit, cursor } = request.query;
+      const filter = { ...(lockerId ? { lockerId } : {}), ...(state ? { state } : {}), ...(kind ? { kind } : {}), ...(severity ? { severity } : {}), ...(firstBefore ? { firstBefore: Number(firstBefore) } : {}) };
+      return listAlarms(ctx.db, filter, pageLimit(limit, ALARM_PAGE_DEFAULT, ALARM_PAGE_MAX), cursor);
     },
   );
 

@@ -1,12 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { EventsPage, EventsQuery, FleetView, type EventView } from '../../shared/api/dashboard.js';
+import { DashboardSettings, EventsPage, EventsQuery, FleetView, type EventView } from '../../shared/api/dashboard.js';
 import type { DeviceEvent } from '../../shared/messages.js';
 import type { RoutePlugin } from '../http/route-plugin.js';
 import { ErrorResponse, IdParams, authErrors } from '../http/schemas.js';
 import { LockstepError, errorBody } from '../errors.js';
 import { fleetTotals, readFleet } from './fleet-views.js';
-import { SECURITY_HEADERS, PUBLIC_DIR, loadAssets } from './static-assets.js';
+import { PUBLIC_DIR, loadAssets, loadVendorAssets, securityHeaders } from './static-assets.js';
 
 const PICKED = ['compartmentId', 'parcelId', 'action', 'via', 'reason', 'commandId'] as const;
 
@@ -104,6 +104,15 @@ export const dashboardRoutes: RoutePlugin = async (app, { ctx, live }) => {
 
   // The pages: static HTML, CSS and JavaScript modules; every piece of data comes from the API with the operator's token.
   const assets = loadAssets(PUBLIC_DIR);
+  for (const [rel, asset] of loadVendorAssets()) assets.set(rel, asset);
+  const headers = securityHeaders(ctx.config.dashboardTileUrl);
+
+  // What the pages need to know of the server's configuration (the map's tiles).
+  app.get(
+    '/v1/dashboard/settings',
+    { config: { roles: ['admin', 'operator'] }, schema: { response: { 200: DashboardSettings, ...authErrors } } },
+    async () => ({ tileUrl: ctx.config.dashboardTileUrl ?? null, tileAttribution: ctx.config.dashboardTileAttribution ?? null }),
+  );
   const page = { config: { roles: 'public' as const } };
 
   app.get('/dashboard', page, async (_request, reply) => reply.redirect('/dashboard/', 301));
@@ -114,7 +123,7 @@ export const dashboardRoutes: RoutePlugin = async (app, { ctx, live }) => {
     async (request, reply) => {
       const asset = assets.get(request.params['*'] || 'index.html');
       if (!asset) return reply.code(404).send(errorBody('ROUTE_NOT_FOUND'));
-      reply.headers(SECURITY_HEADERS).header('etag', asset.etag).type(asset.type);
+      reply.headers(headers).header('etag', asset.etag).type(asset.type);
       if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
       return reply.send(asset.body);
     },

@@ -22,7 +22,15 @@ export function compartmentState(inService: boolean, parcelStatus: ParcelStatus 
 }
 
 /** Lockers with their compartments and each compartment's state, derived from the parcel it holds. */
-export async function readLockers(db: Db, lockerId?: string): Promise<LockerView[]> {
+export async function readLockers(db: Db, lockerId?: string | readonly string[]): Promise<LockerView[]> {
+  if (Array.isArray(lockerId)) {
+    if (lockerId.length === 0) return [];
+    return readSome(db, lockerId);
+  }
+  return readSome(db, lockerId as string | undefined);
+}
+
+async function readSome(db: Db, lockerId: string | readonly string[] | undefined): Promise<LockerView[]> {
   let lockersQuery = db.selectFrom('lockers').selectAll().orderBy('created_at').orderBy('id');
   let compQuery = db
     .selectFrom('compartments as c')
@@ -32,15 +40,19 @@ export async function readLockers(db: Db, lockerId?: string): Promise<LockerView
     .orderBy('c.id');
   // A retired locker (issue 16) is read by its id only: it is not part of the fleet.
   if (lockerId === undefined) lockersQuery = lockersQuery.where('retired_at', 'is', null);
-  if (lockerId !== undefined) {
+  if (typeof lockerId === 'string') {
     lockersQuery = lockersQuery.where('id', '=', lockerId);
     compQuery = compQuery.where('c.locker_id', '=', lockerId);
+  } else if (lockerId !== undefined) {
+    lockersQuery = lockersQuery.where('id', 'in', lockerId);
+    compQuery = compQuery.where('c.locker_id', 'in', lockerId);
   }
   let eventsQuery = db
     .selectFrom('device_events')
     .select((eb) => ['locker_id', eb.fn.countAll<number>().as('received'), eb.fn.max('seq').as('last_seq')])
     .groupBy('locker_id');
-  if (lockerId !== undefined) eventsQuery = eventsQuery.where('locker_id', '=', lockerId);
+  if (typeof lockerId === 'string') eventsQuery = eventsQuery.where('locker_id', '=', lockerId);
+  else if (lockerId !== undefined) eventsQuery = eventsQuery.where('locker_id', 'in', lockerId);
   const [lockers, compartments, events] = await Promise.all([lockersQuery.execute(), compQuery.execute(), eventsQuery.execute()]);
   const eventsByLocker = new Map(events.map((e) => [e.locker_id, { received: Number(e.received), lastSeq: Number(e.last_seq) }]));
   const byLocker = new Map<string, LockerView['compartments']>();

@@ -20,6 +20,8 @@ import { bookParcel } from './booking.js';
 import { cancelParcel } from './cancel.js';
 import { openDepositSession } from './deposit-sessions.js';
 import { extendPickupWindow } from './extend.js';
+import { pageLimit } from '../http/page-cursor.js';
+import { PARCEL_PAGE_DEFAULT, PARCEL_PAGE_MAX, listParcels } from './parcel-list.js';
 import { parcelView, readNotifications, readParcel, readTimeline } from './parcel-views.js';
 
 const LockerParams = Type.Object({ id: LockerId }, { additionalProperties: false });
@@ -60,12 +62,10 @@ export const parcelRoutes: RoutePlugin = async (app, { ctx }) => {
         response: { 200: ParcelList, ...authErrors },
       },
     },
-    // Find parcels by the carrier's reference, newest first; a carrier finds only its own.
+    // Newest first, filtered, a keyset page (server/parcels/parcel-list.ts); a carrier finds only its own.
     async (request) => {
-      let q = ctx.db.selectFrom('parcels').selectAll().where('reference', '=', request.query.reference).orderBy('created_at', 'desc').limit(50);
-      const owner = parcelOwnerScope(principalOf(request));
-      if (owner !== undefined) q = q.where('created_by', '=', owner);
-      return { parcels: (await q.execute()).map(parcelView) };
+      const { limit, cursor, ...filter } = request.query;
+      return listParcels(ctx.db, filter, pageLimit(limit, PARCEL_PAGE_DEFAULT, PARCEL_PAGE_MAX), cursor, parcelOwnerScope(principalOf(request)));
     },
   );
 

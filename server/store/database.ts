@@ -21,6 +21,8 @@ import { remoteOpenRequests } from './migrations/014-remote-open-requests.js';
 import { lowCompartments } from './migrations/015-low-compartments.js';
 // Idempotency keys and retired lockers (issue 16, api).
 import { idempotencyAndRetire } from './migrations/016-idempotency-and-retire.js';
+// Fleet listing and history (cockpit):
+import { listingAndHistory } from './migrations/017-listing-and-history.js';
 // Operator sign-in (issue 19).
 import { signIn } from './migrations/018-sign-in.js';
 // Firmware rollouts (issue 19):
@@ -45,6 +47,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '015-low-compartments': lowCompartments, // Screen (issue 14)
   // Idempotency keys and retired lockers (issue 16, api).
   '016-idempotency-and-retire': idempotencyAndRetire,
+  // Fleet listing and history (cockpit):
+  '017-listing-and-history': listingAndHistory,
   // Operator sign-in (issue 19).
   '018-sign-in': signIn,
   // Firmware rollouts (issue 19):

@@ -7,6 +7,7 @@ import type { OperationsTables } from './schema-operations.js';
 import type { SignInTables } from './schema-sign-in.js';
 // Firmware rollouts (issue 19):
 import type { FirmwareTables } from './schema-firmware.js';
+import type { ListingTables } from './schema-listing.js';
 
 /**
  * The tables, each row type declared once; insert and select shapes are derived from it (`Generated` columns
@@ -189,6 +190,10 @@ export interface Database extends OperationsTables, FirmwareTables {
   account_credentials: SignInTables['account_credentials'];
   sign_in_sessions: SignInTables['sign_in_sessions'];
   sign_in_failures: SignInTables['sign_in_failures'];
+  // Fleet listing and history (cockpit, migration 017): server/store/schema-listing.ts.
+  locker_rollups: ListingTables['locker_rollups'];
+  locker_hourly: ListingTables['locker_hourly'];
+  occupancy_samples: ListingTables['occupancy_samples'];
 }
 
 export type LockerRow = Selectable<LockersTable>;

@@ -1,4 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { ALARM_SEVERITIES } from './alarm-severity.js';
+import { CursorParam, LimitParam, Page, TimeParam } from './listing.js';
 
 export const ALARM_STATES = ['open', 'acknowledged', 'resolved'] as const;
 export const AlarmState = Type.Union(ALARM_STATES.map((s) => Type.Literal(s)));
@@ -24,10 +26,13 @@ export const AlarmView = Type.Object({
   resolvedAt: NullableTime,
   resolvedBy: NullableString,
   note: NullableString,
+  /** From the kind (shared/api/alarm-severity.ts). */
+  severity: Type.Union(ALARM_SEVERITIES.map((v) => Type.Literal(v))),
 });
 export type AlarmView = Static<typeof AlarmView>;
 
-export const AlarmList = Type.Object({ alarms: Type.Array(AlarmView) });
+/** GET /v1/alarms: most recent first (last_at, then id), a keyset page (shared/api/listing.ts). */
+export const AlarmList = Page(AlarmView);
 export type AlarmList = Static<typeof AlarmList>;
 
 /** GET /v1/alarms */
@@ -36,8 +41,12 @@ export const AlarmQuery = Type.Object(
     lockerId: Type.Optional(Type.String({ maxLength: 64 })),
     state: Type.Optional(AlarmState),
     kind: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    /** How many, newest first (default and maximum 1000). */
-    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
+    severity: Type.Optional(Type.Union(ALARM_SEVERITIES.map((v) => Type.Literal(v)))),
+    /** Raised (first seen) before this time, ms since the epoch: alarms at least this old. */
+    firstBefore: Type.Optional(TimeParam),
+    /** How many, most recent first (default 100, at most 1000). */
+    limit: Type.Optional(LimitParam),
+    cursor: Type.Optional(CursorParam),
   },
   { additionalProperties: false },
 );

@@ -92,3 +92,7 @@ export interface LiveUpdate {
   /** Lockers that committed new device events (a locker page reloads its events and compartments). */
   activity: string[];
 }
+
+/** GET /v1/dashboard/settings: the map's tile URL template and attribution (null: no tiles, points on a plain background). */
+export const DashboardSettings = Type.Object({ tileUrl: Type.Union([Type.String(), Type.Null()]), tileAttribution: Type.Union([Type.String(), Type.Null()]) });
+export type DashboardSettings = Static<typeof DashboardSettings>;

@@ -46,9 +46,6 @@ export const LockerView = Type.Object({
 });
 export type LockerView = Static<typeof LockerView>;
 
-export const LockerList = Type.Object({ lockers: Type.Array(LockerView) });
-export type LockerList = Static<typeof LockerList>;
-
 /** POST /v1/lockers */
 export const RegisterLockerBody = Type.Object(
   {

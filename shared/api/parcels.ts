@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { CompartmentSize } from '../compartment-sizes.js';
 import { LockerId, OpaqueId } from '../ids.js';
 import { MAX_BATCH_ITEMS } from '../messages.js';
+import { CursorParam, LimitParam, Page, TimeParam } from './listing.js';
 
 /** A parcel's place in its lifecycle (server/parcels/lifecycle.ts says which trigger moves it where). */
 export const PARCEL_STATUSES = ['booked', 'in_locker', 'picked_up', 'expired', 'returned', 'cancelled'] as const;
@@ -47,8 +48,8 @@ export const ParcelView = Type.Object({
 });
 export type ParcelView = Static<typeof ParcelView>;
 
-/** GET /v1/parcels?reference=: newest first. */
-export const ParcelList = Type.Object({ parcels: Type.Array(ParcelView) });
+/** GET /v1/parcels: newest first, a keyset page (shared/api/listing.ts). */
+export const ParcelList = Page(ParcelView);
 export type ParcelList = Static<typeof ParcelList>;
 
 export const HistoryEntry = Type.Object({
@@ -107,8 +108,25 @@ export const BookingView = Type.Intersect([
 ]);
 export type BookingView = Static<typeof BookingView>;
 
-/** Query of GET /v1/parcels. */
-export const ParcelQuery = Type.Object({ reference: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
+/** Query of GET /v1/parcels: every filter optional, all of them apply; a carrier sees only the parcels it booked. */
+export const ParcelQuery = Type.Object(
+  {
+    /** The carrier's reference, exactly. */
+    reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    /** References starting with this. */
+    referencePrefix: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    status: Type.Optional(ParcelStatus),
+    lockerId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** Booked at or after (ms since the epoch). */
+    createdFrom: Type.Optional(TimeParam),
+    /** Booked before (ms since the epoch). */
+    createdTo: Type.Optional(TimeParam),
+    limit: Type.Optional(LimitParam),
+    cursor: Type.Optional(CursorParam),
+  },
+  { additionalProperties: false },
+);
+export type ParcelQuery = Static<typeof ParcelQuery>;
 
 export const ParcelWithHistory = Type.Intersect([ParcelView, Type.Object({ history: Type.Array(HistoryEntry) })]);
 export type ParcelWithHistory = Static<typeof ParcelWithHistory>;

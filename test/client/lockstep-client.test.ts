@@ -84,7 +84,9 @@ describe('the typed client against a real server', () => {
     const booked = await direct.bookParcel(booking('CLIENT-1'));
     expect(booked.status).toBe('booked');
     expect(booked.dropoff.pin).toMatch(/^\d+$/);
-    expect((await direct.findParcels('CLIENT-1')).parcels.map((p) => p.id)).toEqual([booked.id]);
+    expect((await direct.findParcels('CLIENT-1')).items.map((p) => p.id)).toEqual([booked.id]);
+    expect((await direct.listParcels({ referencePrefix: 'CLIENT-', limit: '10' })).items.map((p) => p.id)).toContain(booked.id);
+    expect((await direct.listLockers({ limit: '5' })).items.map((l) => l.id)).toContain(lockerId);
     expect((await direct.getParcel(booked.id)).history[0]?.type).toBe('booked');
     expect((await direct.getTimeline(booked.id)).parcelId).toBe(booked.id);
     expect((await direct.getLocker(lockerId)).id).toBe(lockerId);

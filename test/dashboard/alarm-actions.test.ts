@@ -23,7 +23,7 @@ afterAll(async () => {
 
 async function raise(kind: string, compartmentId = 'A1'): Promise<AlarmView> {
   await t.server.ctx.db.transaction().execute((trx) => raiseAlarm(trx, { lockerId, compartmentId, kind, at: Date.now() }));
-  const { alarms } = await operator.get<{ alarms: AlarmView[] }>(`/v1/alarms?lockerId=${lockerId}&kind=${kind}`);
+  const { items: alarms } = await operator.get<{ items: AlarmView[] }>(`/v1/alarms?lockerId=${lockerId}&kind=${kind}`);
   return alarms.find((a) => a.state !== 'resolved')!;
 }
 

@@ -38,6 +38,8 @@ beforeAll(async () => {
   }
   await vi.waitFor(() => expect(north.agent.ready && south.agent.ready, 'both agents configured').toBe(true), { timeout: 10_000, interval: 10 });
   b = await browser;
+  // Remote opens ask for confirmation and alarm actions for a note (test/dashboard/cockpit.browser.test.ts): yes, no note.
+  b.page.on('dialog', (d) => void d.accept());
   console.log(`dashboard screenshots: ${b.shots}`);
 }, 60_000);
 
@@ -68,8 +70,9 @@ describe('operator dashboard in headless Chromium', () => {
     await page.locator('#live-status[data-state="live"]').waitFor();
     await expect(page.locator('#fleet-count').textContent()).resolves.toBe(`${BURST + 2} lockers`);
     await page.locator('#fleet-search').fill('Mokotów');
-    await expect(rowOf(south.id).isVisible()).resolves.toBe(true);
-    await expect(rowOf(north.id).isVisible()).resolves.toBe(false);
+    // The table is one server page: the search reloads it.
+    await rowOf(south.id).waitFor();
+    await expect.poll(() => rowOf(north.id).count()).toBe(0);
     await page.locator('#fleet-search').fill('');
     await page.locator('#fleet-status').selectOption('online');
     await page.locator('#fleet-count').getByText('2 of').waitFor();
@@ -80,7 +83,10 @@ describe('operator dashboard in headless Chromium', () => {
 
   it('shows a deposit live, patching the locker row in place', async () => {
     const page = b.page;
+    // The table shows one server page (sorted by name, Kiosks first): find the locker through the search.
+    await page.locator('#fleet-search').fill('Północ');
     const row = rowOf(north.id);
+    await row.waitFor();
     await row.evaluate((tr: object) => void ((tr as { marked?: boolean }).marked = true));
     const grants = await north.store.grantCount();
     const booked = await t.api.post<Booked>('/v1/parcels', { lockerId: north.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'DASH-1' });
@@ -136,8 +142,8 @@ describe('operator dashboard in headless Chromium', () => {
     await ack.waitFor();
     await ack.click();
     await page.getByText('Acknowledged: forced open at Północ Station B1.').waitFor();
-    const alarms = await t.api.get<{ alarms: { compartmentId: string; state: string; acknowledgedBy: string }[] }>(`/v1/alarms?lockerId=${north.id}`);
-    expect(alarms.alarms.find((a) => a.compartmentId === 'B1')).toMatchObject({ state: 'acknowledged', acknowledgedBy: expect.stringMatching(/^operator:/) });
+    const alarms = await t.api.get<{ items: { compartmentId: string; state: string; acknowledgedBy: string }[] }>(`/v1/alarms?lockerId=${north.id}`);
+    expect(alarms.items.find((a) => a.compartmentId === 'B1')).toMatchObject({ state: 'acknowledged', acknowledgedBy: expect.stringMatching(/^operator:/) });
     await b.shot('05-alarm-acknowledged');
     north.hardware.closeDoor('B1');
   });
@@ -168,7 +174,7 @@ describe('operator dashboard in headless Chromium', () => {
     const page = b.page;
     const parcel = (await t.server.ctx.db.selectFrom('parcels').select('id').where('reference', '=', 'DASH-1').executeTakeFirstOrThrow()).id;
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByRole('link', { name: 'Parcel lookup' }).click();
+    await page.getByRole('link', { name: 'Parcels' }).click();
     await page.getByLabel('Parcel id').fill(parcel);
     await page.getByRole('button', { name: 'Look up' }).click();
     await page.locator('#parcel-timeline li', { hasText: 'deposited' }).waitFor();

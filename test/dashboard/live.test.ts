@@ -71,7 +71,7 @@ describe('GET /v1/live', () => {
   it('sends an acknowledged alarm, and only what changed, in the next update', async () => {
     const live = await openLive(t.httpUrl, t.server.adminToken);
     await expect.poll(() => live.events.length > 0, { message: 'the snapshot' }).toBe(true);
-    const { alarms } = await t.api.get<{ alarms: { id: string; lockerId: string }[] }>(`/v1/alarms?lockerId=${ids[7]}`);
+    const { items: alarms } = await t.api.get<{ items: { id: string; lockerId: string }[] }>(`/v1/alarms?lockerId=${ids[7]}`);
     await t.api.post(`/v1/alarms/${alarms[0]!.id}/acknowledge`, {});
     await expect.poll(() => updates(live).length > 0, { message: 'the update' }).toBe(true);
     const { u } = updates(live)[0]!;

@@ -90,8 +90,8 @@ describe('a courier deposits a van\'s worth of parcels with one code', () => {
     expect((await f.view()).compartments.find((c) => c.id === 'B1')?.state).toBe('free');
 
     // The batch code was counted once per parcel and raised no reuse alarm.
-    const alarms = await f.t.api.get<{ alarms: { kind: string }[] }>(`/v1/alarms?lockerId=${f.locker.id}`);
-    expect(alarms.alarms.map((a) => a.kind)).not.toContain('grant_reused');
+    const alarms = await f.t.api.get<{ items: { kind: string }[] }>(`/v1/alarms?lockerId=${f.locker.id}`);
+    expect(alarms.items.map((a) => a.kind)).not.toContain('grant_reused');
   });
 
   it('a parcel\'s own drop-off code does not deposit it a second time after the batch put it in', async () => {

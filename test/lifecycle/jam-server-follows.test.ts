@@ -54,7 +54,7 @@ describe('the server follows a parcel the locker moved', () => {
     ]);
     expect((await read(p.id)).compartmentId).toBe('B1');
     expect(await holders()).toMatchObject({ A1: null, B1: q.id });
-    const alarms = (await t.api.get<{ alarms: AlarmView[] }>(`/v1/alarms?lockerId=${locker.id}&kind=compartment_conflict`)).alarms;
+    const alarms = (await t.api.get<{ items: AlarmView[] }>(`/v1/alarms?lockerId=${locker.id}&kind=compartment_conflict`)).items;
     expect(alarms).toEqual([expect.objectContaining({ compartmentId: 'B1', parcelId: p.id, state: 'open' })]);
   });
 

@@ -35,7 +35,7 @@ async function pulsesUntil(id: string, n: number): Promise<void> {
   }
 }
 
-const alarms = (q: string) => f.t.api.get<{ alarms: AlarmView[] }>(`/v1/alarms?lockerId=${f.locker.id}&${q}`).then((r) => r.alarms);
+const alarms = (q: string) => f.t.api.get<{ items: AlarmView[] }>(`/v1/alarms?lockerId=${f.locker.id}&${q}`).then((r) => r.items);
 
 describe('a lock that does not release', () => {
   it('is retried, then the compartment is faulty and the deposit goes on in another one with the same code', async () => {

@@ -128,7 +128,7 @@ describe('the pickup window', () => {
   }, 60_000);
 
   it('raises one offline alarm for a locker gone too long and resolves it when the locker is back', async () => {
-    const alarms = () => call(t, t.server.adminToken, 'GET', `/v1/alarms?lockerId=${locker.id}&kind=locker_offline`).then((r) => r.body.alarms as AlarmView[]);
+    const alarms = () => call(t, t.server.adminToken, 'GET', `/v1/alarms?lockerId=${locker.id}&kind=locker_offline`).then((r) => r.body.items as AlarmView[]);
     await expect.poll(async () => (await alarms()).every((a) => a.state === 'resolved'), { timeout: 40_000, message: 'earlier offline alarms to be resolved' }).toBe(true);
     const before = (await alarms()).length;
     locker.proxy.cut();

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => f.close());
 
-const alarms = (q = '') => f.t.api.get<{ alarms: AlarmView[] }>(`/v1/alarms?lockerId=${f.locker.id}${q}`).then((r) => r.alarms);
+const alarms = (q = '') => f.t.api.get<{ items: AlarmView[] }>(`/v1/alarms?lockerId=${f.locker.id}${q}`).then((r) => r.items);
 const telemetry = async () => (await f.view()).telemetry;
 
 /** Sends a heartbeat now and waits until the server stored the reading it carried. */

@@ -114,7 +114,7 @@ describe('/metrics', () => {
   it('counts alarms by kind and state, and refused MQTT payloads by code', async () => {
     lockers[0]!.hardware.forceOpen('B2');
     await expect.poll(async () => value(await scrape(), 'lockstep_alarms', { kind: 'forced_open', state: 'open' }), { message: 'the alarm gauge' }).toBe(1);
-    const { alarms } = await t.api.get<{ alarms: { id: string }[] }>(`/v1/alarms?lockerId=${lockers[0]!.id}`);
+    const { items: alarms } = await t.api.get<{ items: { id: string }[] }>(`/v1/alarms?lockerId=${lockers[0]!.id}`);
     await t.api.post(`/v1/alarms/${alarms[0]!.id}/acknowledge`, {});
     const text = await scrape();
     expect(value(text, 'lockstep_alarms', { kind: 'forced_open', state: 'acknowledged' })).toBe(1);

@@ -62,7 +62,7 @@ describe('revocation', () => {
     await expect.poll(async () => (await read(p.id)).status, { timeout: 15_000, message: 'the door sensor’s truth to win' }).toBe('in_locker');
     const parcel = await read(p.id);
     expect(parcel.history.find((h) => h.type === 'deposited')?.detail).toMatchObject({ reconciled: true });
-    const { alarms } = await t.api.get<{ alarms: Alarm[] }>(`/v1/alarms?lockerId=${locker.id}`);
+    const { items: alarms } = await t.api.get<{ items: Alarm[] }>(`/v1/alarms?lockerId=${locker.id}`);
     expect(alarms.some((a) => a.kind === 'revoked_grant_used' && a.parcelId === p.id)).toBe(true);
     expect((await compartment(p.compartmentId))?.parcelId).toBe(p.id);
 

@@ -68,7 +68,7 @@ describe('a server restart with the whole fleet connected', () => {
 
     const api = new ApiClient(`http://127.0.0.1:${httpPort}`, t.server.adminToken);
     await expect.poll(async () => {
-      const views = (await api.get<{ lockers: LockerView[] }>('/v1/lockers')).lockers;
+      const views = (await api.get<{ items: LockerView[] }>('/v1/lockers?limit=500')).items;
       return lockers.every((l) => views.find((v) => v.id === l.id)?.events.received === l.tap.seqs.size);
     }, { timeout: 30_000, message: 'every event recorded during the outage to be committed' }).toBe(true);
     expect(second.stats.eventsApplied).toBe(lockers.length);

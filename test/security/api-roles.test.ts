@@ -123,6 +123,10 @@ describe('API roles', () => {
     { method: 'PUT', url: '/v1/lockers/lk_nope/timezone', roles: ['admin'], payload: {} },
     { method: 'POST', url: '/v1/lockers/lk_nope/diagnostics', roles: ['admin', 'operator'], payload: {} },
     { method: 'GET', url: '/v1/lockers/lk_nope/diagnostics/ro_nope', roles: ['admin', 'operator'] },
+    // Listing and history (cockpit):
+    { method: 'GET', url: '/v1/lockers/export.csv', roles: ['admin', 'operator'], skipAdmitted: true }, // CSV, not JSON: test/server/listing.test.ts
+    { method: 'GET', url: '/v1/history', roles: ['admin', 'operator'] },
+    { method: 'GET', url: '/v1/dashboard/settings', roles: ['admin', 'operator'] },
   ];
 
   /** Routes that need no bearer token, each for a stated reason (checked in their own tests). */

@@ -112,7 +112,7 @@ describe('keypad lockout against a PIN guessing run, over real MQTT', () => {
 
   it('the server raises a repeated_wrong_codes alarm for the operator, counted up per lockout, and keeps every refusal', async () => {
     await expect.poll(() => locker.store.outboxSize(), { timeout: 15_000, message: 'the outbox to drain' }).toBe(0);
-    const { alarms } = await t.api.get<{ alarms: Alarm[] }>(`/v1/alarms?lockerId=${locker.id}`);
+    const { items: alarms } = await t.api.get<{ items: Alarm[] }>(`/v1/alarms?lockerId=${locker.id}`);
     const alarm = alarms.find((a) => a.kind === 'repeated_wrong_codes');
     expect(alarm).toMatchObject({ compartmentId: null, count: 2, state: 'open' });
 

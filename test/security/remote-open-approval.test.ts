@@ -113,7 +113,7 @@ describe('four-eyes: opening an occupied compartment beyond the daily allowance 
 
   it('the burst of attempts raised a remote_open_burst alarm for the operator, listed with the alarms, and a warning in the log', async () => {
     const res = await call(t, b.token, 'GET', '/v1/alarms?kind=remote_open_burst');
-    const alarms = res.body.alarms as { lockerId: string; state: string; detail: Record<string, unknown> }[];
+    const alarms = res.body.items as { lockerId: string; state: string; detail: Record<string, unknown> }[];
     expect(alarms).toHaveLength(1);
     expect(alarms[0]).toMatchObject({ lockerId: locker.lockerId, state: 'open', detail: { scope: 'operator', actor: `operator:${a.id}`, threshold: 5 } });
     // Pushed to the operators watching the live stream (at most one push per LIVE_PUSH_INTERVAL_MS, 1 s here).

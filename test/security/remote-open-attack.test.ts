@@ -64,7 +64,7 @@ async function approveAll(approver: string, requestIds: string[]): Promise<{ ope
 }
 
 const burstAlarms = async () =>
-  ((await call(t, t.server.adminToken, 'GET', '/v1/alarms?kind=remote_open_burst&state=open')).body.alarms as { detail: { scope: string; actor?: string } }[]).map((a) => a.detail);
+  ((await call(t, t.server.adminToken, 'GET', '/v1/alarms?kind=remote_open_burst&state=open')).body.items as { detail: { scope: string; actor?: string } }[]).map((a) => a.detail);
 
 /** Every window (minute, hour, day) starts afresh, and earlier alarms are dealt with. */
 async function nextDay(): Promise<void> {

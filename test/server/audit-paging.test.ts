@@ -59,11 +59,11 @@ describe('GET /v1/audit in cursor pages', () => {
     expect((await get('?limit=1000')).status).toBe(200);
   });
 
-  it('a cursor the log did not hand out is 400 INVALID_CURSOR', async () => {
+  it('a cursor the log did not hand out is 400 CURSOR_INVALID', async () => {
     for (const cursor of ['bm9wZQ', Buffer.from('{"id":-3}').toString('base64url'), Buffer.from('[1]').toString('base64url')]) {
       const { status, body } = await get(`?cursor=${cursor}`);
       expect(status, cursor).toBe(400);
-      expect(body.error?.code).toBe('INVALID_CURSOR');
+      expect(body.error?.code).toBe('CURSOR_INVALID');
     }
     expect((await get('?cursor=not+base64')).body.error?.code).toBe('VALIDATION_FAILED');
   });

@@ -25,7 +25,7 @@ describe('--server with several URLs', () => {
   it('requests go round-robin and fail over from a dead server to the next', async () => {
     const api = new ApiClient(`${dead}, ${live.httpUrl}/`, live.server.adminToken);
     expect(api.baseUrls).toEqual([dead, live.httpUrl]);
-    for (let i = 0; i < 4; i++) expect((await api.get<{ lockers: unknown[] }>('/v1/lockers')).lockers).toEqual([]);
+    for (let i = 0; i < 4; i++) expect((await api.get<{ items: unknown[] }>('/v1/lockers')).items).toEqual([]);
     // Every other request starts at the dead one and moves on.
     expect(api.failovers).toBe(2);
   });

@@ -2,6 +2,7 @@
 // unresolved alarms, commands and recent device events. Reloaded (at most one request set at a time) when a
 // live update names this locker.
 import { api, describeError } from './api.js';
+import { renderHistory } from './charts.js';
 import { el, fmtTime, setData, setText, show, syncRows, words } from './dom.js';
 import { alarmRow, patchAlarmRow } from './alarms.js';
 import { store, subscribe } from './store.js';
@@ -85,7 +86,12 @@ export function createLockerView() {
       existing.delete(c.id);
       setData(li, 'state', c.state);
       setText(li.querySelector('.cstate'), words(c.state));
-      setText(li.querySelector('.parcel'), c.parcelId ?? '');
+      // The parcel id is a link to its page.
+      const slot = li.querySelector('.parcel');
+      if ((slot.dataset.parcel ?? '') !== (c.parcelId ?? '')) {
+        slot.dataset.parcel = c.parcelId ?? '';
+        slot.replaceChildren(...(c.parcelId ? [el('a', { href: `#/parcels/${encodeURIComponent(c.parcelId)}` }, c.parcelId)] : []));
+      }
       li.setAttribute('aria-label', `${c.id}, size ${c.size}, ${words(c.state)}${c.parcelId ? `, parcel ${c.parcelId}` : ''}`);
     }
     for (const li of existing.values()) li.remove();
@@ -190,9 +196,18 @@ export function createLockerView() {
       action === 'open'
         ? { type: 'open', compartmentId: c.id, reason: reason.value.trim() }
         : { type: 'set_service', compartmentId: c.id, inService: !c.inService, reason: reason.value.trim() };
+    // A remote open is confirmed first; opening a compartment with a parcel in it may need a second operator.
+    if (action === 'open') {
+      const held = c.state === 'occupied' || c.state === 'reserved';
+      const question = `Open compartment ${c.id} remotely now?\nReason: ${body.reason}${held ? '\nIt holds a parcel: beyond your daily allowance a second operator must approve (four-eyes).' : ''}`;
+      if (!window.confirm(question)) {
+        report(`Remote open of ${c.id} not sent.`);
+        return;
+      }
+    }
     try {
       const cmd = await api('POST', `/v1/lockers/${encodeURIComponent(lockerId)}/commands`, body);
-      if (cmd.requestId) report(`Remote open of ${c.id} waits for another operator's approval (request ${cmd.requestId}).`);
+      if (cmd.requestId) report(`Four-eyes: the remote open of ${c.id} waits for another operator's approval (request ${cmd.requestId}, ${cmd.state.replaceAll('_', ' ')}, until ${fmtTime(cmd.expiresAt)}).`);
       else report(action === 'open' ? `Remote open of ${c.id} sent (command ${cmd.id}, ${cmd.state}).` : `${c.inService ? 'Out-of-service' : 'Back-in-service'} command for ${c.id} sent (${cmd.state}).`);
       reason.value = '';
       await load();
@@ -240,6 +255,10 @@ export function createLockerView() {
         eventsBody.replaceChildren();
         report('');
         setText(heading, store.lockers.get(id)?.name ?? 'Locker');
+        // This locker's history charts (per-hour aggregates), drawn once per visit.
+        const charts = document.getElementById('locker-charts');
+        charts.replaceChildren();
+        renderHistory(charts, id).catch((err) => report(describeError(err)));
       }
       renderAlarms();
       void load();

@@ -18,6 +18,8 @@ command -v socat >/dev/null || missing+=(socat)
 command -v redis-server >/dev/null || missing+=(redis-server)
 # deploy: systemd-analyze checks the service unit (test/deploy/deploy-files.test.ts).
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+# screen: Chinese text on the locker screen's pages in Chromium (screenshots, test/screen) needs a CJK font.
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "system-deps: installing ${missing[*]} with apt-get" >&2

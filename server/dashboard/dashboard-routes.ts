@@ -110,7 +110,7 @@ export const dashboardRoutes: RoutePlugin = async (app, { ctx, live }) => {
   // What the pages need to know of the server's configuration (the map's tiles).
   app.get(
     '/v1/dashboard/settings',
-    { config: { roles: ['admin', 'operator'] }, schema: { response: { 200: DashboardSettings, ...authErrors } } },
+    { config: { roles: ['admin', 'operator'] }, schema: { summary: 'Dashboard settings (map tiles)', tags: ['dashboard'], response: { 200: DashboardSettings, ...authErrors } } },
     async () => ({ tileUrl: ctx.config.dashboardTileUrl ?? null, tileAttribution: ctx.config.dashboardTileAttribution ?? null }),
   );
   const page = { config: { roles: 'public' as const } };

@@ -17,13 +17,13 @@ const RequestParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 6
 export const diagnosticsRoutes: RoutePlugin = async (app, { ctx }) => {
   app.post(
     '/v1/lockers/:id/diagnostics',
-    { config: { roles: ['admin', 'operator'] }, schema: { params: IdParams, body: DiagnosticsBody, response: { 202: DiagnosticsView, 404: ErrorResponse, ...authErrors } } },
+    { config: { roles: ['admin', 'operator'] }, schema: { summary: 'Ask a locker for its diagnostics', tags: ['lockers'], params: IdParams, body: DiagnosticsBody, response: { 202: DiagnosticsView, 404: ErrorResponse, ...authErrors } } },
     async (request, reply) => reply.code(202).send(diagnosticsView(await requestDiagnostics(ctx, request.params.id, request.body, principalRef(principalOf(request))))),
   );
 
   app.get(
     '/v1/lockers/:id/diagnostics/:requestId',
-    { config: { roles: ['admin', 'operator'] }, schema: { params: RequestParams, response: { 200: DiagnosticsView, 404: ErrorResponse, ...authErrors } } },
+    { config: { roles: ['admin', 'operator'] }, schema: { summary: 'A diagnostics request and its result', tags: ['lockers'], params: RequestParams, response: { 200: DiagnosticsView, 404: ErrorResponse, ...authErrors } } },
     async (request) => {
       const row = await ctx.db.selectFrom('diagnostics_requests').selectAll().where('id', '=', request.params.requestId).where('locker_id', '=', request.params.id).executeTakeFirst();
       if (!row) throw new LockstepError('DIAGNOSTICS_NOT_FOUND', { lockerId: request.params.id, requestId: request.params.requestId });
@@ -38,7 +38,7 @@ export const diagnosticsRoutes: RoutePlugin = async (app, { ctx }) => {
       // At most 1000 log lines of 2000 characters, plus the rest.
       bodyLimit: 2_500_000,
       config: { roles: 'public' },
-      schema: { params: IdParams, querystring: DeviceLinkQuery, body: DiagnosticsResult, response: { 204: Type.Null(), 403: ErrorResponse } },
+      schema: { summary: 'Deliver diagnostics (device link)', tags: ['device'], params: IdParams, querystring: DeviceLinkQuery, body: DiagnosticsResult, response: { 204: Type.Null(), 403: ErrorResponse } },
     },
     async (request, reply) => {
       if (!links.check('diagnostics', request.params.id, { ...request.query, exp: Number(request.query.exp) }, ctx.clock.now())) throw new LockstepError('DEVICE_LINK_INVALID');

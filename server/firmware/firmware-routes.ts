@@ -31,34 +31,34 @@ export const firmwareRoutes: RoutePlugin = async (app, { ctx }) => {
       // base64 is 4/3 of the bytes; the JSON around it is small.
       bodyLimit: Math.ceil((ctx.config.firmwareMaxBytes * 4) / 3) + 16_384,
       config: { roles: ['admin'] },
-      schema: { body: FirmwareUpload, response: { 201: FirmwareView, 409: ErrorResponse, 413: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Upload a signed firmware artefact', tags: ['firmware'], body: FirmwareUpload, response: { 201: FirmwareView, 409: ErrorResponse, 413: ErrorResponse, ...authErrors } },
     },
     async (request, reply) => reply.code(201).send(firmwareView(await uploadFirmware(ctx, request.body, principalRef(principalOf(request))))),
   );
 
-  app.get('/v1/firmware', { config: { roles: ['admin'] }, schema: { response: { 200: FirmwareList, ...authErrors } } }, async () => {
+  app.get('/v1/firmware', { config: { roles: ['admin'] }, schema: { summary: 'List firmware artefacts', tags: ['firmware'], response: { 200: FirmwareList, ...authErrors } } }, async () => {
     const rows = await ctx.db.selectFrom('firmware_artefacts').select(['version', 'sha256', 'size', 'signature', 'notes', 'created_by', 'created_at']).orderBy('created_at', 'desc').limit(200).execute();
     return { firmware: rows.map(firmwareView) };
   });
 
   app.post(
     '/v1/rollouts',
-    { config: { roles: ['admin'] }, schema: { body: RolloutBody, response: { 201: RolloutView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
+    { config: { roles: ['admin'] }, schema: { summary: 'Start a staged rollout', tags: ['firmware'], body: RolloutBody, response: { 201: RolloutView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
     async (request, reply) => reply.code(201).send(await rolloutView(ctx, await createRollout(ctx, request.body, principalRef(principalOf(request))))),
   );
 
-  app.get('/v1/rollouts', { config: { roles: ['admin'] }, schema: { response: { 200: RolloutList, ...authErrors } } }, async () => {
+  app.get('/v1/rollouts', { config: { roles: ['admin'] }, schema: { summary: 'List rollouts', tags: ['firmware'], response: { 200: RolloutList, ...authErrors } } }, async () => {
     const rows = await ctx.db.selectFrom('rollouts').selectAll().orderBy('created_at', 'desc').limit(50).execute();
     return { rollouts: await Promise.all(rows.map((r) => rolloutView(ctx, r))) };
   });
 
-  app.get('/v1/rollouts/:id', { config: { roles: ['admin'] }, schema: { params: IdParams, response: { 200: RolloutView, 404: ErrorResponse, ...authErrors } } }, async (request) => {
+  app.get('/v1/rollouts/:id', { config: { roles: ['admin'] }, schema: { summary: 'A rollout and its progress', tags: ['firmware'], params: IdParams, response: { 200: RolloutView, 404: ErrorResponse, ...authErrors } } }, async (request) => {
     const r = await ctx.db.selectFrom('rollouts').selectAll().where('id', '=', request.params.id).executeTakeFirst();
     if (!r) throw new LockstepError('ROLLOUT_NOT_FOUND', { rolloutId: request.params.id });
     return rolloutView(ctx, r);
   });
 
-  app.get('/v1/rollouts/:id/lockers', { config: { roles: ['admin'] }, schema: { params: IdParams, response: { 200: RolloutLockerList, ...authErrors } } }, async (request) => {
+  app.get('/v1/rollouts/:id/lockers', { config: { roles: ['admin'] }, schema: { summary: 'The lockers of a rollout and their state', tags: ['firmware'], params: IdParams, response: { 200: RolloutLockerList, ...authErrors } } }, async (request) => {
     const rows = await ctx.db.selectFrom('rollout_lockers').selectAll().where('rollout_id', '=', request.params.id).orderBy('wave').orderBy('locker_id').limit(1000).execute();
     return {
       lockers: rows.map((l) => ({ lockerId: l.locker_id, wave: l.wave, state: l.state, fromVersion: l.from_version, deviceState: l.device_state, detail: l.detail, sentAt: l.sent_at, doneAt: l.done_at })),
@@ -68,14 +68,14 @@ export const firmwareRoutes: RoutePlugin = async (app, { ctx }) => {
   for (const action of ['pause', 'resume', 'abort', 'rollback'] as const satisfies readonly RolloutAction[]) {
     app.post(
       `/v1/rollouts/:id/${action}`,
-      { config: { roles: ['admin'] }, schema: { params: IdParams, body: RolloutActionBody, response: { 200: RolloutView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
+      { config: { roles: ['admin'] }, schema: { summary: `${action[0]!.toUpperCase()}${action.slice(1)} a rollout`, tags: ['firmware'], params: IdParams, body: RolloutActionBody, response: { 200: RolloutView, 404: ErrorResponse, 409: ErrorResponse, ...authErrors } } },
       async (request) => rolloutView(ctx, await actOnRollout(ctx, request.params.id, action, request.body.reason, principalRef(principalOf(request)))),
     );
   }
 
   app.put(
     '/v1/lockers/:id/timezone',
-    { config: { roles: ['admin'] }, schema: { params: IdParams, body: TimezoneBody, response: { 200: TimezoneBody, 404: ErrorResponse, ...authErrors } } },
+    { config: { roles: ['admin'] }, schema: { summary: "Set a locker's time zone (maintenance windows)", tags: ['lockers'], params: IdParams, body: TimezoneBody, response: { 200: TimezoneBody, 404: ErrorResponse, ...authErrors } } },
     async (request) => {
       const { timezone } = request.body;
       if (!isTimeZone(timezone)) throw new LockstepError('TIMEZONE_INVALID', { timezone });
@@ -105,7 +105,7 @@ export const firmwareRoutes: RoutePlugin = async (app, { ctx }) => {
 
   app.get(
     '/v1/device/updates/:commandId/artefact',
-    { config: { roles: 'public' }, schema: { params: CommandParams, querystring: DeviceLinkQuery } },
+    { config: { roles: 'public' }, schema: { summary: 'Download an update artefact (device link)', tags: ['device'], params: CommandParams, querystring: DeviceLinkQuery, response: { 200: Type.Unknown({ description: 'application/octet-stream: the artefact bytes' }), 403: ErrorResponse } } },
     async (request, reply) => {
       const row = await linked('artefact', request.params.commandId, request.query);
       const a = row.installs ? await ctx.db.selectFrom('firmware_artefacts').select(['content', 'sha256']).where('version', '=', row.installs).executeTakeFirst() : undefined;
@@ -116,7 +116,7 @@ export const firmwareRoutes: RoutePlugin = async (app, { ctx }) => {
 
   app.post(
     '/v1/device/updates/:commandId/report',
-    { config: { roles: 'public' }, schema: { params: CommandParams, querystring: DeviceLinkQuery, body: UpdateReport, response: { 204: Type.Null(), 403: ErrorResponse } } },
+    { config: { roles: 'public' }, schema: { summary: "Report an update's outcome (device link)", tags: ['device'], params: CommandParams, querystring: DeviceLinkQuery, body: UpdateReport, response: { 204: Type.Null(), 403: ErrorResponse } } },
     async (request, reply) => {
       const row = await linked('update-report', request.params.commandId, request.query);
       const report = request.body;

@@ -10,7 +10,7 @@ export const historyRoutes: RoutePlugin = async (app, { ctx }) => {
     '/v1/history',
     {
       config: { roles: ['admin', 'operator'] },
-      schema: { querystring: HistoryQuery, response: { 200: HistoryView, 404: ErrorResponse, ...authErrors } },
+      schema: { summary: 'Hourly history (bookings, deposits, pickups, expiries, alarms, occupancy)', tags: ['lockers'], querystring: HistoryQuery, response: { 200: HistoryView, 404: ErrorResponse, ...authErrors } },
     },
     async (request) => {
       const { lockerId, from, to } = request.query;

@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /**
  * How long a request may hold its key before the claim counts as abandoned (the process that ran it died before
- * storing the answer): a retry after that runs the request again.
+ * storing the answer): a retry after that runs the request again. Well above any request's run time here, and well
+ * within the typed client's write-retry budget (75 s), so a retry after a killed process ends in an answer.
  */
-export const IDEMPOTENCY_LOCK_MS = 60 * 1000;
+export const IDEMPOTENCY_LOCK_MS = 20 * 1000;
 /** The header a client sends, and the one a replayed answer carries. */
 export { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from '../../shared/api/idempotency.js';
 

@@ -21,6 +21,8 @@ const NO_KEY_POSTS: readonly RegExp[] = [
   // Operator sign-in (issue 19): the session cookie and a second factor's secret.
   /^\/v1\/session$/,
   /^\/v1\/me\/totp$/,
+  // Firmware and diagnostics (issue 19): the device links are public (signed links, no account to keep keys for).
+  /^\/v1\/device\//,
 ];
 
 /** Whether a POST to `path` (query aside) takes an Idempotency-Key. */

@@ -86,7 +86,9 @@ describe('the typed client against a real server', () => {
     expect(booked.dropoff.pin).toMatch(/^\d+$/);
     expect((await direct.findParcels('CLIENT-1')).items.map((p) => p.id)).toEqual([booked.id]);
     expect((await direct.listParcels({ referencePrefix: 'CLIENT-', limit: '10' })).items.map((p) => p.id)).toContain(booked.id);
-    expect((await direct.listLockers({ limit: '5' })).items.map((l) => l.id)).toContain(lockerId);
+    // Listing the fleet is an operator's (or admin's) call, not a carrier's.
+    expect((await new LockstepClient(t.httpUrl, t.server.adminToken).listLockers({ limit: '5' })).items.map((l) => l.id)).toContain(lockerId);
+    await expect(direct.listLockers()).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect((await direct.getParcel(booked.id)).history[0]?.type).toBe('booked');
     expect((await direct.getTimeline(booked.id)).parcelId).toBe(booked.id);
     expect((await direct.getLocker(lockerId)).id).toBe(lockerId);

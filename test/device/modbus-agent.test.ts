@@ -66,7 +66,7 @@ afterAll(async () => {
 });
 
 const read = (id: string) => t.api.get<ParcelView>(`/v1/parcels/${id}`);
-const alarms = (kind: string) => t.api.get<{ alarms: AlarmView[] }>(`/v1/alarms?lockerId=${lockerId}&kind=${kind}`).then((r) => r.alarms);
+const alarms = (kind: string) => t.api.get<{ items: AlarmView[] }>(`/v1/alarms?lockerId=${lockerId}&kind=${kind}`).then((r) => r.items);
 
 async function synced(): Promise<void> {
   await expect
@@ -156,7 +156,7 @@ describe('the agent on Modbus lock boards', () => {
     await expect.poll(() => agent.doors.isBusy(parcel.compartmentId), { message: 'the session to end' }).toBe(false);
     const { db } = t.server.ctx;
     const grant = () => db.selectFrom('grants').select(['status', 'uses']).where('parcel_id', '=', parcel.id).where('action', '=', 'deposit').executeTakeFirstOrThrow();
-    await expect.poll(async () => (await t.api.get<{ alarms: AlarmView[] }>(`/v1/alarms?lockerId=${lockerId}&kind=session_aborted`)).alarms[0]?.detail).toMatchObject({ reason: 'HARDWARE_FAULT' });
+    await expect.poll(async () => (await t.api.get<{ items: AlarmView[] }>(`/v1/alarms?lockerId=${lockerId}&kind=session_aborted`)).items[0]?.detail).toMatchObject({ reason: 'HARDWARE_FAULT' });
     await expect.poll(grant).toEqual({ status: 'live', uses: 0 });
 
     emulator.stick(1, coil, false);

@@ -28,7 +28,7 @@ describe('remote diagnostics with a real agent', () => {
     ]);
     expect(view.result?.log.length).toBeGreaterThan(0);
     expect(view.result?.log.length).toBeLessThanOrEqual(50);
-    const audit = (await f.call('GET', '/v1/audit?action=diagnostics')).body.entries as { subject: string; lockerId: string; reason: string; result: string }[];
+    const audit = (await f.call('GET', '/v1/audit?action=diagnostics')).body.items as { subject: string; lockerId: string; reason: string; result: string }[];
     expect(audit).toMatchObject([{ subject: id, lockerId: locker.id, reason: 'door sensor check', result: 'created' }]);
     // Another locker's id in the path does not read it; an unknown locker is refused and audited.
     expect((await f.call('GET', `/v1/lockers/lk_other/diagnostics/${id}`)).status).toBe(404);

@@ -80,7 +80,7 @@ describe('firmware rollouts with real agents over MQTT', () => {
     const locker = f.lockers.find((l) => l.id === failed.lockerId)!;
     expect(locker.agent.updater?.version).toBe('2.0.0');
     expect(existsSync(path.join(f.t.dir, `${locker.id}-firmware`, 'versions', '2.1.0'))).toBe(false);
-    const audit = (await f.call('GET', '/v1/audit?action=rollout.halt')).body.entries as { actor: string; subject: string }[];
+    const audit = (await f.call('GET', '/v1/audit?action=rollout.halt')).body.items as { actor: string; subject: string }[];
     expect(audit.map((e) => [e.actor, e.subject])).toEqual([['system', id]]);
     expect((await f.call('POST', `/v1/rollouts/${id}/abort`, { reason: 'bad artefact' })).body).toMatchObject({ state: 'aborted' });
   });
@@ -104,7 +104,7 @@ describe('firmware rollouts with real agents over MQTT', () => {
     const rolled = await f.driveRollout(id, (r) => r.state === 'rolled_back');
     expect(rolled).toMatchObject({ rolledBack: 1, pending: 3, updated: 0 });
     expect(await versionsOnServer()).toEqual(['2.0.0', '2.0.0', '2.0.0', '2.0.0']);
-    const audit = (await f.call('GET', '/v1/audit?action=rollout.rollback')).body.entries as { actor: string; result: string }[];
+    const audit = (await f.call('GET', '/v1/audit?action=rollout.rollback')).body.items as { actor: string; result: string }[];
     expect(audit.map((e) => e.result)).toEqual(['done']);
   });
 

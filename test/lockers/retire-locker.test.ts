@@ -23,7 +23,7 @@ async function connect(locker: RegisteredLocker): Promise<MqttClient> {
 }
 const retire = (id: string, token = t.server.adminToken) => call(t, token, 'POST', `/v1/lockers/${id}/retire`, { reason: 'site closed' });
 const fleetIds = async () => ((await call(t, t.server.adminToken, 'GET', '/v1/fleet')).body.lockers as { id: string }[]).map((l) => l.id);
-const lockerIds = async () => ((await call(t, t.server.adminToken, 'GET', '/v1/lockers')).body.lockers as { id: string }[]).map((l) => l.id);
+const lockerIds = async () => ((await call(t, t.server.adminToken, 'GET', '/v1/lockers')).body.items as { id: string }[]).map((l) => l.id);
 
 describe('retiring a locker', () => {
   it('is refused with 409 LOCKER_NOT_EMPTY while it holds a booked parcel, and changes nothing', async () => {

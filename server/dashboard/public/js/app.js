@@ -12,9 +12,11 @@ import { setUpSignIn } from './signin.js';
 import { createAccountsView } from './accounts.js';
 import { createWebhooksView } from './webhooks.js';
 import { createMeView } from './me.js';
+// Firmware rollouts (issue 19).
+import { createRolloutsView } from './rollouts.js';
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ['signin', 'fleet', 'locker', 'alarms', 'parcels', 'accounts', 'webhooks', 'me'];
+const VIEWS = ['signin', 'fleet', 'locker', 'alarms', 'parcels', 'accounts', 'webhooks', 'me', 'rollouts'];
 const LIVE_TEXT = { connecting: 'Connecting…', live: 'Live', down: 'Reconnecting…' };
 
 let live = null;
@@ -26,6 +28,8 @@ const views = {
   accounts: createAccountsView(),
   webhooks: createWebhooksView(),
   me: createMeView(),
+  // Firmware rollouts (issue 19).
+  rollouts: createRolloutsView(),
 };
 
 function showView(name, arg) {
@@ -51,6 +55,8 @@ function route() {
   if (section === 'accounts' && isAdmin) return showView('accounts');
   if (section === 'webhooks' && isAdmin) return showView('webhooks');
   if (section === 'me' && session.csrf) return showView('me');
+  // Firmware rollouts (issue 19): the list, or one rollout with its id.
+  if (section === 'rollouts' && isAdmin) return showView('rollouts', arg);
   return showView('fleet');
 }
 

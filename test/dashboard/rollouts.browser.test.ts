@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RolloutView } from '../../shared/api/firmware.js';
 import { DeviceLinks } from '../../server/firmware/device-links.js';
@@ -19,6 +20,18 @@ let lockers: RegisteredLocker[];
 let rolloutId: string;
 
 const admin = { token: '' };
+const AXE = readFileSync(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8');
+
+/** axe-core (WCAG 2.x A and AA) finds nothing in the rollouts view as it is now. */
+async function axe(name: string): Promise<void> {
+  const page = b.page;
+  if (!(await page.evaluate("'axe' in window"))) await page.evaluate(AXE);
+  // A string: the page's DOM types are not in this project's lib.
+  const violations = (await page.evaluate(`axe
+    .run('#view-rollouts', { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+    .then((r) => r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => JSON.stringify(n.target)).join(' ')))`)) as string[];
+  expect(violations, `axe on ${name}`).toEqual([]);
+}
 const rollout = async () => (await send(t, 'GET', `/v1/rollouts/${rolloutId}`, admin)).body as unknown as RolloutView;
 
 beforeAll(async () => {
@@ -86,6 +99,7 @@ describe('firmware rollouts in headless Chromium', () => {
     expect(await row.locator('td[data-col="wave"]').textContent()).toBe('2 of 2');
     expect(await row.locator('td[data-col="progress"] .counts').textContent()).toBe('1 / 4 updated, 1 failed');
     expect(await page.locator('#nav a[data-view="rollouts"]').getAttribute('aria-current')).toBe('page');
+    await axe('list');
     await b.shot('rollouts-01-list', true);
   });
 
@@ -111,6 +125,7 @@ describe('firmware rollouts in headless Chromium', () => {
     // Running: pause, abort and roll back are offered; resume is not.
     const actions = page.getByRole('group', { name: 'Act on the rollout' }).getByRole('button');
     expect(await actions.allTextContents()).toEqual(['Pause', 'Abort', 'Roll back']);
+    await axe('rollout page');
     await b.shot('rollouts-02-page', true);
   });
 
@@ -123,6 +138,7 @@ describe('firmware rollouts in headless Chromium', () => {
     await dialog.getByRole('button', { name: 'Pause rollout' }).click();
     await dialog.getByRole('alert').filter({ hasText: 'Give a reason' }).waitFor();
     expect((await rollout()).state).toBe('running');
+    await axe('pause dialog');
     await b.shot('rollouts-03-pause-dialog');
     await dialog.getByLabel('Reason (kept in the audit log)').fill('field team reports odd door behaviour');
     await page.keyboard.press('Enter');

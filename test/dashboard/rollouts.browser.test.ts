@@ -99,6 +99,11 @@ describe('firmware rollouts in headless Chromium', () => {
     expect(await row.locator('td[data-col="wave"]').textContent()).toBe('2 of 2');
     expect(await row.locator('td[data-col="progress"] .counts').textContent()).toBe('1 / 4 updated, 1 failed');
     expect(await page.locator('#nav a[data-view="rollouts"]').getAttribute('aria-current')).toBe('page');
+    // Read again every few seconds, patched in place: a focused link keeps its focus.
+    await row.locator('th a').focus();
+    await page.waitForResponse((r) => r.url().endsWith('/v1/rollouts') && r.ok(), { timeout: 5000 });
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(resolve))');
+    expect(await page.evaluate('document.activeElement.getAttribute("href")')).toBe(`#/rollouts/${rolloutId}`);
     await axe('list');
     await b.shot('rollouts-01-list', true);
   });
@@ -170,13 +175,16 @@ describe('firmware rollouts in headless Chromium', () => {
 
   it('follows changes made elsewhere while open, and stops asking once left', async () => {
     const page = b.page;
+    const link = page.locator('#rollout-lockers tbody tr').last().locator('th a');
+    await link.focus();
     expect((await send(t, 'POST', `/v1/rollouts/${rolloutId}/pause`, admin, { reason: 'paused from a script' })).status).toBe(200);
     await page.locator('#rollout-summary', { hasText: /^paused, wave 2 of 2/ }).waitFor({ timeout: 6000 });
+    expect(await page.evaluate('document.activeElement.getAttribute("href")')).toBe(await link.getAttribute('href'));
     await page.locator('#nav a[data-view="fleet"]').click();
     await page.locator('#view-fleet').waitFor();
     const asked: string[] = [];
     page.on('request', (r) => r.url().includes('/v1/rollouts') && asked.push(r.url()));
-    await new Promise((resolve) => setTimeout(resolve, 3200));
+    await new Promise((resolve) => setTimeout(resolve, 2800));
     expect(asked).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { api, describeError } from './api.js';
 import { el, fmtTime, setData, setText, show, syncRows, words } from './dom.js';
 import { store } from './store.js';
 
-const REFRESH_MS = 3000;
+const REFRESH_MS = 2500;
 
 /** Which states allow which action (as the server's TRANSITIONS in server/firmware/rollouts.ts). */
 const ALLOWED = {
@@ -54,12 +54,6 @@ function countsText(r) {
   return parts.join(', ');
 }
 
-function stateCell(r) {
-  const td = el('td', { class: 'state', 'data-state': TONE[r.state] ?? r.state, dataset: { label: 'State', col: 'state' } }, words(r.state));
-  if (r.haltedReason) td.append(el('span', { class: 'why' }, `Halted: ${r.haltedReason}`));
-  return td;
-}
-
 function lockerName(id) {
   const l = store.lockers.get(id);
   return l && l.name ? l.name : null;
@@ -86,27 +80,37 @@ export function createRolloutsView() {
 
   const report = (text) => setText(result, text);
 
+  // Rows are patched in place on each refresh (syncRows), so a focused link keeps its focus.
   function listRow(r) {
-    const progress = el('td', { dataset: { label: 'Progress', col: 'progress' } },
-      el('span', { class: 'counts' }, `${r.updated} / ${r.target} updated, ${r.failed} failed`),
-      el('progress', { class: 'rollout-mini', max: Math.max(r.target, 1), value: r.updated, 'aria-hidden': 'true' }),
-    );
     return el(
       'tr',
       { dataset: { id: r.id } },
       el('th', { scope: 'row' }, el('a', { href: `#/rollouts/${encodeURIComponent(r.id)}` }, r.version), el('span', { class: 'id' }, r.id)),
-      stateCell(r),
-      el('td', { dataset: { label: 'Wave', col: 'wave' } }, waveText(r)),
-      progress,
+      el('td', { class: 'state', dataset: { label: 'State', col: 'state' } }, el('span', { class: 'what' }), el('span', { class: 'why' })),
+      el('td', { dataset: { label: 'Wave', col: 'wave' } }),
+      el('td', { dataset: { label: 'Progress', col: 'progress' } }, el('span', { class: 'counts' }), el('progress', { class: 'rollout-mini', 'aria-hidden': 'true' })),
       el('td', { dataset: { label: 'Started' } }, fmtTime(r.createdAt)),
-      el('td', { dataset: { label: 'Last change' } }, fmtTime(r.updatedAt)),
+      el('td', { dataset: { label: 'Last change', col: 'changed' } }),
     );
+  }
+
+  function patchListRow(tr, r) {
+    const [, state, wave, progress, , changed] = tr.cells;
+    setData(state, 'state', TONE[r.state] ?? r.state);
+    setText(state.querySelector('.what'), words(r.state));
+    setText(state.querySelector('.why'), r.haltedReason ? `Halted: ${r.haltedReason}` : '');
+    setText(wave, waveText(r));
+    setText(progress.querySelector('.counts'), `${r.updated} / ${r.target} updated, ${r.failed} failed`);
+    const bar = progress.querySelector('progress');
+    bar.max = Math.max(r.target, 1);
+    bar.value = r.updated;
+    setText(changed, fmtTime(r.updatedAt));
   }
 
   async function loadList(gen) {
     const { rollouts } = await api('GET', '/v1/rollouts');
     if (gen !== generation) return;
-    listBody.replaceChildren(...rollouts.map(listRow));
+    syncRows(listBody, rollouts, (r) => r.id, listRow, patchListRow);
     show($('rollouts-none'), rollouts.length === 0);
   }
 

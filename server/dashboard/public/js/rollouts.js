@@ -224,7 +224,11 @@ export function createRolloutsView() {
     } catch (err) {
       if (gen === generation) report(describeError(err));
     }
-    if (gen === generation) timer = setTimeout(() => void refresh(), REFRESH_MS);
+    // One timer only, even when a refresh after an action overlapped the timer's own.
+    if (gen === generation) {
+      clearTimeout(timer);
+      timer = setTimeout(() => void refresh(), REFRESH_MS);
+    }
   }
 
   function openDialog(action) {

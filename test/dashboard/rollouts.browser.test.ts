@@ -145,7 +145,7 @@ describe('firmware rollouts in headless Chromium', () => {
     expect((await rollout()).state).toBe('running');
     await axe('pause dialog');
     await b.shot('rollouts-03-pause-dialog');
-    await dialog.getByLabel('Reason (kept in the audit log)').fill('field team reports odd door behaviour');
+    await dialog.getByLabel('Reason for this rollout action (kept in the audit log)').fill('field team reports odd door behaviour');
     await page.keyboard.press('Enter');
     await page.locator('#rollouts-result', { hasText: 'the rollout of 2.0.0 is now paused' }).waitFor();
     expect(await dialog.isHidden()).toBe(true);
@@ -166,7 +166,7 @@ describe('firmware rollouts in headless Chromium', () => {
 
     await page.getByRole('button', { name: 'Resume the rollout of 2.0.0' }).click();
     const resume = page.getByRole('dialog', { name: 'Resume the rollout of 2.0.0?' });
-    await resume.getByLabel('Reason (kept in the audit log)').fill('door issue was a loose cable');
+    await resume.getByLabel('Reason for this rollout action (kept in the audit log)').fill('door issue was a loose cable');
     await resume.getByRole('button', { name: 'Resume rollout' }).click();
     await page.locator('#rollout-summary', { hasText: /^running, wave 2 of 2/ }).waitFor();
     expect((await rollout()).state).toBe('running');

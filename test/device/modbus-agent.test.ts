@@ -91,6 +91,8 @@ async function walkThroughNextPulse(before: number): Promise<Pulse> {
   // Long enough for the debounced poll to see it open, before the door is pushed shut.
   await expect.poll(() => agent.doors.phase(COMPARTMENTS[pulse.unit === 2 ? 2 : pulse.coil]!.id)?.kind).toBe('open');
   emulator.push(pulse.unit, pulse.coil);
+  // The door session ends once the debounced poll sees it shut: the next code for this door is not "busy".
+  await expect.poll(() => agent.doors.phase(COMPARTMENTS[pulse.unit === 2 ? 2 : pulse.coil]!.id)?.kind ?? 'closed').toBe('closed');
   return pulse;
 }
 

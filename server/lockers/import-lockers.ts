@@ -4,7 +4,7 @@ import { RegisterLockerBody, type EnrolmentTicket } from '../../shared/api/locke
 import { LockstepError } from '../errors.js';
 import type { Db } from '../store/database.js';
 import { hashToken } from '../enrolment/enrolment-tokens.js';
-import { newLockerId } from './register-locker.js';
+import { newLockerId, newLockerRow } from './register-locker.js';
 
 const checkLocker = TypeCompiler.Compile(RegisterLockerBody);
 
@@ -127,23 +127,7 @@ export async function importLockers(db: Db, lockers: readonly RegisterLockerBody
       await trx
         .insertInto('lockers')
         .values(
-          slice.map((l, i) => ({
-            id: (ids[i] as ImportedTicket).lockerId,
-            name: l.name,
-            lat: l.location.lat,
-            lon: l.location.lon,
-            created_at: now,
-            // Lockers sign in with their own key (enrolment), never with a secret the server made.
-            secret_hash: '',
-            online: 0,
-            last_seen_at: null,
-            boot_id: null,
-            desired_version: 0,
-            reported_version: 0,
-            reported_seq: 0,
-            public_key: null,
-            enrolled_at: null,
-          })),
+          slice.map((l, i) => newLockerRow((ids[i] as ImportedTicket).lockerId, l, now)),
         )
         .execute();
       await trx
@@ -152,7 +136,7 @@ export async function importLockers(db: Db, lockers: readonly RegisterLockerBody
         .execute();
     }
     const compartments = lockers.flatMap((l, i) =>
-      l.compartments.map((c) => ({ locker_id: (tickets[i] as ImportedTicket).lockerId, id: c.id, size: c.size, in_service: 1, parcel_id: null })),
+      l.compartments.map((c) => ({ locker_id: (tickets[i] as ImportedTicket).lockerId, id: c.id, size: c.size, in_service: 1, parcel_id: null, low: c.low ? 1 : 0 })),
     );
     for (let start = 0; start < compartments.length; start += COMPARTMENTS_PER_INSERT) {
       await trx.insertInto('compartments').values(compartments.slice(start, start + COMPARTMENTS_PER_INSERT)).execute();

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../shared/clock.js';
 import { GrantVerifier, checkClaims, type GrantClaims } from '../shared/grants.js';
 import type { DeviceConfig, DeviceEvent, DiagnosticsCommandMessage, EventType, StateMessage } from '../shared/messages.js';
 import { isPinFormat, pinHash } from '../shared/pin.js';
@@ -13,53 +12,16 @@ import { DeviceTime } from './device-time.js';
 import { DoorController, sessionRecord } from './door-controller.js';
 import { LOCK_NOT_DRIVEN, faultEvent } from './hardware-faults.js';
 import { DEFAULT_LOCKOUT_RULES, NO_FAILURES, isClear, lockedFor, recordFailure, type LockoutRules, type LockoutState } from './keypad-lockout.js';
-import type { LockerHardware } from './hardware.js';
 import { RecentPickups, decideReopen } from './reopen-rules.js';
-import type { DeviceStore, DeviceTx, NewEvent } from './store/device-store.js';
+import type { DeviceTx, NewEvent } from './store/device-store.js';
 import { applyDesiredState } from './sync/apply-state.js';
 import { SyncClient } from './sync/sync-client.js';
 // Firmware updates and remote diagnostics (issue 19):
-import { Updater, type UpdateSettings } from './update/updater.js';
+import { Updater } from './update/updater.js';
 import { runDiagnostics } from './diagnostics.js';
 
-export interface AgentOptions {
-  lockerId: string;
-  mqttUrl: string;
-  /** Signs a fresh broker password for each connect (see device/identity.ts). */
-  password: () => Promise<string>;
-  hardware: LockerHardware;
-  store: DeviceStore;
-  clock: Clock;
-  random?: () => number;
-  /** After this long open, a door raises `door.left_open`. */
-  doorLeftOpenMs?: number;
-  ackTimeoutMs?: number;
-  /** Longest ack wait before a resend (the wait doubles with each miss in a row; see SyncOptions). */
-  maxAckTimeoutMs?: number;
-  /** Spread of the first connect after a start (a fleet powered on at once). */
-  startJitterMs?: number;
-  /**
-   * Unacknowledged events the locker holds before it stops taking new codes (door and alarm events are still
-   * recorded; nothing is ever dropped). See docs/protocol.md, "When the outbox grows".
-   */
-  outboxLimit?: number;
-  /** Keypad lockout after repeated wrong codes (defaults: DEFAULT_LOCKOUT_RULES, see docs/protocol.md). */
-  keypadLockout?: Partial<LockoutRules>;
-  /** Where the agent and its sync client log (pino; default: nothing). See device/device-logger.ts. */
-  log?: Logger;
-  /**
-   * Screen: a used pickup code reopens its door once within this many seconds of the pickup (default 0: never; the
-   * device's settings default to 60, see device/screen/screen-settings.ts and device/reopen-rules.ts).
-   */
-  reopenWindowSec?: number;
-  // Firmware updates and remote diagnostics (issue 19; docs/firmware.md):
-  /** How this locker takes firmware updates (versions folder, trusted vendor key, API URL); none: updates are refused. */
-  update?: UpdateSettings;
-  /** The agent's recent log lines, for remote diagnostics (see LogTail in device/diagnostics.ts). */
-  logTail?: () => readonly string[];
-}
-
-export type CodeOutcome = { opened: string; reopened?: true } | { refused: AccessRefusal | 'NOT_READY' | 'MALFORMED' | 'OUTBOX_FULL' | typeof LOCK_NOT_DRIVEN };
+import type { AgentOptions, CodeOutcome } from './agent-options.js';
+export type { AgentOptions, CodeOutcome } from './agent-options.js';
 
 const DEFAULT_OUTBOX_LIMIT = 50_000;
 

@@ -113,8 +113,11 @@ describe('operator sign-in in headless Chromium', () => {
     await b.shot('signin-03-deliveries', true);
     await row.getByRole('button', { name: /^Retry delivery/ }).click();
     await row.locator('td[data-col="state"]', { hasText: 'pending' }).waitFor();
+    // The retried delivery goes out again (the receiver now answers 200): the worker may already have sent it.
+    await t.server.webhookWorker.runOnce();
     const { deliveries } = (await send(t, 'GET', '/v1/webhooks/deliveries', { token: t.server.adminToken })).body as unknown as { deliveries: { state: string }[] };
-    expect(deliveries.map((d) => d.state)).toEqual(['pending']);
+    expect(deliveries.map((d) => d.state)).toEqual(['delivered']);
+    expect(receiver.on('/hook')).toHaveLength(2);
   });
 
   it('signs out everywhere: this browser and every other session of the account', async () => {

@@ -7,6 +7,7 @@ import { ERRORS, LockstepError, errorBody } from '../errors.js';
 import type { Principal } from '../accounts/principal.js';
 import { classifyStorageError, storageErrorCode, STORAGE_RETRY_AFTER_SEC } from '../store/storage-errors.js';
 import { registerAuth } from './auth.js';
+import { lazySerializers } from './lazy-serializers.js';
 import { RequestLogController } from './request-log.js';
 import { registerRateLimits, type RateLimitSettings } from './rate-limit.js';
 import { registerSecurityHeaders, securityHeaders, type SecurityHeaderSettings } from './security-headers.js';
@@ -50,6 +51,10 @@ export interface HttpAppOptions {
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Builds every route's response serializers now (they are built on first use); returns how many. */
+    buildResponseSerializers(): number;
+  }
   interface FastifyContextConfig {
     /** A long-lived stream (the live dashboard): its duration is not request latency, so it is not observed. */
     streaming?: boolean;
@@ -63,6 +68,7 @@ const requestId = () => randomBytes(8).toString('hex');
 export async function createHttpApp(options: HttpAppOptions): Promise<App> {
   const { log } = options;
   const headers = securityHeaders(options.securityHeaders ?? { hstsMaxAgeSec: 0 });
+  const serializers = lazySerializers();
   const app = Fastify({
     loggerInstance: log,
     genReqId: requestId,
@@ -70,6 +76,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<App> {
     logController: new RequestLogController(),
     bodyLimit: HTTP_BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    schemaController: { compilersFactory: { buildSerializer: serializers.factory } },
     // Errors the router raises before any route (bad percent-encoding, an over-long path parameter) get the
     // catalogue shape too.
     frameworkErrors: (err, _request, reply) => {
@@ -78,6 +85,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<App> {
     },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  app.decorate('buildResponseSerializers', serializers.buildAll);
   registerSecurityHeaders(app, headers);
   // JSON only: a body in any other type is refused with UNSUPPORTED_MEDIA_TYPE.
   app.removeContentTypeParser('text/plain');

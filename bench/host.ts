@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Aedes } from 'aedes';
 import Fastify from 'fastify';
 import { sql } from 'kysely';
-import { createServer, enrolDevice, makeConfig, registerLocker, type LockstepServer } from '../server/index.js';
+import { createServer, enrolDevice, importLockers, makeConfig, type ImportedTicket, type LockstepServer } from '../server/index.js';
 import type { CompartmentSize } from '../shared/compartment-sizes.js';
 import { newLockerKey, type FleetCredential } from './credentials.js';
 import { childConfig, gc, note, serve, type Handler } from './ipc.js';
@@ -88,10 +88,10 @@ async function measureMemory(): Promise<{ rss: number; heapUsed: number }> {
 }
 
 /**
- * Registers and enrols `count` lockers through the server's own functions (the rows POST /v1/lockers and
- * POST /v1/enrol write: an operator registers, the controller makes its key pair and spends its single-use
- * token), with commits made non-durable for the setup only: the benchmarks run at FULL again.
- * This is the one place that knows how a locker gets its broker credentials.
+ * Registers `count` lockers with the bulk import (server/lockers/import-lockers.ts: what `npm run lockers:import`
+ * writes) and enrols each through the server's own function (the controller makes its key pair and spends its
+ * single-use token, as POST /v1/enrol does), with commits made non-durable for the setup only on SQLite: the
+ * benchmarks run at FULL again. This is the one place that knows how a locker gets its broker credentials.
  */
 async function registerFleet(server: LockstepServer, count: number, compartments: { id: string; size: CompartmentSize }[]): Promise<FleetCredential[]> {
   const db = server.ctx.db;
@@ -99,16 +99,17 @@ async function registerFleet(server: LockstepServer, count: number, compartments
   const sqlite = !server.ctx.config.databaseUrl;
   if (sqlite) await sql`PRAGMA synchronous = OFF`.execute(db);
   try {
-    const one = async (i: number) => {
-      const ticket = await registerLocker(server.ctx, { name: `Bench ${i}`, location: { lat: 52.2, lon: 21 }, compartments }, 'admin:bench');
+    const bodies = Array.from({ length: count }, (_, i) => ({ name: `Bench ${i + 1}`, location: { lat: 52.2, lon: 21 }, compartments }));
+    const tickets = await importLockers(db, bodies, 'admin:bench', server.ctx.clock.now());
+    const one = async (ticket: ImportedTicket) => {
       const { key, x } = newLockerKey();
       await enrolDevice(server.ctx, ticket.lockerId, ticket.token, { kty: 'OKP', crv: 'Ed25519', x });
       out.push({ lockerId: ticket.lockerId, key });
-      if (out.length % 2000 === 0) note({ note: 'progress', what: 'registered', done: out.length, total: count });
+      if (out.length % 2000 === 0) note({ note: 'progress', what: 'enrolled', done: out.length, total: count });
     };
     // SQLite has one connection: one at a time. Postgres: as many at once as the pool has connections.
     const inParallel = sqlite ? 1 : server.ctx.config.databasePoolSize;
-    for (let i = 0; i < count; i += inParallel) await Promise.all(Array.from({ length: Math.min(inParallel, count - i) }, (_, k) => one(i + k)));
+    for (let i = 0; i < tickets.length; i += inParallel) await Promise.all(tickets.slice(i, i + inParallel).map(one));
   } finally {
     if (sqlite) {
       await sql`PRAGMA synchronous = FULL`.execute(db);

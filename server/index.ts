@@ -8,3 +8,4 @@ export { createServer, type LockstepServer, type ServerOptions } from './create-
 // Benchmarks register and enrol thousands of lockers in-process, without an HTTP round trip per locker.
 export { registerLocker } from './lockers/register-locker.js';
 export { enrolDevice } from './enrolment/enrol.js';
+export { importLockers, type ImportedTicket } from './lockers/import-lockers.js';

@@ -3,13 +3,16 @@ import type { FleetCredential } from './credentials.js';
 import { fakeCredentials } from './events.js';
 import { registerLockers, startFleet, startHost, type BenchContext, type Host } from './harness.js';
 import { openFileLimit, type BenchChild } from './ipc.js';
+import { powerCut, type FleetStorm } from './fleet-storm.js';
 import type { ConnectResult } from './mqtt-fleet.js';
 import { startRedis } from './redis-server.js';
 import { mib, ratio, round, say, sleep } from './stats.js';
 
-/** Lockers per client process (each its own loopback source address): well under the 20,000 open files of a process. */
+/** Lockers per client process: well under the 20,000 open files of a process. */
 const PER_CLIENT_PROCESS = 15_000;
 const CATCH_UP_MS = 60_000;
+/** Linux's default ip_local_port_range (32768–60999): source ports for one destination address and port. */
+const EPHEMERAL_PORTS_PER_DESTINATION = 28_000;
 
 export interface FleetSide {
   processes: number;
@@ -24,6 +27,8 @@ export interface FleetSide {
   /** Σ (RSS after − RSS before the clients) over the server processes / held lockers. */
   kibPerLocker: number;
   rssMiB: number[];
+  /** `storm --fleet`: the power cut after the hold. */
+  storm?: FleetStorm;
 }
 
 export interface FleetConnectionsResult {
@@ -34,8 +39,17 @@ export interface FleetConnectionsResult {
   lost: number;
   lockstep: FleetSide;
   bareAedes: FleetSide;
-  ratios: { heldVsBare: number; connectRateVsBare: number; memoryVsBare: number };
+  ratios: { heldVsBare: number; connectRateVsBare: number; memoryVsBare: number; stormVsBare?: number };
   openFileLimit: number;
+}
+
+export interface FleetOptions {
+  fleet: number;
+  processes?: number;
+  /** Heartbeat period of the lockers and the server (default 30 s; 5 s with --quick). */
+  heartbeatSec?: number;
+  /** Events each locker records during the power cut (`storm --fleet`); none: no cut. */
+  stormPerLocker?: number;
 }
 
 /** Connects `creds` to the hosts (an equal share each), over client processes of PER_CLIENT_PROCESS lockers. */
@@ -43,15 +57,21 @@ async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbea
   const fleets: BenchChild[] = [];
   const jobs: Promise<ConnectResult>[] = [];
   const share = Math.ceil(creds.length / hosts.length);
+  // A socket bound to a source address before it connects (Node's localAddress) makes the kernel search for a free
+  // port on that address: connects fell from 4,566/s to 866/s at 10,000 sockets on this machine, and the bench
+  // measured its own clients. Without a bound address the source port need only be unique per destination port,
+  // so each server port takes up to ~28,000 clients (ip_local_port_range); only a larger share needs addresses.
+  const bindAddresses = share > EPHEMERAL_PORTS_PER_DESTINATION;
   let address = 2;
   for (const [h, host] of hosts.entries()) {
     const mine = creds.slice(h * share, (h + 1) * share);
     for (let at = 0; at < mine.length; at += PER_CLIENT_PROCESS) {
       const fleet = await startFleet(
-        { host: '127.0.0.1', port: host.mqttPort, ack: o.lockstep ? 'server' : 'puback', heartbeatMs: o.heartbeatMs, ackTimeoutMs: 15_000, seed: 300 + address, localAddresses: [`127.0.0.${address++}`] },
+        { host: '127.0.0.1', port: host.mqttPort, ack: o.lockstep ? 'server' : 'puback', heartbeatMs: o.heartbeatMs, ackTimeoutMs: 15_000, seed: 300 + address, ...(bindAddresses ? { localAddresses: [`127.0.0.${address}`] } : {}) },
         `${o.label} clients ${fleets.length + 1}`,
       );
       fleets.push(fleet);
+      address++;
       await fleet.request('add', { lockers: mine.slice(at, at + PER_CLIENT_PROCESS) });
     }
   }
@@ -61,7 +81,7 @@ async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbea
   return { fleets, connected: results.reduce((n, r) => n + r.connected, 0), ms: Date.now() - t0 };
 }
 
-async function side(label: string, hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean }): Promise<FleetSide> {
+async function side(label: string, hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean; stormPerLocker?: number }): Promise<FleetSide> {
   const rss0 = await Promise.all(hosts.map((h) => h.memory().then((m) => m.rss)));
   const c = await connectAll(hosts, creds, { ...o, label });
   say(`  ${label}: ${c.connected} of ${creds.length} connected in ${round(c.ms / 1000, 1)} s over ${hosts.length} processes and ${c.fleets.length} client processes`);
@@ -80,6 +100,7 @@ async function side(label: string, hosts: Host[], creds: FleetCredential[], o: {
   const connectedNow = (await Promise.all(hosts.map((h) => h.stats()))).reduce((n, s) => n + s.connected, 0);
   const mem = await Promise.all(hosts.map((h) => h.memory()));
   const grown = mem.reduce((n, m, i) => n + (m.rss - (rss0[i] ?? 0)), 0);
+  const storm = o.stormPerLocker ? await powerCut(label, hosts, c.fleets, { perLocker: o.stormPerLocker, boundMs: o.boundMs, lockstep: o.lockstep }) : undefined;
   await Promise.all([...hosts.map((h) => h.child.kill()), ...c.fleets.map((f) => f.kill())]);
   const result: FleetSide = {
     processes: hosts.length,
@@ -90,28 +111,36 @@ async function side(label: string, hosts: Host[], creds: FleetCredential[], o: {
     heartbeatsRecorded,
     kibPerLocker: connectedNow > 0 ? round(grown / 1024 / connectedNow, 1) : 0,
     rssMiB: mem.map((m) => mib(m.rss)),
+    ...(storm ? { storm } : {}),
   };
   say(`  ${label}: held ${result.held}, lost ${result.lost}, ${result.connectsPerSec} connects/s, heartbeats recorded ${heartbeatsRecorded}, ${result.kibPerLocker} KiB/locker (RSS ${result.rssMiB.join(' + ')} MiB)`);
   return result;
 }
 
 /**
- * `npm run bench -- connections --fleet N [--processes P]`: one deployment of P server processes (default: one per
+ * `npm run bench -- connections [storm] --fleet N [--processes P] [--heartbeat-sec S]`: one deployment of P server processes (default: one per
  * 15,000 lockers, at least 2) on one Postgres (DATABASE_URL, required: run it under `tsx test/helpers/with-postgres.ts`)
  * and one Redis (started here) holding N light lockers with heartbeats; against P bare aedes processes holding the
  * same number of clients. Each process listens on its own port and gets an equal share (the cluster module's
- * round-robin on one port spreads them the same way, through one more hop in the primary).
+ * round-robin on one port spreads them the same way, through one more hop in the primary). With `storm`, each side
+ * ends with a power cut of the whole fleet (bench/fleet-storm.ts) after the hold.
  */
-export async function benchFleetConnections(ctx: BenchContext, fleet: number, processesArg: number | undefined): Promise<FleetConnectionsResult> {
+export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<FleetConnectionsResult> {
+  const { fleet } = o;
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('connections --fleet needs DATABASE_URL (Postgres): npx tsx test/helpers/with-postgres.ts npm run bench -- connections --fleet N');
-  const processes = processesArg ?? Math.max(2, Math.ceil(fleet / PER_CLIENT_PROCESS));
-  const heartbeatMs = ctx.quick ? 5000 : 30_000;
-  const boundMs = ctx.quick ? 120_000 : 240_000;
-  say(`connections --fleet ${fleet}: ${processes} server processes, Postgres + Redis, heartbeat every ${heartbeatMs / 1000} s, connects bounded to ${boundMs / 1000} s`);
+  const processes = o.processes ?? Math.max(2, Math.ceil(fleet / PER_CLIENT_PROCESS));
+  const heartbeatMs = (o.heartbeatSec ?? (ctx.quick ? 5 : 30)) * 1000;
+  // Connects (and the storm's reconnects) bounded to at least 2 or 4 minutes, and to 10 ms per locker for big fleets.
+  const boundMs = Math.max(ctx.quick ? 120_000 : 240_000, fleet * 10);
+  const stormPerLocker = o.stormPerLocker;
+  say(
+    `--fleet ${fleet}: ${processes} server processes, Postgres + Redis, heartbeat every ${heartbeatMs / 1000} s, connects bounded to ${boundMs / 1000} s` +
+      (stormPerLocker ? `, then a power cut with ${stormPerLocker} events per locker` : ''),
+  );
 
   const bareHosts = await Promise.all(Array.from({ length: processes }, (_, i) => startHost(ctx, { kind: 'aedes', mqttPort: 0 }, `fleet-bare-${i}`)));
-  const bareAedes = await side('bare aedes', bareHosts, fakeCredentials(fleet), { heartbeatMs, boundMs, lockstep: false });
+  const bareAedes = await side('bare aedes', bareHosts, fakeCredentials(fleet), { heartbeatMs, boundMs, lockstep: false, ...(stormPerLocker ? { stormPerLocker } : {}) });
 
   const redis = await startRedis();
   try {
@@ -123,7 +152,7 @@ export async function benchFleetConnections(ctx: BenchContext, fleet: number, pr
     const creds = await registerLockers(first, fleet, [{ id: 'A1', size: 'S' }, { id: 'B1', size: 'M' }]);
     say(`  registered and enrolled ${fleet} lockers in ${round((Date.now() - t0) / 1000, 1)} s`);
     const hosts = [first, ...(await Promise.all(Array.from({ length: processes - 1 }, (_, i) => startHost(ctx, config, `fleet-${i + 1}`))))];
-    const lockstep = await side('Lockstep', hosts, creds, { heartbeatMs, boundMs, lockstep: true });
+    const lockstep = await side('Lockstep', hosts, creds, { heartbeatMs, boundMs, lockstep: true, ...(stormPerLocker ? { stormPerLocker } : {}) });
     return {
       fleet,
       processes,
@@ -136,6 +165,8 @@ export async function benchFleetConnections(ctx: BenchContext, fleet: number, pr
         heldVsBare: ratio(lockstep.held, bareAedes.held),
         connectRateVsBare: ratio(lockstep.connectsPerSec, bareAedes.connectsPerSec),
         memoryVsBare: ratio(bareAedes.kibPerLocker, lockstep.kibPerLocker),
+        // Time to absorb the power cut: bare aedes' (reconnect, PUBACK) over Lockstep's (reconnect, commit, ack).
+        ...(lockstep.storm && bareAedes.storm && lockstep.storm.absorbMs > 0 && bareAedes.storm.absorbMs > 0 ? { stormVsBare: ratio(bareAedes.storm.absorbMs, lockstep.storm.absorbMs) } : {}),
       },
       openFileLimit: openFileLimit(),
     };

@@ -112,13 +112,26 @@ export class LightLocker {
 
   /** Records `n` events in the outbox (as the agent does whether or not it is connected). */
   record(n: number): void {
+    this.#append(n);
+    this.flush();
+  }
+
+  /**
+   * A power cut: the connection drops without a DISCONNECT (so the broker publishes the will), `n` events are
+   * recorded meanwhile, and the locker comes back as after any drop: the backoff's first step, full jitter.
+   */
+  cut(n: number): void {
+    this.#append(n);
+    this.#client.stream.destroy();
+  }
+
+  #append(n: number): void {
     const at = Date.now();
     for (let i = 0; i < n; i++) {
       const seq = ++this.#seq;
       const kind = KINDS[seq % KINDS.length] as (typeof KINDS)[number];
       this.#outbox.push({ seq, id: `${this.bootId}_${seq}`, bootId: this.bootId, at, ...kind });
     }
-    this.flush();
   }
 
   /** Closed loop: whenever the outbox is empty, `batch` new events are recorded and sent. 0 stops. */

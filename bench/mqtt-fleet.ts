@@ -152,6 +152,16 @@ serve({
     }
     return stats().outbox;
   },
+  /** Every locker loses power at once (bench/fleet.ts, storm): returns the events now waiting in the outboxes. */
+  cut: async (m) => {
+    for (const l of lockers) if (l.connected) l.cut(Number(m.perLocker));
+    return stats().outbox;
+  },
+  /** Milliseconds from `since` (ms since the epoch) to each locker's first connection after it. */
+  reconnects: async (m) => {
+    const since = Number(m.since);
+    return lockers.map((l) => l.connectTimes.find((t) => t >= since)).filter((t): t is number => t !== undefined).map((t) => t - since);
+  },
   record: async (m) => {
     for (const l of lockers) l.record(Number(m.perLocker));
     return stats().outbox;

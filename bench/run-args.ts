@@ -15,9 +15,10 @@ export interface BenchArgs {
   /** Scale (issue 18): `connections --fleet N` runs a multi-process deployment (bench/fleet.ts) holding N lockers. */
   fleet?: number;
   processes?: number;
+  heartbeatSec?: number;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [--fleet N [--processes P]] [${BENCHMARK_NAMES.join('|')} …]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [--fleet N [--processes P] [--heartbeat-sec S]] [${BENCHMARK_NAMES.join('|')} …]`;
 
 export class BenchArgumentError extends Error {
   readonly code = 'BENCH_BAD_ARGUMENT';
@@ -40,6 +41,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         help: { type: 'boolean', short: 'h', default: false },
         fleet: { type: 'string' },
         processes: { type: 'string' },
+        'heartbeat-sec': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -61,10 +63,15 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   };
   const fleet = count('fleet', values.fleet, 1_000_000);
   const processes = count('processes', values.processes, 64);
-  if (fleet !== undefined && (names.length !== 1 || names[0] !== 'connections')) throw new BenchArgumentError('--fleet goes with the connections benchmark alone');
+  const heartbeatSec = count('heartbeat-sec', values['heartbeat-sec'], 3600);
+  if (fleet !== undefined && (names.length === 0 || names.some((n) => n !== 'connections' && n !== 'storm'))) {
+    throw new BenchArgumentError('--fleet goes with the connections and storm benchmarks alone (one or both)');
+  }
+  if ((processes !== undefined || heartbeatSec !== undefined) && fleet === undefined) throw new BenchArgumentError('--processes and --heartbeat-sec go with --fleet');
   return {
     quick: values.quick, profile: values.profile, long: values.long, keep: values.keep, help: values.help, names: names.length ? names : [...BENCHMARK_NAMES],
     ...(fleet !== undefined ? { fleet } : {}),
     ...(processes !== undefined ? { processes } : {}),
+    ...(heartbeatSec !== undefined ? { heartbeatSec } : {}),
   };
 }

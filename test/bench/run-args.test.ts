@@ -26,4 +26,18 @@ describe('bench command line', () => {
     expect(codeOf(() => parseBenchArgs(['--quick=yes']))).toBe('BENCH_BAD_ARGUMENT');
     expect(codeOf(() => parseBenchArgs(['bogus']))).toBe('BENCH_BAD_ARGUMENT');
   });
+
+  it('takes --fleet with connections, storm or both, and its own options only with it', () => {
+    expect(parseBenchArgs(['connections', 'storm', '--fleet', '170000', '--processes', '12', '--heartbeat-sec', '120'])).toMatchObject({
+      names: ['connections', 'storm'],
+      fleet: 170_000,
+      processes: 12,
+      heartbeatSec: 120,
+    });
+    expect(parseBenchArgs(['storm', '--fleet', '1000'])).toMatchObject({ names: ['storm'], fleet: 1000 });
+    expect(codeOf(() => parseBenchArgs(['--fleet', '1000']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(codeOf(() => parseBenchArgs(['events', '--fleet', '1000']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(codeOf(() => parseBenchArgs(['connections', '--heartbeat-sec', '30']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(codeOf(() => parseBenchArgs(['connections', '--fleet', '1000', '--heartbeat-sec', '0']))).toBe('BENCH_BAD_ARGUMENT');
+  });
 });

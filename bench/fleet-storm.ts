@@ -1,0 +1,97 @@
+import type { Host } from './harness.js';
+import type { BenchChild } from './ipc.js';
+import type { FleetStats } from './mqtt-fleet.js';
+import { percentiles, round, say, sleep, type Percentiles } from './stats.js';
+
+/** Nothing committed, acknowledged or reconnected for this long while events are outstanding: stuck. */
+const STALL_MS = 120_000;
+
+export interface FleetStorm {
+  lockers: number;
+  perLocker: number;
+  /** Events recorded during the cut (every locker's backlog). */
+  events: number;
+  /** From the cut until every outbox was empty and (Lockstep) every event committed; -1: not within the bound. */
+  absorbMs: number;
+  stalled: boolean;
+  /** Rows added to device_events (Lockstep; for bare aedes the PUBACKs received). */
+  committed: number;
+  /** Events whose ack the lockers received. */
+  acked: number;
+  /** Acknowledged but not in the database: must be 0. */
+  lost: number;
+  /** Lockers back within the bound, and milliseconds from the cut to each one's first connection after it. */
+  reconnected: number;
+  reconnectMs: Percentiles;
+  eventsPerSec: number;
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((n, x) => n + x, 0);
+
+/**
+ * The city-wide power cut (`storm --fleet N`): every connected locker of the client processes drops its connection
+ * at once without a DISCONNECT (the brokers publish every will), records `perLocker` events, and reconnects with
+ * the agent's backoff (first step: up to 1 s of jitter). Done when every outbox is empty and, on Lockstep, every
+ * event is a row in the shared database (counted there, not from counters).
+ */
+export async function powerCut(label: string, hosts: Host[], fleets: BenchChild[], o: { perLocker: number; boundMs: number; lockstep: boolean }): Promise<FleetStorm> {
+  const countRows = () => (hosts[0] as Host).child.request<number>('countEvents');
+  const rowsBefore = o.lockstep ? await countRows() : 0;
+  const ackedBefore = sum((await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')))).map((s) => s.acked));
+  const cutAt = Date.now();
+  const outboxes = await Promise.all(fleets.map((f) => f.request<number>('cut', { perLocker: o.perLocker })));
+  const events = sum(outboxes);
+  const lockers = Math.round(events / o.perLocker);
+  say(`  ${label}: power cut: ${lockers} lockers dropped at once with ${events} events recorded`);
+  let absorbMs = -1;
+  let stalled = false;
+  let committed = 0;
+  let acked = 0;
+  let movedAt = Date.now();
+  let seen = '';
+  let lastSay = 0;
+  while (Date.now() - cutAt < o.boundMs) {
+    await sleep(1000);
+    const stats = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
+    const outbox = sum(stats.map((s) => s.outbox));
+    const connected = sum(stats.map((s) => s.connected));
+    acked = sum(stats.map((s) => s.acked)) - ackedBefore;
+    committed = o.lockstep ? (await countRows()) - rowsBefore : acked;
+    if (outbox === 0 && committed >= events) {
+      absorbMs = Date.now() - cutAt;
+      break;
+    }
+    const now = `${committed}/${acked}/${connected}`;
+    if (now !== seen) movedAt = Date.now();
+    seen = now;
+    if (Date.now() - movedAt > STALL_MS) {
+      stalled = true;
+      break;
+    }
+    if (Date.now() - lastSay > 5000) {
+      lastSay = Date.now();
+      say(`  [${label} storm] ${round((Date.now() - cutAt) / 1000)} s: ${connected} connected, ${committed} of ${events} committed, ${outbox} unacknowledged`);
+    }
+  }
+  const back = (await Promise.all(fleets.map((f) => f.request<number[]>('reconnects', { since: cutAt })))).flat();
+  const doneMs = absorbMs >= 0 ? absorbMs : Date.now() - cutAt;
+  const result: FleetStorm = {
+    lockers,
+    perLocker: o.perLocker,
+    events,
+    absorbMs,
+    stalled,
+    committed,
+    acked,
+    lost: Math.max(0, acked - committed),
+    reconnected: back.length,
+    reconnectMs: percentiles(back),
+    eventsPerSec: round(committed / (doneMs / 1000)),
+  };
+  say(
+    `  ${label}: ${absorbMs >= 0 ? `absorbed in ${round(absorbMs / 1000, 1)} s` : stalled ? 'STALLED' : 'NOT absorbed within the bound'}: ` +
+      `${committed} of ${events} committed, ${acked} acknowledged, lost ${result.lost}; ${back.length} reconnected ` +
+      `(p50 ${round(result.reconnectMs.p50 / 1000, 1)} s, p90 ${round(result.reconnectMs.p90 / 1000, 1)} s, max ${round(result.reconnectMs.max / 1000, 1)} s), ${result.eventsPerSec} events/s`,
+  );
+  return result;
+}

@@ -43,9 +43,12 @@ describe('status, state reports and heartbeats of one turn, written together', (
 
   it('heartbeats of one turn each get their own locker desired version', async () => {
     const lockers = await Promise.all(Array.from({ length: 3 }, () => registerLocker(t.api)));
-    const versions = await Promise.all(lockers.map((l) => recordHeartbeat(t.server.ctx, l.id)));
+    // Distinct versions, so that a version given to the wrong locker shows.
+    for (const [i, l] of lockers.entries()) await t.server.ctx.db.updateTable('lockers').set({ desired_version: 70 + i }).where('id', '=', l.id).execute();
+    const versions = await Promise.all([...lockers, lockers[0]!].map((l) => recordHeartbeat(t.server.ctx, l.id)));
+    expect(versions).toEqual([70, 71, 72, 70]);
     const rows = await t.server.ctx.db.selectFrom('lockers').select(['id', 'desired_version', 'online']).where('id', 'in', lockers.map((l) => l.id)).execute();
-    expect(versions).toEqual(lockers.map((l) => rows.find((r) => r.id === l.id)?.desired_version));
+    expect(versions.slice(0, 3)).toEqual(lockers.map((l) => rows.find((r) => r.id === l.id)?.desired_version));
     expect(rows.every((r) => r.online === 1)).toBe(true);
     // Not a locker: no row, no version, and the others were not disturbed.
     expect(await recordHeartbeat(t.server.ctx, 'lk_0000000000000000')).toBeUndefined();

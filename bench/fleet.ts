@@ -3,6 +3,7 @@ import type { FleetCredential } from './credentials.js';
 import { fakeCredentials } from './events.js';
 import { registerLockers, startFleet, startHost, type BenchContext, type Host } from './harness.js';
 import { openFileLimit, type BenchChild } from './ipc.js';
+import { eventsWindow, type FleetEvents } from './fleet-events.js';
 import { powerCut, type FleetStorm } from './fleet-storm.js';
 import type { ConnectResult } from './mqtt-fleet.js';
 import { startRedis } from './redis-server.js';
@@ -11,6 +12,14 @@ import { mib, ratio, round, say, sleep } from './stats.js';
 /** Lockers per client process: well under the 20,000 open files of a process. */
 const PER_CLIENT_PROCESS = 15_000;
 const CATCH_UP_MS = 60_000;
+const IN_FLIGHT = 400;
+
+/**
+ * Keepalive of the fleet's lockers: twice the heartbeat period, at least the agent's 30 s. At 30 s, 170,000 idle
+ * lockers would send 5,700 PINGREQs a second for nothing; a heartbeat is itself traffic that keeps the link alive.
+ */
+const keepaliveFor = (heartbeatMs: number) => Math.min(65_535, Math.max(30, Math.round((2 * heartbeatMs) / 1000)));
+
 /** Linux's default ip_local_port_range (32768–60999): source ports for one destination address and port. */
 const EPHEMERAL_PORTS_PER_DESTINATION = 28_000;
 
@@ -27,6 +36,8 @@ export interface FleetSide {
   /** Σ (RSS after − RSS before the clients) over the server processes / held lockers. */
   kibPerLocker: number;
   rssMiB: number[];
+  /** `events --fleet`: events committed across the deployment while the fleet is held. */
+  events?: FleetEvents;
   /** `storm --fleet`: the power cut after the hold. */
   storm?: FleetStorm;
 }
@@ -39,7 +50,7 @@ export interface FleetConnectionsResult {
   lost: number;
   lockstep: FleetSide;
   bareAedes: FleetSide;
-  ratios: { heldVsBare: number; connectRateVsBare: number; memoryVsBare: number; stormVsBare?: number };
+  ratios: { heldVsBare: number; connectRateVsBare: number; memoryVsBare: number; eventsVsBare?: number; stormVsBare?: number };
   openFileLimit: number;
 }
 
@@ -50,6 +61,8 @@ export interface FleetOptions {
   heartbeatSec?: number;
   /** Events each locker records during the power cut (`storm --fleet`); none: no cut. */
   stormPerLocker?: number;
+  /** `events --fleet`: an events window while the fleet is held. */
+  events?: boolean;
 }
 
 /** Connects `creds` to the hosts (an equal share each), over client processes of PER_CLIENT_PROCESS lockers. */
@@ -67,7 +80,7 @@ async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbea
     const mine = creds.slice(h * share, (h + 1) * share);
     for (let at = 0; at < mine.length; at += PER_CLIENT_PROCESS) {
       const fleet = await startFleet(
-        { host: '127.0.0.1', port: host.mqttPort, ack: o.lockstep ? 'server' : 'puback', heartbeatMs: o.heartbeatMs, ackTimeoutMs: 15_000, seed: 300 + address, ...(bindAddresses ? { localAddresses: [`127.0.0.${address}`] } : {}) },
+        { host: '127.0.0.1', port: host.mqttPort, ack: o.lockstep ? 'server' : 'puback', heartbeatMs: o.heartbeatMs, keepaliveSec: keepaliveFor(o.heartbeatMs), ackTimeoutMs: 15_000, seed: 300 + address, ...(bindAddresses ? { localAddresses: [`127.0.0.${address}`] } : {}) },
         `${o.label} clients ${fleets.length + 1}`,
       );
       fleets.push(fleet);
@@ -76,12 +89,15 @@ async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbea
     }
   }
   const t0 = Date.now();
-  for (const f of fleets) jobs.push(f.request<ConnectResult>('connect', { concurrency: 200, timeoutMs: o.boundMs }));
+  // About 400 connects in flight over the whole fleet: 12 client processes × 200 each (the single-process bench's
+  // figure) left connects waiting past their 30 s timeout on two cores, and the retries crowded out the rest.
+  const concurrency = Math.max(20, Math.ceil(IN_FLIGHT / fleets.length));
+  for (const f of fleets) jobs.push(f.request<ConnectResult>('connect', { concurrency, timeoutMs: o.boundMs }));
   const results = await Promise.all(jobs);
   return { fleets, connected: results.reduce((n, r) => n + r.connected, 0), ms: Date.now() - t0 };
 }
 
-async function side(label: string, hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean; stormPerLocker?: number }): Promise<FleetSide> {
+async function side(label: string, hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean; stormPerLocker?: number; events?: boolean }): Promise<FleetSide> {
   const rss0 = await Promise.all(hosts.map((h) => h.memory().then((m) => m.rss)));
   const c = await connectAll(hosts, creds, { ...o, label });
   say(`  ${label}: ${c.connected} of ${creds.length} connected in ${round(c.ms / 1000, 1)} s over ${hosts.length} processes and ${c.fleets.length} client processes`);
@@ -100,6 +116,7 @@ async function side(label: string, hosts: Host[], creds: FleetCredential[], o: {
   const connectedNow = (await Promise.all(hosts.map((h) => h.stats()))).reduce((n, s) => n + s.connected, 0);
   const mem = await Promise.all(hosts.map((h) => h.memory()));
   const grown = mem.reduce((n, m, i) => n + (m.rss - (rss0[i] ?? 0)), 0);
+  const events = o.events ? await eventsWindow(label, hosts, c.fleets, { lockstep: o.lockstep, warmupMs: 2000, windowMs: 8000 }) : undefined;
   const storm = o.stormPerLocker ? await powerCut(label, hosts, c.fleets, { perLocker: o.stormPerLocker, boundMs: o.boundMs, lockstep: o.lockstep }) : undefined;
   await Promise.all([...hosts.map((h) => h.child.kill()), ...c.fleets.map((f) => f.kill())]);
   const result: FleetSide = {
@@ -111,6 +128,7 @@ async function side(label: string, hosts: Host[], creds: FleetCredential[], o: {
     heartbeatsRecorded,
     kibPerLocker: connectedNow > 0 ? round(grown / 1024 / connectedNow, 1) : 0,
     rssMiB: mem.map((m) => mib(m.rss)),
+    ...(events ? { events } : {}),
     ...(storm ? { storm } : {}),
   };
   say(`  ${label}: held ${result.held}, lost ${result.lost}, ${result.connectsPerSec} connects/s, heartbeats recorded ${heartbeatsRecorded}, ${result.kibPerLocker} KiB/locker (RSS ${result.rssMiB.join(' + ')} MiB)`);
@@ -134,13 +152,15 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
   // Connects (and the storm's reconnects) bounded to at least 2 or 4 minutes, and to 10 ms per locker for big fleets.
   const boundMs = Math.max(ctx.quick ? 120_000 : 240_000, fleet * 10);
   const stormPerLocker = o.stormPerLocker;
+  const extra = { ...(stormPerLocker ? { stormPerLocker } : {}), ...(o.events ? { events: true } : {}) };
   say(
     `--fleet ${fleet}: ${processes} server processes, Postgres + Redis, heartbeat every ${heartbeatMs / 1000} s, connects bounded to ${boundMs / 1000} s` +
+      (o.events ? ', then an events window' : '') +
       (stormPerLocker ? `, then a power cut with ${stormPerLocker} events per locker` : ''),
   );
 
   const bareHosts = await Promise.all(Array.from({ length: processes }, (_, i) => startHost(ctx, { kind: 'aedes', mqttPort: 0 }, `fleet-bare-${i}`)));
-  const bareAedes = await side('bare aedes', bareHosts, fakeCredentials(fleet), { heartbeatMs, boundMs, lockstep: false, ...(stormPerLocker ? { stormPerLocker } : {}) });
+  const bareAedes = await side('bare aedes', bareHosts, fakeCredentials(fleet), { heartbeatMs, boundMs, lockstep: false, ...extra });
 
   const redis = await startRedis();
   try {
@@ -152,7 +172,7 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
     const creds = await registerLockers(first, fleet, [{ id: 'A1', size: 'S' }, { id: 'B1', size: 'M' }]);
     say(`  registered and enrolled ${fleet} lockers in ${round((Date.now() - t0) / 1000, 1)} s`);
     const hosts = [first, ...(await Promise.all(Array.from({ length: processes - 1 }, (_, i) => startHost(ctx, config, `fleet-${i + 1}`))))];
-    const lockstep = await side('Lockstep', hosts, creds, { heartbeatMs, boundMs, lockstep: true, ...(stormPerLocker ? { stormPerLocker } : {}) });
+    const lockstep = await side('Lockstep', hosts, creds, { heartbeatMs, boundMs, lockstep: true, ...extra });
     return {
       fleet,
       processes,
@@ -165,6 +185,7 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
         heldVsBare: ratio(lockstep.held, bareAedes.held),
         connectRateVsBare: ratio(lockstep.connectsPerSec, bareAedes.connectsPerSec),
         memoryVsBare: ratio(bareAedes.kibPerLocker, lockstep.kibPerLocker),
+        ...(lockstep.events && bareAedes.events ? { eventsVsBare: ratio(lockstep.events.eventsPerSec, bareAedes.events.eventsPerSec) } : {}),
         // Time to absorb the power cut: bare aedes' (reconnect, PUBACK) over Lockstep's (reconnect, commit, ack).
         ...(lockstep.storm && bareAedes.storm && lockstep.storm.absorbMs > 0 && bareAedes.storm.absorbMs > 0 ? { stormVsBare: ratio(bareAedes.storm.absorbMs, lockstep.storm.absorbMs) } : {}),
       },

@@ -25,6 +25,8 @@ export interface LightLockerOptions {
   ack: 'server' | 'puback';
   /** 0: no heartbeats. */
   heartbeatMs: number;
+  /** MQTT keepalive (default 30 s, the agent's): a big fleet's pings are traffic too (bench/fleet.ts). */
+  keepaliveSec?: number;
   ackTimeoutMs: number;
   random: () => number;
 }
@@ -75,7 +77,7 @@ export class LightLocker {
         username: o.lockerId,
         protocolVersion: 4,
         clean: true,
-        keepalive: 30,
+        keepalive: o.keepaliveSec ?? 30,
         connectTimeout: 30_000,
         reconnectPeriod: 0,
         manualConnect: true,

@@ -14,6 +14,7 @@ export interface FleetConfig {
   port: number;
   ack: 'server' | 'puback';
   heartbeatMs: number;
+  keepaliveSec?: number;
   ackTimeoutMs: number;
   seed: number;
   /** Source addresses to spread connections over (each has its own ~28,000 ephemeral ports). */
@@ -130,6 +131,7 @@ serve({
           port: config.port,
           ack: config.ack,
           heartbeatMs: config.heartbeatMs,
+          ...(config.keepaliveSec ? { keepaliveSec: config.keepaliveSec } : {}),
           ackTimeoutMs: config.ackTimeoutMs,
           random,
           ...(localAddress ? { localAddress } : {}),
@@ -140,8 +142,9 @@ serve({
   },
   connect: async (m) => connectAll(Number(m.concurrency ?? 200), Number(m.timeoutMs ?? 120_000)),
   stats: async () => stats(),
+  /** Closed loop of `batch` events per locker; `lockers`: only the first so many of this process (default all). */
   pump: async (m) => {
-    for (const l of lockers) l.pump(Number(m.batch));
+    for (const l of lockers.slice(0, m.lockers === undefined ? lockers.length : Number(m.lockers))) l.pump(Number(m.batch));
     return null;
   },
   /** Starts every locker without waiting (the server may be down: they back off and retry) and records a backlog. */

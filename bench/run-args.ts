@@ -64,8 +64,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const fleet = count('fleet', values.fleet, 1_000_000);
   const processes = count('processes', values.processes, 64);
   const heartbeatSec = count('heartbeat-sec', values['heartbeat-sec'], 3600);
-  if (fleet !== undefined && (names.length === 0 || names.some((n) => n !== 'connections' && n !== 'storm'))) {
-    throw new BenchArgumentError('--fleet goes with the connections and storm benchmarks alone (one or both)');
+  if (fleet !== undefined && (names.length === 0 || names.some((n) => n !== 'connections' && n !== 'storm' && n !== 'events'))) {
+    throw new BenchArgumentError('--fleet goes with the connections, events and storm benchmarks alone (any of them)');
   }
   if ((processes !== undefined || heartbeatSec !== undefined) && fleet === undefined) throw new BenchArgumentError('--processes and --heartbeat-sec go with --fleet');
   return {

@@ -82,10 +82,23 @@ async function main(): Promise<void> {
         verdicts.push(...judge(name as BenchmarkName, result));
       } else {
         const storm = args.names.includes('storm');
-        const run = benchFleet(ctx, { fleet, ...(args.processes ? { processes: args.processes } : {}), ...(args.heartbeatSec ? { heartbeatSec: args.heartbeatSec } : {}), ...(storm ? { stormPerLocker: ctx.quick ? 3 : 5 } : {}) });
+        const events = args.names.includes('events');
+        const run = benchFleet(ctx, {
+          fleet,
+          ...(args.processes ? { processes: args.processes } : {}),
+          ...(args.heartbeatSec ? { heartbeatSec: args.heartbeatSec } : {}),
+          ...(storm ? { stormPerLocker: ctx.quick ? 3 : 5 } : {}),
+          events,
+        });
         const r: FleetConnectionsResult = await Promise.race([run, timeout]).finally(() => clearTimeout(timer));
         if (args.names.includes('connections')) results.connections = r;
         verdicts.push({ target: `issue 18: ${fleet} lockers held across one deployment, heartbeats recorded, 0 lost`, met: r.held === fleet && r.lost === 0 && r.lockstep.heartbeatsRecorded >= fleet * 0.99, figure: `held ${r.held}, lost ${r.lost}, heartbeats ${r.lockstep.heartbeatsRecorded} on ${r.processes} processes` });
+        const e = r.lockstep.events;
+        if (events && e && r.bareAedes.events) {
+          const vsBare = r.ratios.eventsVsBare ?? 0;
+          results.events = { lockstep: e, bareAedes: r.bareAedes.events, ratios: { vsBareAedes: vsBare } };
+          verdicts.push({ target: `issue 18: events committed across ${r.processes} processes ≥ 50 % of bare aedes QoS 1 on as many processes`, met: vsBare >= 0.5 && e.lost === 0, figure: `${e.eventsPerSec} vs ${r.bareAedes.events.eventsPerSec} events/s = ${round(vsBare * 100, 1)} %, lost ${e.lost}` });
+        }
         const s = r.lockstep.storm;
         if (storm && s) {
           results.storm = { lockstep: s, bareAedes: r.bareAedes.storm, ratios: { absorbVsBare: r.ratios.stormVsBare ?? 0 } };

@@ -38,13 +38,14 @@ export async function eventsWindow(label: string, hosts: Host[], fleets: BenchCh
   const after = await count();
   const secs = (Date.now() - t0) / 1000;
   await Promise.all(fleets.map((f) => f.request('pump', { batch: 0 })));
+  // Let the batches in flight finish (so that what follows starts from empty outboxes); then, on Lockstep,
+  // everything acknowledged must be a row.
+  for (const until = Date.now() + 30_000; Date.now() < until; await sleep(250)) {
+    const stats = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
+    if (sum(stats.map((s) => s.outbox)) === 0) break;
+  }
   let lost = 0;
   if (o.lockstep) {
-    // Let the batches in flight finish, then everything acknowledged must be a row.
-    for (const until = Date.now() + 30_000; Date.now() < until; await sleep(250)) {
-      const stats = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
-      if (sum(stats.map((s) => s.outbox)) === 0) break;
-    }
     const acked = sum((await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')))).map((s) => s.acked));
     lost = Math.max(0, acked - (await countRows()));
   }

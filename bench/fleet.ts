@@ -136,12 +136,13 @@ async function side(label: string, hosts: Host[], creds: FleetCredential[], o: {
 }
 
 /**
- * `npm run bench -- connections [storm] --fleet N [--processes P] [--heartbeat-sec S]`: one deployment of P server processes (default: one per
+ * `npm run bench -- connections [events] [storm] --fleet N [--processes P] [--heartbeat-sec S]`: one deployment of P server processes (default: one per
  * 15,000 lockers, at least 2) on one Postgres (DATABASE_URL, required: run it under `tsx test/helpers/with-postgres.ts`)
  * and one Redis (started here) holding N light lockers with heartbeats; against P bare aedes processes holding the
  * same number of clients. Each process listens on its own port and gets an equal share (the cluster module's
- * round-robin on one port spreads them the same way, through one more hop in the primary). With `storm`, each side
- * ends with a power cut of the whole fleet (bench/fleet-storm.ts) after the hold.
+ * round-robin on one port spreads them the same way, through one more hop in the primary). After the hold, on each
+ * side: with `events` an events window (bench/fleet-events.ts), with `storm` a power cut of the whole fleet
+ * (bench/fleet-storm.ts).
  */
 export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<FleetConnectionsResult> {
   const { fleet } = o;

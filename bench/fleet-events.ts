@@ -1,7 +1,7 @@
 import type { Host } from './harness.js';
 import type { BenchChild } from './ipc.js';
 import type { FleetStats } from './mqtt-fleet.js';
-import { round, say, sleep } from './stats.js';
+import { round, say, sleep, sum } from './stats.js';
 
 /** Publishers per server process and events per batch: the single-process events benchmark's shape (bench/events.ts). */
 const PUBLISHERS_PER_PROCESS = 64;
@@ -15,8 +15,6 @@ export interface FleetEvents {
   /** Lockstep: acknowledged but not in the database after the window drained (must be 0). */
   lost: number;
 }
-
-const sum = (xs: readonly number[]) => xs.reduce((n, x) => n + x, 0);
 
 /**
  * Events across the deployment (`events --fleet N`), while the fleet is held: 64 lockers per server process send

@@ -1,7 +1,7 @@
 import type { Host } from './harness.js';
 import type { BenchChild } from './ipc.js';
 import type { FleetStats } from './mqtt-fleet.js';
-import { percentiles, round, say, sleep, type Percentiles } from './stats.js';
+import { percentiles, round, say, sleep, sum, type Percentiles } from './stats.js';
 
 /** Nothing committed, acknowledged or reconnected for this long while events are outstanding: stuck. */
 const STALL_MS = 120_000;
@@ -25,8 +25,6 @@ export interface FleetStorm {
   reconnectMs: Percentiles;
   eventsPerSec: number;
 }
-
-const sum = (xs: readonly number[]) => xs.reduce((n, x) => n + x, 0);
 
 /**
  * The city-wide power cut (`storm --fleet N`): every connected locker of the client processes drops its connection

@@ -16,6 +16,10 @@ export function percentiles(values: readonly number[]): Percentiles {
   return { n: v.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: round(v[v.length - 1] ?? 0, 2) };
 }
 
+export function sum(xs: readonly number[]): number {
+  return xs.reduce((n, x) => n + x, 0);
+}
+
 export function round(x: number, digits = 0): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;

@@ -105,11 +105,11 @@ export const PUBLIC = new Set([
   'GET /openapi.json',
   'GET /docs',
   'GET /docs/',
-  'GET /docs//static/index.html',
-  'GET /docs//static/swagger-initializer.js',
-  'GET /docs//*',
-  'GET /docs//json',
-  'GET /docs//yaml',
+  'GET /docs/static/index.html',
+  'GET /docs/static/swagger-initializer.js',
+  'GET /docs/*',
+  'GET /docs/json',
+  'GET /docs/yaml',
   'POST /v1/session', // sign-in: name and password in the body (test/accounts/sessions.test.ts)
   // Firmware and diagnostics (issue 19): a locker's links from its own command (HMAC, expiry): test/firmware
   'GET /v1/device/updates/:commandId/artefact',

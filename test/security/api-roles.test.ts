@@ -9,6 +9,7 @@ import { ManualClock } from '../../shared/clock.js';
 import { makeConfig } from '../../server/config.js';
 import { createServer } from '../../server/create-server.js';
 import type { Role } from '../../shared/api/accounts.js';
+import { servedRoutes } from '../helpers/served-routes.js';
 import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
 import { book, call, createAccount, type CreatedAccount } from './api-helpers.js';
 import { PUBLIC, ROUTES } from './api-roles-matrix.js';
@@ -42,7 +43,7 @@ describe('API roles', () => {
   afterAll(() => t.close());
 
   it('the matrix lists every route the server serves (a new route must state who may call it here)', () => {
-    const served = listRoutes(t.server.app.printRoutes({ commonPrefix: false }));
+    const served = servedRoutes(t.server.app).map((r) => `${r.method} ${r.url}`);
     const listed = new Set(ROUTES.map((r) => `${r.method} ${r.url.replace(/\/(lk|p|acc|tok|cmd|al|kid|wd|ro)_nope/g, '/:id')}`));
     const normal = (route: string) => route.replace(/\/:[A-Za-z]+/g, '/:id');
     const missing = served.filter((r) => !PUBLIC.has(r) && !listed.has(normal(r)));
@@ -308,19 +309,3 @@ describe('bootstrap admin token rotation', () => {
     }
   });
 });
-
-/** `METHOD /path` for every route in Fastify's printRoutes tree (HEAD left out: it follows GET). */
-function listRoutes(tree: string): string[] {
-  const out: string[] = [];
-  const stack: string[] = [];
-  for (const line of tree.split('\n')) {
-    const m = /^([│ ]*)[├└]── (\S+) \(([A-Z, ]+)\)/.exec(line) ?? /^([│ ]*)[├└]── (\S+)$/.exec(line);
-    if (!m) continue;
-    const depth = (m[1] ?? '').length / 4;
-    stack.length = depth;
-    const full = `${stack[depth - 1] ?? ''}${m[2]!.startsWith('/') ? '' : '/'}${m[2]}`;
-    stack[depth] = full;
-    for (const method of (m[3] ?? '').split(',').map((x) => x.trim()).filter((x) => x && x !== 'HEAD')) out.push(`${method} ${full}`);
-  }
-  return out;
-}

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../server/errors.js';
 import { INTERNAL_ROUTES, internalReason } from '../../server/http/openapi-transform.js';
+import { servedRoutes, type ServedRoute } from '../helpers/served-routes.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 type Json = Record<string, unknown>;
@@ -15,32 +16,16 @@ type Operation = {
 
 let t: TestServer;
 let doc: Json & { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, Json>; schemas?: Json } };
-let routes: { method: string; url: string; roles: unknown }[];
+let routes: ServedRoute[];
 
 beforeAll(async () => {
   t = await startTestServer();
   const res = await t.server.app.inject({ method: 'GET', url: '/openapi.json' });
   expect(res.statusCode).toBe(200);
   doc = res.json();
-  routes = listRoutes(t.server.app.printRoutes({ commonPrefix: false }));
+  routes = servedRoutes(t.server.app);
 });
 afterAll(() => t.close());
-
-/** `METHOD /url` of every route the server serves (HEAD aside), from Fastify's route tree. */
-function listRoutes(tree: string): { method: string; url: string; roles: unknown }[] {
-  const out: { method: string; url: string; roles: unknown }[] = [];
-  const stack: string[] = [];
-  for (const line of tree.split('\n')) {
-    const m = /^([│ ]*)[├└]── (\S+) \(([A-Z, ]+)\)/.exec(line) ?? /^([│ ]*)[├└]── (\S+)$/.exec(line);
-    if (!m) continue;
-    const depth = (m[1] ?? '').length / 4;
-    stack.length = depth;
-    const full = `${stack[depth - 1] ?? ''}${m[2]!.startsWith('/') || !stack[depth - 1] ? '' : stack[depth - 1]!.endsWith('/') ? '' : '/'}${m[2]}`;
-    stack[depth] = full;
-    for (const method of (m[3] ?? '').split(',').map((x) => x.trim()).filter((x) => x && x !== 'HEAD')) out.push({ method, url: full, roles: undefined });
-  }
-  return out;
-}
 
 const openapiPath = (url: string) => url.replace(/:([A-Za-z]+)/g, '{$1}');
 

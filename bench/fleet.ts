@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { FleetCredential } from './credentials.js';
 import { fakeCredentials } from './events.js';
-import { registerLockers, startFleet, startHost, type BenchContext, type Host } from './harness.js';
+import { registerLockers, serverWindow, startFleet, startHost, type BenchContext, type Host } from './harness.js';
 import { openFileLimit, type BenchChild } from './ipc.js';
 import { eventsWindow, type FleetEvents } from './fleet-events.js';
 import { powerCut, type FleetStorm } from './fleet-storm.js';
@@ -59,6 +59,8 @@ export interface FleetOptions {
   processes?: number;
   /** Heartbeat period of the lockers and the server (default 30 s; 5 s with --quick). */
   heartbeatSec?: number;
+  /** Bound of the connects (and of a storm's reconnects) on each side; default below. */
+  boundSec?: number;
   /** Events each locker records during the power cut (`storm --fleet`); none: no cut. */
   stormPerLocker?: number;
   /** `events --fleet`: an events window while the fleet is held. */
@@ -97,9 +99,14 @@ async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbea
   return { fleets, connected: results.reduce((n, r) => n + r.connected, 0), ms: Date.now() - t0 };
 }
 
-async function side(label: string, hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean; stormPerLocker?: number; events?: boolean }): Promise<FleetSide> {
+async function side(ctx: BenchContext, label: string, hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean; stormPerLocker?: number; events?: boolean }): Promise<FleetSide> {
   const rss0 = await Promise.all(hosts.map((h) => h.memory().then((m) => m.rss)));
+  // With --profile: the first Lockstep process's CPU profile over the connects (what a connect costs the server).
+  const profiled = ctx.profileDir !== undefined && o.lockstep ? serverWindow(ctx, hosts[0] as Host, 0) : undefined;
+  await profiled?.opened;
   const c = await connectAll(hosts, creds, { ...o, label });
+  const connectWindow = await profiled?.close();
+  if (connectWindow) say(`  ${label}: first process's CPU over the connects ${round(connectWindow.cpu * 100)} % of a core`);
   say(`  ${label}: ${c.connected} of ${creds.length} connected in ${round(c.ms / 1000, 1)} s over ${hosts.length} processes and ${c.fleets.length} client processes`);
   const holdStart = Date.now();
   await sleep(o.heartbeatMs + 3000);
@@ -150,8 +157,9 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
   if (!databaseUrl) throw new Error('connections --fleet needs DATABASE_URL (Postgres): npx tsx test/helpers/with-postgres.ts npm run bench -- connections --fleet N');
   const processes = o.processes ?? Math.max(2, Math.ceil(fleet / PER_CLIENT_PROCESS));
   const heartbeatMs = (o.heartbeatSec ?? (ctx.quick ? 5 : 30)) * 1000;
-  // Connects (and the storm's reconnects) bounded to at least 2 or 4 minutes, and to 10 ms per locker for big fleets.
-  const boundMs = Math.max(ctx.quick ? 120_000 : 240_000, fleet * 10);
+  // Connects (and the storm's reconnects) bounded to at least 2 or 4 minutes, and to 10 ms per locker for big fleets
+  // (--bound-sec sets it: 10 ms per locker was too short for 170,000 on two cores, docs/scale.md).
+  const boundMs = o.boundSec ? o.boundSec * 1000 : Math.max(ctx.quick ? 120_000 : 240_000, fleet * 10);
   const stormPerLocker = o.stormPerLocker;
   const extra = { ...(stormPerLocker ? { stormPerLocker } : {}), ...(o.events ? { events: true } : {}) };
   say(
@@ -161,7 +169,7 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
   );
 
   const bareHosts = await Promise.all(Array.from({ length: processes }, (_, i) => startHost(ctx, { kind: 'aedes', mqttPort: 0 }, `fleet-bare-${i}`)));
-  const bareAedes = await side('bare aedes', bareHosts, fakeCredentials(fleet), { heartbeatMs, boundMs, lockstep: false, ...extra });
+  const bareAedes = await side(ctx, 'bare aedes', bareHosts, fakeCredentials(fleet), { heartbeatMs, boundMs, lockstep: false, ...extra });
 
   const redis = await startRedis();
   try {
@@ -173,7 +181,7 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
     const creds = await registerLockers(first, fleet, [{ id: 'A1', size: 'S' }, { id: 'B1', size: 'M' }]);
     say(`  registered and enrolled ${fleet} lockers in ${round((Date.now() - t0) / 1000, 1)} s`);
     const hosts = [first, ...(await Promise.all(Array.from({ length: processes - 1 }, (_, i) => startHost(ctx, config, `fleet-${i + 1}`))))];
-    const lockstep = await side('Lockstep', hosts, creds, { heartbeatMs, boundMs, lockstep: true, ...extra });
+    const lockstep = await side(ctx, 'Lockstep', hosts, creds, { heartbeatMs, boundMs, lockstep: true, ...extra });
     return {
       fleet,
       processes,

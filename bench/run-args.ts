@@ -16,9 +16,11 @@ export interface BenchArgs {
   fleet?: number;
   processes?: number;
   heartbeatSec?: number;
+  /** How long the fleet's connects (and a storm's reconnects) may take, each side; default 10 ms per locker, at least 2 or 4 minutes. */
+  boundSec?: number;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [--fleet N [--processes P] [--heartbeat-sec S]] [${BENCHMARK_NAMES.join('|')} …]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [--fleet N [--processes P] [--heartbeat-sec S] [--bound-sec B]] [${BENCHMARK_NAMES.join('|')} …]`;
 
 export class BenchArgumentError extends Error {
   readonly code = 'BENCH_BAD_ARGUMENT';
@@ -42,6 +44,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         fleet: { type: 'string' },
         processes: { type: 'string' },
         'heartbeat-sec': { type: 'string' },
+        'bound-sec': { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -64,14 +67,18 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const fleet = count('fleet', values.fleet, 1_000_000);
   const processes = count('processes', values.processes, 64);
   const heartbeatSec = count('heartbeat-sec', values['heartbeat-sec'], 3600);
+  const boundSec = count('bound-sec', values['bound-sec'], 4 * 3600);
   if (fleet !== undefined && (names.length === 0 || names.some((n) => n !== 'connections' && n !== 'storm' && n !== 'events'))) {
     throw new BenchArgumentError('--fleet goes with the connections, events and storm benchmarks alone (any of them)');
   }
-  if ((processes !== undefined || heartbeatSec !== undefined) && fleet === undefined) throw new BenchArgumentError('--processes and --heartbeat-sec go with --fleet');
+  if ((processes !== undefined || heartbeatSec !== undefined || boundSec !== undefined) && fleet === undefined) {
+    throw new BenchArgumentError('--processes, --heartbeat-sec and --bound-sec go with --fleet');
+  }
   return {
     quick: values.quick, profile: values.profile, long: values.long, keep: values.keep, help: values.help, names: names.length ? names : [...BENCHMARK_NAMES],
     ...(fleet !== undefined ? { fleet } : {}),
     ...(processes !== undefined ? { processes } : {}),
     ...(heartbeatSec !== undefined ? { heartbeatSec } : {}),
+    ...(boundSec !== undefined ? { boundSec } : {}),
   };
 }

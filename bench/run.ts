@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const ctx: BenchContext = { quick: args.quick, long: args.long, tmp, profileDir };
   const flags = [args.quick && '--quick', args.profile && '--profile', args.long && '--long'].filter((f): f is string => typeof f === 'string');
-  if (args.fleet !== undefined) flags.push(`--fleet ${args.fleet}`, ...(args.processes ? [`--processes ${args.processes}`] : []), ...(args.heartbeatSec ? [`--heartbeat-sec ${args.heartbeatSec}`] : []));
+  if (args.fleet !== undefined) flags.push(`--fleet ${args.fleet}`, ...(args.processes ? [`--processes ${args.processes}`] : []), ...(args.heartbeatSec ? [`--heartbeat-sec ${args.heartbeatSec}`] : []), ...(args.boundSec ? [`--bound-sec ${args.boundSec}`] : []));
   const command = `npm run bench${flags.length || args.names.length < Object.keys(BENCHMARKS).length ? ` -- ${[...flags, ...(args.names.length < Object.keys(BENCHMARKS).length ? args.names : [])].join(' ')}` : ''}`;
   say(command);
   say(`machine: ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);
@@ -70,7 +70,9 @@ async function main(): Promise<void> {
     say(`\n== ${name} ==`);
     try {
       // Each benchmark bounds its own phases; this is the backstop (connections steps up for up to ~25 minutes).
-      const limitMs = (args.long ? 90 : args.quick ? 5 : 40) * 60_000;
+      // A fleet run with --bound-sec gets room for its bounds: connects on each side, and as much again for a storm.
+      const boundsMs = args.boundSec ? args.boundSec * 1000 * (args.names.includes('storm') ? 4 : 2) + 30 * 60_000 : 0;
+      const limitMs = Math.max((args.long ? 90 : args.quick ? 5 : 40) * 60_000, boundsMs);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`${name} did not finish within ${limitMs / 60_000} minutes`)), limitMs);
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
           fleet,
           ...(args.processes ? { processes: args.processes } : {}),
           ...(args.heartbeatSec ? { heartbeatSec: args.heartbeatSec } : {}),
+          ...(args.boundSec ? { boundSec: args.boundSec } : {}),
           ...(storm ? { stormPerLocker: ctx.quick ? 3 : 5 } : {}),
           events,
         });

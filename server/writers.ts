@@ -11,11 +11,11 @@ import type { Db } from './store/database.js';
 import { plainGroupCommit, type GroupCommit, type GroupCommitOptions } from './store/group-commit.js';
 import { createEventWriter, MAX_EVENT_GROUP, type EventWriter } from './sync/handle-events.js';
 import { MAX_HEARTBEAT_GROUP, writeHeartbeats, type Beat } from './sync/heartbeats.js';
-import { MAX_REPORT_GROUP, writeReports, writeStatuses, type Report, type Status } from './sync/locker-reports.js';
+import { MAX_REPORT_GROUP, writeReports, writeStatuses, type Report, type Status, type StatusWritten } from './sync/locker-reports.js';
 
 export interface Writers {
   readonly heartbeats: GroupCommit<Beat, number | undefined>;
-  readonly statuses: GroupCommit<Status, void>;
+  readonly statuses: GroupCommit<Status, StatusWritten | undefined>;
   readonly reports: GroupCommit<Report, void>;
   readonly events: EventWriter;
   readonly bookings: BookingQueue;
@@ -36,7 +36,7 @@ export function createWriters(deps: { db: Db; log: Logger; stats: ServerStats },
   });
   return {
     heartbeats: plainGroupCommit<Beat, number | undefined>(options('heartbeats', MAX_HEARTBEAT_GROUP), (trx, items) => writeHeartbeats(ctxOf(), trx, items)),
-    statuses: plainGroupCommit<Status, void>(options('statuses', MAX_REPORT_GROUP), (trx, items) => writeStatuses(ctxOf(), trx, items)),
+    statuses: plainGroupCommit<Status, StatusWritten | undefined>(options('statuses', MAX_REPORT_GROUP), (trx, items) => writeStatuses(ctxOf(), trx, items)),
     reports: plainGroupCommit<Report, void>(options('reports', MAX_REPORT_GROUP), (trx, items) => writeReports(ctxOf(), trx, items)),
     events: createEventWriter(options('events', MAX_EVENT_GROUP), ctxOf),
     bookings: createBookingQueue(options('bookings', MAX_BOOKING_GROUP)),

@@ -64,37 +64,41 @@ function deviceConfig(ctx: ServerContext, lockerId: string): DeviceConfig {
   };
 }
 
-/** The whole desired state of a locker at its current version, read in one transaction. */
+/** The locker's version and its compartments (one row with null compartment columns for a locker without any). */
+const lockerAndCompartments = prepareQuery((db, a: { lockerId: string }) =>
+  db
+    .selectFrom('lockers as l')
+    .leftJoin('compartments as c', 'c.locker_id', 'l.id')
+    .select(['l.desired_version', 'c.id', 'c.size', 'c.in_service'])
+    .where('l.id', '=', a.lockerId)
+    .orderBy('c.id'),
+);
+
+/** Its grants that still count: live ones (to carry) and revoked ones (to refuse), in one read. */
+const currentGrants = prepareQuery((db, a: { lockerId: string; expAfter: number }) =>
+  db
+    .selectFrom('grants')
+    .select(['token', 'jti', 'status', 'exp'])
+    .where('locker_id', '=', a.lockerId)
+    .where('status', 'in', ['live', 'revoked'])
+    .where('exp', '>', a.expAfter)
+    .orderBy('jti'),
+);
+
+/**
+ * The whole desired state of a locker at its current version, read in one transaction: two statements (a
+ * snapshot answers every connect, and each statement is a round trip on Postgres).
+ */
 export async function buildSnapshot(ctx: ServerContext, lockerId: string): Promise<StateSnapshotMessage | null> {
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const locker = await trx.selectFrom('lockers').select('desired_version').where('id', '=', lockerId).executeTakeFirst();
+    const { rows: compartments } = await lockerAndCompartments.run(trx, { lockerId });
+    const locker = compartments[0];
     if (!locker) return null;
-    const compartments = await trx
-      .selectFrom('compartments')
-      .select(['id', 'size', 'in_service'])
-      .where('locker_id', '=', lockerId)
-      .orderBy('id')
-      .execute();
-    const grants = await trx
-      .selectFrom('grants')
-      .select('token')
-      .where('locker_id', '=', lockerId)
-      .where('status', '=', 'live')
-      .where('exp', '>', Math.floor(now / 1000) - ctx.config.clockToleranceSec)
-      .orderBy('jti')
-      .execute();
-    const revoked = await trx
-      .selectFrom('grants')
-      .select('jti')
-      .where('locker_id', '=', lockerId)
-      .where('status', '=', 'revoked')
-      .where('exp', '>', Math.floor(now / 1000) - ctx.config.clockToleranceSec)
-      // The schema's limit: the longest-lived revocations matter most (the others expire first anyway).
-      .orderBy('exp', 'desc')
-      .limit(MAX_SNAPSHOT_REVOKED)
-      .execute();
-    if (revoked.length === MAX_SNAPSHOT_REVOKED) ctx.log.warn({ lockerId }, 'snapshot revocation list truncated');
+    const { rows: grants } = await currentGrants.run(trx, { lockerId, expAfter: Math.floor(now / 1000) - ctx.config.clockToleranceSec });
+    // The schema's limit on revocations: the longest-lived matter most (the others expire first anyway).
+    const revoked = grants.filter((g) => g.status === 'revoked').sort((a, b) => b.exp - a.exp);
+    if (revoked.length > MAX_SNAPSHOT_REVOKED) ctx.log.warn({ lockerId }, 'snapshot revocation list truncated');
     return {
       v: PROTOCOL_VERSION,
       full: true,
@@ -102,9 +106,9 @@ export async function buildSnapshot(ctx: ServerContext, lockerId: string): Promi
       serverTime: now,
       keys: ctx.keys.publicKeys(),
       config: deviceConfig(ctx, lockerId),
-      compartments: compartments.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1 })),
-      grants: grants.map((g) => g.token),
-      revoked: revoked.map((g) => g.jti),
+      compartments: compartments.flatMap((c) => (c.id !== null && c.size !== null ? [{ id: c.id, size: c.size, inService: c.in_service === 1 }] : [])),
+      grants: grants.filter((g) => g.status === 'live').map((g) => g.token),
+      revoked: revoked.slice(0, MAX_SNAPSHOT_REVOKED).map((g) => g.jti),
     };
   });
 }

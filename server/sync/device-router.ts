@@ -39,12 +39,17 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
       case 'status': {
         const m = decode.status(payload);
         if (!m.ok) return reject(ctx, m.code, topic, m.detail);
-        await recordLockerStatus(ctx, { lockerId, online: m.value.state === 'online', bootId: m.value.bootId });
-        ctx.bus.domain({ type: 'locker.presence', lockerId, online: m.value.state === 'online' });
+        const online = m.value.state === 'online';
+        const written = await recordLockerStatus(ctx, { lockerId, online, bootId: m.value.bootId });
+        ctx.bus.domain({ type: 'locker.presence', lockerId, online });
         // Back online: every command still waiting for a result goes again (the device runs each id once).
-        if (m.value.state === 'online') await resendPending(ctx, lockerId);
-        // Pickup windows stand still while the locker is offline (see server/parcels/pickup-window.ts).
-        await onLockerPresence(ctx, lockerId, m.value.state === 'online');
+        if (online) await resendPending(ctx, lockerId);
+        // Pickup windows stand still while the locker is offline (see server/parcels/pickup-window.ts). Most
+        // statuses change nothing there (online and already available, as every connect of a healthy fleet):
+        // those skip the hook's transaction, three round trips on Postgres. What a race leaves behind, the
+        // scheduler's reconciliation catches up with.
+        if (written && written.unavailable !== online) return;
+        await onLockerPresence(ctx, lockerId, online);
         return;
       }
       case 'heartbeat': {

@@ -30,16 +30,29 @@ const recordReport = prepareQuery((db, a: { lockerId: string; version: number; l
   db.updateTable('lockers').set({ reported_version: a.version, reported_seq: a.lastSeq, last_seen_at: a.at }).where('id', '=', a.lockerId).where('reported_version', '<=', a.version),
 );
 
+/**
+ * After a status was written: whether the locker already counted as unavailable (its pickup windows standing
+ * still), as the same statement saw it; undefined for a locker the server does not know.
+ */
+export interface StatusWritten {
+  unavailable: boolean;
+}
+
 /** A locker's retained status (online, or offline by its will): one autocommit (one fsync) each before. */
 const recordStatus = prepareQuery((db, a: { lockerId: string; online: number; bootId: string; at: number }) =>
-  db.updateTable('lockers').set({ online: a.online, boot_id: a.bootId, last_seen_at: a.at }).where('id', '=', a.lockerId),
+  db.updateTable('lockers').set({ online: a.online, boot_id: a.bootId, last_seen_at: a.at }).where('id', '=', a.lockerId).returning('unavailable_since'),
 );
 
 /** A group of status messages, in the group's transaction (ctx.writers.statuses). */
-export async function writeStatuses(ctx: ServerContext, trx: Transaction<Database>, group: readonly Status[]): Promise<void[]> {
+export async function writeStatuses(ctx: ServerContext, trx: Transaction<Database>, group: readonly Status[]): Promise<(StatusWritten | undefined)[]> {
   const now = ctx.clock.now();
-  for (const st of group) await recordStatus.run(trx, { lockerId: st.lockerId, online: st.online ? 1 : 0, bootId: st.bootId, at: now });
-  return group.map(() => undefined);
+  const written: (StatusWritten | undefined)[] = [];
+  for (const st of group) {
+    const { rows } = await recordStatus.run(trx, { lockerId: st.lockerId, online: st.online ? 1 : 0, bootId: st.bootId, at: now });
+    const row = rows[0];
+    written.push(row ? { unavailable: row.unavailable_since !== null } : undefined);
+  }
+  return written;
 }
 
 /** A group of state reports, in the group's transaction (ctx.writers.reports). */
@@ -53,7 +66,7 @@ export async function writeReports(ctx: ServerContext, trx: Transaction<Database
 }
 
 /** A locker's status message, written with the others of its turn in one transaction. */
-export function recordLockerStatus(ctx: ServerContext, status: Status): Promise<void> {
+export function recordLockerStatus(ctx: ServerContext, status: Status): Promise<StatusWritten | undefined> {
   return ctx.writers.statuses.add(status);
 }
 

@@ -28,11 +28,12 @@ describe('bench command line', () => {
   });
 
   it('takes --fleet with connections, events and storm (any of them), and its own options only with it', () => {
-    expect(parseBenchArgs(['connections', 'storm', '--fleet', '170000', '--processes', '12', '--heartbeat-sec', '120'])).toMatchObject({
+    expect(parseBenchArgs(['connections', 'storm', '--fleet', '170000', '--processes', '12', '--heartbeat-sec', '120', '--bound-sec', '2700'])).toMatchObject({
       names: ['connections', 'storm'],
       fleet: 170_000,
       processes: 12,
       heartbeatSec: 120,
+      boundSec: 2700,
     });
     expect(parseBenchArgs(['storm', '--fleet', '1000'])).toMatchObject({ names: ['storm'], fleet: 1000 });
     expect(codeOf(() => parseBenchArgs(['--fleet', '1000']))).toBe('BENCH_BAD_ARGUMENT');
@@ -40,5 +41,7 @@ describe('bench command line', () => {
     expect(codeOf(() => parseBenchArgs(['bookings', '--fleet', '1000']))).toBe('BENCH_BAD_ARGUMENT');
     expect(codeOf(() => parseBenchArgs(['connections', '--heartbeat-sec', '30']))).toBe('BENCH_BAD_ARGUMENT');
     expect(codeOf(() => parseBenchArgs(['connections', '--fleet', '1000', '--heartbeat-sec', '0']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(codeOf(() => parseBenchArgs(['connections', '--bound-sec', '600']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(codeOf(() => parseBenchArgs(['connections', '--fleet', '1000', '--bound-sec', '1.5']))).toBe('BENCH_BAD_ARGUMENT');
   });
 });

@@ -138,7 +138,28 @@ function postgresDialect(t: { url: string; poolSize?: number; onPoolError?: (err
   // A connection in use that breaks (the backend terminated mid-transaction, 57P01): the statement in flight gets
   // the error and the pool drops the client when it comes back; its late 'error' event must not crash the process.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new PostgresDialect({ pool });
+  // Kysely asks the pool for a connection per query or transaction. When none can be made (the database is down or
+  // unreachable: ECONNREFUSED, a timeout), the error is a network one that names no database; it is given SQLSTATE
+  // 08001 (the client could not establish the connection), so the HTTP shell answers STORAGE_UNAVAILABLE (503)
+  // rather than INTERNAL (500), and the cause is kept for the log.
+  // The callback form (pool.query uses it) is passed through as it is.
+  const connect = pool.connect.bind(pool) as (...args: unknown[]) => Promise<pg.PoolClient> | undefined;
+  const connectOrExplain = (...args: unknown[]) => {
+    if (typeof args[0] === 'function') return connect(...args);
+    return (connect() as Promise<pg.PoolClient>).catch((err: unknown) => {
+      throw new DatabaseUnreachableError(err);
+    });
+  };
+  return new PostgresDialect({ pool: Object.assign(pool, { connect: connectOrExplain as typeof pool.connect }) });
+}
+
+/** No connection to the Postgres database could be made; `cause` says why. */
+export class DatabaseUnreachableError extends Error {
+  readonly code = '08001';
+  constructor(cause: unknown) {
+    super(`cannot connect to the database: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'DatabaseUnreachableError';
+  }
 }
 
 /** Which database a URL or file names, for logs (never the password). */

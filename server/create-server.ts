@@ -94,13 +94,11 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   const stats = new ServerStats();
   const instanceId = instanceIdOf(config);
   // MQTT_URL: an external broker (several server processes share it); otherwise aedes in this process.
+  // Scale (issue 18): REDIS_URL joins this process's broker to the others' (docs/scale.md).
+  const fleet = !config.mqttUrl && config.redisUrl ? openBrokerFleet(config.redisUrl, log) : undefined;
   const broker: ServerBroker = config.mqttUrl
     ? await createExternalBroker({ config, db, stats, log, instanceId })
-    : await createEmbeddedBroker({
-        db, stats, log, clock, host: config.host, port: config.mqttPort, limits: transportLimits(config),
-        // Scale (issue 18): REDIS_URL joins this process's broker to the others' (docs/scale.md).
-        ...(config.redisUrl ? { fleet: openBrokerFleet(config.redisUrl, log) } : {}),
-      });
+    : await createEmbeddedBroker({ db, stats, log, clock, host: config.host, port: config.mqttPort, limits: transportLimits(config), ...(fleet ? { fleet } : {}) });
   const bus = new ChangeBus(log);
   // deploy: one info line per domain event (parcel deposited, alarm raised, locker offline, command done, ...).
   const offDomainLog = logDomainEvents(bus, log);
@@ -108,7 +106,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   const writers = createWriters({ db, log, stats }, () => ctx);
   const ctx: ServerContext = { config, instanceId, clock, db, keys, pinSecret: secrets.pinSecret, link: metrics.countingLink(broker.link), log, stats, bus, writers, storage };
   const live = new LiveHub({ db, bus, log, now: () => clock.now(), intervalMs: config.livePushIntervalMs });
-  metrics.bind({ db, stats, bus, log, connectedLockers: () => broker.connectedClients(), liveSubscribers: () => live.subscriberCount });
+  metrics.bind({ db, stats, bus, log, connectedLockers: () => broker.connectedClients(), liveSubscribers: () => live.subscriberCount, ...(fleet ? { fleetRouted: () => fleet.routed } : {}) });
 
   let mqttUrl = config.mqttPublicUrl ?? `mqtt://${config.host}:${config.mqttPort}`;
   const bootstrap = new BootstrapToken(secrets.adminToken, secrets.adminTokenFile);

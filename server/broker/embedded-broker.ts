@@ -1,7 +1,7 @@
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Logger } from 'pino';
-import { deviceMayPublish, deviceMaySubscribe, isStatusTopic } from '../../shared/topics.js';
+import { DEVICE_PUBLISHES, deviceMayPublish, deviceMaySubscribe, isStatusTopic, parseTopic } from '../../shared/topics.js';
 import type { Db } from '../store/database.js';
 import type { ServerStats } from '../stats.js';
 import type { BrokerLink, ServerBroker } from './link.js';
@@ -94,6 +94,18 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
   // In a fleet, messages come through Redis and mqemitter-redis runs them without a queue: nothing to recurse, and
   // a '#' subscription would bring every process the whole fleet's traffic.
   if (!fleet) await new Promise<void>((resolve) => aedes.subscribe('#', (_packet, cb) => setImmediate(cb), resolve));
+  // What stays in this process (redis-fleet.ts): a device's own messages, which only this process's server reads
+  // (LocalDispatch), and the server's messages to a locker connected here. The rest goes through Redis: messages to
+  // lockers connected elsewhere, and $SYS (revocations, and aedes' notice of each new client, by which the process
+  // holding an older connection with the same id closes it).
+  if (fleet) {
+    const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
+    const uplink: readonly string[] = DEVICE_PUBLISHES;
+    fleet.keepLocal((topic) => {
+      const p = parseTopic(topic);
+      return p !== null && (uplink.includes(p.kind) || clients[p.lockerId] !== undefined);
+    });
+  }
   if (fleet) fleet.mq.on(REVOKE_TOPIC, (message, done) => {
     closeLocal(String(message.payload));
     done();

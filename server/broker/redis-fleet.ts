@@ -3,10 +3,14 @@ import type { Logger } from 'pino';
 
 const require = createRequire(import.meta.url);
 
+type FleetMessage = { topic: string; payload: Buffer };
+
 /** The part of an MQEmitter (mqemitter-redis) the broker needs besides what aedes does with it. */
 export interface FleetEmitter {
   on(topic: string, listener: (message: { topic: string; payload: Buffer | string }, done: () => void) => void, callback?: () => void): unknown;
-  emit(message: { topic: string; payload: Buffer }, callback?: (error?: Error) => void): void;
+  emit(message: FleetMessage, callback?: (error?: Error) => void): void;
+  /** mqemitter-redis keeps MQEmitter's own emit under this name: delivery to this process's listeners only. */
+  _emit(message: FleetMessage, callback?: (error?: Error) => void): void;
 }
 
 type EmitterFactory = (opts: { connectionString: string }) => FleetEmitter & { state: { on(event: 'error', cb: (err: Error) => void): void } };
@@ -48,6 +52,13 @@ const redisPersistence = require('aedes-persistence-redis') as PersistenceFactor
 export interface BrokerFleet {
   readonly mq: FleetEmitter;
   readonly persistence: unknown;
+  /**
+   * Which messages need no other process (the broker says, once it knows its clients): they are delivered in this
+   * process alone, without the round trip through Redis every other message makes. Unset: everything goes through Redis.
+   */
+  keepLocal(isLocal: (topic: string) => boolean): void;
+  /** Messages delivered in this process alone, and through Redis, since the start. */
+  readonly routed: { local: number; fleet: number };
   /** Called after aedes closed (aedes closes the emitter itself, not the persistence). */
   close(): Promise<void>;
 }
@@ -65,7 +76,16 @@ export function openBrokerFleet(url: string, log: Logger): BrokerFleet {
     return work.finally(() => inFlight--);
   };
   const emit = mq.emit.bind(mq);
+  const emitHere = mq._emit.bind(mq);
+  let isLocal: (topic: string) => boolean = () => false;
+  const routed = { local: 0, fleet: 0 };
   mq.emit = (message, callback) => {
+    if (isLocal(message.topic)) {
+      routed.local++;
+      emitHere(message, callback);
+      return;
+    }
+    routed.fleet++;
     inFlight++;
     emit(message, (err) => {
       inFlight--;
@@ -77,6 +97,10 @@ export function openBrokerFleet(url: string, log: Logger): BrokerFleet {
   return {
     mq,
     persistence,
+    keepLocal(predicate) {
+      isLocal = predicate;
+    },
+    routed,
     async close() {
       // Settled: nothing in flight over a few turns (a will's delete starts a turn after its publish), at most 3 s.
       const until = Date.now() + 3000;

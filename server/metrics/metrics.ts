@@ -18,6 +18,8 @@ export interface MetricsSources {
   log: Logger;
   connectedLockers(): number;
   liveSubscribers(): number;
+  /** In a fleet of brokers (REDIS_URL): messages delivered in this process alone, and through Redis. */
+  fleetRouted?(): { local: number; fleet: number };
 }
 
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -78,6 +80,21 @@ export class ServerMetrics {
     this.databaseGauges(s.db, registers);
     new Gauge({ name: 'lockstep_mqtt_connected_lockers', help: 'Lockers connected to the embedded broker now.', registers, collect() { this.set(s.connectedLockers()); } });
     new Gauge({ name: 'lockstep_live_subscribers', help: 'Dashboard live streams open now.', registers, collect() { this.set(s.liveSubscribers()); } });
+    const routed = s.fleetRouted;
+    if (routed) {
+      new Counter({
+        name: 'lockstep_mqtt_fleet_routed_total',
+        help: 'Messages of this process\'s broker in a fleet (REDIS_URL): delivered here alone (route="local") or through Redis (route="fleet").',
+        labelNames: ['route'],
+        registers,
+        collect() {
+          this.reset();
+          const r = routed();
+          this.inc({ route: 'local' }, r.local);
+          this.inc({ route: 'fleet' }, r.fleet);
+        },
+      });
+    }
     this.offBus = s.bus.on((change) => {
       if (change.kind === 'events' && change.batch.applied > 0) {
         this.countCodes(s.db, change.batch).catch((err: unknown) => s.log.warn({ err, lockerId: change.batch.lockerId }, 'code metrics lost for a batch'));

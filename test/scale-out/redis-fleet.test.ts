@@ -24,6 +24,13 @@ async function handled(server: TestServer): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
 
+/** lockstep_mqtt_fleet_routed_total of a server: its broker's messages delivered there alone, or through Redis. */
+async function routed(server: TestServer): Promise<{ local: number; fleet: number }> {
+  const text = await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${server.server.adminToken}` } }).then((r) => r.text());
+  const value = (route: string) => Number(text.split('\n').find((l) => l.startsWith(`lockstep_mqtt_fleet_routed_total{route="${route}"}`))?.split(' ').at(-1) ?? NaN);
+  return { local: value('local'), fleet: value('fleet') };
+}
+
 beforeAll(async () => {
   [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
   dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-fleet-'));
@@ -54,6 +61,11 @@ describe('two server processes whose embedded brokers are one fleet over Redis',
     const handledByA = await handled(a);
     expect(handledByA).toBeGreaterThan(0);
 
+    // The locker's own messages and the server's answers to it stayed in A; nothing was sent to B for it.
+    const routedA = await routed(a);
+    expect(routedA.local).toBeGreaterThan(0);
+    const routedB = await routed(b);
+
     // Through B's API: B commits the command and publishes it; Redis carries it to A, where the locker is.
     const sent = await b.api.post<CommandView>(`/v1/lockers/${onA.id}/commands`, { type: 'set_service', compartmentId: 'A2', inService: false, reason: 'fleet test' });
     const id = sent.id;
@@ -63,8 +75,11 @@ describe('two server processes whose embedded brokers are one fleet over Redis',
         message: 'the command to succeed on the locker',
       })
       .toBe('succeeded');
-    // The locker's result and events came in at A only: B, whose broker also saw them through Redis, handled none.
+    // The locker's result and events came in at A only: B handled none.
     expect(await handled(b)).toBe(0);
+    // B's broker sent the command through Redis (the locker is not B's); A's answers to the locker stayed in A.
+    expect((await routed(b)).fleet).toBeGreaterThan(routedB.fleet);
+    expect((await routed(a)).local).toBeGreaterThan(routedA.local);
     expect(await handled(a)).toBeGreaterThan(handledByA);
 
     // A second locker on B: its messages are B's alone, and every event is committed once.

@@ -15,19 +15,23 @@ let dir: string;
 const servers: TestServer[] = [];
 const lockers: BrokerLocker[] = [];
 
+/** A server's /metrics, as lines of Prometheus text. */
+async function metricLines(server: TestServer): Promise<string[]> {
+  const text = await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${server.server.adminToken}` } }).then((r) => r.text());
+  return text.split('\n');
+}
+
 /** Device messages a server handled itself (its lockstep_mqtt_messages_received_total, every kind). */
 async function handled(server: TestServer): Promise<number> {
-  const text = await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${server.server.adminToken}` } }).then((r) => r.text());
-  return text
-    .split('\n')
+  return (await metricLines(server))
     .filter((l) => l.startsWith('lockstep_mqtt_messages_received_total{'))
     .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
 
 /** lockstep_mqtt_fleet_routed_total of a server: its broker's messages delivered there alone, or through Redis. */
 async function routed(server: TestServer): Promise<{ local: number; fleet: number }> {
-  const text = await fetch(`${server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${server.server.adminToken}` } }).then((r) => r.text());
-  const value = (route: string) => Number(text.split('\n').find((l) => l.startsWith(`lockstep_mqtt_fleet_routed_total{route="${route}"}`))?.split(' ').at(-1) ?? NaN);
+  const lines = await metricLines(server);
+  const value = (route: string) => Number(lines.find((l) => l.startsWith(`lockstep_mqtt_fleet_routed_total{route="${route}"}`))?.split(' ').at(-1) ?? NaN);
   return { local: value('local'), fleet: value('fleet') };
 }
 

@@ -104,6 +104,7 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   firmwareResendSec: 'FIRMWARE_RESEND_SEC',
   // Scale (issue 18): several processes on one machine, their embedded brokers one fleet over Redis.
   redisUrl: 'REDIS_URL',
+  fleetHeartbeatMs: 'FLEET_HEARTBEAT_MS',
   processes: 'LOCKSTEP_PROCESSES',
   // Dashboard map (cockpit, issue 19).
   dashboardTileUrl: 'DASHBOARD_TILE_URL',
@@ -187,6 +188,8 @@ const CONFIG_DEFAULTS = {
   // Firmware, rollouts and remote diagnostics (issue 19).
   firmwareMaxBytes: 16 * 1024 * 1024,
   firmwareResendSec: 60,
+  // Scale (issue 18): aedes' own default.
+  fleetHeartbeatMs: 60_000,
 } as const;
 
 const NUMERIC = new Set<string>([
@@ -198,6 +201,7 @@ const NUMERIC = new Set<string>([
   'clockToleranceSec',
   'doorOpenTimeoutMs',
   'heartbeatMs',
+  'fleetHeartbeatMs',
   'commandTtlSec',
   'collectWindowSec',
   'apiTokenTtlSec',

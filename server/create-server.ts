@@ -95,7 +95,7 @@ export async function createServer(config: ServerConfig, options: ServerOptions 
   const instanceId = instanceIdOf(config);
   // MQTT_URL: an external broker (several server processes share it); otherwise aedes in this process.
   // Scale (issue 18): REDIS_URL joins this process's broker to the others' (docs/scale.md).
-  const fleet = !config.mqttUrl && config.redisUrl ? openBrokerFleet(config.redisUrl, log) : undefined;
+  const fleet = !config.mqttUrl && config.redisUrl ? openBrokerFleet(config.redisUrl, log, config.fleetHeartbeatMs) : undefined;
   const broker: ServerBroker = config.mqttUrl
     ? await createExternalBroker({ config, db, stats, log, instanceId })
     : await createEmbeddedBroker({ db, stats, log, clock, host: config.host, port: config.mqttPort, limits: transportLimits(config), ...(fleet ? { fleet } : {}) });

@@ -47,7 +47,7 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
   const local = fleet ? new LocalDispatch() : undefined;
   const aedes = await Aedes.createBroker({
     persistence: fleet ? fleet.persistence : indexedMemoryPersistence(),
-    ...(fleet && local ? { mq: fleet.mq, published: (packet: PublishPacket, _client: Client | null, done: (err?: Error | null) => void) => local.published(packet, done) } : {}),
+    ...(fleet && local ? { mq: fleet.mq, heartbeatInterval: fleet.heartbeatMs, published: (packet: PublishPacket, _client: Client | null, done: (err?: Error | null) => void) => local.published(packet, done) } : {}),
     authenticate(client: Client, username, password, done) {
       if (!username || username !== client.id || !password) {
         stats.authFailures++;

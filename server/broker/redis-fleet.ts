@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { fleetWills, type WillMethods } from './fleet-wills.js';
 
 const require = createRequire(import.meta.url);
 
@@ -14,7 +16,12 @@ export interface FleetEmitter {
 }
 
 type EmitterFactory = (opts: { connectionString: string }) => FleetEmitter & { state: { on(event: 'error', cb: (err: Error) => void): void } };
-type PersistenceFactory = (opts: RedisAddress) => { destroy(): Promise<void>; delWill(client: unknown): Promise<unknown> };
+type PersistenceFactory = (opts: RedisAddress) => {
+  destroy(): Promise<void>;
+  delWill(client: unknown): Promise<unknown>;
+  /** The async instance under aedes-persistence's callback layer (what the layer calls). */
+  asyncPersistence: WillMethods & { readonly broker: { id: string } };
+};
 
 /** ioredis' connection options, from a redis:// URL (the persistence makes its own connection from them). */
 interface RedisAddress {
@@ -59,15 +66,22 @@ export interface BrokerFleet {
   keepLocal(isLocal: (topic: string) => boolean): void;
   /** Messages delivered in this process alone, and through Redis, since the start. */
   readonly routed: { local: number; fleet: number };
+  /** How often each broker tells the fleet it is alive (aedes' heartbeatInterval): 3 missed, its wills are published. */
+  readonly heartbeatMs: number;
   /** Called after aedes closed (aedes closes the emitter itself, not the persistence). */
   close(): Promise<void>;
 }
 
 /** Connects this process to the fleet's Redis at `url` (redis://host:port[/db]). */
-export function openBrokerFleet(url: string, log: Logger): BrokerFleet {
+export function openBrokerFleet(url: string, log: Logger, heartbeatMs = 60_000): BrokerFleet {
   const mq = mqemitterRedis({ connectionString: url });
   mq.state.on('error', (err) => log.warn({ err: err.message }, 'redis (broker emitter) connection error'));
   const persistence = redisPersistence(redisAddress(url));
+  // Wills at a constant cost per connect, in place of the persistence's single list (fleet-wills.ts).
+  const willsConn = new Redis(redisAddress(url));
+  willsConn.on('error', (err) => log.warn({ err: err.message }, 'redis (broker wills) connection error'));
+  const inner = persistence.asyncPersistence;
+  Object.assign(inner, fleetWills(willsConn, () => inner.broker.id));
   // A locker closed at shutdown publishes its will, then aedes deletes it from Redis without waiting (and the
   // persistence fires part of that without awaiting it): closing the connection under them fails. Count both.
   let inFlight = 0;
@@ -101,6 +115,7 @@ export function openBrokerFleet(url: string, log: Logger): BrokerFleet {
       isLocal = predicate;
     },
     routed,
+    heartbeatMs,
     async close() {
       // Settled: nothing in flight over a few turns (a will's delete starts a turn after its publish), at most 3 s.
       const until = Date.now() + 3000;
@@ -109,6 +124,7 @@ export function openBrokerFleet(url: string, log: Logger): BrokerFleet {
         quiet = inFlight === 0 ? quiet + 1 : 0;
       }
       await persistence.destroy();
+      await willsConn.quit().catch(() => willsConn.disconnect());
     },
   };
 }

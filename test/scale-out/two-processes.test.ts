@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,9 +8,9 @@ import { ApiClient, ApiError } from '../../client/http-client.js';
 import { checkInvariants, type DeviceRecord, type ParcelWithHistory } from '../../simulator/checker.js';
 import { awaitPickupCode } from '../../simulator/people.js';
 import { startMosquitto, type TestMosquitto } from '../helpers/mosquitto.js';
-import { freePort } from '../helpers/free-port.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startBrokerLocker, type BrokerLocker } from './broker-lockers.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
 
 const ADMIN_TOKEN = 'scale-out-admin-token-0123456789abcdef';
 const LOCKERS = 3;
@@ -19,37 +18,11 @@ const PARCELS_PER_LOCKER = 6;
 /** People at one locker at the same time (each with their own parcel). */
 const PEOPLE_PER_LOCKER = 2;
 
-interface ServerProcess {
-  name: string;
-  url: string;
-  child: ChildProcess;
-  output(): string;
-}
-
 let pg: TestPostgres;
 let broker: TestMosquitto;
 let dir: string;
 const servers: ServerProcess[] = [];
 const lockers: BrokerLocker[] = [];
-
-/** `npm start` as an operator runs it, one of several processes on one database and one broker. */
-async function startServerProcess(name: string, env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
-  let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, ...env, PORT: String(port), INSTANCE_ID: name },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
-  child.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-8000)));
-  const url = `http://127.0.0.1:${port}`;
-  // A server that exits fails the wait at once (a hook: vi.waitFor, expect.poll is for tests).
-  const exited = new Promise<never>((_, reject) => child.once('exit', () => reject(new Error(`server ${name} exited: ${out}`))));
-  exited.catch(() => undefined);
-  const ready = async () => expect(await fetch(`${url}/readyz`).then((r) => r.ok, () => false), `server ${name} to be ready`).toBe(true);
-  await Promise.race([exited, vi.waitFor(ready, { timeout: 60_000, interval: 10 })]);
-  return { name, url, child, output: () => out };
-}
 
 beforeAll(async () => {
   [pg, broker] = await Promise.all([startPostgres(), startMosquitto()]);

@@ -1,12 +1,13 @@
 /**
  * Device event batches, committed in groups (server/store/group-commit.ts, plain mode): the batches that arrived in
  * the same turn of the event loop (and those that queue while a commit is in flight) go into one transaction, one
- * fsync for all of them, and each batch's events into one multi-row INSERT … ON CONFLICT DO NOTHING (with RETURNING
- * when the batch may repeat committed events). Each `(lockerId, seq)` is applied once; every batch is acknowledged
+ * fsync for all of them. On SQLite each batch's events go into one multi-row INSERT … ON CONFLICT DO NOTHING (with
+ * RETURNING when the batch may repeat committed events); on Postgres, where each statement is a round trip, the
+ * whole group's events go into one. Each `(lockerId, seq)` is applied once; every batch is acknowledged
  * only after the commit that holds it. A group that fails is retried batch by batch, so one bad batch fails only
  * itself (it is not acknowledged, and the locker sends it again). Measured in docs/performance.md (events).
  */
-import type { Kysely, Transaction } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
 import { encode } from '../../shared/codec.js';
 import type { DeviceEvent, EventAckMessage, EventBatchMessage } from '../../shared/messages.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
@@ -107,13 +108,19 @@ const awaitingRelease = prepareQuery((db, a: { ids: string[] }) =>
 /** A group's batches in one transaction: each batch's insert and effects, then once per group what is per locker. */
 async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>, trx: Transaction<Database>, group: readonly EventBatch[], careful: boolean): Promise<CommittedBatch[]> {
   const out: CommittedBatch[] = [];
-  // Seqs inserted earlier in this group count as known (the same batch twice in one group).
-  const inGroup = new Map<string, number>();
-  for (const item of group) {
-    const last = Math.max(known.get(item.lockerId) ?? 0, inGroup.get(item.lockerId) ?? 0);
-    const mayRepeat = careful || !known.has(item.lockerId) || (item.events[0]?.seq ?? 0) <= last;
-    out.push(await apply(ctx, trx, item, mayRepeat));
-    inGroup.set(item.lockerId, Math.max(last, item.events.at(-1)?.seq ?? 0));
+  if (group.length > 1 && trx.getExecutor().adapter instanceof PostgresAdapter) {
+    // Postgres: the whole group's events in one statement, one round trip instead of one per batch.
+    const fresh = await insertGroupPg(trx, group);
+    for (const item of group) out.push(await applyEffects(ctx, trx, item, takeFresh(fresh, item)));
+  } else {
+    // Seqs inserted earlier in this group count as known (the same batch twice in one group).
+    const inGroup = new Map<string, number>();
+    for (const item of group) {
+      const last = Math.max(known.get(item.lockerId) ?? 0, inGroup.get(item.lockerId) ?? 0);
+      const mayRepeat = careful || !known.has(item.lockerId) || (item.events[0]?.seq ?? 0) <= last;
+      out.push(await apply(ctx, trx, item, mayRepeat));
+      inGroup.set(item.lockerId, Math.max(last, item.events.at(-1)?.seq ?? 0));
+    }
   }
   let seenAt = 0;
   const lockers = new Set<string>();
@@ -134,7 +141,6 @@ async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>
 
 async function apply(ctx: ServerContext, trx: Transaction<Database>, batch: EventBatch, mayRepeat: boolean): Promise<CommittedBatch> {
   const { lockerId, events, receivedAt } = batch;
-  const uow = new UnitOfWork(trx, ctx);
   const a = { lockerId, receivedAt, seq: [] as number[], id: [] as string[], bootId: [] as string[], at: [] as number[], type: [] as string[], body: [] as string[] };
   for (const e of events) {
     a.seq.push(e.seq);
@@ -155,8 +161,58 @@ async function apply(ctx: ServerContext, trx: Transaction<Database>, batch: Even
     fresh = new Set(a.seq);
   }
   // The same batch twice in one group: the second copy finds its seqs inserted and counts them as duplicates.
+  return applyEffects(ctx, trx, batch, fresh);
+}
+
+/** The domain effects of a batch's events that were new (`fresh`), in seq order, inside the group's transaction. */
+async function applyEffects(ctx: ServerContext, trx: Transaction<Database>, batch: EventBatch, fresh: ReadonlySet<number>): Promise<CommittedBatch> {
+  const { lockerId, events } = batch;
+  const uow = new UnitOfWork(trx, ctx);
   for (const event of events) if (fresh.has(event.seq) && hasDomainEffect(event)) await applyDeviceEvent({ ctx, uow, lockerId }, event);
   return { batch, outcome: { applied: fresh.size, duplicates: events.length - fresh.size }, uow };
+}
+
+/**
+ * A group's events on Postgres: every column as one array, unnested into rows, so the SQL is the same whatever the
+ * group's size (nothing to compile per size, 8 parameters). Returns, per locker, the seqs that were new.
+ */
+async function insertGroupPg(trx: Transaction<Database>, group: readonly EventBatch[]): Promise<Map<string, Set<number>>> {
+  const c = { locker: [] as string[], received: [] as number[], seq: [] as number[], id: [] as string[], boot: [] as string[], at: [] as number[], type: [] as string[], body: [] as string[] };
+  // In locker order (each batch's events are in seq order): two processes inserting rows of the same lockers take
+  // their locks in the same order, and wait for each other rather than deadlock.
+  const ordered = [...group].sort((x, y) => (x.lockerId < y.lockerId ? -1 : x.lockerId > y.lockerId ? 1 : 0));
+  for (const { lockerId, receivedAt, events } of ordered) {
+    for (const e of events) {
+      c.locker.push(lockerId);
+      c.received.push(receivedAt);
+      c.seq.push(e.seq);
+      c.id.push(e.id);
+      c.boot.push(e.bootId);
+      c.at.push(e.at);
+      c.type.push(e.type);
+      c.body.push(JSON.stringify(e));
+    }
+  }
+  const { rows } = await sql<{ locker_id: string; seq: string | number }>`
+    insert into device_events (locker_id, received_at, seq, event_id, boot_id, device_at, type, body)
+    select * from unnest(${c.locker}::text[], ${c.received}::bigint[], ${c.seq}::bigint[], ${c.id}::text[], ${c.boot}::text[], ${c.at}::bigint[], ${c.type}::text[], ${c.body}::text[])
+    on conflict (locker_id, seq) do nothing
+    returning locker_id, seq`.execute(trx);
+  const fresh = new Map<string, Set<number>>();
+  for (const r of rows) {
+    let seqs = fresh.get(r.locker_id);
+    if (!seqs) fresh.set(r.locker_id, (seqs = new Set()));
+    seqs.add(Number(r.seq));
+  }
+  return fresh;
+}
+
+/** The seqs of `batch` that were new, taken out of the group's: a second copy of the batch in the group finds none. */
+function takeFresh(fresh: Map<string, Set<number>>, batch: EventBatch): Set<number> {
+  const seqs = fresh.get(batch.lockerId);
+  const mine = new Set<number>();
+  for (const e of batch.events) if (seqs?.delete(e.seq)) mine.add(e.seq);
+  return mine;
 }
 
 /**

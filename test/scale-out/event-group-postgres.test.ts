@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handleEventBatch, type BatchOutcome } from '../../server/sync/handle-events.js';
+import type { DeviceEvent } from '../../shared/messages.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
+import { startTwoServersOnPostgres, type TwoServers } from '../helpers/two-servers-on-postgres.js';
+import { registerLocker, type TestServer } from '../helpers/test-server.js';
+
+/** Event batches grouped on Postgres: one statement per group (server/sync/handle-events.ts, insertGroupPg). */
+let servers: TwoServers;
+let a: TestServer;
+let b: TestServer;
+
+beforeAll(async () => {
+  servers = await startTwoServersOnPostgres('events');
+  ({ a, b } = servers);
+}, 60_000);
+
+afterAll(async () => {
+  await servers?.close();
+});
+
+const events = (from: number, n: number, note = ''): DeviceEvent[] =>
+  Array.from({ length: n }, (_, i) => ({ seq: from + i, id: `e${from + i}${note}`, bootId: 'boot1', at: 1_700_000_000_000 + i, type: 'door.closed' as const, compartmentId: 'A1' }));
+const batch = (evs: DeviceEvent[]) => ({ v: PROTOCOL_VERSION, events: evs });
+const total = (outcomes: BatchOutcome[]) => outcomes.reduce((s, o) => ({ applied: s.applied + o.applied, duplicates: s.duplicates + o.duplicates }), { applied: 0, duplicates: 0 });
+
+describe('Postgres: event batches in groups', () => {
+  it('a group of several lockers\' batches, one repeated inside the group, commits each event once', async () => {
+    const lockers = await Promise.all([1, 2, 3].map(() => registerLocker(a.api, [{ id: 'A1', size: 'S' }])));
+    const ids = lockers.map((l) => l.id);
+    const groupsBefore = a.server.ctx.writers.events.stats();
+    // Same turn: one group. The second copy of the first locker's batch finds its events taken by the first copy.
+    // The bodies carry what a Postgres array literal must escape (quotes, backslashes, braces, commas, non-ASCII).
+    const tricky = events(1, 3, ` "q" \\ {a,b} ünï`);
+    const outcomes = await Promise.all([
+      handleEventBatch(a.server.ctx, ids[0]!, batch(tricky)),
+      handleEventBatch(a.server.ctx, ids[1]!, batch(events(1, 5))),
+      handleEventBatch(a.server.ctx, ids[0]!, batch(tricky)),
+      handleEventBatch(a.server.ctx, ids[2]!, batch(events(1, 2))),
+    ]);
+    expect(outcomes).toEqual([
+      { applied: 3, duplicates: 0 },
+      { applied: 5, duplicates: 0 },
+      { applied: 0, duplicates: 3 },
+      { applied: 2, duplicates: 0 },
+    ]);
+    const stats = a.server.ctx.writers.events.stats();
+    expect(stats.items - groupsBefore.items).toBe(4);
+    expect(stats.groups - groupsBefore.groups).toBeLessThan(4);
+    const db = a.server.ctx.db;
+    const rows = await db.selectFrom('device_events').select(['locker_id', 'seq', 'event_id', 'body', 'device_at']).where('locker_id', 'in', ids).orderBy('locker_id').orderBy('seq').execute();
+    expect(rows).toHaveLength(10);
+    const first = rows.filter((r) => r.locker_id === ids[0]);
+    expect(first.map((r) => r.event_id)).toEqual(tricky.map((e) => e.id));
+    expect(first.map((r) => JSON.parse(r.body) as DeviceEvent)).toEqual(tricky);
+    expect(first.map((r) => Number(r.device_at))).toEqual(tricky.map((e) => e.at));
+
+    // A later group repeating part of what was committed: only the new seqs count.
+    const again = await Promise.all([handleEventBatch(a.server.ctx, ids[1]!, batch(events(4, 4))), handleEventBatch(a.server.ctx, ids[2]!, batch(events(3, 1)))]);
+    expect(again).toEqual([
+      { applied: 2, duplicates: 2 },
+      { applied: 1, duplicates: 0 },
+    ]);
+  });
+
+  it('two servers committing overlapping batches of the same lockers at once apply each event exactly once', async () => {
+    const lockers = await Promise.all([1, 2, 3, 4].map(() => registerLocker(a.api, [{ id: 'A1', size: 'S' }])));
+    // Every locker's seqs 1..40 in batches of 10, each batch sent to both servers (a resend after a lost ack).
+    const work: Promise<BatchOutcome>[] = [];
+    for (let from = 1; from <= 40; from += 10) {
+      for (const l of lockers) for (const s of [a, b]) work.push(handleEventBatch(s.server.ctx, l.id, batch(events(from, 10))));
+    }
+    const outcome = total(await Promise.all(work));
+    expect(outcome).toEqual({ applied: 160, duplicates: 160 });
+    const n = await a.server.ctx.db.selectFrom('device_events').select((eb) => eb.fn.countAll<number>().as('n')).where('locker_id', 'in', lockers.map((l) => l.id)).executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(160);
+  });
+});

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LockerView } from '../../shared/api/lockers.js';
 import type { ParcelView } from '../../shared/api/parcels.js';
 import { ApiClient, ApiError } from '../../client/http-client.js';

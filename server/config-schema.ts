@@ -177,7 +177,7 @@ export const ServerConfigSchema = Type.Object(
     /** Redis that joins every process's embedded broker into one fleet (aedes' clustering: mqemitter-redis + aedes-persistence-redis). */
     redisUrl: Type.Optional(Type.String({ pattern: '^rediss?://' })),
     /** How often each process's broker tells the fleet it is alive; a process silent for 3 periods is taken for dead and its lockers' wills are published (within 4 more). */
-    fleetHeartbeatMs: Type.Integer({ minimum: 200, maximum: 600_000 }),
+    fleetHeartbeatMs: Type.Integer({ minimum: 1000, maximum: 600_000 }),
     /** Server processes `npm run start:cluster` runs on this machine (absent: one per core). */
     processes: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
     // Dashboard map (cockpit, issue 19).

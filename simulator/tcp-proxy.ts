@@ -38,8 +38,13 @@ export class TcpProxy implements NetworkLink {
 
   constructor(
     private readonly targetHost: string,
-    private readonly targetPort: number,
+    private targetPort: number,
   ) {}
+
+  /** Sends the connections made from now on to another port (the open ones stay where they are). */
+  retarget(port: number): void {
+    this.targetPort = port;
+  }
 
   /** Starts listening on a free loopback port; returns the URL for the locker. */
   async listen(): Promise<string> {

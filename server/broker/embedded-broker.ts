@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Logger } from 'pino';
@@ -112,6 +113,9 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
   });
   aedes.on('clientError', (client, err) => log.debug({ lockerId: client.id, err: err.message }, 'mqtt client error'));
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'mqtt connection error'));
+  // aedes reports here what fails outside any client, e.g. a sweep of a dead process's wills when Redis is gone
+  // (unheard, an 'error' event would end the process); the next sweep tries again.
+  (aedes as unknown as EventEmitter).on('error', (err: Error) => log.warn({ err: err.message }, 'mqtt broker error'));
 
   let tcp: Server | undefined;
   const handlers = new Limiter(256);

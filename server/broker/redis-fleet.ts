@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { fleetWills, type WillMethods } from './fleet-wills.js';
+import { fleetWills, type FleetWillStore, type WillMethods } from './fleet-wills.js';
 
 const require = createRequire(import.meta.url);
 
@@ -20,7 +20,7 @@ type PersistenceFactory = (opts: RedisAddress) => {
   destroy(): Promise<void>;
   delWill(client: unknown): Promise<unknown>;
   /** The async instance under aedes-persistence's callback layer (what the layer calls). */
-  asyncPersistence: WillMethods & { readonly broker: { id: string } };
+  asyncPersistence: WillMethods & { readonly broker: { id: string; clients: Record<string, { will?: unknown } | undefined> } };
 };
 
 /** ioredis' connection options, from a redis:// URL (the persistence makes its own connection from them). */
@@ -81,7 +81,9 @@ export function openBrokerFleet(url: string, log: Logger, heartbeatMs = 60_000):
   const willsConn = new Redis(redisAddress(url));
   willsConn.on('error', (err) => log.warn({ err: err.message }, 'redis (broker wills) connection error'));
   const inner = persistence.asyncPersistence;
-  Object.assign(inner, fleetWills(willsConn, () => inner.broker.id));
+  const wills: FleetWillStore = fleetWills(willsConn, () => inner.broker.id, { heartbeatMs, connectedHere: (id) => inner.broker.clients[id] });
+  const { putWill, getWill, delWill: delStoredWill, streamWill } = wills;
+  Object.assign(inner, { putWill, getWill, delWill: delStoredWill, streamWill });
   // A locker closed at shutdown publishes its will, then aedes deletes it from Redis without waiting (and the
   // persistence fires part of that without awaiting it): closing the connection under them fails. Count both.
   let inFlight = 0;
@@ -123,8 +125,12 @@ export function openBrokerFleet(url: string, log: Logger, heartbeatMs = 60_000):
         await new Promise((r) => setTimeout(r, 5));
         quiet = inFlight === 0 ? quiet + 1 : 0;
       }
-      await persistence.destroy();
-      await willsConn.quit().catch(() => willsConn.disconnect());
+      await wills.stop();
+      try {
+        await persistence.destroy();
+      } finally {
+        await willsConn.quit().catch(() => willsConn.disconnect());
+      }
     },
   };
 }

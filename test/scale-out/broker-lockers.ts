@@ -26,6 +26,8 @@ export async function startBrokerLocker(
   api: ApiClient,
   dataDir: string,
   compartments: { id: string; size: CompartmentSize }[],
+  /** Where the locker connects, in place of the broker enrolment names (e.g. a proxy in front of it). */
+  mqttUrl?: string,
 ): Promise<BrokerLocker> {
   const created = await api.post<LockerView & { enrolment: EnrolmentTicket }>('/v1/lockers', { name: 'Scale-out', location: { lat: 52.23, lon: 21.01 }, compartments });
   const store = await DeviceStore.open(path.join(dataDir, `${created.id}.sqlite`), () => randomUUID().replaceAll('-', ''));
@@ -36,7 +38,7 @@ export async function startBrokerLocker(
   const hardware = new SimulatedLocker(compartments);
   const agent = new LockerAgent({
     lockerId: created.id,
-    mqttUrl: enrolled.mqttUrl,
+    mqttUrl: mqttUrl ?? enrolled.mqttUrl,
     password: () => identity.brokerPassword(created.id, Date.now()),
     hardware,
     store,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetWills, type StoredWill } from '../../server/broker/fleet-wills.js';
+import { fleetWills, type FleetWillOptions, type FleetWillStore, type StoredWill } from '../../server/broker/fleet-wills.js';
 import { redisAddress } from '../../server/broker/redis-fleet.js';
 import type { LockerView } from '../../shared/api/lockers.js';
 import { ApiClient } from '../../client/http-client.js';
@@ -12,6 +12,7 @@ import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startBrokerLocker, type BrokerLocker } from './broker-lockers.js';
 import { startServerProcess, type ServerProcess } from './server-process.js';
+import { TcpProxy } from '../../simulator/tcp-proxy.js';
 
 const ADMIN_TOKEN = 'fleet-wills-admin-token-0123456789abcdef';
 
@@ -39,17 +40,31 @@ afterAll(async () => {
 
 const will = (text: string) => ({ topic: `lockers/${text}/status`, payload: Buffer.from(text), qos: 1, retain: true });
 
-async function drain(stream: AsyncGenerator<StoredWill>): Promise<StoredWill[]> {
+const stores: FleetWillStore[] = [];
+const store = (id: string, connectedHere?: FleetWillOptions['connectedHere']) => {
+  const s = fleetWills(conn, () => id, { heartbeatMs: 1000, ...(connectedHere ? { connectedHere } : {}) });
+  stores.push(s);
+  return s;
+};
+afterAll(async () => {
+  for (const s of stores) await s.stop();
+});
+
+/** What aedes does with each will a sweep yields: publishes it (here: records it), then deletes it by its broker's id. */
+async function sweep(by: FleetWillStore, brokers: Record<string, number>, deleteAfter = true): Promise<StoredWill[]> {
   const out: StoredWill[] = [];
-  for await (const w of stream) out.push(w);
+  for await (const w of by.streamWill(brokers)) {
+    out.push(w);
+    if (deleteAfter) await by.delWill({ id: w.clientId, brokerId: w.brokerId });
+  }
   return out;
 }
 
 describe('the fleet will store (Redis hashes in place of one list)', () => {
   it('keeps one will per locker across brokers; a sweep takes only dead brokers\' wills, each once', async () => {
     await conn.flushdb();
-    const a = fleetWills(conn, () => 'broker-a');
-    const b = fleetWills(conn, () => 'broker-b');
+    const a = store('broker-a');
+    const b = store('broker-b');
     await a.putWill({ id: 'L1' }, will('one'));
     await a.putWill({ id: 'L2' }, will('two'));
     await b.putWill({ id: 'L3' }, will('three'));
@@ -63,13 +78,14 @@ describe('the fleet will store (Redis hashes in place of one list)', () => {
     await b.putWill({ id: 'L2' }, will('two-on-b'));
     await a.putWill({ id: 'L4' }, will('four'));
 
-    // B sweeps: A is no longer heard from. Only A's remaining will comes out, as aedes publishes it.
-    const swept = await drain(b.streamWill({ 'broker-b': Date.now() }));
+    // B sweeps: A is no longer heard from (B's own id is skipped even if aedes has not heard its own heartbeat).
+    // Only A's remaining will comes out, as aedes publishes it.
+    const swept = await sweep(b, {});
     expect(swept.map((w) => [w.clientId, w.brokerId, w.payload.toString(), w.topic, w.qos, w.retain, w.cmd])).toEqual([
       ['L4', 'broker-a', 'four', 'lockers/four/status', 1, true, 'publish'],
     ]);
-    // Taken: a second sweep finds nothing, and the dead broker is forgotten.
-    expect(await drain(b.streamWill({ 'broker-b': Date.now() }))).toEqual([]);
+    // Deleted once published: a second sweep finds nothing, and the dead broker is forgotten.
+    expect(await sweep(b, {})).toEqual([]);
     expect(await conn.smembers('lockstep:will-brokers')).toEqual(['broker-b']);
     // aedes deletes a published will by the dead broker's id: B's wills of the same lockers stay.
     expect(await b.delWill({ id: 'L1', brokerId: 'broker-a' })).toBeNull();
@@ -85,20 +101,77 @@ describe('the fleet will store (Redis hashes in place of one list)', () => {
 
   it('two survivors sweeping one dead broker at once publish each of its wills exactly once', async () => {
     await conn.flushdb();
-    const dead = fleetWills(conn, () => 'dead');
+    const dead = store('dead');
     for (let i = 0; i < 2000; i++) await dead.putWill({ id: `L${i}` }, will(String(i)));
     const alive = { x: Date.now(), y: Date.now() };
-    const [x, y] = await Promise.all([drain(fleetWills(conn, () => 'x').streamWill(alive)), drain(fleetWills(conn, () => 'y').streamWill(alive))]);
+    const [x, y] = await Promise.all([sweep(store('x'), alive), sweep(store('y'), alive)]);
     const ids = [...x, ...y].map((w) => w.clientId);
     expect(ids).toHaveLength(2000);
     expect(new Set(ids).size).toBe(2000);
     expect(await conn.hlen('lockstep:wills:dead')).toBe(0);
     expect(await conn.hlen('lockstep:will-owner')).toBe(0);
   });
+
+  it('a will claimed by a survivor that died before publishing it goes out at the next sweep after the lease', async () => {
+    await conn.flushdb();
+    const dead = store('dead');
+    await dead.putWill({ id: 'L1' }, will('one'));
+    // X claims it and dies (never publishes, never deletes): Y sweeping within the lease leaves it alone.
+    expect((await sweep(store('x'), {}, false)).map((w) => w.clientId)).toEqual(['L1']);
+    const y = store('y');
+    expect(await sweep(y, {})).toEqual([]);
+    const lease = await conn.pttl('lockstep:will-claim:dead:L1');
+    expect(lease).toBeGreaterThan(0);
+    expect(lease).toBeLessThanOrEqual(5000);
+    // The lease ends (as Redis expires the claim): the will is still there, and Y publishes it.
+    await conn.del('lockstep:will-claim:dead:L1');
+    expect((await sweep(y, {})).map((w) => w.payload.toString())).toEqual(['one']);
+    expect(await conn.hlen('lockstep:wills:dead')).toBe(0);
+  });
+
+  it('sweeps no broker that keeps its alive key, whatever aedes heard lately', async () => {
+    await conn.flushdb();
+    const quiet = fleetWills(conn, () => 'quiet', { heartbeatMs: 200 });
+    stores.push(quiet);
+    await quiet.putWill({ id: 'L1' }, will('one'));
+    await expect.poll(() => conn.exists('lockstep:will-alive:quiet'), { timeout: 2000 }).toBe(1);
+    // A process just started has heard nobody yet: the alive key keeps it from publishing a live broker's wills.
+    expect(await sweep(store('fresh'), {})).toEqual([]);
+    // Stopped (or dead: the key expires after 3 periods): now its wills go out.
+    await quiet.stop();
+    expect((await sweep(store('fresh2'), {})).map((w) => w.clientId)).toEqual(['L1']);
+  });
+
+  it('a connection taking over a client id in the same process keeps its will when the old one closes', async () => {
+    await conn.flushdb();
+    const here = new Map<string, { will?: unknown }>([['L1', { will: will('old') }]]);
+    const a = store('broker-a', (id) => here.get(id));
+    await a.putWill({ id: 'L1' }, will('old'));
+    // The new connection: aedes deletes the old will, puts the new one, then closes the old connection, whose close
+    // deletes the will by this broker's id.
+    await a.delWill({ id: 'L1' });
+    await a.putWill({ id: 'L1' }, will('new'));
+    expect(await a.delWill({ id: 'L1', brokerId: 'broker-a' })).toBeNull();
+    expect((await a.getWill({ id: 'L1' }))?.payload.toString()).toBe('new');
+    // The new connection's own close (nothing left to take over) deletes it.
+    here.delete('L1');
+    expect((await a.delWill({ id: 'L1', brokerId: 'broker-a' }))?.payload.toString()).toBe('new');
+  });
+
+  it('with Redis unreachable, the delete at a connect answers "none" (the connect goes on); other calls fail', async () => {
+    const down = new Redis({ ...redisAddress(`redis://127.0.0.1:${await freePort()}`), lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    down.on('error', () => undefined);
+    const s = fleetWills(down, () => 'broker-a', { heartbeatMs: 1000 });
+    stores.push(s);
+    expect(await s.delWill({ id: 'L1' })).toBeNull();
+    await expect(s.delWill({ id: 'L1', brokerId: 'broker-a' })).rejects.toThrow();
+    await expect(s.putWill({ id: 'L1' }, will('one'))).rejects.toThrow();
+    down.disconnect();
+  });
 });
 
 describe('a server process killed (SIGKILL) in a fleet', () => {
-  it('another process publishes its lockers\' wills (offline); a locker that came back stays online', async () => {
+  it('a survivor publishes the wills of its lockers that stayed away (offline), never that of one back on another process', async () => {
     await conn.flushdb();
     pgc = await startPostgres();
     dir = mkdtempSync(path.join(os.tmpdir(), 'lockstep-wills-'));
@@ -108,38 +181,53 @@ describe('a server process killed (SIGKILL) in a fleet', () => {
       ADMIN_TOKEN,
       DATABASE_URL: await pgc.createDatabase(),
       REDIS_URL: redis.url,
-      // Dead after 3 silent periods, swept every 4: about 2 s here, minutes in production (60 s by default).
-      FLEET_HEARTBEAT_MS: '300',
+      // Dead after 3 silent periods, swept every 4: 3-4 s here, minutes in production (60 s by default).
+      FLEET_HEARTBEAT_MS: '1000',
       HEARTBEAT_MS: '2000',
       LOG_LEVEL: 'warn',
     };
-    const [portA, mqttA] = [await freePort(), await freePort()];
-    servers.push(await startServerProcess('a', { ...env, MQTT_PORT: String(mqttA) }, portA));
-    servers.push(await startServerProcess('b', { ...env, MQTT_PORT: String(await freePort()) }));
+    const [mqttA, mqttB] = [await freePort(), await freePort()];
+    servers.push(await startServerProcess('a', { ...env, MQTT_PORT: String(mqttA) }));
+    servers.push(await startServerProcess('b', { ...env, MQTT_PORT: String(mqttB) }));
     const [a, b] = servers as [ServerProcess, ServerProcess];
     const apiA = new ApiClient(a.url, ADMIN_TOKEN);
     const apiB = new ApiClient(b.url, ADMIN_TOKEN);
-    // Both enrolled through A, so both connect to A's broker.
-    const back = await startBrokerLocker(apiA, dir, [{ id: 'A1', size: 'S' }]);
-    const away = await startBrokerLocker(apiA, dir, [{ id: 'A1', size: 'S' }]);
+    // Both connect to A, through one relay (the load balancer of a deployment).
+    const relay = new TcpProxy('127.0.0.1', mqttA);
+    const relayUrl = await relay.listen();
+    const back = await startBrokerLocker(apiA, dir, [{ id: 'A1', size: 'S' }], relayUrl);
+    const away = await startBrokerLocker(apiA, dir, [{ id: 'A1', size: 'S' }], relayUrl);
     lockers.push(back, away);
     const online = async (id: string) => (await apiB.get<LockerView>(`/v1/lockers/${id}`)).online;
     for (const l of [back, away]) await expect.poll(() => online(l.id), { timeout: 20_000, message: 'the locker to come online' }).toBe(true);
-    expect(Number(await conn.hlen('lockstep:will-owner'))).toBe(2);
+    const connectedToB = async () => {
+      const text = await fetch(`${b.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.text());
+      return Number(/^lockstep_mqtt_connected_lockers (\d+)/m.exec(text)?.[1]);
+    };
+    expect(await connectedToB()).toBe(0);
 
-    // A dies without a word: no will goes out from A. One locker stays away; the other waits for A to return.
+    // A dies without a word: no will goes out from A. One locker stays away; the other reconnects at once, now to
+    // B, long before B counts A as dead (3 s).
+    relay.retarget(mqttB);
     a.child.kill('SIGKILL');
     await new Promise((r) => a.child.once('exit', r));
     await away.agent.stop();
-    servers.push(await startServerProcess('a2', { ...env, MQTT_PORT: String(mqttA) }, portA));
+    await expect.poll(connectedToB, { timeout: 10_000, message: 'the locker back, on B' }).toBe(1);
 
-    // Within a few heartbeat periods a survivor publishes the wills A left: the locker that stayed away is offline.
-    await expect.poll(() => online(away.id), { timeout: 30_000, message: 'the away locker to be marked offline by its will' }).toBe(false);
-    await expect.poll(() => online(back.id), { timeout: 30_000, message: 'the locker back on the restarted process to be online' }).toBe(true);
-    // Its own will, from before the kill, cannot come later and mark it offline: several sweeps on, it is online.
-    await new Promise((r) => setTimeout(r, 3000));
-    expect(await online(back.id)).toBe(true);
-    expect(await conn.hget('lockstep:will-owner', back.id)).not.toBeNull();
+    // Watch the locker that came back while B sweeps A's wills, and for two sweeps after: its will from before
+    // the kill must never go out (it would show it offline until its next heartbeat).
+    const seen: boolean[] = [];
+    const watch = setInterval(() => void online(back.id).then((o) => seen.push(o), () => undefined), 100);
+    try {
+      await expect.poll(() => online(away.id), { timeout: 30_000, message: 'the away locker to be marked offline by its will' }).toBe(false);
+      await new Promise((r) => setTimeout(r, 8000));
+    } finally {
+      clearInterval(watch);
+    }
+    expect(seen.length).toBeGreaterThan(50);
+    expect(seen.filter((o) => !o)).toEqual([]);
     expect(await conn.hexists('lockstep:will-owner', away.id)).toBe(0);
+    expect(await conn.hexists('lockstep:will-owner', back.id)).toBe(1);
+    await relay.close();
   }, 120_000);
 });

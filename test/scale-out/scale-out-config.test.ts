@@ -9,7 +9,8 @@ describe('scale-out settings and broker rules', () => {
   it('reads the Postgres and external-broker settings, and refuses bad ones with CONFIG_INVALID', () => {
     const c = configFromEnv({ DATABASE_URL: 'postgres://u:p@db:5432/lockstep', MQTT_URL: 'mqtts://broker:8883', MQTT_DEVICE_AUTH: 'http', INSTANCE_ID: 'node-1', MQTT_SESSION_EXPIRY_SEC: '60' });
     expect(c).toMatchObject({ databaseUrl: 'postgres://u:p@db:5432/lockstep', mqttUrl: 'mqtts://broker:8883', mqttDeviceAuth: 'http', instanceId: 'node-1', mqttSessionExpirySec: 60, mqttSharedSubscriptions: 'on' });
-    expect(configFromEnv({})).toMatchObject({ mqttDeviceAuth: 'dynsec', databasePoolSize: 10 });
+    expect(configFromEnv({})).toMatchObject({ mqttDeviceAuth: 'dynsec', databasePoolSize: 10, fleetHeartbeatMs: 60_000 });
+    expect(configFromEnv({ FLEET_HEARTBEAT_MS: '1000' }).fleetHeartbeatMs).toBe(1000);
     for (const env of [
       { DATABASE_URL: 'mysql://db/x' },
       { MQTT_URL: 'http://broker' },
@@ -18,6 +19,8 @@ describe('scale-out settings and broker rules', () => {
       { INSTANCE_ID: 'has space' },
       { DATABASE_POOL_SIZE: '0' },
       { BROKER_HOOK_TOKEN: 'short' },
+      { FLEET_HEARTBEAT_MS: '999' },
+      { FLEET_HEARTBEAT_MS: '600001' },
     ]) {
       expect(() => configFromEnv(env), JSON.stringify(env)).toThrow(ConfigError);
     }

@@ -5,7 +5,7 @@ import { CompartmentSize } from './compartment-sizes.js';
 
 /** Every payload carries the schema version it was written with. */
 const V = Type.Literal(PROTOCOL_VERSION);
-const Millis = Type.Integer({ minimum: 0 });
+const Millis = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const ShortText = Type.String({ maxLength: 200 });
 
 function message<T extends Record<string, TSchema>>(props: T) {
@@ -111,7 +111,7 @@ export type GrantAction = Static<typeof GrantAction>;
 /** One thing the locker recorded. `(lockerId, seq)` identifies it; the server applies it once. */
 export const DeviceEvent = Type.Object(
   {
-    seq: Type.Integer({ minimum: 1 }),
+    seq: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
     id: OpaqueId,
     bootId: OpaqueId,
     at: Millis,

@@ -61,7 +61,8 @@ export function createEventWriter(o: GroupCommitOptions, ctxOf: () => ServerCont
 
 /** Applies a locker's batch with the others of its turn; resolves after its commit, once its ack is sent and its deltas published. */
 export async function handleEventBatch(ctx: ServerContext, lockerId: string, batch: EventBatchMessage): Promise<BatchOutcome> {
-  const events = [...batch.events].sort((a, b) => a.seq - b.seq);
+  // In seq order, each seq once: a batch naming one seq twice has its first copy applied (its effects once).
+  const events = [...batch.events].sort((a, b) => a.seq - b.seq).filter((e, i, all) => i === 0 || all[i - 1]!.seq !== e.seq);
   const committed = await ctx.writers.events.add({ lockerId, events, receivedAt: ctx.clock.now() });
   await finish(ctx, committed);
   return committed.outcome;
@@ -178,28 +179,29 @@ async function applyEffects(ctx: ServerContext, trx: Transaction<Database>, batc
  */
 async function insertGroupPg(trx: Transaction<Database>, group: readonly EventBatch[]): Promise<Map<string, Set<number>>> {
   const c = { locker: [] as string[], received: [] as number[], seq: [] as number[], id: [] as string[], boot: [] as string[], at: [] as number[], type: [] as string[], body: [] as string[] };
-  // In locker order (each batch's events are in seq order): two processes inserting rows of the same lockers take
-  // their locks in the same order, and wait for each other rather than deadlock.
-  const ordered = [...group].sort((x, y) => (x.lockerId < y.lockerId ? -1 : x.lockerId > y.lockerId ? 1 : 0));
-  for (const { lockerId, receivedAt, events } of ordered) {
-    for (const e of events) {
-      c.locker.push(lockerId);
-      c.received.push(receivedAt);
-      c.seq.push(e.seq);
-      c.id.push(e.id);
-      c.boot.push(e.bootId);
-      c.at.push(e.at);
-      c.type.push(e.type);
-      c.body.push(JSON.stringify(e));
-    }
+  // Rows in (locker, seq) order, whatever order the batches came in: two processes inserting rows of the same
+  // lockers take the row locks in one order, so this insert does not deadlock with another's. (Other statements of
+  // the group may still; Postgres then fails one group, whose batches get no ack and come again.)
+  const rows: { lockerId: string; receivedAt: number; e: EventBatch['events'][number] }[] = [];
+  for (const { lockerId, receivedAt, events } of group) for (const e of events) rows.push({ lockerId, receivedAt, e });
+  rows.sort((x, y) => (x.lockerId < y.lockerId ? -1 : x.lockerId > y.lockerId ? 1 : x.e.seq - y.e.seq));
+  for (const { lockerId, receivedAt, e } of rows) {
+    c.locker.push(lockerId);
+    c.received.push(receivedAt);
+    c.seq.push(e.seq);
+    c.id.push(e.id);
+    c.boot.push(e.bootId);
+    c.at.push(e.at);
+    c.type.push(e.type);
+    c.body.push(JSON.stringify(e));
   }
-  const { rows } = await sql<{ locker_id: string; seq: string | number }>`
+  const inserted = await sql<{ locker_id: string; seq: string | number }>`
     insert into device_events (locker_id, received_at, seq, event_id, boot_id, device_at, type, body)
     select * from unnest(${c.locker}::text[], ${c.received}::bigint[], ${c.seq}::bigint[], ${c.id}::text[], ${c.boot}::text[], ${c.at}::bigint[], ${c.type}::text[], ${c.body}::text[])
     on conflict (locker_id, seq) do nothing
     returning locker_id, seq`.execute(trx);
   const fresh = new Map<string, Set<number>>();
-  for (const r of rows) {
+  for (const r of inserted.rows) {
     let seqs = fresh.get(r.locker_id);
     if (!seqs) fresh.set(r.locker_id, (seqs = new Set()));
     seqs.add(Number(r.seq));

@@ -75,4 +75,35 @@ describe('Postgres: event batches in groups', () => {
     const n = await a.server.ctx.db.selectFrom('device_events').select((eb) => eb.fn.countAll<number>().as('n')).where('locker_id', 'in', lockers.map((l) => l.id)).executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(160);
   });
+
+  it('a batch Postgres refuses fails the group once; its other batches commit alone, and it alone is refused', async () => {
+    const lockers = await Promise.all([1, 2, 3].map(() => registerLocker(a.api, [{ id: 'A1', size: 'S' }])));
+    const ids = lockers.map((l) => l.id);
+    const before = a.server.ctx.writers.events.stats();
+    // A NUL in a text column: Postgres refuses the statement (a device cannot send one: the schema refuses it first).
+    const bad = events(1, 2).map((e) => ({ ...e, id: `${e.id}\u0000` }));
+    const settled = await Promise.allSettled([
+      handleEventBatch(a.server.ctx, ids[0]!, batch(events(1, 3))),
+      handleEventBatch(a.server.ctx, ids[1]!, batch(bad)),
+      handleEventBatch(a.server.ctx, ids[2]!, batch(events(1, 4))),
+    ]);
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(settled.map((r) => (r.status === 'fulfilled' ? r.value : undefined))).toEqual([{ applied: 3, duplicates: 0 }, undefined, { applied: 4, duplicates: 0 }]);
+    expect(a.server.ctx.writers.events.stats().failedGroups - before.failedGroups).toBe(1);
+    const counts = await a.server.ctx.db.selectFrom('device_events').select(['locker_id', (eb) => eb.fn.countAll<number>().as('n')]).where('locker_id', 'in', ids).groupBy('locker_id').execute();
+    expect(Object.fromEntries(counts.map((c) => [c.locker_id, Number(c.n)]))).toEqual({ [ids[0]!]: 3, [ids[2]!]: 4 });
+  });
+
+  it('a batch naming one seq twice commits it once; batches overlapping in any order commit each seq once', async () => {
+    const { id } = await registerLocker(a.api, [{ id: 'A1', size: 'S' }]);
+    const [one] = events(1, 1);
+    const twice = await handleEventBatch(a.server.ctx, id, batch([one!, { ...one!, id: 'other' }, ...events(2, 2)]));
+    expect(twice).toEqual({ applied: 3, duplicates: 0 });
+    // The later seqs first, then an overlapping earlier range, in one group.
+    const outcomes = await Promise.all([handleEventBatch(a.server.ctx, id, batch(events(8, 5))), handleEventBatch(a.server.ctx, id, batch(events(3, 7)))]);
+    expect(total(outcomes)).toEqual({ applied: 9, duplicates: 3 });
+    const rows = await a.server.ctx.db.selectFrom('device_events').select(['seq', 'event_id']).where('locker_id', '=', id).orderBy('seq').execute();
+    expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(rows[0]?.event_id).toBe(one!.id);
+  });
 });

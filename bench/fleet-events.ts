@@ -1,4 +1,4 @@
-import type { Host } from './harness.js';
+import { serverWindow, type BenchContext, type Host } from './harness.js';
 import type { BenchChild } from './ipc.js';
 import type { FleetStats } from './mqtt-fleet.js';
 import { round, say, sleep, sum } from './stats.js';
@@ -21,7 +21,7 @@ export interface FleetEvents {
  * batches of 10 with QoS 1, each waiting for its ack before the next (Lockstep: the ack after commit; bare aedes:
  * the PUBACK, with one subscriber per process receiving every batch). Counted over `windowMs` after a warm-up.
  */
-export async function eventsWindow(label: string, hosts: Host[], fleets: BenchChild[], o: { lockstep: boolean; warmupMs: number; windowMs: number }): Promise<FleetEvents> {
+export async function eventsWindow(ctx: BenchContext, label: string, hosts: Host[], fleets: BenchChild[], o: { lockstep: boolean; warmupMs: number; windowMs: number }): Promise<FleetEvents> {
   const countRows = () => (hosts[0] as Host).child.request<number>('countEvents');
   const received = async () => sum((await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')))).map((s) => s.subscriber.messages * BATCH));
   if (!o.lockstep) await Promise.all(fleets.map((f) => f.request('subscribe', { filter: 'lockers/+/events' })));
@@ -30,11 +30,16 @@ export async function eventsWindow(label: string, hosts: Host[], fleets: BenchCh
   await Promise.all(fleets.map((f) => f.request('pump', { batch: BATCH, lockers: perFleet })));
   await sleep(o.warmupMs);
   const count = o.lockstep ? countRows : received;
+  // With --profile: the first Lockstep process's CPU profile over the window (what an event costs the server).
+  const profiled = ctx.profileDir !== undefined && o.lockstep ? serverWindow(ctx, hosts[0] as Host, 0, `${(hosts[0] as Host).label}-events`) : undefined;
+  await profiled?.opened;
   const before = await count();
   const t0 = Date.now();
   await sleep(o.windowMs);
   const after = await count();
   const secs = (Date.now() - t0) / 1000;
+  const window = await profiled?.close();
+  if (window) say(`  ${label}: first process's CPU over the events window ${round(window.cpu * 100)} % of a core`);
   await Promise.all(fleets.map((f) => f.request('pump', { batch: 0 })));
   // Let the batches in flight finish (so that what follows starts from empty outboxes); then, on Lockstep,
   // everything acknowledged must be a row.

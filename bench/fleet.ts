@@ -101,7 +101,8 @@ async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbea
 
 async function side(ctx: BenchContext, label: string, hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean; stormPerLocker?: number; events?: boolean }): Promise<FleetSide> {
   const rss0 = await Promise.all(hosts.map((h) => h.memory().then((m) => m.rss)));
-  // With --profile: the first Lockstep process's CPU profile over the connects (what a connect costs the server).
+  // With --profile: the first Lockstep process's CPU profile over the connects (what a connect costs the server);
+  // with events, another over the events window (bench/fleet-events.ts).
   const profiled = ctx.profileDir !== undefined && o.lockstep ? serverWindow(ctx, hosts[0] as Host, 0) : undefined;
   await profiled?.opened;
   const c = await connectAll(hosts, creds, { ...o, label });
@@ -123,7 +124,7 @@ async function side(ctx: BenchContext, label: string, hosts: Host[], creds: Flee
   const connectedNow = (await Promise.all(hosts.map((h) => h.stats()))).reduce((n, s) => n + s.connected, 0);
   const mem = await Promise.all(hosts.map((h) => h.memory()));
   const grown = mem.reduce((n, m, i) => n + (m.rss - (rss0[i] ?? 0)), 0);
-  const events = o.events ? await eventsWindow(label, hosts, c.fleets, { lockstep: o.lockstep, warmupMs: 2000, windowMs: 8000 }) : undefined;
+  const events = o.events ? await eventsWindow(ctx, label, hosts, c.fleets, { lockstep: o.lockstep, warmupMs: 2000, windowMs: 8000 }) : undefined;
   const storm = o.stormPerLocker ? await powerCut(label, hosts, c.fleets, { perLocker: o.stormPerLocker, boundMs: o.boundMs, lockstep: o.lockstep }) : undefined;
   await Promise.all([...hosts.map((h) => h.child.kill()), ...c.fleets.map((f) => f.kill())]);
   const result: FleetSide = {

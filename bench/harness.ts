@@ -109,7 +109,7 @@ export interface WindowResult {
  * The measured window on the server side: opens after `warmupMs` (CPU time read, profiler started when the
  * run profiles a Lockstep server); `close()` reads the CPU time again and summarises the profile.
  */
-export function serverWindow(ctx: BenchContext, host: Host, warmupMs: number): { opened: Promise<void>; close(): Promise<WindowResult> } {
+export function serverWindow(ctx: BenchContext, host: Host, warmupMs: number, name = host.label): { opened: Promise<void>; close(): Promise<WindowResult> } {
   const profile = ctx.profileDir !== undefined && host.kind === 'lockstep';
   const open = sleep(warmupMs).then(async () => {
     if (profile) await host.child.request('profileStart');
@@ -129,7 +129,7 @@ export function serverWindow(ctx: BenchContext, host: Host, warmupMs: number): {
       let summary: ProfileSummary | undefined;
       if (profile && ctx.profileDir) {
         mkdirSync(ctx.profileDir, { recursive: true });
-        const file = path.join(ctx.profileDir, `${host.label}.cpuprofile`);
+        const file = path.join(ctx.profileDir, `${name}.cpuprofile`);
         await host.child.request('profileStop', { file });
         summary = summariseProfile(file);
         for (const line of formatProfile(summary)) say(line);

@@ -7,7 +7,7 @@
  * only after the commit that holds it. A group that fails is retried batch by batch, so one bad batch fails only
  * itself (it is not acknowledged, and the locker sends it again). Measured in docs/performance.md (events).
  */
-import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
+import { PostgresAdapter, type Kysely, type Transaction } from 'kysely';
 import { encode } from '../../shared/codec.js';
 import type { DeviceEvent, EventAckMessage, EventBatchMessage } from '../../shared/messages.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
@@ -20,6 +20,7 @@ import { prepareQuery } from '../store/prepared-query.js';
 import { plainGroupCommit, type GroupCommitOptions, type GroupStats } from '../store/group-commit.js';
 import { releaseConfirmed } from '../desired-state/release-compartments.js';
 import { UnitOfWork } from '../desired-state/unit-of-work.js';
+import { takeFresh, writeGroupPg } from './event-group-pg.js';
 
 export interface BatchOutcome {
   applied: number;
@@ -27,7 +28,7 @@ export interface BatchOutcome {
 }
 
 /** One batch as it waits for its group: its events in seq order. */
-interface EventBatch {
+export interface EventBatch {
   lockerId: string;
   events: DeviceEvent[];
   receivedAt: number;
@@ -109,10 +110,22 @@ const awaitingRelease = prepareQuery((db, a: { ids: string[] }) =>
 /** A group's batches in one transaction: each batch's insert and effects, then once per group what is per locker. */
 async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>, trx: Transaction<Database>, group: readonly EventBatch[], careful: boolean): Promise<CommittedBatch[]> {
   const out: CommittedBatch[] = [];
+  let seenAt = 0;
+  const lockers = new Set<string>();
+  for (const b of group) {
+    seenAt = Math.max(seenAt, b.receivedAt);
+    lockers.add(b.lockerId);
+  }
   if (group.length > 1 && trx.getExecutor().adapter instanceof PostgresAdapter) {
-    // Postgres: the whole group's events in one statement, one round trip instead of one per batch.
-    const fresh = await insertGroupPg(trx, group);
-    for (const item of group) out.push(await applyEffects(ctx, trx, item, takeFresh(fresh, item)));
+    // Postgres: the whole group in one statement (its events, the lockers seen, and, when no event can change a
+    // parcel, which lockers wait for a release): one round trip instead of one per batch and two more per group.
+    const effects = group.some((b) => b.events.some(hasDomainEffect));
+    const written = await writeGroupPg(trx, group, { seenAt, lockers: [...lockers], checkWaiting: !effects });
+    for (const item of group) out.push(await applyEffects(ctx, trx, item, takeFresh(written.fresh, item)));
+    if (!effects) {
+      for (const lockerId of written.waiting) await releaseConfirmed(trx, lockerId, seenAt);
+      return out;
+    }
   } else {
     // Seqs inserted earlier in this group count as known (the same batch twice in one group).
     const inGroup = new Map<string, number>();
@@ -122,16 +135,10 @@ async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>
       out.push(await apply(ctx, trx, item, mayRepeat));
       inGroup.set(item.lockerId, Math.max(last, item.events.at(-1)?.seq ?? 0));
     }
+    await touchLockers.run(trx, { at: seenAt, ids: [...lockers] });
   }
-  let seenAt = 0;
-  const lockers = new Set<string>();
   const withFresh = new Set<string>();
-  for (const c of out) {
-    seenAt = Math.max(seenAt, c.batch.receivedAt);
-    lockers.add(c.batch.lockerId);
-    if (c.outcome.applied) withFresh.add(c.batch.lockerId);
-  }
-  await touchLockers.run(trx, { at: seenAt, ids: [...lockers] });
+  for (const c of out) if (c.outcome.applied) withFresh.add(c.batch.lockerId);
   if (withFresh.size) {
     // Usually none: one indexed look-up for the group instead of releaseConfirmed's checks for each locker.
     const waiting = await awaitingRelease.run(trx, { ids: [...withFresh] });
@@ -171,50 +178,6 @@ async function applyEffects(ctx: ServerContext, trx: Transaction<Database>, batc
   const uow = new UnitOfWork(trx, ctx);
   for (const event of events) if (fresh.has(event.seq) && hasDomainEffect(event)) await applyDeviceEvent({ ctx, uow, lockerId }, event);
   return { batch, outcome: { applied: fresh.size, duplicates: events.length - fresh.size }, uow };
-}
-
-/**
- * A group's events on Postgres: every column as one array, unnested into rows, so the SQL is the same whatever the
- * group's size (nothing to compile per size, 8 parameters). Returns, per locker, the seqs that were new.
- */
-async function insertGroupPg(trx: Transaction<Database>, group: readonly EventBatch[]): Promise<Map<string, Set<number>>> {
-  const c = { locker: [] as string[], received: [] as number[], seq: [] as number[], id: [] as string[], boot: [] as string[], at: [] as number[], type: [] as string[], body: [] as string[] };
-  // Rows in (locker, seq) order, whatever order the batches came in: two processes inserting rows of the same
-  // lockers take the row locks in one order, so this insert does not deadlock with another's. (Other statements of
-  // the group may still; Postgres then fails one group, whose batches get no ack and come again.)
-  const rows: { lockerId: string; receivedAt: number; e: EventBatch['events'][number] }[] = [];
-  for (const { lockerId, receivedAt, events } of group) for (const e of events) rows.push({ lockerId, receivedAt, e });
-  rows.sort((x, y) => (x.lockerId < y.lockerId ? -1 : x.lockerId > y.lockerId ? 1 : x.e.seq - y.e.seq));
-  for (const { lockerId, receivedAt, e } of rows) {
-    c.locker.push(lockerId);
-    c.received.push(receivedAt);
-    c.seq.push(e.seq);
-    c.id.push(e.id);
-    c.boot.push(e.bootId);
-    c.at.push(e.at);
-    c.type.push(e.type);
-    c.body.push(JSON.stringify(e));
-  }
-  const inserted = await sql<{ locker_id: string; seq: string | number }>`
-    insert into device_events (locker_id, received_at, seq, event_id, boot_id, device_at, type, body)
-    select * from unnest(${c.locker}::text[], ${c.received}::bigint[], ${c.seq}::bigint[], ${c.id}::text[], ${c.boot}::text[], ${c.at}::bigint[], ${c.type}::text[], ${c.body}::text[])
-    on conflict (locker_id, seq) do nothing
-    returning locker_id, seq`.execute(trx);
-  const fresh = new Map<string, Set<number>>();
-  for (const r of inserted.rows) {
-    let seqs = fresh.get(r.locker_id);
-    if (!seqs) fresh.set(r.locker_id, (seqs = new Set()));
-    seqs.add(Number(r.seq));
-  }
-  return fresh;
-}
-
-/** The seqs of `batch` that were new, taken out of the group's: a second copy of the batch in the group finds none. */
-function takeFresh(fresh: Map<string, Set<number>>, batch: EventBatch): Set<number> {
-  const seqs = fresh.get(batch.lockerId);
-  const mine = new Set<number>();
-  for (const e of batch.events) if (seqs?.delete(e.seq)) mine.add(e.seq);
-  return mine;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleEventBatch, type BatchOutcome } from '../../server/sync/handle-events.js';
+import { recordStateReport } from '../../server/sync/locker-reports.js';
 import type { DeviceEvent } from '../../shared/messages.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
 import { startTwoServersOnPostgres, type TwoServers } from '../helpers/two-servers-on-postgres.js';
@@ -105,5 +106,28 @@ describe('Postgres: event batches in groups', () => {
     const rows = await a.server.ctx.db.selectFrom('device_events').select(['seq', 'event_id']).where('locker_id', '=', id).orderBy('seq').execute();
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(rows[0]?.event_id).toBe(one!.id);
+  });
+
+  it('a group with no parcel effects marks its lockers seen, and releases a cancelled booking once its events are in', async () => {
+    const [l, other] = await Promise.all([1, 2].map(() => registerLocker(a.api, [{ id: 'A1', size: 'S' }])));
+    const db = a.server.ctx.db;
+    const parcel = await a.api.post<{ id: string }>('/v1/parcels', { lockerId: l!.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'RELEASE' });
+    await a.api.post(`/v1/parcels/${parcel.id}/cancel`, {});
+    const cancelled = await db.selectFrom('parcels').select(['status', 'release_version']).where('id', '=', parcel.id).executeTakeFirstOrThrow();
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.release_version).not.toBeNull();
+    // The locker applied the version that revoked the booking, having recorded 3 events: none of them in yet.
+    await recordStateReport(a.server.ctx, { lockerId: l!.id, version: Number(cancelled.release_version), lastSeq: 3 });
+    const compartment = () => db.selectFrom('compartments').select('parcel_id').where('locker_id', '=', l!.id).executeTakeFirstOrThrow();
+    expect((await compartment()).parcel_id).toBe(parcel.id);
+    const seenBefore = await db.selectFrom('lockers').select(['id', 'last_seen_at']).where('id', 'in', [l!.id, other!.id]).execute();
+
+    // One group, no event of it can change a parcel (door.closed): its three events complete what the report named.
+    await Promise.all([handleEventBatch(a.server.ctx, l!.id, batch(events(1, 3))), handleEventBatch(a.server.ctx, other!.id, batch(events(1, 2)))]);
+    expect((await compartment()).parcel_id).toBeNull();
+    const released = await db.selectFrom('parcels').select('release_version').where('id', '=', parcel.id).executeTakeFirstOrThrow();
+    expect(released.release_version).toBeNull();
+    const seenAfter = await db.selectFrom('lockers').select(['id', 'last_seen_at']).where('id', 'in', [l!.id, other!.id]).execute();
+    for (const row of seenAfter) expect(Number(row.last_seen_at)).toBeGreaterThan(Number(seenBefore.find((r) => r.id === row.id)?.last_seen_at ?? 0));
   });
 });

@@ -195,7 +195,8 @@ async function finish(ctx: ServerContext, c: CommittedBatch): Promise<void> {
   ctx.stats.eventsDuplicate += c.outcome.duplicates;
   ctx.bus.eventsCommitted({ lockerId, receivedAt, events, ...c.outcome });
   const ack: EventAckMessage = { v: PROTOCOL_VERSION, seqs: events.map((e) => e.seq), serverTime: ctx.clock.now() };
-  ctx.link.publish(topics.eventsAck(lockerId), encode(ack), { qos: 1 }).catch((err: unknown) => ctx.log.warn({ err, lockerId }, 'event ack not published; the locker sends the batch again'));
+  // QoS 0 (docs/protocol.md, event ack): a lost ack costs a resend, answered again; QoS 1 cost a PUBACK per batch.
+  ctx.link.publish(topics.eventsAck(lockerId), encode(ack), { qos: 0 }).catch((err: unknown) => ctx.log.warn({ err, lockerId }, 'event ack not published; the locker sends the batch again'));
   // Rare (a cancelled parcel deposited after all): deltas for the locker, published in order after the ack.
   await c.uow.committed();
 }

@@ -34,6 +34,8 @@ interface TopicSpec {
   summary: string;
   messages: MessageSpec[];
   retained: boolean;
+  /** The QoS it is published with (1 unless said). */
+  qos?: 0 | 1;
   maxBytes: number;
   /** Where docs/protocol.md describes it. */
   anchor: string;
@@ -86,6 +88,7 @@ const TOPICS: Record<TopicKind, TopicSpec> = {
     summary: 'Sequence numbers the server has committed (sent only after the commit).',
     messages: [{ name: 'eventAck', title: 'Event ack', summary: 'Committed seqs.', schema: EventAckMessage }],
     retained: false,
+    qos: 0,
     maxBytes: MAX_PAYLOAD_BYTES,
     anchor: 'event-ack',
   },
@@ -144,7 +147,7 @@ export function asyncApiDocument(): Record<string, unknown> {
       address: `${TOPIC_ROOT}/{lockerId}/${kind}`,
       title: `${TOPIC_ROOT}/{lockerId}/${kind}`,
       summary: t.summary,
-      description: `${action === 'send' ? 'Device → server' : 'Server → device'}. QoS 1${t.retained ? ', retained' : ''}. At most ${t.maxBytes} bytes of payload. See docs/protocol.md#${t.anchor}.`,
+      description: `${action === 'send' ? 'Device → server' : 'Server → device'}. QoS ${t.qos ?? 1}${t.retained ? ', retained' : ''}. At most ${t.maxBytes} bytes of payload. See docs/protocol.md#${t.anchor}.`,
       parameters: { lockerId: { $ref: '#/components/parameters/lockerId' } },
       messages: channelMessages,
     };
@@ -153,7 +156,7 @@ export function asyncApiDocument(): Record<string, unknown> {
       channel: { $ref: `#/channels/${t.id}` },
       summary: t.summary,
       messages: t.messages.map((m) => ({ $ref: `#/channels/${t.id}/messages/${m.name}` })),
-      bindings: { mqtt: { qos: 1, retain: t.retained, bindingVersion: MQTT_BINDING_VERSION } },
+      bindings: { mqtt: { qos: t.qos ?? 1, retain: t.retained, bindingVersion: MQTT_BINDING_VERSION } },
     };
   }
   return {

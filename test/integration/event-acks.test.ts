@@ -22,19 +22,23 @@ interface Device {
   client: MqttClient;
   /** Every ack the locker received, in order. */
   acks: number[][];
+  /** The QoS each ack arrived with (docs/protocol.md: 0, though the device subscribes at 1). */
+  ackQos: number[];
 }
 
 async function connectDevice(locker: RegisteredLocker): Promise<Device> {
   const client = await mqtt.connectAsync(t.mqttUrl, { clientId: locker.id, username: locker.id, password: locker.device.password, protocolVersion: 4, reconnectPeriod: 0 });
   clients.push(client);
   const acks: number[][] = [];
-  client.on('message', (topic, payload) => {
+  const ackQos: number[] = [];
+  client.on('message', (topic, payload, packet) => {
     if (topic !== topics.eventsAck(locker.id)) return;
     const m = decodeAck(payload);
     if (m.ok) acks.push(m.value.seqs);
+    ackQos.push(packet.qos);
   });
   await client.subscribeAsync(topics.eventsAck(locker.id), { qos: 1 });
-  return { locker, client, acks };
+  return { locker, client, acks, ackQos };
 }
 
 function events(from: number, n: number, id = (seq: number) => `e${seq}`): DeviceEvent[] {
@@ -86,6 +90,7 @@ describe('event acks', () => {
     await Promise.all([send(d, batch), send(d, batch), send(d, batch)]);
     await expect.poll(() => d.acks.length >= 3, { message: 'three acks' }).toBe(true);
     expect(d.acks).toEqual([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]]);
+    expect(d.ackQos).toEqual([0, 0, 0]);
     expect(t.server.stats.eventsApplied - applied).toBe(4);
     expect(t.server.stats.eventsDuplicate - duplicates).toBe(8);
     expect(await rows(d.locker.id)).toBe(4);

@@ -21,6 +21,12 @@ export interface DialectWatcher {
 }
 
 const WRITE_KINDS = new Set(['InsertQueryNode', 'UpdateQueryNode', 'DeleteQueryNode', 'MergeQueryNode']);
+/** A raw statement (sql`…`) that writes: e.g. a group's events on Postgres (server/sync/event-group-pg.ts). */
+const RAW_WRITE = /\b(insert|update|delete|merge)\b/i;
+
+function isWrite(query: CompiledQuery): boolean {
+  return WRITE_KINDS.has(query.query.kind) || (query.query.kind === 'RawNode' && RAW_WRITE.test(query.sql));
+}
 
 class WatchedConnection implements DatabaseConnection {
   inTransaction = false;
@@ -39,7 +45,7 @@ class WatchedConnection implements DatabaseConnection {
       const result = await this.inner.executeQuery<R>(query);
       // Only a write that changed rows proves the storage takes writes: an UPDATE that matched nothing touches no
       // page and succeeds on a full disk (the scheduler runs several every tick). With RETURNING, the rows returned.
-      if (WRITE_KINDS.has(query.query.kind) && (result.numAffectedRows ?? BigInt(result.rows.length)) > 0n) {
+      if (isWrite(query) && (result.numAffectedRows ?? BigInt(result.rows.length)) > 0n) {
         if (this.inTransaction) this.wrote = true;
         else this.watcher.succeeded();
       }

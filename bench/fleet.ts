@@ -1,8 +1,10 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { FleetCredential } from './credentials.js';
 import { fakeCredentials } from './events.js';
 import { registerLockers, serverWindow, startFleet, startHost, type BenchContext, type Host } from './harness.js';
 import { openFileLimit, type BenchChild } from './ipc.js';
+import { fleetBookings, type FleetBookings } from './fleet-bookings.js';
 import { eventsWindow, type FleetEvents } from './fleet-events.js';
 import { powerCut, type FleetStorm } from './fleet-storm.js';
 import type { ConnectResult } from './mqtt-fleet.js';
@@ -51,6 +53,8 @@ export interface FleetConnectionsResult {
   lockstep: FleetSide;
   bareAedes: FleetSide;
   ratios: { heldVsBare: number; connectRateVsBare: number; memoryVsBare: number; eventsVsBare?: number; stormVsBare?: number };
+  /** `bookings --fleet`: POST /v1/parcels across the deployment, before the lockers connect (bench/fleet-bookings.ts). */
+  bookings?: FleetBookings;
   openFileLimit: number;
 }
 
@@ -65,6 +69,8 @@ export interface FleetOptions {
   stormPerLocker?: number;
   /** `events --fleet`: an events window while the fleet is held. */
   events?: boolean;
+  /** `bookings --fleet`: a bookings window across the deployment's processes. */
+  bookings?: boolean;
 }
 
 /** Connects `creds` to the hosts (an equal share each), over client processes of PER_CLIENT_PROCESS lockers. */
@@ -144,13 +150,14 @@ async function side(ctx: BenchContext, label: string, hosts: Host[], creds: Flee
 }
 
 /**
- * `npm run bench -- connections [events] [storm] --fleet N [--processes P] [--heartbeat-sec S]`: one deployment of P server processes (default: one per
+ * `npm run bench -- connections [events] [storm] [bookings] --fleet N [--processes P] [--heartbeat-sec S]`: one deployment of P server processes (default: one per
  * 15,000 lockers, at least 2) on one Postgres (DATABASE_URL, required: run it under `tsx test/helpers/with-postgres.ts`)
  * and one Redis (started here) holding N light lockers with heartbeats; against P bare aedes processes holding the
  * same number of clients. Each process listens on its own port and gets an equal share (the cluster module's
  * round-robin on one port spreads them the same way, through one more hop in the primary). After the hold, on each
  * side: with `events` an events window (bench/fleet-events.ts), with `storm` a power cut of the whole fleet
- * (bench/fleet-storm.ts).
+ * (bench/fleet-storm.ts); with `bookings`, before the Lockstep lockers connect, a bookings window across the
+ * processes (bench/fleet-bookings.ts).
  */
 export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<FleetConnectionsResult> {
   const { fleet } = o;
@@ -182,6 +189,7 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
     const creds = await registerLockers(first, fleet, [{ id: 'A1', size: 'S' }, { id: 'B1', size: 'M' }]);
     say(`  registered and enrolled ${fleet} lockers in ${round((Date.now() - t0) / 1000, 1)} s`);
     const hosts = [first, ...(await Promise.all(Array.from({ length: processes - 1 }, (_, i) => startHost(ctx, config, `fleet-${i + 1}`))))];
+    const bookings = o.bookings ? await fleetBookings(ctx, hosts, { cores: availableParallelism() }) : undefined;
     const lockstep = await side(ctx, 'Lockstep', hosts, creds, { heartbeatMs, boundMs, lockstep: true, ...extra });
     return {
       fleet,
@@ -199,6 +207,7 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
         // Time to absorb the power cut: bare aedes' (reconnect, PUBACK) over Lockstep's (reconnect, commit, ack).
         ...(lockstep.storm && bareAedes.storm && lockstep.storm.absorbMs > 0 && bareAedes.storm.absorbMs > 0 ? { stormVsBare: ratio(bareAedes.storm.absorbMs, lockstep.storm.absorbMs) } : {}),
       },
+      ...(bookings ? { bookings } : {}),
       openFileLimit: openFileLimit(),
     };
   } finally {

@@ -68,8 +68,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const processes = count('processes', values.processes, 64);
   const heartbeatSec = count('heartbeat-sec', values['heartbeat-sec'], 3600);
   const boundSec = count('bound-sec', values['bound-sec'], 4 * 3600);
-  if (fleet !== undefined && (names.length === 0 || names.some((n) => n !== 'connections' && n !== 'storm' && n !== 'events'))) {
-    throw new BenchArgumentError('--fleet goes with the connections, events and storm benchmarks alone (any of them)');
+  if (fleet !== undefined && (names.length === 0 || names.some((n) => n !== 'connections' && n !== 'storm' && n !== 'events' && n !== 'bookings'))) {
+    throw new BenchArgumentError('--fleet goes with the connections, events, storm and bookings benchmarks alone (any of them)');
   }
   if ((processes !== undefined || heartbeatSec !== undefined || boundSec !== undefined) && fleet === undefined) {
     throw new BenchArgumentError('--processes, --heartbeat-sec and --bound-sec go with --fleet');

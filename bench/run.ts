@@ -92,6 +92,7 @@ async function main(): Promise<void> {
           ...(args.boundSec ? { boundSec: args.boundSec } : {}),
           ...(storm ? { stormPerLocker: ctx.quick ? 3 : 5 } : {}),
           events,
+          bookings: args.names.includes('bookings'),
         });
         const r: FleetConnectionsResult = await Promise.race([run, timeout]).finally(() => clearTimeout(timer));
         if (args.names.includes('connections')) results.connections = r;
@@ -101,6 +102,11 @@ async function main(): Promise<void> {
           const vsBare = r.ratios.eventsVsBare ?? 0;
           results.events = { lockstep: e, bareAedes: r.bareAedes.events, ratios: { vsBareAedes: vsBare } };
           verdicts.push({ target: `issue 18: events committed across ${r.processes} processes ≥ 50 % of bare aedes QoS 1 on as many processes`, met: vsBare >= 0.5 && e.lost === 0, figure: `${e.eventsPerSec} vs ${r.bareAedes.events.eventsPerSec} events/s = ${round(vsBare * 100, 1)} %, lost ${e.lost}` });
+        }
+        const b = r.bookings;
+        if (b) {
+          results.bookings = b;
+          verdicts.push({ target: `issue 18: bookings across ${b.processes} processes ≥ 50 % of the signing bound of every core`, met: b.vsSigningBound >= 0.5, figure: `${b.bookingsPerSec} vs ${b.signingBoundAllCores} bookings/s = ${round(b.vsSigningBound * 100, 1)} %` });
         }
         const s = r.lockstep.storm;
         if (storm && s) {

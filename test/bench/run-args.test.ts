@@ -27,7 +27,7 @@ describe('bench command line', () => {
     expect(codeOf(() => parseBenchArgs(['bogus']))).toBe('BENCH_BAD_ARGUMENT');
   });
 
-  it('takes --fleet with connections, events and storm (any of them), and its own options only with it', () => {
+  it('takes --fleet with connections, events, storm and bookings (any of them), and its own options only with it', () => {
     expect(parseBenchArgs(['connections', 'storm', '--fleet', '170000', '--processes', '12', '--heartbeat-sec', '120', '--bound-sec', '2700'])).toMatchObject({
       names: ['connections', 'storm'],
       fleet: 170_000,
@@ -38,7 +38,8 @@ describe('bench command line', () => {
     expect(parseBenchArgs(['storm', '--fleet', '1000'])).toMatchObject({ names: ['storm'], fleet: 1000 });
     expect(codeOf(() => parseBenchArgs(['--fleet', '1000']))).toBe('BENCH_BAD_ARGUMENT');
     expect(parseBenchArgs(['events', '--fleet', '1000']).names).toEqual(['events']);
-    expect(codeOf(() => parseBenchArgs(['bookings', '--fleet', '1000']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(parseBenchArgs(['bookings', '--fleet', '1000']).names).toEqual(['bookings']);
+    expect(codeOf(() => parseBenchArgs(['unlock', '--fleet', '1000']))).toBe('BENCH_BAD_ARGUMENT');
     expect(codeOf(() => parseBenchArgs(['connections', '--heartbeat-sec', '30']))).toBe('BENCH_BAD_ARGUMENT');
     expect(codeOf(() => parseBenchArgs(['connections', '--fleet', '1000', '--heartbeat-sec', '0']))).toBe('BENCH_BAD_ARGUMENT');
     expect(codeOf(() => parseBenchArgs(['connections', '--bound-sec', '600']))).toBe('BENCH_BAD_ARGUMENT');

@@ -23,7 +23,9 @@ try {
   await admin.end();
   const [cmd, ...args] = process.argv.slice(2);
   if (!cmd) throw new Error('usage: tsx test/helpers/with-postgres.ts COMMAND ARGS…');
-  const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/bench` } });
+  // WITH_POSTGRES_SOCKET=1: through the cluster's Unix socket (in its folder) instead of TCP on loopback.
+  const url = process.env.WITH_POSTGRES_SOCKET === '1' ? `postgres://postgres@localhost:${port}/bench?host=${root}` : `postgres://postgres@127.0.0.1:${port}/bench`;
+  const child = spawn(cmd, args, { stdio: 'inherit', env: { ...process.env, DATABASE_URL: url } });
   const pass = (signal: NodeJS.Signals) => child.kill(signal);
   for (const s of SIGNALS) process.on(s, pass);
   process.exitCode = await new Promise<number>((resolve) => {

@@ -57,20 +57,7 @@ async function lockstepBookings(
   const compartments = Array.from({ length: COMPARTMENTS_PER_LOCKER }, (_, k) => ({ id: `C${String(k + 1).padStart(2, '0')}`, size: 'S' }));
   const creds = await registerLockers(host, lockers, compartments);
   say(`  registered ${creds.length} lockers × ${COMPARTMENTS_PER_LOCKER} compartments`);
-  const free = creds.map(() => COMPARTMENTS_PER_LOCKER);
-  let cursor = 0;
-  let issued = 0;
-  // Round robin over lockers that still have a free compartment; null when none is left (the run ends early).
-  const next = (): string | null => {
-    for (let tries = 0; tries < creds.length; tries++) {
-      const k = cursor++ % creds.length;
-      if ((free[k] ?? 0) > 0) {
-        free[k] = (free[k] ?? 0) - 1;
-        return sample(issued++, creds[k]?.lockerId ?? '');
-      }
-    }
-    return null;
-  };
+  const next = bookingBodies(creds.map((c) => c.lockerId), COMPARTMENTS_PER_LOCKER, 'ORDER');
   try {
     const booked = await measure(ctx, host, {
       ...load,
@@ -85,7 +72,24 @@ async function lockstepBookings(
   }
 }
 
-const sample = (i: number, lockerId: string) => JSON.stringify({ lockerId, size: 'S', recipient: { email: 'r@example.com' }, reference: `ORDER-${i}` });
+const sample = (i: number, lockerId: string, prefix = 'ORDER') => JSON.stringify({ lockerId, size: 'S', recipient: { email: 'r@example.com' }, reference: `${prefix}-${i}` });
+
+/** Booking bodies round robin over lockers that still have a free compartment; null when none is left (the run ends early). */
+export function bookingBodies(lockerIds: readonly string[], perLocker: number, prefix: string): () => string | null {
+  const free = lockerIds.map(() => perLocker);
+  let cursor = 0;
+  let issued = 0;
+  return () => {
+    for (let tries = 0; tries < lockerIds.length; tries++) {
+      const k = cursor++ % lockerIds.length;
+      if ((free[k] ?? 0) > 0) {
+        free[k] = (free[k] ?? 0) - 1;
+        return sample(issued++, lockerIds[k] ?? '', prefix);
+      }
+    }
+    return null;
+  };
+}
 
 /**
  * Bookings per second through the real API (POST /v1/parcels over keep-alive HTTP; each booking reserves a

@@ -1,4 +1,5 @@
 import { registerLockers, serverWindow, type BenchContext, type Host } from './harness.js';
+import { bookingBodies } from './bookings.js';
 import { httpLoad } from './http-load.js';
 import { measureSigning } from './signing.js';
 import { pct, ratio, round, say, sum } from './stats.js';
@@ -47,20 +48,11 @@ export async function fleetBookings(ctx: BenchContext, hosts: Host[], o: { cores
   const profiled = ctx.profileDir !== undefined ? serverWindow(ctx, first, warmupMs, `${first.label}-bookings`) : undefined;
   const results = await Promise.all(
     hosts.map((host, h) => {
-      const mine = creds.filter((_, i) => i % hosts.length === h);
-      const free = mine.map(() => COMPARTMENTS_PER_LOCKER);
-      let cursor = 0;
-      let issued = 0;
-      const next = (): string | null => {
-        for (let tries = 0; tries < mine.length; tries++) {
-          const k = cursor++ % mine.length;
-          if ((free[k] ?? 0) > 0) {
-            free[k] = (free[k] ?? 0) - 1;
-            return JSON.stringify({ lockerId: mine[k]?.lockerId, size: 'S', recipient: { email: 'r@example.com' }, reference: `FLEET-${h}-${issued++}` });
-          }
-        }
-        return null;
-      };
+      const next = bookingBodies(
+        creds.filter((_, i) => i % hosts.length === h).map((c) => c.lockerId),
+        COMPARTMENTS_PER_LOCKER,
+        `FLEET-${h}`,
+      );
       return httpLoad({
         url: `${host.httpUrl}/v1/parcels`,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${host.adminToken}` },

@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import type { DeviceEvent } from '../../shared/messages.js';
 import type { Database } from '../store/schema.js';
 import type { EventBatch } from './handle-events.js';
 
@@ -21,7 +22,7 @@ export async function writeGroupPg(
   group: readonly EventBatch[],
   o: { seenAt: number; lockers: string[]; checkWaiting: boolean },
 ): Promise<GroupWritten> {
-  const c = { locker: [] as string[], received: [] as number[], seq: [] as number[], id: [] as string[], boot: [] as string[], at: [] as number[], type: [] as string[], body: [] as string[] };
+  const c = { locker: [] as string[], received: [] as number[], ...eventColumns() };
   // Rows in (locker, seq) order, whatever order the batches came in: two processes inserting rows of the same
   // lockers take the row locks in one order, so this insert does not deadlock with another's. (Other statements of
   // the group may still; Postgres then fails one group, whose batches get no ack and come again.)
@@ -31,18 +32,13 @@ export async function writeGroupPg(
   for (const { lockerId, receivedAt, e } of rows) {
     c.locker.push(lockerId);
     c.received.push(receivedAt);
-    c.seq.push(e.seq);
-    c.id.push(e.id);
-    c.boot.push(e.bootId);
-    c.at.push(e.at);
-    c.type.push(e.type);
-    c.body.push(JSON.stringify(e));
+    pushEvent(c, e);
   }
   // A data-modifying WITH runs whether or not the query reads it (the update of last_seen_at).
   const result = await sql<{ locker_id: string; seq: string | number; waiting: boolean }>`
     with ins as (
       insert into device_events (locker_id, received_at, seq, event_id, boot_id, device_at, type, body)
-      select * from unnest(${c.locker}::text[], ${c.received}::bigint[], ${c.seq}::bigint[], ${c.id}::text[], ${c.boot}::text[], ${c.at}::bigint[], ${c.type}::text[], ${c.body}::text[])
+      select * from unnest(${c.locker}::text[], ${c.received}::bigint[], ${c.seq}::bigint[], ${c.id}::text[], ${c.bootId}::text[], ${c.at}::bigint[], ${c.type}::text[], ${c.body}::text[])
       on conflict (locker_id, seq) do nothing
       returning locker_id, seq
     ), seen as (
@@ -64,6 +60,27 @@ export async function writeGroupPg(
     seqs.add(Number(r.seq));
   }
   return { fresh, waiting };
+}
+
+/** A device_events row's columns that come from the event itself, one array each. */
+export interface EventColumns {
+  seq: number[];
+  id: string[];
+  bootId: string[];
+  at: number[];
+  type: string[];
+  body: string[];
+}
+
+export const eventColumns = (): EventColumns => ({ seq: [], id: [], bootId: [], at: [], type: [], body: [] });
+
+export function pushEvent(c: EventColumns, e: DeviceEvent): void {
+  c.seq.push(e.seq);
+  c.id.push(e.id);
+  c.bootId.push(e.bootId);
+  c.at.push(e.at);
+  c.type.push(e.type);
+  c.body.push(JSON.stringify(e));
 }
 
 /** The seqs of `batch` that were new, taken out of the group's: a second copy of the batch in the group finds none. */

@@ -20,7 +20,7 @@ import { prepareQuery } from '../store/prepared-query.js';
 import { plainGroupCommit, type GroupCommitOptions, type GroupStats } from '../store/group-commit.js';
 import { releaseConfirmed } from '../desired-state/release-compartments.js';
 import { UnitOfWork } from '../desired-state/unit-of-work.js';
-import { takeFresh, writeGroupPg } from './event-group-pg.js';
+import { eventColumns, pushEvent, takeFresh, writeGroupPg } from './event-group-pg.js';
 
 export interface BatchOutcome {
   applied: number;
@@ -149,15 +149,8 @@ async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>
 
 async function apply(ctx: ServerContext, trx: Transaction<Database>, batch: EventBatch, mayRepeat: boolean): Promise<CommittedBatch> {
   const { lockerId, events, receivedAt } = batch;
-  const a = { lockerId, receivedAt, seq: [] as number[], id: [] as string[], bootId: [] as string[], at: [] as number[], type: [] as string[], body: [] as string[] };
-  for (const e of events) {
-    a.seq.push(e.seq);
-    a.id.push(e.id);
-    a.bootId.push(e.bootId);
-    a.at.push(e.at);
-    a.type.push(e.type);
-    a.body.push(JSON.stringify(e));
-  }
+  const a = { lockerId, receivedAt, ...eventColumns() };
+  for (const e of events) pushEvent(a, e);
   let fresh: Set<number>;
   if (mayRepeat) {
     const inserted = await insertEvents.run(trx, a);

@@ -62,15 +62,15 @@ export async function writeGroupPg(
   return { fresh, waiting };
 }
 
-/** A device_events row's columns that come from the event itself, one array each. */
-export interface EventColumns {
+/** A device_events row's columns that come from the event itself, one array each (a type: query helpers take it). */
+export type EventColumns = {
   seq: number[];
   id: string[];
   bootId: string[];
   at: number[];
   type: string[];
   body: string[];
-}
+};
 
 export const eventColumns = (): EventColumns => ({ seq: [], id: [], bootId: [], at: [], type: [], body: [] });
 

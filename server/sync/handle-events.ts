@@ -20,7 +20,7 @@ import { prepareQuery } from '../store/prepared-query.js';
 import { plainGroupCommit, type GroupCommitOptions, type GroupStats } from '../store/group-commit.js';
 import { releaseConfirmed } from '../desired-state/release-compartments.js';
 import { UnitOfWork } from '../desired-state/unit-of-work.js';
-import { eventColumns, pushEvent, takeFresh, writeGroupPg } from './event-group-pg.js';
+import { eventColumns, pushEvent, takeFresh, writeGroupPg, type EventColumns } from './event-group-pg.js';
 
 export interface BatchOutcome {
   applied: number;
@@ -70,16 +70,7 @@ export async function handleEventBatch(ctx: ServerContext, lockerId: string, bat
 }
 
 /** A type, not an interface: the helper takes records of primitives. */
-type EventArgs = {
-  lockerId: string;
-  receivedAt: number;
-  seq: number[];
-  id: string[];
-  bootId: string[];
-  at: number[];
-  type: string[];
-  body: string[];
-};
+type EventArgs = EventColumns & { lockerId: string; receivedAt: number };
 
 /**
  * Each batch's events, one multi-row insert (compiled once per batch size). The arguments are columns of

@@ -127,6 +127,8 @@ export function fleetWills(redis: Redis, brokerId: () => string, { heartbeatMs, 
   const replacing = new Set<string>();
 
   // Alive as long as this key lives: a survivor sweeps no broker whose key is there, whatever it heard lately.
+  // Set with the first will (this broker holds nothing to sweep before), then every period.
+  let beating = false;
   const beat = () => {
     let me: string;
     try {
@@ -134,6 +136,7 @@ export function fleetWills(redis: Redis, brokerId: () => string, { heartbeatMs, 
     } catch {
       return; // aedes not set up yet
     }
+    beating = true;
     redis.set(ALIVE + me, '1', 'PX', 3 * heartbeatMs).catch(() => undefined);
   };
   const timer = setInterval(beat, heartbeatMs);
@@ -142,6 +145,7 @@ export function fleetWills(redis: Redis, brokerId: () => string, { heartbeatMs, 
   return {
     async putWill(client, packet) {
       const me = brokerId();
+      if (!beating) beat();
       // A connection taking over a client id still connected here (MQTT-3.1.4-2): aedes closes the old one after
       // this put, and the old one's close deletes "its" will by this broker's id, which is now the new one's.
       if (connectedHere?.(client.id)?.will) replacing.add(client.id);

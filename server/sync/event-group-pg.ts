@@ -34,7 +34,8 @@ export async function writeGroupPg(
     c.received.push(receivedAt);
     pushEvent(c, e);
   }
-  // A data-modifying WITH runs whether or not the query reads it (the update of last_seen_at).
+  // A data-modifying WITH runs whether or not the query reads it (the update of last_seen_at). The waiting test is
+  // handle-events.ts' awaitingRelease (and release-compartments.ts' anyWaiting): change them together.
   const result = await sql<{ locker_id: string; seq: string | number; waiting: boolean }>`
     with ins as (
       insert into device_events (locker_id, received_at, seq, event_id, boot_id, device_at, type, body)

@@ -78,8 +78,9 @@ describe('the fleet will store (Redis hashes in place of one list)', () => {
     await b.putWill({ id: 'L2' }, will('two-on-b'));
     await a.putWill({ id: 'L4' }, will('four'));
 
-    // B sweeps: A is no longer heard from (B's own id is skipped even if aedes has not heard its own heartbeat).
-    // Only A's remaining will comes out, as aedes publishes it.
+    // A dies: its alive key goes (Redis expires it 3 periods on). B sweeps: A is no longer heard from (B's own id
+    // is skipped even if aedes has not heard its own heartbeat). Only A's remaining will comes out, as aedes publishes it.
+    await a.stop();
     const swept = await sweep(b, {});
     expect(swept.map((w) => [w.clientId, w.brokerId, w.payload.toString(), w.topic, w.qos, w.retain, w.cmd])).toEqual([
       ['L4', 'broker-a', 'four', 'lockers/four/status', 1, true, 'publish'],
@@ -103,6 +104,7 @@ describe('the fleet will store (Redis hashes in place of one list)', () => {
     await conn.flushdb();
     const dead = store('dead');
     for (let i = 0; i < 2000; i++) await dead.putWill({ id: `L${i}` }, will(String(i)));
+    await dead.stop();
     const alive = { x: Date.now(), y: Date.now() };
     const [x, y] = await Promise.all([sweep(store('x'), alive), sweep(store('y'), alive)]);
     const ids = [...x, ...y].map((w) => w.clientId);
@@ -116,6 +118,7 @@ describe('the fleet will store (Redis hashes in place of one list)', () => {
     await conn.flushdb();
     const dead = store('dead');
     await dead.putWill({ id: 'L1' }, will('one'));
+    await dead.stop();
     // X claims it and dies (never publishes, never deletes): Y sweeping within the lease leaves it alone.
     expect((await sweep(store('x'), {}, false)).map((w) => w.clientId)).toEqual(['L1']);
     const y = store('y');
@@ -140,6 +143,16 @@ describe('the fleet will store (Redis hashes in place of one list)', () => {
     // Stopped (or dead: the key expires after 3 periods): now its wills go out.
     await quiet.stop();
     expect((await sweep(store('fresh2'), {})).map((w) => w.clientId)).toEqual(['L1']);
+  });
+
+  it('is alive from its first will on, not only after a heartbeat period', async () => {
+    await conn.flushdb();
+    const slow = fleetWills(conn, () => 'slow', { heartbeatMs: 60_000 });
+    stores.push(slow);
+    await slow.putWill({ id: 'L1' }, will('one'));
+    await expect.poll(() => conn.pttl('lockstep:will-alive:slow'), { timeout: 2000 }).toBeGreaterThan(60_000);
+    // A process that started just now and has heard no heartbeat yet does not take it for dead.
+    expect(await sweep(store('fresh'), {})).toEqual([]);
   });
 
   it('a connection taking over a client id in the same process keeps its will when the old one closes', async () => {

@@ -8,6 +8,8 @@ export class ServerStats {
   eventsAnomalous = 0;
   /** Grants reported used more than once. */
   grantReuse = 0;
+  /** Booked parcels moved to another compartment because the locker put a parcel into theirs. */
+  rebooked = 0;
   authFailures = 0;
   aclDenied = 0;
   /** Group-commit transactions that failed as a whole (their items ran again one by one), by writer. */

@@ -133,6 +133,7 @@ export class ServerMetrics {
       ['lockstep_device_events_duplicate_total', 'Device events received again and ignored (normal: redelivery, resends).', () => stats.eventsDuplicate],
       ['lockstep_device_events_anomalous_total', 'Device events that referred to something the server does not know.', () => stats.eventsAnomalous],
       ['lockstep_grant_reuse_total', 'Grants reported used more than once.', () => stats.grantReuse],
+      ['lockstep_parcels_rebooked_total', 'Booked parcels given another compartment because the locker put a parcel into theirs.', () => stats.rebooked],
       ['lockstep_mqtt_auth_failures_total', 'Broker connections refused for bad credentials.', () => stats.authFailures],
       ['lockstep_mqtt_acl_denied_total', 'Publishes and subscriptions refused by the per-locker topic rules.', () => stats.aclDenied],
       ['lockstep_after_commit_failures_total', 'Work after a commit (desired-state publishes) that failed; the next snapshot carries it.', () => stats.afterCommitFailures],

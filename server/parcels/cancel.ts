@@ -25,7 +25,10 @@ export async function cancelInTransaction(
     grants.map((g) => ({ op: 'grant.revoke' as const, jti: g.jti })),
     now,
   );
-  await trx.updateTable('parcels').set({ status: next, release_version: version, updated_at: now }).where('id', '=', parcel.id).execute();
+  // Conditional: a deposit or pickup another server process committed since `parcel` was read wins (the whole
+  // cancellation rolls back, its revocations with it).
+  const cancelled = await trx.updateTable('parcels').set({ status: next, release_version: version, updated_at: now }).where('id', '=', parcel.id).where('status', '=', parcel.status).executeTakeFirst();
+  if (cancelled.numUpdatedRows !== 1n) throw new LockstepError('PARCEL_NOT_CANCELLABLE', { parcelId: parcel.id, reason: 'changed_meanwhile' });
   await uow.addHistory({ parcelId: parcel.id, at: now, type: why.type, status: next, source: why.source, sourceRef: why.ref, detail: { revokedGrants: grants.length, version } });
   await enqueueParcelEvent(trx, parcel, 'parcel.cancelled', now, { cause: why.type });
   return version;

@@ -24,6 +24,7 @@ import {
   HARDWARE_FAULT_ALARM,
 } from './device-effect-rules.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
+import { takeCompartment } from './compartment-conflict.js';
 
 /** Where an event is applied: inside the transaction that records it, with work to do after the commit. */
 export interface EffectScope {
@@ -148,7 +149,7 @@ async function moveParcel(s: EffectScope, event: DeviceEvent, ref: string, move:
   if (d.reconcile) {
     await trx.updateTable('parcels').set({ release_version: null }).where('id', '=', parcel.id).execute();
     await raiseAlarmInUnit(s.uow, { lockerId, compartmentId: parcel.compartment_id, parcelId: parcel.id, kind: 'revoked_grant_used', at: event.at, detail: { seq: event.seq, type: event.type } });
-    await holdCompartment(s, parcel, event.at);
+    await takeCompartment(s, parcel, parcel.compartment_id, event.at, ref, { seq: event.seq, reconciled: true });
   }
   if (d.compartment === 'in') {
     await trx.updateTable('parcels').set({ status: d.next, deposited_at: event.at, updated_at: now }).where('id', '=', parcel.id).execute();
@@ -164,10 +165,11 @@ async function moveParcel(s: EffectScope, event: DeviceEvent, ref: string, move:
 }
 
 /**
- * The locker put the parcel into another compartment: the old compartment lets go of the parcel, the new one takes
- * it, the parcel names the new one, in this transaction. Every update is conditional; a new compartment the server
- * had promised to another parcel raises `compartment_conflict`. The parcel's codes stay the same: the locker opens
- * the compartment where it put the parcel for a code naming the old one (see docs/protocol.md, "Moved parcels").
+ * The locker put the parcel into another compartment: the parcel names the new one, which takes it, and any other
+ * compartment lets go of it, in this transaction. A new compartment the server had promised to a parcel still only
+ * booked re-books that one elsewhere; otherwise the alarm `compartment_conflict` (compartment-conflict.ts). The
+ * parcel's codes stay the same: the locker opens the compartment where it put the parcel for a code naming the old
+ * one (see docs/protocol.md, "Moved parcels").
  */
 async function followMove(s: EffectScope, event: DeviceEvent, ref: string): Promise<void> {
   const { ctx, lockerId } = s;
@@ -194,32 +196,8 @@ async function followMove(s: EffectScope, event: DeviceEvent, ref: string): Prom
     }
     return;
   }
-  await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', lockerId).where('id', '=', from).where('parcel_id', '=', parcel.id).execute();
-  const taken = await trx
-    .updateTable('compartments')
-    .set({ parcel_id: parcel.id })
-    .where('locker_id', '=', lockerId)
-    .where('id', '=', to)
-    .where((eb) => eb.or([eb('parcel_id', 'is', null), eb('parcel_id', '=', parcel.id)]))
-    .executeTakeFirst();
-  if (taken.numUpdatedRows === 0n) {
-    await raiseAlarmInUnit(s.uow, { lockerId, compartmentId: to, parcelId: parcel.id, kind: 'compartment_conflict', at: event.at, detail: { seq: event.seq, ...detail } });
-  }
+  await takeCompartment(s, parcel, to, event.at, ref, { seq: event.seq, ...detail });
   await addHistory(s, parcel.id, event.at, ref, { type: 'moved', status: parcel.status, detail });
-}
-
-/** A reconciled parcel takes its compartment back; if another parcel got it meanwhile, the operator is told. */
-async function holdCompartment(s: EffectScope, parcel: ParcelRow, at: number): Promise<void> {
-  const held = await s.uow.trx
-    .updateTable('compartments')
-    .set({ parcel_id: parcel.id })
-    .where('locker_id', '=', s.lockerId)
-    .where('id', '=', parcel.compartment_id)
-    .where((eb) => eb.or([eb('parcel_id', 'is', null), eb('parcel_id', '=', parcel.id)]))
-    .executeTakeFirst();
-  if (held.numUpdatedRows === 0n) {
-    await raiseAlarmInUnit(s.uow, { lockerId: s.lockerId, compartmentId: parcel.compartment_id, parcelId: parcel.id, kind: 'compartment_conflict', at });
-  }
 }
 
 /** The cancelled parcel's pickup grant was revoked; the recipient gets a new one. */

@@ -20,6 +20,7 @@ import { prepareQuery } from '../store/prepared-query.js';
 import { plainGroupCommit, type GroupCommitOptions, type GroupStats } from '../store/group-commit.js';
 import { releaseConfirmed } from '../desired-state/release-compartments.js';
 import { UnitOfWork } from '../desired-state/unit-of-work.js';
+import { lockLockersInOrder } from '../store/lock-order.js';
 import { eventColumns, pushEvent, takeFresh, writeGroupPg, type EventColumns } from './event-group-pg.js';
 
 export interface BatchOutcome {
@@ -118,6 +119,10 @@ async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>
       return out;
     }
   } else {
+    // The lockers' rows first: another process's effects on these lockers (events after a reconnect, bookings) wait
+    // for this commit instead of reading what this group is about to change. Postgres: in id order (lock-order.ts).
+    await lockLockersInOrder(trx, [...lockers]);
+    await touchLockers.run(trx, { at: seenAt, ids: [...lockers] });
     // Seqs inserted earlier in this group count as known (the same batch twice in one group).
     const inGroup = new Map<string, number>();
     for (const item of group) {
@@ -126,7 +131,6 @@ async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>
       out.push(await apply(ctx, trx, item, mayRepeat));
       inGroup.set(item.lockerId, Math.max(last, item.events.at(-1)?.seq ?? 0));
     }
-    await touchLockers.run(trx, { at: seenAt, ids: [...lockers] });
   }
   const withFresh = new Set<string>();
   for (const c of out) if (c.outcome.applied) withFresh.add(c.batch.lockerId);

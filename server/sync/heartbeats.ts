@@ -3,6 +3,7 @@ import type { Telemetry } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import { applyTelemetry } from '../lockers/telemetry.js';
 import type { Database } from '../store/schema.js';
+import { lockLockersInOrder } from '../store/lock-order.js';
 
 export interface Beat {
   lockerId: string;
@@ -19,10 +20,11 @@ export const MAX_HEARTBEAT_GROUP = 500;
  */
 export async function writeHeartbeats(ctx: ServerContext, trx: Transaction<Database>, group: readonly Beat[]): Promise<(number | undefined)[]> {
   const now = ctx.clock.now();
+  const ids = [...new Set(group.map((b) => b.lockerId))];
+  await lockLockersInOrder(trx, ids);
   for (const beat of group) {
     if (beat.telemetry) await applyTelemetry(ctx, trx, beat.lockerId, beat.telemetry, now);
   }
-  const ids = [...new Set(group.map((b) => b.lockerId))];
   const rows = await trx.updateTable('lockers').set({ last_seen_at: now, online: 1 }).where('id', 'in', ids).returning(['id', 'desired_version']).execute();
   const versions = new Map(rows.map((r) => [r.id, r.desired_version]));
   return group.map((b) => versions.get(b.lockerId));

@@ -1,0 +1,12 @@
+import { PostgresAdapter, sql, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
+
+/**
+ * Postgres: takes the row locks of the lockers `ids` in id order (byte order, as `compareIds` sorts every group),
+ * before a statement that updates many lockers at once: such an update locks rows in whatever order the planner
+ * scans them, and two processes' groups deadlocked on it. SQLite has a single writer: nothing to do.
+ */
+export async function lockLockersInOrder(trx: Transaction<Database>, ids: readonly string[]): Promise<void> {
+  if (ids.length < 2 || !(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await sql`select id from lockers where id = any(${ids}::text[]) order by id collate "C" for no key update`.execute(trx);
+}

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { handleEventBatch, type BatchOutcome } from '../../server/sync/handle-events.js';
 import { recordStateReport } from '../../server/sync/locker-reports.js';
 import type { DeviceEvent } from '../../shared/messages.js';
@@ -129,5 +130,33 @@ describe('Postgres: event batches in groups', () => {
     expect(released.release_version).toBeNull();
     const seenAfter = await db.selectFrom('lockers').select(['id', 'last_seen_at']).where('id', 'in', [l!.id, other!.id]).execute();
     for (const row of seenAfter) expect(Number(row.last_seen_at)).toBeGreaterThan(Number(seenBefore.find((r) => r.id === row.id)?.last_seen_at ?? 0));
+  });
+
+  it("a group takes its lockers' rows in id order: blocked on the first, it holds none of the others", async () => {
+    // Registered at once, the lockers' rows lie in no particular id order: an update by `id = any(...)` would lock
+    // them in the order it scans them (the deadlocks between two processes' groups, docs/scale.md).
+    const lockers = await Promise.all([1, 2, 3, 4, 5].map(() => registerLocker(a.api, [{ id: 'A1', size: 'S' }])));
+    const ids = lockers.map((l) => l.id).sort();
+    const url = a.server.ctx.config.databaseUrl;
+    if (!url) throw new Error('server a runs on Postgres');
+    const holder = new pg.Client({ connectionString: url });
+    const probe = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await probe.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select id from lockers where id = $1 for no key update', [ids[0]]);
+      const group = Promise.all(ids.map((id) => handleEventBatch(a.server.ctx, id, batch(events(1, 1)))));
+      const waiting = async () => (await probe.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'")).rows[0]?.n;
+      await expect.poll(waiting, { message: 'the group to wait for the first locker' }).toBe(1);
+      await probe.query('begin');
+      for (const id of ids.slice(1)) await probe.query('select id from lockers where id = $1 for no key update nowait', [id]);
+      await probe.query('rollback');
+      await holder.query('commit');
+      expect(total(await group)).toEqual({ applied: 5, duplicates: 0 });
+    } finally {
+      await holder.end();
+      await probe.end();
+    }
   });
 });

@@ -18,10 +18,15 @@ export async function cancelInTransaction(
   const { trx } = uow;
   const next = nextStatus(parcel.status, 'cancel');
   if (!next) throw new LockstepError('PARCEL_NOT_CANCELLABLE', { parcelId: parcel.id, status: parcel.status });
+  // The locker's row first, as bookings and device events take it: on Postgres a cancellation that locked the
+  // grants first deadlocked with the locker's events (which lock the row, then the grant a code used).
+  const version = await uow.takeDesiredVersion(parcel.locker_id);
+  if (version === undefined) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId: parcel.locker_id });
   const grants = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', parcel.id).where('status', '=', 'live').execute();
   await trx.updateTable('grants').set({ status: 'revoked' }).where('parcel_id', '=', parcel.id).where('status', '=', 'live').execute();
-  const version = await uow.changeDesiredState(
+  await uow.recordDesiredChange(
     parcel.locker_id,
+    version,
     grants.map((g) => ({ op: 'grant.revoke' as const, jti: g.jti })),
     now,
   );

@@ -15,7 +15,7 @@ export const REBOOKED_CAUSE = 'compartment_taken';
  * in): afterwards that compartment, and only it, holds the parcel. When the server had promised the compartment to
  * another parcel that is still only booked (its courier has not been), that parcel is re-booked into another free
  * compartment that fits (`rebookHolder`). When it cannot be (the other parcel is in the locker already, a batch
- * code is open at this locker, or nothing fitting is free), the alarm `compartment_conflict` tells the operator
+ * code is valid at this locker, its drop-off code was used already, or nothing fitting is free), the alarm `compartment_conflict` tells the operator
  * and the compartment keeps its holder. Returns whether the compartment holds the parcel now.
  */
 export async function takeCompartment(s: EffectScope, parcel: ParcelRow, compartmentId: string, at: number, ref: string, detail: Record<string, unknown>): Promise<boolean> {
@@ -59,13 +59,22 @@ async function takeIfFree(s: EffectScope, parcelId: string, compartmentId: strin
 async function rebookHolder(s: EffectScope, holder: ParcelRow, from: string, takenBy: string, at: number, ref: string): Promise<string | undefined> {
   const { trx } = s.uow;
   if (holder.status !== 'booked' || holder.compartment_id !== from) return undefined;
-  // A batch code lists each parcel's compartment inside its signed token: those parcels stay where they are.
-  const batch = await trx.selectFrom('grants').select('jti').where('locker_id', '=', s.lockerId).where('action', '=', 'deposit_batch').where('status', '=', 'live').executeTakeFirst();
+  // A batch code lists each parcel's compartment inside its signed token: while one is valid at this locker, its
+  // parcels stay where they are.
+  const nowSec = Math.floor(s.ctx.clock.now() / 1000);
+  const batch = await trx.selectFrom('grants').select('jti').where('locker_id', '=', s.lockerId).where('action', '=', 'deposit_batch').where('status', '=', 'live').where('exp', '>', nowSec - s.ctx.config.clockToleranceSec).executeTakeFirst();
   if (batch) return undefined;
+  // A drop-off code already accepted (the courier is at the door, or the locker may free the code again): it names
+  // the old compartment and is not re-issued, so the parcel stays.
+  const used = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', holder.id).where('action', '=', 'deposit').where((eb) => eb.or([eb('status', '=', 'used'), eb('uses', '>', 0)])).executeTakeFirst();
+  if (used) return undefined;
   const compartments = await trx.selectFrom('compartments').select(['id', 'size', 'in_service', 'parcel_id', 'low']).where('locker_id', '=', s.lockerId).execute();
+  // An accessible booking (it got a low compartment) is offered the low ones first again.
+  const wasLow = compartments.some((c) => c.id === from && c.low === 1);
   const ranked = rankFree(
     compartments.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1 })),
     holder.size,
+    wasLow,
   );
   // A parcel is in at most one compartment (a unique index): `from` lets go before another is reserved.
   await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', s.lockerId).where('id', '=', from).where('parcel_id', '=', holder.id).execute();

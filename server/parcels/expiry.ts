@@ -4,6 +4,7 @@ import type { ServerContext } from '../context.js';
 import { issueGrant } from '../codes/grant-issuer.js';
 import { inUnitOfWork } from '../desired-state/unit-of-work.js';
 import { cancelInTransaction } from './cancel.js';
+import { LockstepError } from '../errors.js';
 import { nextStatus, windowEnded } from './lifecycle.js';
 import { reconcileWindows, windowOf } from './pickup-window.js';
 import { sendPickupReminders } from './reminders.js';
@@ -43,6 +44,10 @@ async function runParcelExpiry(ctx: ServerContext): Promise<{ released: number; 
       const parcel = await uow.trx.selectFrom('parcels').selectAll().where('id', '=', id).where('status', '=', 'booked').executeTakeFirst();
       if (!parcel) return;
       await cancelInTransaction(uow, parcel, now, { type: 'reservation_expired', source: 'scheduler', ref: 'deposit-window' });
+    }).catch((err: unknown) => {
+      // A deposit committed meanwhile (another server process) wins: rolled back, nothing to expire.
+      if (err instanceof LockstepError && err.code === 'PARCEL_NOT_CANCELLABLE') return;
+      throw err;
     }));
   }
 

@@ -54,7 +54,10 @@ export interface WindowInfo {
 export interface ParcelEventExtra {
   /** The locker took a parcel that had been cancelled (it was offline when the cancellation was made). */
   reconciled?: boolean | undefined;
-  /** Why it happened, where there are several ways (`parcel.cancelled`: `cancelled` by the API, `reservation_expired`). */
+  /**
+   * Why it happened, where there are several ways (`parcel.cancelled`: `cancelled` by the API, `reservation_expired`;
+   * `parcel.dropoff_code`: `compartment_taken` when a re-booking gave the parcel a new compartment and QR).
+   */
   cause?: string | undefined;
   /** The pickup window (reminder, extended, paused, resumed). */
   window?: WindowInfo | undefined;
@@ -79,7 +82,7 @@ export interface ParcelEvent {
     pickupCode?: { pin: string; qr: string };
     /** `parcel.expired`: the courier's code to collect the parcel (→ `parcel.returned`); added at send time. */
     collectionCode?: { pin: string; qr: string };
-    /** `parcel.dropoff_code`: the sender's drop-off code (return, p2p); added at send time. */
+    /** `parcel.dropoff_code`: the drop-off code (a sender's, return or p2p; or any parcel's after a re-booking); added at send time. */
     dropoffCode?: { pin: string; qr: string };
     /** `parcel.dropoff_code`: who the carrier's system forwards the drop-off code to. */
     sender?: { phone?: string; email?: string };

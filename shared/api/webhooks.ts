@@ -2,7 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 
 /**
  * Parcel events a carrier gets as webhooks. `expired` and `returned` are for the expiry and collection flow;
- * `dropoff_code` gives a sender booking's drop-off code (for the sender); `reminder`, `extended`,
+ * `dropoff_code` gives a sender booking's drop-off code (for the sender), and any booking's new drop-off QR after
+ * a re-booking (cause `compartment_taken`, same PIN); `reminder`, `extended`,
  * `window_paused` and `window_resumed` follow the pickup window.
  */
 export const PARCEL_EVENT_TYPES = [

@@ -133,8 +133,8 @@ describe('Postgres: event batches in groups', () => {
   });
 
   it("a group takes its lockers' rows in id order: blocked on the first, it holds none of the others", async () => {
-    // Registered at once, the lockers' rows lie in no particular id order: an update by `id = any(...)` would lock
-    // them in the order it scans them (the deadlocks between two processes' groups, docs/scale.md).
+    // An update by `id = any(...)` locks rows in the order it scans them (the deadlocks between two processes'
+    // groups, docs/scale.md): here the smallest id is met last, so such an update would hold the others first.
     const lockers = await Promise.all([1, 2, 3, 4, 5].map(() => registerLocker(a.api, [{ id: 'A1', size: 'S' }])));
     const ids = lockers.map((l) => l.id).sort();
     const url = a.server.ctx.config.databaseUrl;
@@ -144,6 +144,8 @@ describe('Postgres: event batches in groups', () => {
     await holder.connect();
     await probe.connect();
     try {
+      // The smallest id's row rewritten: its new version lies after the others, so a scan meets it last.
+      await holder.query('update lockers set name = name where id = $1', [ids[0]]);
       await holder.query('begin');
       await holder.query('select id from lockers where id = $1 for no key update', [ids[0]]);
       const group = Promise.all(ids.map((id) => handleEventBatch(a.server.ctx, id, batch(events(1, 1)))));

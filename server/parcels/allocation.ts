@@ -15,6 +15,17 @@ export interface CompartmentCandidate {
 
 export type Allocation = { ok: true; compartmentId: string } | { ok: false; code: 'SIZE_NOT_OFFERED' | 'NO_FREE_COMPARTMENT' };
 
+/** The locker's compartments as the allocation rules see them (bookings, re-bookings). */
+export async function compartmentCandidates(trx: Transaction<Database>, lockerId: string): Promise<CompartmentCandidate[]> {
+  const { rows } = await compartmentsOf.run(trx, { lockerId });
+  return rows.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1 }));
+}
+
+// Compiled once (server/store/prepared-query.ts): every booking runs it.
+const compartmentsOf = prepareQuery((db, a: { lockerId: string }) =>
+  db.selectFrom('compartments').select(['id', 'size', 'in_service', 'parcel_id', 'low']).where('locker_id', '=', a.lockerId),
+);
+
 /**
  * Every free in-service compartment that fits the parcel, best first (smallest, then lowest id). An `accessible`
  * booking ranks the low compartments first (smallest of them first), then the others: it still gets a door when

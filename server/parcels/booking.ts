@@ -5,7 +5,7 @@ import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import { issueGrants, type IssuedGrant } from '../codes/grant-issuer.js';
 import { UnitOfWork } from '../desired-state/unit-of-work.js';
-import { chooseCompartment, rankFree, reserveFirstFree } from './allocation.js';
+import { chooseCompartment, compartmentCandidates, rankFree, reserveFirstFree } from './allocation.js';
 import { nearestWithSpace } from './nearest-lockers.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 import type { ParcelKind } from '../../shared/api/parcels.js';
@@ -68,7 +68,7 @@ async function bookInto(ctx: ServerContext, uow: UnitOfWork, req: BookingRequest
   // The locker's row first: it says whether the locker exists, and orders bookings of one locker (Postgres).
   const version = await uow.takeDesiredVersion(req.lockerId);
   if (version === undefined) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId: req.lockerId });
-  const compartments = (await compartmentsOf.run(trx, { lockerId: req.lockerId })).rows.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1 }));
+  const compartments = await compartmentCandidates(trx, req.lockerId);
   const choice = chooseCompartment(compartments, req.size);
   if (!choice.ok) {
     // A full locker answers with the nearest lockers that have a fitting compartment free.
@@ -124,7 +124,4 @@ async function bookInto(ctx: ServerContext, uow: UnitOfWork, req: BookingRequest
 }
 
 // The booking's own statements, compiled once (server/store/prepared-query.ts).
-const compartmentsOf = prepareQuery((db, a: { lockerId: string }) =>
-  db.selectFrom('compartments').select(['id', 'size', 'in_service', 'parcel_id', 'low']).where('locker_id', '=', a.lockerId),
-);
 const insertParcel = prepareQuery((db, parcel: ParcelRow) => db.insertInto('parcels').values(parcel));

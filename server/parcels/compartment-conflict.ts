@@ -1,10 +1,10 @@
 import type { StateChange } from '../../shared/messages.js';
 import { raiseAlarmInUnit } from '../alarms/raise-alarm.js';
-import { issueGrant } from '../codes/grant-issuer.js';
+import { issueGrants } from '../codes/grant-issuer.js';
 import { pinSourceOf } from '../codes/pins.js';
 import type { ParcelRow } from '../store/schema.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
-import { rankFree, reserveFirstFree } from './allocation.js';
+import { compartmentCandidates, rankFree, reserveFirstFree } from './allocation.js';
 import type { EffectScope } from './device-effects.js';
 
 /** Why a booked parcel was given another compartment (its history's `rebooked` detail, its webhook's `cause`). */
@@ -15,8 +15,9 @@ export const REBOOKED_CAUSE = 'compartment_taken';
  * in): afterwards that compartment, and only it, holds the parcel. When the server had promised the compartment to
  * another parcel that is still only booked (its courier has not been), that parcel is re-booked into another free
  * compartment that fits (`rebookHolder`). When it cannot be (the other parcel is in the locker already, a batch
- * code is valid at this locker, its drop-off code was used already, or nothing fitting is free), the alarm `compartment_conflict` tells the operator
- * and the compartment keeps its holder. Returns whether the compartment holds the parcel now.
+ * code is valid at this locker, its drop-off code was used already, or nothing fitting is free), the alarm
+ * `compartment_conflict` tells the operator and the compartment keeps its holder. Returns whether the compartment
+ * holds the parcel now.
  */
 export async function takeCompartment(s: EffectScope, parcel: ParcelRow, compartmentId: string, at: number, ref: string, detail: Record<string, unknown>): Promise<boolean> {
   const { trx } = s.uow;
@@ -68,14 +69,9 @@ async function rebookHolder(s: EffectScope, holder: ParcelRow, from: string, tak
   // the old compartment and is not re-issued, so the parcel stays.
   const used = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', holder.id).where('action', '=', 'deposit').where((eb) => eb.or([eb('status', '=', 'used'), eb('uses', '>', 0)])).executeTakeFirst();
   if (used) return undefined;
-  const compartments = await trx.selectFrom('compartments').select(['id', 'size', 'in_service', 'parcel_id', 'low']).where('locker_id', '=', s.lockerId).execute();
+  const compartments = await compartmentCandidates(trx, s.lockerId);
   // An accessible booking (it got a low compartment) is offered the low ones first again.
-  const wasLow = compartments.some((c) => c.id === from && c.low === 1);
-  const ranked = rankFree(
-    compartments.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1 })),
-    holder.size,
-    wasLow,
-  );
+  const ranked = rankFree(compartments, holder.size, compartments.some((c) => c.id === from && c.low));
   // A parcel is in at most one compartment (a unique index): `from` lets go before another is reserved.
   await trx.updateTable('compartments').set({ parcel_id: null }).where('locker_id', '=', s.lockerId).where('id', '=', from).where('parcel_id', '=', holder.id).execute();
   const to = await reserveFirstFree(trx, s.lockerId, holder.id, ranked);
@@ -94,19 +90,23 @@ async function rebookHolder(s: EffectScope, holder: ParcelRow, from: string, tak
     .execute();
   const changes: StateChange[] = [];
   let dropoffJti: string | undefined;
-  for (const g of grants) {
-    await trx.updateTable('grants').set({ status: 'revoked' }).where('jti', '=', g.jti).execute();
-    const next = await issueGrant(s.ctx, trx, {
-      lockerId: s.lockerId,
-      parcelId: holder.id,
-      compartmentId: to,
-      action: g.action,
-      notBefore: g.nbf * 1000,
-      expiresAt: g.exp * 1000,
-      keepPinOf: { pinJti: pinSourceOf(g), pinHash: g.pin_hash },
-    });
-    if (g.action === 'deposit') dropoffJti = next.row.jti;
-    changes.push({ op: 'grant.revoke', jti: g.jti }, { op: 'grant.add', token: next.row.token });
+  if (grants.length) {
+    await trx.updateTable('grants').set({ status: 'revoked' }).where('jti', 'in', grants.map((g) => g.jti)).execute();
+    const reissued = await issueGrants(
+      s.ctx,
+      trx,
+      grants.map((g) => ({
+        lockerId: s.lockerId,
+        parcelId: holder.id,
+        compartmentId: to,
+        action: g.action,
+        notBefore: g.nbf * 1000,
+        expiresAt: g.exp * 1000,
+        keepPinOf: { pinJti: pinSourceOf(g), pinHash: g.pin_hash },
+      })),
+    );
+    reissued.forEach((next, i) => changes.push({ op: 'grant.revoke', jti: grants[i]!.jti }, { op: 'grant.add', token: next.row.token }));
+    dropoffJti = reissued.find((g) => g.row.action === 'deposit')?.row.jti;
   }
   if (changes.length) await s.uow.changeDesiredState(s.lockerId, changes, now);
   const moved = { ...holder, compartment_id: to };

@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 /**
@@ -8,5 +8,10 @@ import type { Database } from './schema.js';
  */
 export async function lockLockersInOrder(trx: Transaction<Database>, ids: readonly string[]): Promise<void> {
   if (ids.length < 2 || !(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
-  await sql`select id from lockers where id = any(${ids}::text[]) order by id collate "C" for no key update`.execute(trx);
+  await lockersInIdOrder(ids).execute(trx);
+}
+
+/** Postgres: the query that locks the lockers `ids` in id order and returns their ids (also a CTE, event-group-pg.ts). */
+export function lockersInIdOrder(ids: readonly string[]): RawBuilder<{ id: string }> {
+  return sql<{ id: string }>`select id from lockers where id = any(${ids}::text[]) order by id collate "C" for no key update`;
 }

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { DeviceEvent } from '../../shared/messages.js';
 import type { Database } from '../store/schema.js';
+import { lockersInIdOrder } from '../store/lock-order.js';
 import type { EventBatch } from './handle-events.js';
 
 /** What one group's statement wrote and found. */
@@ -36,16 +37,19 @@ export async function writeGroupPg(
   }
   // A data-modifying WITH runs whether or not the query reads it (the update of last_seen_at). Its rows are locked
   // first, in id order (`locked`): an update by `id = any(...)` locks in the planner's order, and two processes'
-  // groups deadlocked on it (38 deadlocks in the 11.11 run at 2,000 lockers on two processes). The waiting test is
+  // groups deadlocked on it (38 deadlocks in the 11.11 run at 2,000 lockers on two processes). The insert waits for
+  // those locks (its `where` reads `locked` once, before its first row), as the single-batch path does: a batch
+  // handled by two processes at once then queues on its locker instead of holding event rows. The waiting test is
   // handle-events.ts' awaitingRelease (and release-compartments.ts' anyWaiting): change them together.
   const result = await sql<{ locker_id: string; seq: string | number; waiting: boolean }>`
-    with ins as (
+    with locked as materialized (
+      ${lockersInIdOrder(o.lockers)}
+    ), ins as (
       insert into device_events (locker_id, received_at, seq, event_id, boot_id, device_at, type, body)
       select * from unnest(${c.locker}::text[], ${c.received}::bigint[], ${c.seq}::bigint[], ${c.id}::text[], ${c.bootId}::text[], ${c.at}::bigint[], ${c.type}::text[], ${c.body}::text[])
+      where (select count(*) from locked) >= 0
       on conflict (locker_id, seq) do nothing
       returning locker_id, seq
-    ), locked as materialized (
-      select id from lockers where id = any(${o.lockers}::text[]) order by id collate "C" for no key update
     ), seen as (
       update lockers set last_seen_at = ${o.seenAt} from locked where lockers.id = locked.id
     )

@@ -20,7 +20,6 @@ import { prepareQuery } from '../store/prepared-query.js';
 import { plainGroupCommit, type GroupCommitOptions, type GroupStats } from '../store/group-commit.js';
 import { releaseConfirmed } from '../desired-state/release-compartments.js';
 import { UnitOfWork } from '../desired-state/unit-of-work.js';
-import { lockLockersInOrder } from '../store/lock-order.js';
 import { eventColumns, pushEvent, takeFresh, writeGroupPg, type EventColumns } from './event-group-pg.js';
 
 export interface BatchOutcome {
@@ -120,8 +119,8 @@ async function applyGroup(ctx: ServerContext, known: ReadonlyMap<string, number>
     }
   } else {
     // The lockers' rows first: another process's effects on these lockers (events after a reconnect, bookings) wait
-    // for this commit instead of reading what this group is about to change. Postgres: in id order (lock-order.ts).
-    await lockLockersInOrder(trx, [...lockers]);
+    // for this commit instead of reading what this group is about to change. (On Postgres this path holds one
+    // locker's batch: a larger group went through writeGroupPg, which locks its lockers in id order.)
     await touchLockers.run(trx, { at: seenAt, ids: [...lockers] });
     // Seqs inserted earlier in this group count as known (the same batch twice in one group).
     const inGroup = new Map<string, number>();

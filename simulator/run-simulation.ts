@@ -5,6 +5,7 @@ import { createServer, makeConfig, type LockstepServer } from '../server/index.j
 import type { LockerView } from '../shared/api/lockers.js';
 import { ApiClient } from '../client/http-client.js';
 import { checkInvariants, keepBooks, type DeviceRecord, type ParcelWithHistory } from './checker.js';
+import { stableSnapshot } from './check-snapshot.js';
 import { runCrashes } from './faults.js';
 import { Aggregate, zeroCounts, type Tick } from './metrics.js';
 import { planFaults, planFlows, profileMs, type FaultPlan, type RunSpec } from './plan.js';
@@ -37,7 +38,7 @@ export interface Progress {
   hours: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * How long the agent waits for a released door to open before pulsing again (twice unanswered = jammed). Short in
@@ -203,8 +204,13 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
     phase = 'checking';
     const results = await Promise.all(shards.map((s) => s.collect()));
     const ids = new Set(results.flatMap((r) => r.devices.map((d) => d.id)));
-    const views = (await lockerViews(api)).filter((l) => ids.has(l.id));
-    const parcels = await fetchAll(results.flatMap((r) => r.parcelIds), (id) => api.get<ParcelWithHistory>(`/v1/parcels/${id}`));
+    const snapshot = await stableSnapshot({
+      readViews: async () => (await lockerViews(api)).filter((l) => ids.has(l.id)),
+      readParcels: () => fetchAll(results.flatMap((r) => r.parcelIds), (id) => api.get<ParcelWithHistory>(`/v1/parcels/${id}`)),
+      settle: () => waitFor(converged, 60_000 + spec.lockers * 10, 'the fleet did not converge again', pollMs).catch(() => undefined).then(() => sleep(Math.max(1000, pollMs))),
+    });
+    if (!snapshot.stable) problems.push(`the fleet kept committing events while it was checked (${snapshot.reads} reads): the invariants are checked on the last`);
+    const { views, parcels } = snapshot;
     const devices = new Map<string, DeviceRecord>();
     for (const d of results.flatMap((r) => r.devices)) devices.set(d.id, { lastSeq: d.lastSeq, ...(d.acceptedByJti ? { acceptedByJti: new Map(d.acceptedByJti) } : {}) });
     const violations = checkInvariants({ parcels, lockers: views, devices });

@@ -1,40 +1,53 @@
 import type { LockerView } from '../shared/api/lockers.js';
 import type { ParcelWithHistory } from './checker.js';
 
-/** The server's lockers and parcels as the invariant checker compares them. */
-export interface Snapshot {
-  views: LockerView[];
-  parcels: ParcelWithHistory[];
-}
-
-export interface SnapshotReads {
+export interface SnapshotReads<D> {
   readViews(): Promise<LockerView[]>;
-  readParcels(): Promise<ParcelWithHistory[]>;
+  /** What the lockers themselves recorded, read between the two reads of the server's lockers. */
+  readDevices(): Promise<D>;
+  /** Each locker's last recorded seq, from what `readDevices` gave. */
+  lastSeqs(devices: D): Iterable<readonly [string, number]>;
+  /** The parcels (of the lockers `readDevices` gave). */
+  readParcels(devices: D): Promise<ParcelWithHistory[]>;
   /** Waits before another try (the fleet converging again). */
   settle(): Promise<void>;
   /** Most tries (default 5). */
   attempts?: number;
 }
 
+export interface Snapshot<D> {
+  views: LockerView[];
+  devices: D;
+  parcels: ParcelWithHistory[];
+  /** How many times it was read. */
+  reads: number;
+  /** False when every try saw a locker commit or record events during the reads. */
+  stable: boolean;
+}
+
 /**
- * Lockers and parcels read while nothing changed on the server. The two are read one after the other (thousands of
- * requests), and a locker can still commit events after the fleet looked converged: a door session that goes on
- * after the courier left (a jammed lock, the parcel moved to another compartment, that one tried in turn). A move
- * committed between the reads shows a compartment from before it next to a parcel from after it: a violation that
- * was never in the database. So the lockers are read again after the parcels; when any locker's committed events
- * changed meanwhile, the whole snapshot is read again after `settle`. `stable` is false when every try saw a change.
+ * The lockers (as the server and as the devices saw them) and the parcels, read while nothing changed. They are
+ * read one after the other (thousands of requests), and a locker can still record and commit events after the
+ * fleet looked converged: a door session that goes on after the courier left (a jammed lock, the parcel moved to
+ * another compartment, that one tried in turn). A move committed between the reads shows a compartment from before
+ * it next to a parcel from after it: a violation that was never in the database. So the server's lockers are read
+ * again last; when any locker's committed events changed meanwhile, or a device recorded events the server has not
+ * committed, the whole snapshot is read again after `settle`.
  */
-export async function stableSnapshot(r: SnapshotReads): Promise<Snapshot & { reads: number; stable: boolean }> {
+export async function stableSnapshot<D>(r: SnapshotReads<D>): Promise<Snapshot<D>> {
   const attempts = r.attempts ?? 5;
-  let last: Snapshot | undefined;
+  let last: Snapshot<D> | undefined;
   for (let i = 1; i <= attempts; i++) {
     const views = await r.readViews();
-    const parcels = await r.readParcels();
+    const devices = await r.readDevices();
+    const parcels = await r.readParcels(devices);
     const after = new Map((await r.readViews()).map((v) => [v.id, v.events.received]));
-    last = { views, parcels };
-    if (views.every((v) => after.get(v.id) === v.events.received)) return { ...last, reads: i, stable: true };
+    const unchanged = views.every((v) => after.get(v.id) === v.events.received);
+    const caughtUp = [...r.lastSeqs(devices)].every(([id, seq]) => after.get(id) === seq);
+    last = { views, devices, parcels, reads: i, stable: unchanged && caughtUp };
+    if (last.stable) return last;
     if (i < attempts) await r.settle();
   }
   if (!last) throw new Error('stableSnapshot: attempts must be at least 1');
-  return { ...last, reads: attempts, stable: false };
+  return last;
 }

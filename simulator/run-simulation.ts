@@ -202,15 +202,18 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRep
 
     // ---- check ----------------------------------------------------------------------------------------------
     phase = 'checking';
-    const results = await Promise.all(shards.map((s) => s.collect()));
-    const ids = new Set(results.flatMap((r) => r.devices.map((d) => d.id)));
     const snapshot = await stableSnapshot({
-      readViews: async () => (await lockerViews(api)).filter((l) => ids.has(l.id)),
-      readParcels: () => fetchAll(results.flatMap((r) => r.parcelIds), (id) => api.get<ParcelWithHistory>(`/v1/parcels/${id}`)),
+      readViews: () => lockerViews(api),
+      readDevices: () => Promise.all(shards.map((s) => s.collect())),
+      lastSeqs: (rs) => rs.flatMap((r) => r.devices.map((d) => [d.id, d.lastSeq] as const)),
+      readParcels: (rs) => fetchAll(rs.flatMap((r) => r.parcelIds), (id) => api.get<ParcelWithHistory>(`/v1/parcels/${id}`)),
       settle: () => waitFor(converged, 60_000 + spec.lockers * 10, 'the fleet did not converge again', pollMs).catch(() => undefined).then(() => sleep(Math.max(1000, pollMs))),
     });
-    if (!snapshot.stable) problems.push(`the fleet kept committing events while it was checked (${snapshot.reads} reads): the invariants are checked on the last`);
-    const { views, parcels } = snapshot;
+    if (!snapshot.stable) problems.push(`the fleet kept recording or committing events while it was checked (${snapshot.reads} reads): the invariants are checked on the last`);
+    const results = snapshot.devices;
+    const ids = new Set(results.flatMap((r) => r.devices.map((d) => d.id)));
+    const views = snapshot.views.filter((l) => ids.has(l.id));
+    const parcels = snapshot.parcels;
     const devices = new Map<string, DeviceRecord>();
     for (const d of results.flatMap((r) => r.devices)) devices.set(d.id, { lastSeq: d.lastSeq, ...(d.acceptedByJti ? { acceptedByJti: new Map(d.acceptedByJti) } : {}) });
     const violations = checkInvariants({ parcels, lockers: views, devices });

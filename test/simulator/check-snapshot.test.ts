@@ -3,40 +3,51 @@ import type { LockerView } from '../../shared/api/lockers.js';
 import type { ParcelWithHistory } from '../../simulator/checker.js';
 import { stableSnapshot } from '../../simulator/check-snapshot.js';
 
-/** A server whose lockers commit events on a script: each read of the lockers sees the next state. */
-function scripted(received: number[][]) {
-  let reads = 0;
+/**
+ * A server and a fleet on a script: each read of the server's lockers sees the next committed counts, each read of
+ * the devices the next recorded ones (one locker, lk_0).
+ */
+function scripted(committed: number[], recorded: number[]) {
+  let viewReads = 0;
+  let deviceReads = 0;
   let settles = 0;
-  const view = (id: string, n: number) => ({ id, events: { received: n, lastSeq: n } }) as unknown as LockerView;
+  const at = (xs: number[], i: number) => xs[Math.min(i, xs.length - 1)] ?? 0;
   return {
-    readViews: async () => (received[Math.min(reads++, received.length - 1)] ?? []).map((n, i) => view(`lk_${i}`, n)),
-    readParcels: async () => [{ id: `p_after_read_${reads}` } as unknown as ParcelWithHistory],
+    readViews: async () => [{ id: 'lk_0', events: { received: at(committed, viewReads++) } } as unknown as LockerView],
+    readDevices: async () => [{ id: 'lk_0', lastSeq: at(recorded, deviceReads++) }],
+    lastSeqs: (ds: { id: string; lastSeq: number }[]) => ds.map((d) => [d.id, d.lastSeq] as const),
+    readParcels: async () => [{ id: `p_read_after_view_${viewReads}` } as unknown as ParcelWithHistory],
     settle: async () => void settles++,
     settles: () => settles,
   };
 }
 
-describe('the checker reads the server while nothing changes', () => {
-  it('takes the first snapshot whose lockers did not commit events during the parcels read', async () => {
-    const s = scripted([[3, 5], [3, 5]]);
+describe('the checker reads the server and the fleet while nothing changes', () => {
+  it('takes the first snapshot in which nothing was committed or recorded during the reads', async () => {
+    const s = scripted([5, 5], [5]);
     const snap = await stableSnapshot(s);
-    expect(snap).toMatchObject({ reads: 1, stable: true, parcels: [{ id: 'p_after_read_1' }] });
+    expect(snap).toMatchObject({ reads: 1, stable: true, parcels: [{ id: 'p_read_after_view_1' }], devices: [{ lastSeq: 5 }] });
     expect(s.settles()).toBe(0);
   });
 
-  it('reads again, after settling, when a locker committed a move between the two reads', async () => {
-    // read 1: lk_1 at 5; after the parcels, lk_1 at 6 (a move committed). Then 6 and 6: stable.
-    const s = scripted([[3, 5], [3, 6], [3, 6], [3, 6]]);
+  it('reads again, after settling, when a locker committed a move between the reads', async () => {
+    // try 1: 5 before the parcels, 6 after (a move committed); try 2: 6 and 6, the device at 6.
+    const s = scripted([5, 6, 6, 6], [5, 6]);
     const snap = await stableSnapshot(s);
-    expect(snap.reads).toBe(2);
-    expect(snap.stable).toBe(true);
-    expect(snap.views.map((v) => v.events.received)).toEqual([3, 6]);
-    expect(snap.parcels).toEqual([{ id: 'p_after_read_3' }]);
+    expect(snap).toMatchObject({ reads: 2, stable: true, devices: [{ lastSeq: 6 }], parcels: [{ id: 'p_read_after_view_3' }] });
+    expect(snap.views.map((v) => v.events.received)).toEqual([6]);
+    expect(s.settles()).toBe(1);
+  });
+
+  it('reads again when a device recorded events the server has not committed yet', async () => {
+    const s = scripted([5, 5, 7, 7], [7, 7]);
+    const snap = await stableSnapshot(s);
+    expect(snap).toMatchObject({ reads: 2, stable: true });
     expect(s.settles()).toBe(1);
   });
 
   it('gives up after its tries and says the snapshot is not stable', async () => {
-    const s = scripted([[1], [2], [3], [4], [5], [6], [7]]);
+    const s = scripted([1, 2, 3, 4, 5, 6, 7], [1]);
     const snap = await stableSnapshot({ ...s, attempts: 3 });
     expect(snap).toMatchObject({ reads: 3, stable: false });
     expect(s.settles()).toBe(2);

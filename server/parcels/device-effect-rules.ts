@@ -162,6 +162,11 @@ export function refusedMove(parcel: ParcelFacts, move: CompartmentMove): History
   return { type: 'parcel.moved.ignored', status: parcel.status, detail: { ...move.detail, compartmentId: parcel.compartmentId } };
 }
 
+/** The locker names a compartment the server does not know at this locker: recorded (an anomaly), nothing moved. */
+export function moveToUnknown(parcel: ParcelFacts, move: CompartmentMove): HistoryDraft {
+  return { type: 'parcel.moved.ignored', status: parcel.status, detail: { ...move.detail, compartmentId: parcel.compartmentId, unknownCompartment: move.to } };
+}
+
 /** The device's word on a command is final (it is the one that drove the lock or did not). */
 export function commandOutcome(event: DeviceEvent): { commandId: string; state: 'succeeded' | 'failed' | 'expired'; result: string | null } | null {
   if (!event.commandId) return null;

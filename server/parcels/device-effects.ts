@@ -16,6 +16,7 @@ import {
   grantUseVerdict,
   parcelMoveOf,
   refusedMove,
+  moveToUnknown,
   type HistoryDraft,
   type ParcelFacts,
   type ParcelMove,
@@ -182,6 +183,12 @@ async function followMove(s: EffectScope, event: DeviceEvent, ref: string): Prom
     return;
   }
   const { from, to, detail } = move;
+  const known = await trx.selectFrom('compartments').select('id').where('locker_id', '=', lockerId).where('id', '=', to).executeTakeFirst();
+  if (!known) {
+    ctx.stats.eventsAnomalous++;
+    await addHistory(s, parcel.id, event.at, ref, moveToUnknown(factsOf(parcel), move));
+    return;
+  }
   const moved = await trx
     .updateTable('parcels')
     .set({ compartment_id: to, updated_at: ctx.clock.now() })

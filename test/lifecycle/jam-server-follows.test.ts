@@ -100,6 +100,14 @@ describe('the server follows a parcel the locker moved', () => {
     expect(read1.compartmentId).toBe('B1');
     expect(read1.history.find((h) => h.type === 'parcel.moved.ignored')?.detail).toMatchObject({ from: 'C1', to: 'A1', compartmentId: 'B1' });
     expect(await holders()).toMatchObject({ B1: p.id });
+    // A compartment this locker does not have: recorded as ignored, counted, nothing moves.
+    const anomalies = t.server.stats.eventsAnomalous;
+    await send([{ type: 'parcel.moved', compartmentId: 'Z9', fromCompartmentId: 'B1', reason: 'LOCK_JAMMED', parcelId: p.id }]);
+    const read2 = await read(p.id);
+    expect(read2.compartmentId).toBe('B1');
+    expect(read2.history.filter((h) => h.type === 'parcel.moved.ignored').at(-1)?.detail).toMatchObject({ from: 'B1', to: 'Z9', unknownCompartment: 'Z9', compartmentId: 'B1' });
+    expect(t.server.stats.eventsAnomalous).toBe(anomalies + 1);
+    expect(await holders()).toMatchObject({ B1: p.id });
     // An event for a parcel of no booking at this locker is acknowledged and ignored.
     const before = t.server.stats.eventsAnomalous;
     await send([{ type: 'parcel.moved', compartmentId: 'A1', fromCompartmentId: 'B1', reason: 'DOES_NOT_FIT', parcelId: 'p_nope' }]);

@@ -39,6 +39,6 @@ export function createWriters(deps: { db: Db; log: Logger; stats: ServerStats },
     statuses: plainGroupCommit<Status, StatusWritten | undefined>(options('statuses', MAX_REPORT_GROUP), (trx, items) => writeStatuses(ctxOf(), trx, items)),
     reports: plainGroupCommit<Report, void>(options('reports', MAX_REPORT_GROUP), (trx, items) => writeReports(ctxOf(), trx, items)),
     events: createEventWriter(options('events', MAX_EVENT_GROUP), ctxOf),
-    bookings: createBookingQueue(options('bookings', MAX_BOOKING_GROUP)),
+    bookings: createBookingQueue(options('bookings', MAX_BOOKING_GROUP), ctxOf),
   };
 }

@@ -87,9 +87,8 @@ interface Draft {
 }
 
 /**
- * Issues several grants of one locker at once (a booking's drop-off and pickup): PINs unique among the
- * locker's live codes, `alsoAvoid` and each other, checked with one query per draw (`pin_hash in (…)`), signed
- * here on this thread, and inserted with one multi-row insert. Returned in the order of `reqs`.
+ * Issues several grants of one locker at once (a booking's drop-off and pickup, a re-issue): drafted by
+ * `draftGrants`, inserted with one multi-row insert. Returned in the order of `reqs`.
  */
 export async function issueGrants(
   ctx: ServerContext,
@@ -100,46 +99,65 @@ export async function issueGrants(
   const lockerId = reqs[0]?.lockerId;
   if (lockerId === undefined) return [];
   if (reqs.some((r) => r.lockerId !== lockerId)) throw new Error('issueGrants: one locker at a time');
-  const key = pinKeyOf(ctx.pinSecret, lockerId);
+  const issued = await draftGrants(ctx, trx, reqs, alsoAvoid);
+  await insertGrants.run(trx, { rows: issued.map((g) => g.row) });
+  return issued;
+}
+
+/**
+ * Drafts grants of one or more lockers (a booking group's) without inserting them: PINs unique among each
+ * locker's live codes, `alsoAvoid` and each other, checked with one query per draw for all the lockers
+ * (`locker_id in (…) and pin_hash in (…)`), and signed here on this thread. The caller inserts the rows in the
+ * same transaction. Returned in the order of `reqs`; CODE_SPACE_EXHAUSTED when a locker has no PIN left.
+ */
+export async function draftGrants(
+  ctx: ServerContext,
+  trx: Transaction<Database>,
+  reqs: readonly GrantRequest[],
+  alsoAvoid: readonly string[] = [],
+): Promise<IssuedGrant[]> {
+  if (reqs.length === 0) return [];
   const nowSec = Math.floor(ctx.clock.now() / 1000);
   const draw = (req: GrantRequest): Draft => {
     const jti = newGrantId();
     const pinJti = req.keepPinOf?.pinJti ?? jti;
     const pin = derivePin(ctx.pinSecret, pinJti, ctx.config.pinLength, ctx.config.pinAlphabet);
-    return { req, jti, pinJti, pin, ph: req.keepPinOf?.pinHash ?? pinHash(key, pin) };
+    return { req, jti, pinJti, pin, ph: req.keepPinOf?.pinHash ?? pinHash(pinKeyOf(ctx.pinSecret, req.lockerId), pin) };
   };
   const drafts = reqs.map(draw);
+  // One locker's PIN hash: PINs need only be unique within a locker.
+  const at = (d: Draft) => `${d.req.lockerId}\u0000${d.ph}`;
   // A kept PIN is already the recipient's (its earlier grant is being revoked): nothing to compare it with.
   const fresh = (d: Draft) => !d.req.keepPinOf;
-  let settled = false;
-  for (let tries = 0; tries < MAX_PIN_TRIES && !settled; tries++) {
-    const avoid = new Set(alsoAvoid);
-    const redraw = new Set<number>();
+  let redraw = new Set<number>([0]);
+  for (let tries = 0; tries < MAX_PIN_TRIES && redraw.size > 0; tries++) {
+    const avoid = new Set(drafts.flatMap((d) => alsoAvoid.map((ph) => `${d.req.lockerId}\u0000${ph}`)));
+    redraw = new Set<number>();
     drafts.forEach((d, i) => {
-      if (fresh(d) && avoid.has(d.ph)) redraw.add(i);
-      avoid.add(d.ph);
+      if (fresh(d) && avoid.has(at(d))) redraw.add(i);
+      avoid.add(at(d));
     });
-    const asked = drafts.filter((d, i) => fresh(d) && !redraw.has(i)).map((d) => d.ph);
+    const asked = drafts.filter((d, i) => fresh(d) && !redraw.has(i));
     const clashes = asked.length
       ? new Set(
           (
-            await liveClashes.run(trx, { lockerId, asked, nowSec })
-          ).rows.map((r) => r.pin_hash),
+            await liveClashes.run(trx, { lockerIds: [...new Set(asked.map((d) => d.req.lockerId))], asked: [...new Set(asked.map((d) => d.ph))], nowSec })
+          ).rows.map((r) => `${r.locker_id}\u0000${r.pin_hash}`),
         )
       : new Set<string>();
     drafts.forEach((d, i) => {
-      if (fresh(d) && clashes.has(d.ph)) redraw.add(i);
+      if (fresh(d) && clashes.has(at(d))) redraw.add(i);
     });
     for (const i of redraw) drafts[i] = draw(reqs[i] as GrantRequest);
-    settled = redraw.size === 0;
   }
-  if (!settled) throw new LockstepError('CODE_SPACE_EXHAUSTED', { lockerId });
+  const [unsettled] = redraw;
+  if (unsettled !== undefined) throw new LockstepError('CODE_SPACE_EXHAUSTED', { lockerId: reqs[unsettled]?.lockerId });
 
   const signer = ctx.keys.active;
-  const issued = drafts.map(({ req, jti, pinJti, pin, ph }): IssuedGrant => {
+  return drafts.map(({ req, jti, pinJti, pin, ph }): IssuedGrant => {
     const claims: GrantClaims = {
       iss: GRANT_ISSUER,
-      aud: lockerId,
+      aud: req.lockerId,
       sub: req.parcelId,
       jti,
       act: req.action,
@@ -152,7 +170,7 @@ export async function issueGrants(
     const row: NewGrant = {
       jti,
       parcel_id: req.parcelId,
-      locker_id: lockerId,
+      locker_id: req.lockerId,
       compartment_id: req.compartmentId,
       action: req.action,
       pin_hash: ph,
@@ -167,18 +185,17 @@ export async function issueGrants(
     };
     return { row, pin };
   });
-  await insertGrants.run(trx, { rows: issued.map((g) => g.row) });
-  return issued;
 }
 
 // Compiled once per shape (server/store/prepared-query.ts): they run for every grant issued.
-const liveClashes = prepareQuery((db, a: { lockerId: string; asked: string[]; nowSec: number }) =>
+const liveClashes = prepareQuery((db, a: { lockerIds: string[]; asked: string[]; nowSec: number }) =>
   db
     .selectFrom('grants')
-    .select('pin_hash')
-    .where('locker_id', '=', a.lockerId)
+    .select(['locker_id', 'pin_hash'])
+    .where('locker_id', 'in', a.lockerIds)
     .where('pin_hash', 'in', a.asked)
     .where('status', '=', 'live')
     .where('exp', '>', a.nowSec),
 );
-const insertGrants = prepareQuery((db, a: { rows: NewGrant[] }) => db.insertInto('grants').values(a.rows));
+/** Grant rows in one insert (`issueGrants`; a booking group inserts its drafted grants with it). */
+export const insertGrants = prepareQuery((db, a: { rows: NewGrant[] }) => db.insertInto('grants').values(a.rows));

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { topics } from '../../shared/topics.js';
 import { encode } from '../../shared/codec.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol-version.js';
@@ -29,13 +29,41 @@ const nextVersion = prepareQuery((db, a: { lockerId: string }) =>
     .where('id', '=', a.lockerId)
     .returning('desired_version'),
 );
-const insertChange = prepareQuery((db, row: { locker_id: string; version: number; changes: string; created_at: number }) =>
-  db.insertInto('desired_changes').values(row),
+const insertChanges = prepareQuery((db, a: { rows: { locker_id: string; version: number; changes: string; created_at: number }[] }) =>
+  db.insertInto('desired_changes').values(a.rows),
 );
+
+/** A desired change: what it changes, under which version of which locker. */
+export interface DesiredChange {
+  lockerId: string;
+  version: number;
+  changes: StateChange[];
+}
 
 /** The change itself, under the version `takeDesiredVersion` gave. */
 export async function recordDesiredChange(trx: Transaction<Database>, lockerId: string, version: number, changes: StateChange[], now: number): Promise<void> {
-  await insertChange.run(trx, { locker_id: lockerId, version, changes: JSON.stringify(changes), created_at: now });
+  await recordDesiredChanges(trx, [{ lockerId, version, changes }], now);
+}
+
+/** Several changes (a booking group's, of one or more lockers) in one insert, each under a version already taken. */
+export async function recordDesiredChanges(trx: Transaction<Database>, all: readonly DesiredChange[], now: number): Promise<void> {
+  if (all.length === 0) return;
+  await insertChanges.run(trx, { rows: all.map((c) => ({ locker_id: c.lockerId, version: c.version, changes: JSON.stringify(c.changes), created_at: now })) });
+}
+
+/**
+ * Takes `count` new desired-state versions of each locker in one statement (a booking group's: lockers whose rows
+ * the transaction already holds); returns each locker's last new version (its first is last − count + 1).
+ */
+export async function takeDesiredVersions(trx: Transaction<Database>, counts: ReadonlyMap<string, number>): Promise<Map<string, number>> {
+  if (counts.size === 0) return new Map();
+  const ids = [...counts.keys()];
+  const step = sql.join(
+    [...counts].map(([id, n]) => sql`when ${id} then cast(${n} as integer)`),
+    sql` `,
+  );
+  const { rows } = await sql<{ id: string; desired_version: number }>`update lockers set desired_version = desired_version + case id ${step} end where id in (${sql.join(ids)}) returning id, desired_version`.execute(trx);
+  return new Map(rows.map((r) => [r.id, Number(r.desired_version)]));
 }
 
 /** One version's delta to the locker (after the commit that recorded it). */

@@ -37,14 +37,20 @@ interface Queued {
   run: () => Promise<void>;
 }
 
-// Compiled once (server/store/prepared-query.ts): every booking and many device events write history.
-const insertHistory = prepareQuery((db, row: { parcel_id: string; at: number; type: string; status: ParcelStatus; source: HistorySource; source_ref: string; detail: string }) =>
-  db.insertInto('parcel_history').values(row),
-);
+type HistoryRow = { parcel_id: string; at: number; type: string; status: ParcelStatus; source: HistorySource; source_ref: string; detail: string };
 
-/** A parcel history row, inside the caller's transaction: `UnitOfWork.addHistory`, for writers without one. */
-export async function addHistory(trx: Transaction<Database>, h: HistoryEntry): Promise<void> {
-  await insertHistory.run(trx, { parcel_id: h.parcelId, at: h.at, type: h.type, status: h.status, source: h.source, source_ref: h.sourceRef, detail: JSON.stringify(h.detail) });
+// Compiled once per row count (server/store/prepared-query.ts): every booking and many device events write history.
+const insertHistory = prepareQuery((db, a: { rows: HistoryRow[] }) => db.insertInto('parcel_history').values(a.rows));
+
+/** Parcel history rows, inside the caller's transaction, in one insert: `UnitOfWork.addHistory`, for writers without one. */
+export async function addHistory(trx: Transaction<Database>, ...entries: HistoryEntry[]): Promise<void> {
+  const rows = entries.map((h): HistoryRow => ({ parcel_id: h.parcelId, at: h.at, type: h.type, status: h.status, source: h.source, source_ref: h.sourceRef, detail: JSON.stringify(h.detail) }));
+  if (rows.length) await insertHistory.run(trx, { rows });
+}
+
+/** What `addHistory` announces once the transaction committed: the log's line for the entry. */
+export function historyEvent(h: HistoryEntry): DomainEvent {
+  return { type: 'parcel', change: h.type, parcelId: h.parcelId, status: h.status, source: h.source, sourceRef: h.sourceRef, at: h.at };
 }
 
 export class UnitOfWork {
@@ -81,7 +87,7 @@ export class UnitOfWork {
   /** A parcel history row; once committed, announced as a domain event (the log's line for it). */
   async addHistory(h: HistoryEntry): Promise<void> {
     await addHistory(this.trx, h);
-    this.announce({ type: 'parcel', change: h.type, parcelId: h.parcelId, status: h.status, source: h.source, sourceRef: h.sourceRef, at: h.at });
+    this.announce(historyEvent(h));
   }
 
   /** Announces `event` on the change bus once the transaction committed (never after a rollback). */

@@ -15,15 +15,25 @@ export interface CompartmentCandidate {
 
 export type Allocation = { ok: true; compartmentId: string } | { ok: false; code: 'SIZE_NOT_OFFERED' | 'NO_FREE_COMPARTMENT' };
 
-/** The locker's compartments as the allocation rules see them (bookings, re-bookings). */
-export async function compartmentCandidates(trx: Transaction<Database>, lockerId: string): Promise<CompartmentCandidate[]> {
+/**
+ * The locker's compartments as the allocation rules see them (bookings, re-bookings); undefined when there is no
+ * such locker. One read: the locker left-joined with its compartments.
+ */
+export async function compartmentCandidates(trx: Transaction<Database>, lockerId: string): Promise<CompartmentCandidate[] | undefined> {
   const { rows } = await compartmentsOf.run(trx, { lockerId });
-  return rows.map((c) => ({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1 }));
+  if (rows.length === 0) return undefined;
+  return rows.flatMap((c) =>
+    c.id !== null && c.size !== null ? [{ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1 }] : [],
+  );
 }
 
 // Compiled once (server/store/prepared-query.ts): every booking runs it.
 const compartmentsOf = prepareQuery((db, a: { lockerId: string }) =>
-  db.selectFrom('compartments').select(['id', 'size', 'in_service', 'parcel_id', 'low']).where('locker_id', '=', a.lockerId),
+  db
+    .selectFrom('lockers as l')
+    .leftJoin('compartments as c', 'c.locker_id', 'l.id')
+    .select(['c.id', 'c.size', 'c.in_service', 'c.parcel_id', 'c.low'])
+    .where('l.id', '=', a.lockerId),
 );
 
 /**

@@ -69,7 +69,7 @@ async function rebookHolder(s: EffectScope, holder: ParcelRow, from: string, tak
   // the old compartment and is not re-issued, so the parcel stays.
   const used = await trx.selectFrom('grants').select('jti').where('parcel_id', '=', holder.id).where('action', '=', 'deposit').where((eb) => eb.or([eb('status', '=', 'used'), eb('uses', '>', 0)])).executeTakeFirst();
   if (used) return undefined;
-  const compartments = await compartmentCandidates(trx, s.lockerId);
+  const compartments = (await compartmentCandidates(trx, s.lockerId)) ?? [];
   // An accessible booking (it got a low compartment) is offered the low ones first again.
   const ranked = rankFree(compartments, holder.size, compartments.some((c) => c.id === from && c.low));
   // A parcel is in at most one compartment (a unique index): `from` lets go before another is reserved.

@@ -5,19 +5,16 @@
  * lockers' rows in locker-id order (`compareIds`: one lock order for every writer, on Postgres); the sort is stable,
  * so one locker's items keep the order they came in. Measured in docs/performance.md.
  *
- * Two modes:
- * - plain (`plainGroupCommit`): `write` runs the whole group at once and returns one result per item. A group that
- *   fails as a whole is rolled back and each of its items runs alone in its own transaction (with `alone` set),
- *   retried after a deadlock or a busy database: one bad item fails only itself.
- * - savepoint (`savepointGroupCommit`): each item runs inside its own savepoint. An item that fails rolls back only
- *   its savepoint and rejects; the others commit. A group the database aborts as a whole (a retryable error, a failed
- *   commit) runs again item by item, each in its own transaction, retried.
+ * `plainGroupCommit`: `write` runs the whole group at once and returns one result per item (a result may itself be
+ * a refusal: bookings, server/parcels/booking-group.ts). A group that fails as a whole is rolled back and each of its
+ * items runs alone in its own transaction (with `alone` set), retried after a deadlock or a busy database: one bad
+ * item fails only itself.
  *
  * A group that fails as a whole is reported to `onGroupFailed` (the server logs and counts it).
  */
 import type { Transaction } from 'kysely';
 import type { Db } from './database.js';
-import { compareIds, isRetryableTransactionError, retryTransaction } from './retry.js';
+import { compareIds, retryTransaction } from './retry.js';
 import type { Database } from './schema.js';
 
 /** Every grouped item names the locker whose rows it writes: that orders the group. */
@@ -54,35 +51,8 @@ interface Pending<T, R> {
   reject: (e: unknown) => void;
 }
 
-type Outcome<R> = { ok: true; value: R } | { ok: false; err: unknown };
-
-/** Runs a sorted group in one transaction, returning each item's outcome; throws when the group failed as a whole. */
-type RunGroup<T, R> = (db: Db, items: readonly T[]) => Promise<Outcome<R>[]>;
-
-/** Plain mode: `write` gets the group's items in order and returns one result per item; `alone` is set on a retry. */
+/** Plain group commit: `write` gets the group's items in order and returns one result per item; `alone` is set on a retry. */
 export function plainGroupCommit<T extends LockerItem, R>(o: GroupCommitOptions, write: (trx: Trx, items: readonly T[], alone: boolean) => Promise<R[]>): GroupCommit<T, R> {
-  return groupCommit<T, R>(
-    o,
-    async (db, items) => {
-      const results = await db.transaction().execute((trx) => write(trx, items, false));
-      return results.map((value) => ({ ok: true, value }));
-    },
-    async (trx, item) => {
-      const [one] = await write(trx, [item], true);
-      return one as R;
-    },
-    true,
-  );
-}
-
-const SAVEPOINT = 'item';
-
-/** Savepoint mode: `write` runs one item; a refused item rolls back only its own savepoint. */
-export function savepointGroupCommit<T extends LockerItem, R>(o: GroupCommitOptions, write: (trx: Trx, item: T) => Promise<R>): GroupCommit<T, R> {
-  return groupCommit<T, R>(o, (db, items) => inSavepoints(db, items, write), write, false);
-}
-
-function groupCommit<T extends LockerItem, R>(o: GroupCommitOptions, runGroup: RunGroup<T, R>, writeAlone: (trx: Trx, item: T) => Promise<R>, groupOfOne: boolean): GroupCommit<T, R> {
   const pending: Pending<T, R>[] = [];
   const stats: GroupStats = { groups: 0, items: 0, failedGroups: 0 };
   let running = false;
@@ -91,33 +61,30 @@ function groupCommit<T extends LockerItem, R>(o: GroupCommitOptions, runGroup: R
     try {
       while (pending.length) {
         const group = pending.splice(0, o.maxGroup).sort((a, b) => compareIds(a.item.lockerId, b.item.lockerId));
-        let outcomes: Outcome<R>[] | null = null;
-        if (group.length > 1 || groupOfOne) {
-          try {
-            outcomes = await runGroup(
-              o.db,
+        let results: R[] | null = null;
+        try {
+          results = await o.db.transaction().execute((trx) =>
+            write(
+              trx,
               group.map((p) => p.item),
-            );
-            if (group.length > 1) {
-              stats.groups++;
-              stats.items += group.length;
-            }
-          } catch (err) {
-            stats.failedGroups++;
-            o.onGroupFailed(err, group.length);
+              false,
+            ),
+          );
+          if (group.length > 1) {
+            stats.groups++;
+            stats.items += group.length;
           }
+        } catch (err) {
+          stats.failedGroups++;
+          o.onGroupFailed(err, group.length);
         }
-        if (outcomes) {
-          group.forEach((p, i) => {
-            const out = outcomes[i] as Outcome<R>;
-            if (out.ok) p.resolve(out.value);
-            else p.reject(out.err);
-          });
+        if (results) {
+          group.forEach((p, i) => p.resolve(results[i] as R));
         } else {
-          // One item alone, or a group that failed as a whole: each in its own transaction, retried.
+          // A group that failed as a whole: each item in its own transaction, retried.
           for (const p of group) {
             try {
-              p.resolve(await retryTransaction(() => o.db.transaction().execute((trx) => writeAlone(trx, p.item))));
+              p.resolve(await retryTransaction(() => o.db.transaction().execute(async (trx) => (await write(trx, [p.item], true))[0] as R)));
             } catch (err) {
               p.reject(err);
             }
@@ -143,30 +110,4 @@ function groupCommit<T extends LockerItem, R>(o: GroupCommitOptions, runGroup: R
     },
     stats: () => ({ ...stats }),
   };
-}
-
-/** The group in one transaction, a savepoint per item; throws when the transaction as a whole failed. */
-async function inSavepoints<T, R>(db: Db, items: readonly T[], write: (trx: Trx, item: T) => Promise<R>): Promise<Outcome<R>[]> {
-  const trx = await db.startTransaction().execute();
-  const outcomes: Outcome<R>[] = [];
-  try {
-    for (const item of items) {
-      const inner = await trx.savepoint(SAVEPOINT).execute();
-      try {
-        const value = await write(inner, item);
-        await inner.releaseSavepoint(SAVEPOINT).execute();
-        outcomes.push({ ok: true, value });
-      } catch (err) {
-        // Aborted by the database (deadlock, busy): the whole group runs again, item by item.
-        if (isRetryableTransactionError(err)) throw err;
-        await inner.rollbackToSavepoint(SAVEPOINT).execute();
-        outcomes.push({ ok: false, err });
-      }
-    }
-    await trx.commit().execute();
-    return outcomes;
-  } catch (err) {
-    if (!trx.isCommitted && !trx.isRolledBack) await trx.rollback().execute().catch(() => undefined);
-    throw err;
-  }
 }

@@ -11,6 +11,15 @@ export async function lockLockersInOrder(trx: Transaction<Database>, ids: readon
   await lockersInIdOrder(ids).execute(trx);
 }
 
+/**
+ * Postgres: takes the row locks of the lockers `ids` in id order before anything else of theirs, even for one
+ * locker (a booking group: every writer takes a locker's row before its compartments'). SQLite: nothing to do.
+ */
+export async function lockLockersFirst(trx: Transaction<Database>, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0 || !(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
+  await lockersInIdOrder(ids).execute(trx);
+}
+
 /** Postgres: the query that locks the lockers `ids` in id order and returns their ids (also a CTE, event-group-pg.ts). */
 export function lockersInIdOrder(ids: readonly string[]): RawBuilder<{ id: string }> {
   return sql<{ id: string }>`select id from lockers where id = any(${ids}::text[]) order by id collate "C" for no key update`;

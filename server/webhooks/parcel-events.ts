@@ -110,10 +110,35 @@ export async function enqueueParcelEvent(
   at: number,
   extra: ParcelEventExtra = {},
 ): Promise<string | undefined> {
+  const row = await parcelEventDelivery(trx, parcel, type, at, extra);
+  if (row) await insertDeliveries.run(trx, { rows: [row] });
+  return row?.id;
+}
+
+/** Carrier accounts and whether each has an active webhook, read once per transaction that asks many times. */
+export type HookCache = Map<string, boolean>;
+
+/**
+ * The webhook outbox row of a parcel event, not inserted (`enqueueParcelEvent` inserts it; a booking group
+ * inserts its bookings' rows together): undefined when nothing is to be sent. `hooks` remembers each account's
+ * answer within one transaction.
+ */
+export async function parcelEventDelivery(
+  trx: Transaction<Database>,
+  parcel: ParcelRow,
+  type: ParcelEventType,
+  at: number,
+  extra: ParcelEventExtra = {},
+  hooks?: HookCache,
+): Promise<Delivery | undefined> {
   const accountId = carrierAccountOf(parcel.created_by);
   if (!accountId) return undefined;
-  const hook = (await activeHook.run(trx, { accountId })).rows[0];
-  if (!hook) return undefined;
+  let hooked = hooks?.get(accountId);
+  if (hooked === undefined) {
+    hooked = (await activeHook.run(trx, { accountId })).rows.length > 0;
+    hooks?.set(accountId, hooked);
+  }
+  if (!hooked) return undefined;
 
   const code = extra.withCode === false ? undefined : CODE_OF[type];
   // The grant the event's code comes from (the newest live one: a reconciled parcel got a new pickup grant).
@@ -152,7 +177,7 @@ export async function enqueueParcelEvent(
       ...(extra.cause !== undefined ? { cause: extra.cause } : {}),
     },
   };
-  await insertDelivery.run(trx, {
+  return {
     id,
     account_id: accountId,
     event_type: type,
@@ -167,8 +192,7 @@ export async function enqueueParcelEvent(
     last_status: null,
     last_attempt_at: null,
     delivered_at: null,
-  });
-  return id;
+  };
 }
 
 // Compiled once (server/store/prepared-query.ts): every parcel event of a carrier runs both.
@@ -180,7 +204,9 @@ const activeHook = prepareQuery((db, a: { accountId: string }) =>
     .where('w.account_id', '=', a.accountId)
     .where('a.disabled', '=', 0),
 );
-const insertDelivery = prepareQuery((db, row: Insertable<Database['webhook_deliveries']>) => db.insertInto('webhook_deliveries').values(row));
+type Delivery = Insertable<Database['webhook_deliveries']>;
+/** One or many outbox rows (a booking group's), compiled once per row count. */
+export const insertDeliveries = prepareQuery((db, a: { rows: Delivery[] }) => db.insertInto('webhook_deliveries').values(a.rows));
 
 /**
  * The exact body sent for a delivery: the stored event, with the code it carries (pickup code of a

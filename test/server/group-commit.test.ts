@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../../server/store/database.js';
-import { plainGroupCommit, savepointGroupCommit, type GroupCommitOptions } from '../../server/store/group-commit.js';
+import { plainGroupCommit, type GroupCommitOptions } from '../../server/store/group-commit.js';
 
 const deadlock = () => Object.assign(new Error('deadlock detected'), { code: '40P01' });
 
@@ -67,46 +67,6 @@ describe('group commit', () => {
     expect(alone).toEqual([false, true, true, true, true]);
     expect(failures.map((f) => [(f.err as Error).message, f.size])).toEqual([['deadlock detected', 3]]);
     expect(groups.stats()).toMatchObject({ groups: 0, failedGroups: 1 });
-  });
-
-  it('savepoint: a refused item rolls back only itself; the rest of its group commits in one transaction', async () => {
-    const groups = savepointGroupCommit<{ lockerId: string; n: number }, number>(options, async (trx, item) => {
-      await sql`insert into notes values (${item.lockerId}, ${item.n})`.execute(trx);
-      if (item.n === 2) throw new Error('refused');
-      return item.n * 10;
-    });
-    const results = await Promise.allSettled([groups.add({ lockerId: 'l_b', n: 1 }), groups.add({ lockerId: 'l_a', n: 2 }), groups.add({ lockerId: 'l_a', n: 3 })]);
-    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([10, 'refused', 30]);
-    expect(await notes()).toEqual(['l_a#3', 'l_b#1']);
-    expect(groups.stats()).toEqual({ groups: 1, items: 3, failedGroups: 0 });
-    expect(failures).toEqual([]);
-  });
-
-  it('savepoint: a retryable abort undoes the whole group, which runs again item by item, each retried', async () => {
-    let aborts = 2;
-    const groups = savepointGroupCommit<{ lockerId: string; n: number }, number>(options, async (trx, item) => {
-      await sql`insert into notes values (${item.lockerId}, ${item.n})`.execute(trx);
-      if (item.n === 2 && aborts-- > 0) throw deadlock();
-      return item.n;
-    });
-    const results = await Promise.all([groups.add({ lockerId: 'l_a', n: 1 }), groups.add({ lockerId: 'l_a', n: 2 }), groups.add({ lockerId: 'l_a', n: 3 })]);
-    expect(results).toEqual([1, 2, 3]);
-    // The first item's write inside the aborted group is gone: each item committed once, alone.
-    expect(await notes()).toEqual(['l_a#1', 'l_a#2', 'l_a#3']);
-    expect(aborts).toBe(-1);
-    expect(failures.map((f) => f.size)).toEqual([3]);
-    expect(groups.stats()).toEqual({ groups: 0, items: 0, failedGroups: 1 });
-  });
-
-  it('savepoint: an item alone runs in its own transaction, not counted as a group', async () => {
-    const groups = savepointGroupCommit<{ lockerId: string }, string>(options, async (trx, item) => {
-      await sql`insert into notes values (${item.lockerId}, 1)`.execute(trx);
-      return item.lockerId;
-    });
-    expect(await groups.add({ lockerId: 'l_a' })).toBe('l_a');
-    expect(await groups.add({ lockerId: 'l_b' })).toBe('l_b');
-    expect(await notes()).toEqual(['l_a#1', 'l_b#1']);
-    expect(groups.stats()).toEqual({ groups: 0, items: 0, failedGroups: 0 });
   });
 
   it('takes at most maxGroup items per transaction; the rest form the next group', async () => {

@@ -17,23 +17,35 @@ export type Allocation = { ok: true; compartmentId: string } | { ok: false; code
 
 /**
  * The locker's compartments as the allocation rules see them (bookings, re-bookings); undefined when there is no
- * such locker. One read: the locker left-joined with its compartments.
+ * such locker.
  */
 export async function compartmentCandidates(trx: Transaction<Database>, lockerId: string): Promise<CompartmentCandidate[] | undefined> {
-  const { rows } = await compartmentsOf.run(trx, { lockerId });
-  if (rows.length === 0) return undefined;
-  return rows.flatMap((c) =>
-    c.id !== null && c.size !== null ? [{ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1 }] : [],
-  );
+  return (await lockersCompartments(trx, [lockerId])).get(lockerId);
 }
 
-// Compiled once (server/store/prepared-query.ts): every booking runs it.
-const compartmentsOf = prepareQuery((db, a: { lockerId: string }) =>
+/**
+ * Several lockers' compartments in one read (a booking group's): the lockers left-joined with their compartments.
+ * A locker that does not exist has no entry.
+ */
+export async function lockersCompartments(trx: Transaction<Database>, lockerIds: readonly string[]): Promise<Map<string, CompartmentCandidate[]>> {
+  const byLocker = new Map<string, CompartmentCandidate[]>();
+  if (lockerIds.length === 0) return byLocker;
+  const { rows } = await compartmentsOf.run(trx, { lockerIds: [...lockerIds] });
+  for (const c of rows) {
+    let list = byLocker.get(c.locker_id);
+    if (!list) byLocker.set(c.locker_id, (list = []));
+    if (c.id !== null && c.size !== null) list.push({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1 });
+  }
+  return byLocker;
+}
+
+// Compiled once per number of lockers (server/store/prepared-query.ts): every booking group runs it.
+const compartmentsOf = prepareQuery((db, a: { lockerIds: string[] }) =>
   db
     .selectFrom('lockers as l')
     .leftJoin('compartments as c', 'c.locker_id', 'l.id')
-    .select(['c.id', 'c.size', 'c.in_service', 'c.parcel_id', 'c.low'])
-    .where('l.id', '=', a.lockerId),
+    .select(['l.id as locker_id', 'c.id', 'c.size', 'c.in_service', 'c.parcel_id', 'c.low'])
+    .where('l.id', 'in', a.lockerIds),
 );
 
 /**
@@ -66,19 +78,39 @@ export function chooseCompartment(compartments: readonly CompartmentCandidate[],
  */
 export async function reserveFirstFree(trx: Transaction<Database>, lockerId: string, parcelId: string, ranked: readonly string[]): Promise<string | undefined> {
   for (const compartmentId of ranked) {
-    const reserved = await reserveIfFree.run(trx, { parcelId, lockerId, compartmentId });
-    if (reserved.numAffectedRows === 1n) return compartmentId;
+    if ((await reservePicks(trx, [{ lockerId, parcelId, compartmentId }])).size === 1) return compartmentId;
   }
   return undefined;
 }
 
-// Compiled once (server/store/prepared-query.ts): every booking runs it.
-const reserveIfFree = prepareQuery((db, a: { parcelId: string; lockerId: string; compartmentId: string }) =>
+/** A compartment a booking group picked for a parcel. */
+export interface Pick {
+  lockerId: string;
+  compartmentId: string;
+  parcelId: string;
+}
+
+/**
+ * Reserves every pick that is still free with one conditional update (the same conditions as `reserveFirstFree`);
+ * returns the picks it reserved, as `lockerId/compartmentId`. A pick another writer took first is left out: the
+ * caller reads again and picks another.
+ */
+export async function reservePicks(trx: Transaction<Database>, picks: readonly Pick[]): Promise<Set<string>> {
+  if (picks.length === 0) return new Set();
+  const { rows } = await reserveEach.run(trx, { picks: picks.map((p) => ({ ...p })) });
+  return new Set(rows.map((r) => `${r.locker_id}/${r.id}`));
+}
+
+// Compiled once per number of picks (server/store/prepared-query.ts).
+const reserveEach = prepareQuery((db, a: { picks: Pick[] }) =>
   db
     .updateTable('compartments')
-    .set({ parcel_id: a.parcelId })
-    .where('locker_id', '=', a.lockerId)
-    .where('id', '=', a.compartmentId)
+    .set((eb) => {
+      let parcel = eb.case().when(eb.and([eb('locker_id', '=', a.picks[0]?.lockerId as string), eb('id', '=', a.picks[0]?.compartmentId as string)])).then(a.picks[0]?.parcelId as string);
+      for (const p of a.picks.slice(1)) parcel = parcel.when(eb.and([eb('locker_id', '=', p.lockerId), eb('id', '=', p.compartmentId)])).then(p.parcelId);
+      return { parcel_id: parcel.end() };
+    })
+    .where((eb) => eb(eb.refTuple('locker_id', 'id'), 'in', a.picks.map((p) => eb.tuple(p.lockerId, p.compartmentId))))
     .where('parcel_id', 'is', null)
     .where('in_service', '=', 1)
     .where((eb) =>
@@ -93,5 +125,6 @@ const reserveIfFree = prepareQuery((db, a: { parcelId: string; lockerId: string;
             .where('commands.state', '=', 'pending'),
         ),
       ),
-    ),
+    )
+    .returning(['locker_id', 'id']),
 );

@@ -22,7 +22,8 @@ import { insertDeliveries, parcelEventDelivery, type HookCache } from '../webhoo
 import { lockLockersFirst } from '../store/lock-order.js';
 import { prepareQuery } from '../store/prepared-query.js';
 import type { Database, ParcelRow } from '../store/schema.js';
-import { chooseCompartment, compartmentCandidates, rankFree, reserveFirstFree } from './allocation.js';
+import { chooseCompartment, lockersCompartments, rankFree, reservePicks, type CompartmentCandidate, type Pick } from './allocation.js';
+import type { CompartmentSize } from '../../shared/compartment-sizes.js';
 import { nearestWithSpace } from './nearest-lockers.js';
 import type { BookingRequest } from './booking.js';
 
@@ -49,21 +50,48 @@ export type BookingOutcome = { ok: true; booked: Booked } | { ok: false; err: Lo
 
 type Trx = Transaction<Database>;
 
+/** Reads and reservations per group before a booking whose picks were all taken by other writers is refused. */
+const MAX_ROUNDS = 8;
+/** Marks a compartment this group failed to reserve as held, for the picks after it. */
+const LOST = '\u0000lost';
+
 /** Writes the group's bookings (sorted by locker) in `trx`; one outcome per item, in order. */
 export async function writeBookingGroup(ctx: ServerContext, trx: Trx, items: readonly BookingItem[]): Promise<BookingOutcome[]> {
   await lockLockersFirst(trx, [...new Set(items.map((i) => i.lockerId))]);
-  const outcomes: (BookingOutcome | Reserved)[] = [];
-  for (const item of items) {
-    try {
-      outcomes.push(await reserve(ctx, trx, item));
-    } catch (err) {
-      if (!(err instanceof LockstepError)) throw err;
-      outcomes.push({ ok: false, err });
+  const outcomes: (BookingOutcome | Reserved | undefined)[] = items.map(() => undefined);
+  // Each round reads the lockers still needed and picks for every booking left, in order, then reserves all picks
+  // with one conditional update; a pick another writer took first (another server process) goes to the next round.
+  let left = items.map((_, i) => i);
+  // Picks that were not reserved: taken by another writer, or with a remote open pending (not in what is read).
+  const lost = new Set<string>();
+  for (let round = 0; left.length > 0 && round < MAX_ROUNDS; round++) {
+    const compartments = await lockersCompartments(trx, [...new Set(left.map((i) => (items[i] as BookingItem).lockerId))]);
+    for (const [lockerId, list] of compartments) {
+      for (const c of list) if (lost.has(`${lockerId}/${c.id}`)) c.parcelId = LOST;
     }
+    const picked: { i: number; pick: Pick; low: boolean; size: CompartmentSize }[] = [];
+    for (const i of left) {
+      const item = items[i] as BookingItem;
+      try {
+        const chosen = await pick(trx, item, compartments.get(item.lockerId));
+        picked.push({ i, pick: { lockerId: item.lockerId, compartmentId: chosen.id, parcelId: item.parcelId }, low: chosen.low === true, size: chosen.size });
+      } catch (err) {
+        if (!(err instanceof LockstepError)) throw err;
+        outcomes[i] = { ok: false, err };
+      }
+    }
+    const reserved = await reservePicks(trx, picked.map((p) => p.pick));
+    for (const p of picked) {
+      const at = `${p.pick.lockerId}/${p.pick.compartmentId}`;
+      if (reserved.has(at)) outcomes[p.i] = reservation(ctx, items[p.i] as BookingItem, p.pick.compartmentId, p.size, p.low);
+      else lost.add(at);
+    }
+    left = picked.filter((p) => outcomes[p.i] === undefined).map((p) => p.i);
   }
-  const reserved = outcomes.filter((o): o is Reserved => 'item' in o);
-  const written = await writeReserved(ctx, trx, reserved);
-  return outcomes.map((o) => ('item' in o ? { ok: true, booked: written.get(o) as Booked } : o));
+  for (const i of left) outcomes[i] = { ok: false, err: new LockstepError('NO_FREE_COMPARTMENT', { lockerId: (items[i] as BookingItem).lockerId }) };
+  const reservedAll = outcomes.filter((o): o is Reserved => o !== undefined && 'item' in o);
+  const written = await writeReserved(ctx, trx, reservedAll);
+  return outcomes.map((o) => (o !== undefined && 'item' in o ? { ok: true, booked: written.get(o) as Booked } : (o as BookingOutcome)));
 }
 
 /** A booking whose compartment is reserved: the rest is written with the group's. */
@@ -73,10 +101,12 @@ interface Reserved {
   low: boolean;
 }
 
-/** Reads the locker, picks and reserves the compartment; refuses (throws a LockstepError) before writing anything. */
-async function reserve(ctx: ServerContext, trx: Trx, item: BookingItem): Promise<Reserved> {
-  const { req, kind, parcelId, principalId } = item;
-  const compartments = await compartmentCandidates(trx, req.lockerId);
+/**
+ * The best free compartment for the booking among `compartments` (its locker's, as this group sees them), marked as
+ * taken there for the bookings after it; a refusal (LockstepError) otherwise.
+ */
+async function pick(trx: Trx, item: BookingItem, compartments: CompartmentCandidate[] | undefined): Promise<CompartmentCandidate> {
+  const { req } = item;
   if (!compartments) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId: req.lockerId });
   const choice = chooseCompartment(compartments, req.size);
   if (!choice.ok) {
@@ -84,17 +114,21 @@ async function reserve(ctx: ServerContext, trx: Trx, item: BookingItem): Promise
     const alternatives = choice.code === 'NO_FREE_COMPARTMENT' ? await nearestWithSpace(trx, req.lockerId, req.size) : [];
     throw new LockstepError(choice.code, { lockerId: req.lockerId, size: req.size, ...(alternatives.length ? { alternatives } : {}) });
   }
-  // Best first, each with a conditional update: two bookings never share a compartment, and one that lost the
-  // race for it (another server process) takes the next free one.
-  const compartmentId = await reserveFirstFree(trx, req.lockerId, parcelId, rankFree(compartments, req.size, req.accessible));
-  if (!compartmentId) throw new LockstepError('NO_FREE_COMPARTMENT', { lockerId: req.lockerId });
-  const taken = compartments.find((c) => c.id === compartmentId);
+  const best = rankFree(compartments, req.size, req.accessible)[0];
+  const chosen = compartments.find((c) => c.id === best) as CompartmentCandidate;
+  chosen.parcelId = item.parcelId;
+  return chosen;
+}
+
+/** The parcel row of a booking whose compartment is reserved. */
+function reservation(ctx: ServerContext, item: BookingItem, compartmentId: string, size: CompartmentSize, low: boolean): Reserved {
+  const { req, kind, parcelId, principalId } = item;
   const now = ctx.clock.now();
   const parcel: ParcelRow = {
     id: parcelId,
     locker_id: req.lockerId,
     compartment_id: compartmentId,
-    size: taken?.size ?? req.size,
+    size,
     status: 'booked',
     reference: req.reference,
     recipient: JSON.stringify(req.recipient),
@@ -112,7 +146,7 @@ async function reserve(ctx: ServerContext, trx: Trx, item: BookingItem): Promise
     paused_ms: 0,
     extensions: 0,
   };
-  return { item, parcel, low: taken?.low === true };
+  return { item, parcel, low };
 }
 
 /** The reserved bookings' grants, versions and rows, a statement per kind of row for the whole group. */

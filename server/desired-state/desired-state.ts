@@ -21,7 +21,8 @@ export async function takeDesiredVersion(trx: Transaction<Database>, lockerId: s
   return rows[0]?.desired_version;
 }
 
-// Compiled once (server/store/prepared-query.ts): these two run for every booking and every state change.
+// Compiled once (server/store/prepared-query.ts): these two run for every state change (booking groups take their
+// versions together, `takeDesiredVersions`).
 const nextVersion = prepareQuery((db, a: { lockerId: string }) =>
   db
     .updateTable('lockers')
@@ -63,7 +64,10 @@ export async function takeDesiredVersions(trx: Transaction<Database>, counts: Re
     sql` `,
   );
   const { rows } = await sql<{ id: string; desired_version: number }>`update lockers set desired_version = desired_version + case id ${step} end where id in (${sql.join(ids)}) returning id, desired_version`.execute(trx);
-  return new Map(rows.map((r) => [r.id, Number(r.desired_version)]));
+  const last = new Map(rows.map((r) => [r.id, Number(r.desired_version)]));
+  const missing = ids.filter((id) => !last.has(id));
+  if (missing.length) throw new Error(`takeDesiredVersions: no locker ${missing.join(', ')}`);
+  return last;
 }
 
 /** One version's delta to the locker (after the commit that recorded it). */

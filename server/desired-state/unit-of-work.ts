@@ -63,8 +63,8 @@ export class UnitOfWork {
 
   /**
    * Takes the locker's next desired-state version (undefined when there is no such locker). It locks the locker's
-   * row for the rest of the transaction: a caller that takes it first (a booking) learns that the locker exists and
-   * orders itself behind other writers of that locker. Record the change with `recordDesiredChange`.
+   * row for the rest of the transaction: a caller that takes it first learns that the locker exists and orders itself
+   * behind other writers of that locker (booking groups lock their lockers' rows first: server/store/lock-order.ts). Record the change with `recordDesiredChange`.
    */
   takeDesiredVersion(lockerId: string): Promise<number | undefined> {
     return takeDesiredVersion(this.trx, lockerId);

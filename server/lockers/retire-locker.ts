@@ -21,8 +21,9 @@ export interface RetiredLocker {
  * taken out of service (no booking lands there), unspent enrolment tokens expire and live grants are revoked.
  * After the commit its broker account is removed and its connection closed, and its open alarms are resolved.
  *
- * The locker row is updated first: bookings take that row too (takeDesiredVersion), so on Postgres a booking and a
- * retirement of one locker run one after the other and the retirement sees the booking.
+ * The locker row is updated first: booking groups lock that row too before they read its compartments
+ * (server/parcels/booking-group.ts), so on Postgres a booking and a retirement of one locker run one after the other
+ * and the retirement sees the booking.
  */
 export async function retireLocker(ctx: ServerContext, lockerId: string, by: string, reason: string | undefined, access: LockerAccess): Promise<RetiredLocker> {
   const now = ctx.clock.now();

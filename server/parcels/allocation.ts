@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import { fits, sizeRank, type CompartmentSize } from '../../shared/compartment-sizes.js';
 import type { Database } from '../store/schema.js';
 import { prepareQuery } from '../store/prepared-query.js';
@@ -11,6 +11,8 @@ export interface CompartmentCandidate {
   parcelId: string | null;
   /** Sits low (reachable from a wheelchair). */
   low?: boolean;
+  /** A remote open of it is still pending: not free (see `reservePicks`). */
+  openPending?: boolean;
 }
 
 export type Allocation = { ok: true; compartmentId: string } | { ok: false; code: 'SIZE_NOT_OFFERED' | 'NO_FREE_COMPARTMENT' };
@@ -34,7 +36,9 @@ export async function lockersCompartments(trx: Transaction<Database>, lockerIds:
   for (const c of rows) {
     let list = byLocker.get(c.locker_id);
     if (!list) byLocker.set(c.locker_id, (list = []));
-    if (c.id !== null && c.size !== null) list.push({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1 });
+    if (c.id !== null && c.size !== null) {
+      list.push({ id: c.id, size: c.size, inService: c.in_service === 1, parcelId: c.parcel_id, low: c.low === 1, openPending: Boolean(c.open_pending) });
+    }
   }
   return byLocker;
 }
@@ -44,9 +48,19 @@ const compartmentsOf = prepareQuery((db, a: { lockerIds: string[] }) =>
   db
     .selectFrom('lockers as l')
     .leftJoin('compartments as c', 'c.locker_id', 'l.id')
-    .select(['l.id as locker_id', 'c.id', 'c.size', 'c.in_service', 'c.parcel_id', 'c.low'])
+    .select(['l.id as locker_id', 'c.id', 'c.size', 'c.in_service', 'c.parcel_id', 'c.low', openPending('c').as('open_pending')])
     .where('l.id', 'in', a.lockerIds),
 );
+
+/**
+ * Whether a remote open of the compartment is still pending. Such a compartment is not free: the open was allowed
+ * because it was empty (no second operator), and must not hand out a parcel booked meanwhile when an offline locker
+ * reconnects.
+ */
+function openPending(compartments: 'c' | 'compartments'): RawBuilder<boolean> {
+  return sql<boolean>`exists (select 1 from commands where commands.locker_id = ${sql.ref(`${compartments}.locker_id`)}
+    and commands.compartment_id = ${sql.ref(`${compartments}.id`)} and commands.type = 'open' and commands.state = 'pending')`;
+}
 
 /**
  * Every free in-service compartment that fits the parcel, best first (smallest, then lowest id). An `accessible`
@@ -56,7 +70,7 @@ const compartmentsOf = prepareQuery((db, a: { lockerIds: string[] }) =>
 export function rankFree(compartments: readonly CompartmentCandidate[], size: CompartmentSize, accessible = false): string[] {
   const lowFirst = (c: CompartmentCandidate) => (accessible && !c.low ? 1 : 0);
   return compartments
-    .filter((c) => fits(size, c.size) && c.inService && c.parcelId === null)
+    .filter((c) => fits(size, c.size) && c.inService && c.parcelId === null && !c.openPending)
     .sort((a, b) => lowFirst(a) - lowFirst(b) || sizeRank(a.size) - sizeRank(b.size) || a.id.localeCompare(b.id))
     .map((c) => c.id);
 }
@@ -78,7 +92,7 @@ export function chooseCompartment(compartments: readonly CompartmentCandidate[],
  */
 export async function reserveFirstFree(trx: Transaction<Database>, lockerId: string, parcelId: string, ranked: readonly string[]): Promise<string | undefined> {
   for (const compartmentId of ranked) {
-    if ((await reservePicks(trx, [{ lockerId, parcelId, compartmentId }])).size === 1) return compartmentId;
+    if ((await reservePicks(trx, [{ lockerId, compartmentId, parcelId }])).size === 1) return compartmentId;
   }
   return undefined;
 }
@@ -113,18 +127,6 @@ const reserveEach = prepareQuery((db, a: { picks: Pick[] }) =>
     .where((eb) => eb(eb.refTuple('locker_id', 'id'), 'in', a.picks.map((p) => eb.tuple(p.lockerId, p.compartmentId))))
     .where('parcel_id', 'is', null)
     .where('in_service', '=', 1)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('commands')
-            .select('commands.id')
-            .whereRef('commands.locker_id', '=', 'compartments.locker_id')
-            .whereRef('commands.compartment_id', '=', 'compartments.id')
-            .where('commands.type', '=', 'open')
-            .where('commands.state', '=', 'pending'),
-        ),
-      ),
-    )
+    .where((eb) => eb.not(openPending('compartments')))
     .returning(['locker_id', 'id']),
 );

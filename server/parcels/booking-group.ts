@@ -1,14 +1,16 @@
 /**
- * A group of bookings in one transaction (booking-queue.ts), written with as few statements as the rules allow:
+ * A group of bookings in one transaction (booking-queue.ts), written with a fixed number of statements whatever its
+ * size:
  * - the group first takes its lockers' rows, in id order (Postgres; server/store/lock-order.ts);
- * - each booking then reads its locker's compartments and reserves the best free one with a conditional update
- *   (two statements; one more per compartment another process took first);
+ * - it reads their compartments in one query, picks for every booking in order (allocation.ts rules), and reserves
+ *   every pick with one conditional update; a pick another writer holds after all goes to another round;
  * - the group's PINs are checked in one query, its grants signed, its new desired-state versions taken in one
  *   statement, and its parcels, grants, history, webhook outbox rows and desired changes inserted with one
  *   multi-row insert each.
- * A booking that is refused (a LockstepError: unknown locker, size not offered, locker full) is refused before its
- * reservation, so it has written nothing and the others go on. Any other failure aborts the group, which then runs
- * again booking by booking, each in its own transaction (server/store/group-commit.ts).
+ * A booking that is refused (a LockstepError: unknown locker, size not offered, locker full, no PIN left) has written
+ * nothing that stays: it is refused before its reservation, or (no PIN left) its reservation is undone. The others
+ * go on. Any other failure aborts the group, which then runs again booking by booking, each in its own transaction
+ * (server/store/group-commit.ts).
  */
 import type { Transaction } from 'kysely';
 import type { StateChange } from '../../shared/messages.js';
@@ -57,6 +59,8 @@ const LOST = '\u0000lost';
 
 /** Writes the group's bookings (sorted by locker) in `trx`; one outcome per item, in order. */
 export async function writeBookingGroup(ctx: ServerContext, trx: Trx, items: readonly BookingItem[]): Promise<BookingOutcome[]> {
+  // One time for the whole group: a booking's rows, grants, history and webhook event all say the same.
+  const now = ctx.clock.now();
   await lockLockersFirst(trx, [...new Set(items.map((i) => i.lockerId))]);
   const outcomes: (BookingOutcome | Reserved | undefined)[] = items.map(() => undefined);
   // Each round reads the lockers still needed and picks for every booking left, in order, then reserves all picks
@@ -83,15 +87,19 @@ export async function writeBookingGroup(ctx: ServerContext, trx: Trx, items: rea
     const reserved = await reservePicks(trx, picked.map((p) => p.pick));
     for (const p of picked) {
       const at = `${p.pick.lockerId}/${p.pick.compartmentId}`;
-      if (reserved.has(at)) outcomes[p.i] = reservation(ctx, items[p.i] as BookingItem, p.pick.compartmentId, p.size, p.low);
+      if (reserved.has(at)) outcomes[p.i] = reservation(items[p.i] as BookingItem, now, p.pick.compartmentId, p.size, p.low);
       else lost.add(at);
     }
     left = picked.filter((p) => outcomes[p.i] === undefined).map((p) => p.i);
   }
-  for (const i of left) outcomes[i] = { ok: false, err: new LockstepError('NO_FREE_COMPARTMENT', { lockerId: (items[i] as BookingItem).lockerId }) };
+  for (const i of left) outcomes[i] = { ok: false, err: await full(trx, (items[i] as BookingItem).req) };
   const reservedAll = outcomes.filter((o): o is Reserved => o !== undefined && 'item' in o);
-  const written = await writeReserved(ctx, trx, reservedAll);
-  return outcomes.map((o) => (o !== undefined && 'item' in o ? { ok: true, booked: written.get(o) as Booked } : (o as BookingOutcome)));
+  const { written, refused } = await writeReserved(ctx, trx, reservedAll, now);
+  return outcomes.map((o): BookingOutcome => {
+    if (o === undefined || !('item' in o)) return o as BookingOutcome;
+    const err = refused.get(o);
+    return err ? { ok: false, err } : { ok: true, booked: written.get(o) as Booked };
+  });
 }
 
 /** A booking whose compartment is reserved: the rest is written with the group's. */
@@ -109,21 +117,22 @@ async function pick(trx: Trx, item: BookingItem, compartments: CompartmentCandid
   const { req } = item;
   if (!compartments) throw new LockstepError('LOCKER_NOT_FOUND', { lockerId: req.lockerId });
   const choice = chooseCompartment(compartments, req.size);
-  if (!choice.ok) {
-    // A full locker answers with the nearest lockers that have a fitting compartment free.
-    const alternatives = choice.code === 'NO_FREE_COMPARTMENT' ? await nearestWithSpace(trx, req.lockerId, req.size) : [];
-    throw new LockstepError(choice.code, { lockerId: req.lockerId, size: req.size, ...(alternatives.length ? { alternatives } : {}) });
-  }
+  if (!choice.ok) throw choice.code === 'NO_FREE_COMPARTMENT' ? await full(trx, req) : new LockstepError(choice.code, { lockerId: req.lockerId, size: req.size });
   const best = rankFree(compartments, req.size, req.accessible)[0];
   const chosen = compartments.find((c) => c.id === best) as CompartmentCandidate;
   chosen.parcelId = item.parcelId;
   return chosen;
 }
 
+/** A full locker's refusal, with the nearest lockers that have a fitting compartment free. */
+async function full(trx: Trx, req: BookingRequest): Promise<LockstepError> {
+  const alternatives = await nearestWithSpace(trx, req.lockerId, req.size);
+  return new LockstepError('NO_FREE_COMPARTMENT', { lockerId: req.lockerId, size: req.size, ...(alternatives.length ? { alternatives } : {}) });
+}
+
 /** The parcel row of a booking whose compartment is reserved. */
-function reservation(ctx: ServerContext, item: BookingItem, compartmentId: string, size: CompartmentSize, low: boolean): Reserved {
+function reservation(item: BookingItem, now: number, compartmentId: string, size: CompartmentSize, low: boolean): Reserved {
   const { req, kind, parcelId, principalId } = item;
-  const now = ctx.clock.now();
   const parcel: ParcelRow = {
     id: parcelId,
     locker_id: req.lockerId,
@@ -149,26 +158,26 @@ function reservation(ctx: ServerContext, item: BookingItem, compartmentId: strin
   return { item, parcel, low };
 }
 
-/** The reserved bookings' grants, versions and rows, a statement per kind of row for the whole group. */
-async function writeReserved(ctx: ServerContext, trx: Trx, reserved: readonly Reserved[]): Promise<Map<Reserved, Booked>> {
+/**
+ * The reserved bookings' grants, versions and rows, a statement per kind of row for the whole group. A locker with no
+ * PIN left refuses its bookings here: their reservations are undone and the rest are written.
+ */
+async function writeReserved(
+  ctx: ServerContext,
+  trx: Trx,
+  all: readonly Reserved[],
+  now: number,
+): Promise<{ written: Map<Reserved, Booked>; refused: Map<Reserved, LockstepError> }> {
   const written = new Map<Reserved, Booked>();
-  if (reserved.length === 0) return written;
-  const now = ctx.clock.now();
-  const depositUntil = now + ctx.config.depositWindowSec * 1000;
-  const grantRequests = reserved.flatMap(({ parcel }): GrantRequest[] => {
-    const base = { lockerId: parcel.locker_id, parcelId: parcel.id, compartmentId: parcel.compartment_id as string, notBefore: now };
-    return [
-      { ...base, action: 'deposit', expiresAt: depositUntil },
-      { ...base, action: 'pickup', expiresAt: depositUntil + ctx.config.pickupWindowSec * 1000 },
-    ];
-  });
-  const grants = await draftGrants(ctx, trx, grantRequests);
+  const refused = new Map<Reserved, LockstepError>();
+  const { reserved, grants } = await draftPins(ctx, trx, all, now, refused);
+  if (reserved.length === 0) return { written, refused };
 
   // Each locker's new versions, in the order of its bookings.
   const counts = new Map<string, number>();
   for (const r of reserved) counts.set(r.parcel.locker_id, (counts.get(r.parcel.locker_id) ?? 0) + 1);
   const last = await takeDesiredVersions(trx, counts);
-  const next = new Map([...counts].map(([id, n]) => [id, (last.get(id) ?? 0) - n + 1]));
+  const next = new Map([...counts].map(([id, n]) => [id, (last.get(id) as number) - n + 1]));
 
   const history: HistoryEntry[] = [];
   const changes: DesiredChange[] = [];
@@ -213,7 +222,49 @@ async function writeReserved(ctx: ServerContext, trx: Trx, reserved: readonly Re
   const outbox = deliveries.flatMap((d) => (d ? [d] : []));
   if (outbox.length) await insertDeliveries.run(trx, { rows: outbox });
   await recordDesiredChanges(trx, changes, now);
-  return written;
+  return { written, refused };
+}
+
+/**
+ * The grants of the reserved bookings, two each in their order. A locker with no PIN left refuses its bookings
+ * (into `refused`; their reservations undone) and the others are drafted again.
+ */
+async function draftPins(
+  ctx: ServerContext,
+  trx: Trx,
+  all: readonly Reserved[],
+  now: number,
+  refused: Map<Reserved, LockstepError>,
+): Promise<{ reserved: readonly Reserved[]; grants: IssuedGrant[] }> {
+  let reserved = all;
+  for (;;) {
+    if (reserved.length === 0) return { reserved, grants: [] };
+    try {
+      return { reserved, grants: await draftGrants(ctx, trx, reserved.flatMap((r) => grantRequests(ctx, r.parcel, now))) };
+    } catch (err) {
+      const lockerId = err instanceof LockstepError && err.code === 'CODE_SPACE_EXHAUSTED' ? err.details?.lockerId : undefined;
+      if (typeof lockerId !== 'string') throw err;
+      const out = reserved.filter((r) => r.parcel.locker_id === lockerId);
+      for (const r of out) refused.set(r, err as LockstepError);
+      await releaseReservations(trx, out.map((r) => r.parcel.id));
+      reserved = reserved.filter((r) => r.parcel.locker_id !== lockerId);
+    }
+  }
+}
+
+/** A booking's drop-off and pickup grants. */
+function grantRequests(ctx: ServerContext, parcel: ParcelRow, now: number): GrantRequest[] {
+  const depositUntil = now + ctx.config.depositWindowSec * 1000;
+  const base = { lockerId: parcel.locker_id, parcelId: parcel.id, compartmentId: parcel.compartment_id as string, notBefore: now };
+  return [
+    { ...base, action: 'deposit', expiresAt: depositUntil },
+    { ...base, action: 'pickup', expiresAt: depositUntil + ctx.config.pickupWindowSec * 1000 },
+  ];
+}
+
+/** Undoes reservations made earlier in this transaction (bookings refused after them). */
+async function releaseReservations(trx: Trx, parcelIds: readonly string[]): Promise<void> {
+  await trx.updateTable('compartments').set({ parcel_id: null }).where('parcel_id', 'in', parcelIds).execute();
 }
 
 // Compiled once per row count (server/store/prepared-query.ts).

@@ -7,8 +7,7 @@ import type { Database } from './schema.js';
  * scans them, and two processes' groups deadlocked on it. SQLite has a single writer: nothing to do.
  */
 export async function lockLockersInOrder(trx: Transaction<Database>, ids: readonly string[]): Promise<void> {
-  if (ids.length < 2 || !(trx.getExecutor().adapter instanceof PostgresAdapter)) return;
-  await lockersInIdOrder(ids).execute(trx);
+  if (ids.length >= 2) await lockLockersFirst(trx, ids);
 }
 
 /**

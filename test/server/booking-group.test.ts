@@ -5,6 +5,8 @@ import { bookParcel, type Booking, type BookingRequest } from '../../server/parc
 import { bookingGroupStats } from '../../server/parcels/booking-queue.js';
 import { LockstepError } from '../../server/errors.js';
 import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
+import { lockerPinKey } from '../../server/codes/pins.js';
+import { pinHash } from '../../shared/pin.js';
 
 const SMALL = ['A1', 'A2', 'A3', 'A4', 'A5'].map((id) => ({ id, size: 'S' }));
 const METRICS_TOKEN = 'booking-group-metrics-token-0123456789';
@@ -174,4 +176,62 @@ describe('bookings that arrive together share one transaction', () => {
     expect(booked.map((b) => b.parcel.compartment_id).sort()).toEqual(['A4', 'A5']);
     await expect(bookParcel(ctx, request(locker.id, { reference: 'Q-2' }), 'admin')).rejects.toMatchObject({ code: 'NO_FREE_COMPARTMENT' });
   });
+});
+
+describe('a booking group with a locker that has no PIN left', () => {
+  let t: TestServer;
+  beforeEach(async () => {
+    // Two symbols, six places: 64 PINs per locker.
+    t = await startTestServer({ pinAlphabet: '01', pinLength: 6 });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('refuses only that locker\'s bookings, undoes their reservations, and commits the rest of the group', async () => {
+    const ctx = t.server.ctx;
+    const [full, fine] = [await registerLocker(t.api, SMALL), await registerLocker(t.api, SMALL)];
+    // Every one of the 64 PINs is live at `full` (grants of one earlier parcel, far from expiring).
+    const now = ctx.clock.now();
+    const holder = (await bookParcel(ctx, { lockerId: full.id, size: 'S', recipient: { email: 'r@example.com' }, reference: 'HOLDER' }, 'admin')).parcel;
+    const key = lockerPinKey(ctx.pinSecret, full.id);
+    const pins = Array.from({ length: 64 }, (_, n) => n.toString(2).padStart(6, '0'));
+    await ctx.db.deleteFrom('grants').where('parcel_id', '=', holder.id).execute();
+    await ctx.db
+      .insertInto('grants')
+      .values(
+        pins.map((pin, n) => ({
+          jti: `jti_all_pins_${n}`,
+          parcel_id: holder.id,
+          locker_id: full.id,
+          compartment_id: holder.compartment_id as string,
+          action: 'pickup' as const,
+          pin_hash: pinHash(key, pin),
+          token: 'x',
+          kid: 'k',
+          nbf: Math.floor(now / 1000),
+          exp: Math.floor(now / 1000) + 86_400,
+          status: 'live' as const,
+          used_at: null,
+          uses: 0,
+          pin_jti: null,
+        })),
+      )
+      .execute();
+
+    const before = bookingGroupStats(ctx);
+    const results = await Promise.allSettled([full.id, fine.id, full.id, fine.id].map((lockerId, i) => bookParcel(ctx, request(lockerId, { reference: `R-${i}` }), 'admin')));
+    expect(bookingGroupStats(ctx).groups - before.groups).toBe(1);
+    expect(bookingGroupStats(ctx).failedGroups - before.failedGroups).toBe(0);
+    expect(results.map(codeOf)).toEqual(['CODE_SPACE_EXHAUSTED', 'booked', 'CODE_SPACE_EXHAUSTED', 'booked']);
+    // Nothing of the refused ones stays: only the holder's compartment is taken at `full`; two at `fine`.
+    const held = await ctx.db.selectFrom('compartments').select(['locker_id', 'parcel_id']).where('parcel_id', 'is not', null).execute();
+    expect(held.filter((c) => c.locker_id === full.id).map((c) => c.parcel_id)).toEqual([holder.id]);
+    expect(held.filter((c) => c.locker_id === fine.id)).toHaveLength(2);
+    expect(await ctx.db.selectFrom('parcels').select('id').where('reference', 'in', ['R-0', 'R-2']).execute()).toEqual([]);
+  });
+
+  function request(lockerId: string, o: Partial<BookingRequest> = {}): BookingRequest {
+    return { lockerId, size: 'S', recipient: { email: 'r@example.com' }, reference: 'ORDER-1', ...o };
+  }
 });

@@ -73,6 +73,11 @@ export class UnitOfWork {
   /** Records `changes` under a version `takeDesiredVersion` gave, and queues its delta for after the commit. */
   async recordDesiredChange(lockerId: string, version: number, changes: StateChange[], now: number): Promise<void> {
     await recordDesiredChange(this.trx, lockerId, version, changes, now);
+    this.publishAfterCommit(lockerId, version, changes);
+  }
+
+  /** Queues the delta of a change recorded in this transaction (a booking group records its changes together). */
+  publishAfterCommit(lockerId: string, version: number, changes: StateChange[]): void {
     this.queue.push({ lockerId, what: 'desired-state delta not published; the next snapshot carries it', run: () => publishDelta(this.deps, lockerId, version, changes) });
   }
 

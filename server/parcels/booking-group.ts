@@ -19,7 +19,7 @@ import { LockstepError } from '../errors.js';
 import type { ServerContext } from '../context.js';
 import { draftGrants, insertGrants, type GrantRequest, type IssuedGrant } from '../codes/grant-issuer.js';
 import { UnitOfWork, addHistory, historyEvent, type HistoryEntry } from '../desired-state/unit-of-work.js';
-import { publishDelta, recordDesiredChanges, takeDesiredVersions, type DesiredChange } from '../desired-state/desired-state.js';
+import { recordDesiredChanges, takeDesiredVersions, type DesiredChange } from '../desired-state/desired-state.js';
 import { insertDeliveries, parcelEventDelivery, type HookCache } from '../webhooks/parcel-events.js';
 import { lockLockersFirst } from '../store/lock-order.js';
 import { prepareQuery } from '../store/prepared-query.js';
@@ -66,7 +66,7 @@ export async function writeBookingGroup(ctx: ServerContext, trx: Trx, items: rea
   // Each round reads the lockers still needed and picks for every booking left, in order, then reserves all picks
   // with one conditional update; a pick another writer took first (another server process) goes to the next round.
   let left = items.map((_, i) => i);
-  // Picks that were not reserved: taken by another writer, or with a remote open pending (not in what is read).
+  // Picks that were not reserved: another writer took them between the read and the update.
   const lost = new Set<string>();
   for (let round = 0; left.length > 0 && round < MAX_ROUNDS; round++) {
     const compartments = await lockersCompartments(trx, [...new Set(left.map((i) => (items[i] as BookingItem).lockerId))]);
@@ -212,7 +212,7 @@ async function writeReserved(
     if (item.kind !== 'delivery') deliveries.push(await parcelEventDelivery(trx, parcel, 'parcel.dropoff_code', now, { grantJti: dropoff.row.jti }, hooks));
     const uow = new UnitOfWork(trx, ctx);
     uow.announce(historyEvent(entry));
-    uow.afterCommit('desired-state delta not published; the next snapshot carries it', () => publishDelta(ctx, change.lockerId, change.version, change.changes), change.lockerId);
+    uow.publishAfterCommit(change.lockerId, change.version, change.changes);
     written.set(r, { parcel, dropoff, low: r.low, uow });
   }
 

@@ -87,8 +87,8 @@ interface Draft {
 }
 
 /**
- * Issues several grants of one locker at once (a booking's drop-off and pickup, a re-issue): drafted by
- * `draftGrants`, inserted with one multi-row insert. Returned in the order of `reqs`.
+ * Issues several grants at once (a re-issue of a parcel's drop-off and pickup): drafted by `draftGrants`, inserted
+ * with one multi-row insert. Returned in the order of `reqs`.
  */
 export async function issueGrants(
   ctx: ServerContext,
@@ -96,11 +96,8 @@ export async function issueGrants(
   reqs: readonly GrantRequest[],
   alsoAvoid: readonly string[] = [],
 ): Promise<IssuedGrant[]> {
-  const lockerId = reqs[0]?.lockerId;
-  if (lockerId === undefined) return [];
-  if (reqs.some((r) => r.lockerId !== lockerId)) throw new Error('issueGrants: one locker at a time');
   const issued = await draftGrants(ctx, trx, reqs, alsoAvoid);
-  await insertGrants.run(trx, { rows: issued.map((g) => g.row) });
+  if (issued.length) await insertGrants.run(trx, { rows: issued.map((g) => g.row) });
   return issued;
 }
 

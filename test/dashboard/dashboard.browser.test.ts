@@ -130,7 +130,9 @@ describe('operator dashboard in headless Chromium', () => {
     await page.locator('#nav-alarms', { hasText: String(BURST) }).waitFor();
     const maxGap = Number(await page.evaluate('window.maxGap'));
     console.log(`longest gap between frames while ${BURST} lockers reported: ${maxGap.toFixed(0)} ms`);
-    expect(maxGap).toBeLessThan(1000);
+    // Alone the gap is about 200 ms; with the whole suite on both cores it reached 1,217 ms once. The limit is there
+    // for a page that freezes for seconds (every event re-rendering the table), not to time the machine.
+    expect(maxGap).toBeLessThan(3000);
     await b.shot('04-fleet-after-burst');
   });
 

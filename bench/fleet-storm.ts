@@ -22,6 +22,8 @@ export interface FleetStorm {
   lost: number;
   /** Lockers back within the bound, and milliseconds from the cut to each one's first connection after it. */
   reconnected: number;
+  /** Connects refused as busy (CONNACK 3) after the cut. */
+  busy: number;
   reconnectMs: Percentiles;
   eventsPerSec: number;
 }
@@ -35,7 +37,10 @@ export interface FleetStorm {
 export async function powerCut(label: string, hosts: Host[], fleets: BenchChild[], o: { perLocker: number; boundMs: number; lockstep: boolean }): Promise<FleetStorm> {
   const countRows = () => (hosts[0] as Host).child.request<number>('countEvents');
   const rowsBefore = o.lockstep ? await countRows() : 0;
-  const ackedBefore = sum((await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')))).map((s) => s.acked));
+  const before = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
+  const ackedBefore = sum(before.map((s) => s.acked));
+  const busyBefore = sum(before.map((s) => s.busy));
+  let busy = 0;
   const cutAt = Date.now();
   const outboxes = await Promise.all(fleets.map((f) => f.request<number>('cut', { perLocker: o.perLocker })));
   const events = sum(outboxes);
@@ -54,6 +59,7 @@ export async function powerCut(label: string, hosts: Host[], fleets: BenchChild[
     const outbox = sum(stats.map((s) => s.outbox));
     const connected = sum(stats.map((s) => s.connected));
     acked = sum(stats.map((s) => s.acked)) - ackedBefore;
+    busy = sum(stats.map((s) => s.busy)) - busyBefore;
     committed = o.lockstep ? (await countRows()) - rowsBefore : acked;
     if (outbox === 0 && committed >= events) {
       absorbMs = Date.now() - cutAt;
@@ -68,7 +74,7 @@ export async function powerCut(label: string, hosts: Host[], fleets: BenchChild[
     }
     if (Date.now() - lastSay > 5000) {
       lastSay = Date.now();
-      say(`  [${label} storm] ${round((Date.now() - cutAt) / 1000)} s: ${connected} connected, ${committed} of ${events} committed, ${outbox} unacknowledged`);
+      say(`  [${label} storm] ${round((Date.now() - cutAt) / 1000)} s: ${connected} connected, ${committed} of ${events} committed, ${outbox} unacknowledged, ${busy} connects refused as busy`);
     }
   }
   const back = (await Promise.all(fleets.map((f) => f.request<number[]>('reconnects', { since: cutAt })))).flat();
@@ -83,13 +89,14 @@ export async function powerCut(label: string, hosts: Host[], fleets: BenchChild[
     acked,
     lost: Math.max(0, acked - committed),
     reconnected: back.length,
+    busy,
     reconnectMs: percentiles(back),
     eventsPerSec: round(committed / (doneMs / 1000)),
   };
   say(
     `  ${label}: ${absorbMs >= 0 ? `absorbed in ${round(absorbMs / 1000, 1)} s` : stalled ? 'STALLED' : 'NOT absorbed within the bound'}: ` +
       `${committed} of ${events} committed, ${acked} acknowledged, lost ${result.lost}; ${back.length} reconnected ` +
-      `(p50 ${round(result.reconnectMs.p50 / 1000, 1)} s, p90 ${round(result.reconnectMs.p90 / 1000, 1)} s, max ${round(result.reconnectMs.max / 1000, 1)} s), ${result.eventsPerSec} events/s`,
+      `(p50 ${round(result.reconnectMs.p50 / 1000, 1)} s, p90 ${round(result.reconnectMs.p90 / 1000, 1)} s, max ${round(result.reconnectMs.max / 1000, 1)} s), ${busy} connects refused as busy, ${result.eventsPerSec} events/s`,
   );
   return result;
 }

@@ -1,7 +1,7 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
-import { backoffDelay } from '../device/sync/backoff.js';
+import { backoffDelay, busyBackoffDelay, CONNACK_SERVER_UNAVAILABLE } from '../device/sync/backoff.js';
 import { signBrokerToken } from '../shared/broker-credentials.js';
 import type { DeviceEvent, EventBatchMessage, HeartbeatMessage, StateGetMessage } from '../shared/messages.js';
 import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from '../shared/protocol-version.js';
@@ -50,6 +50,7 @@ export class LightLocker {
   #applied = 0;
   #inFlight: number[] | null = null;
   #attempt = 0;
+  #busy = false;
   #connectedAt = 0;
   #stopped = false;
   #started = false;
@@ -60,7 +61,8 @@ export class LightLocker {
   #firstConnect: { resolve: () => void; promise: Promise<void> };
   /** Times (ms since the epoch) at which each connection was set up. */
   readonly connectTimes: number[] = [];
-  readonly stats = { sent: 0, acked: 0, resent: 0, heartbeats: 0, snapshots: 0, closes: 0 };
+  /** busy: connects refused with CONNACK 3 "server unavailable". */
+  readonly stats = { sent: 0, acked: 0, resent: 0, heartbeats: 0, snapshots: 0, closes: 0, busy: 0 };
 
   constructor(o: LightLockerOptions) {
     this.#o = o;
@@ -86,7 +88,11 @@ export class LightLocker {
     );
     this.#client.on('connect', () => this.#onConnect());
     this.#client.on('close', () => this.#onClose());
-    this.#client.on('error', () => undefined);
+    this.#client.on('error', (err) => {
+      if ((err as { code?: unknown }).code !== CONNACK_SERVER_UNAVAILABLE) return;
+      this.#busy = true;
+      this.stats.busy++;
+    });
     this.#client.on('message', (topic, payload) => this.#onMessage(topic, payload));
   }
 
@@ -196,7 +202,10 @@ export class LightLocker {
     if (this.#connectedAt && Date.now() - this.#connectedAt >= STABLE_AFTER_MS) this.#attempt = 0;
     this.#connectedAt = 0;
     clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = setTimeout(() => void this.#connect(true), backoffDelay(this.#attempt++, this.#o.random));
+    // As the agent: refused as busy (CONNACK 3), the longer wait.
+    const delay = this.#busy ? busyBackoffDelay(this.#attempt++, this.#o.random) : backoffDelay(this.#attempt++, this.#o.random);
+    this.#busy = false;
+    this.#reconnectTimer = setTimeout(() => void this.#connect(true), delay);
   }
 
   /** Each connect signs in with a token used nowhere else (the broker refuses a token seen before). */

@@ -27,6 +27,8 @@ export interface FleetStats {
   sent: number;
   acked: number;
   resent: number;
+  /** Connects refused with CONNACK 3 "server unavailable" (the server's sign-in gate). */
+  busy: number;
   outbox: number;
   heartbeats: number;
   snapshots: number;
@@ -55,6 +57,7 @@ function stats(): FleetStats {
     sent: 0,
     acked: 0,
     resent: 0,
+    busy: 0,
     outbox: 0,
     heartbeats: 0,
     snapshots: 0,
@@ -66,6 +69,7 @@ function stats(): FleetStats {
     s.sent += l.stats.sent;
     s.acked += l.stats.acked;
     s.resent += l.stats.resent;
+    s.busy += l.stats.busy;
     s.outbox += l.outbox;
     s.heartbeats += l.stats.heartbeats;
     s.snapshots += l.stats.snapshots;

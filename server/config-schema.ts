@@ -121,6 +121,10 @@ export const ServerConfigSchema = Type.Object(
     mqttMaxConnectBytes: Type.Integer({ minimum: 512, maximum: 65_536 }),
     /** A client that has not signed in this long after it connected is disconnected. */
     mqttSignInTimeoutMs: Type.Integer({ minimum: 500, maximum: 120_000 }),
+    /** Broker sign-ins (token checks) one process runs at the same time; the rest wait their turn. */
+    mqttSignInsAtOnce: Type.Integer({ minimum: 1, maximum: 1024 }),
+    /** Broker sign-ins that may wait for their turn; beyond, CONNACK 3 "server unavailable" at once (0 = none wait). */
+    mqttSignInsWaiting: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
     /** New MQTT connections one client address may open in any 10 seconds; more are closed at once (0 = no limit). */
     mqttConnectsPerAddressPer10s: Type.Integer({ minimum: 0, maximum: 100_000 }),
     /** Comma-separated IP addresses the connection limit does not apply to ('none' = every address is limited). */

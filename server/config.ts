@@ -75,6 +75,8 @@ const ENV: Record<keyof Static<typeof ServerConfigSchema>, string> = {
   mqttMaxConnectBytes: 'MQTT_MAX_CONNECT_BYTES',
   mqttSignInTimeoutMs: 'MQTT_SIGN_IN_TIMEOUT_MS',
   mqttConnectsPerAddressPer10s: 'MQTT_CONNECTS_PER_ADDRESS_PER_10S',
+  mqttSignInsAtOnce: 'MQTT_SIGN_INS_AT_ONCE',
+  mqttSignInsWaiting: 'MQTT_SIGN_INS_WAITING',
   mqttConnectLimitExempt: 'MQTT_CONNECT_LIMIT_EXEMPT',
   // Disk full and write failures (issue 17).
   storageProbeMs: 'STORAGE_PROBE_MS',
@@ -161,6 +163,10 @@ const CONFIG_DEFAULTS = {
   mqttMaxConnectBytes: 4096,
   mqttSignInTimeoutMs: 10_000,
   mqttConnectsPerAddressPer10s: 20,
+  // A check is two indexed look-ups and a signature: 16 keep the database busy without a long line of its own; a
+  // process signs in a few hundred a second, so 2,000 waiting is about what fits in the 10 s sign-in timeout.
+  mqttSignInsAtOnce: 16,
+  mqttSignInsWaiting: 2000,
   // Loopback: the simulator, benches and a proxy on the same host (which hides client addresses anyway).
   mqttConnectLimitExempt: '127.0.0.1,::1',
   // Disk full and write failures (issue 17).
@@ -234,6 +240,8 @@ const NUMERIC = new Set<string>([
   'mqttMaxConnectBytes',
   'mqttSignInTimeoutMs',
   'mqttConnectsPerAddressPer10s',
+  'mqttSignInsAtOnce',
+  'mqttSignInsWaiting',
   // Disk full and write failures (issue 17).
   'storageProbeMs',
   // Remote opens and set_service (issue 17).

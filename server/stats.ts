@@ -11,6 +11,10 @@ export class ServerStats {
   /** Booked parcels moved to another compartment because the locker put a parcel into theirs. */
   rebooked = 0;
   authFailures = 0;
+  /** Broker sign-ins answered CONNACK 3 "server unavailable": too many waiting for their check (sign-in-gate.ts). */
+  signInsBusy = 0;
+  /** Broker sign-ins whose client was gone by their turn: not checked. */
+  signInsGone = 0;
   aclDenied = 0;
   /** Group-commit transactions that failed as a whole (their items ran again one by one), by writer. */
   readonly groupCommitFailures = new Map<string, number>();

@@ -7,6 +7,18 @@ export function backoffDelay(attempt: number, random: () => number, baseMs = 100
   return Math.floor(random() * ceiling);
 }
 
+/** MQTT 3.1.1 CONNACK return code 3: "server unavailable", the server's answer when too many sign in at once. */
+export const CONNACK_SERVER_UNAVAILABLE = 3;
+
+/**
+ * After CONNACK 3 the server is shedding sign-ins (a whole fleet came back at once): the wait is drawn as after
+ * at least four failures (up to 16 s) and may grow to 5 minutes, so a crowd that was turned away comes back
+ * spread over minutes instead of knocking again within the minute.
+ */
+export function busyBackoffDelay(attempt: number, random: () => number): number {
+  return backoffDelay(Math.max(attempt, 4), random, 1000, 300_000);
+}
+
 /**
  * How long to wait for an event batch's ack after `misses` waits in a row ran out: the ack timeout doubled for
  * each miss, up to `capMs`, plus up to half of that again at random (never beyond the cap). A server that acks

@@ -8,7 +8,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Logger } from 'pino';
 import { silentLogger } from '../device-logger.js';
 import type { DeviceStore } from '../store/device-store.js';
-import { ackWaitMs, backoffDelay } from './backoff.js';
+import { ackWaitMs, backoffDelay, busyBackoffDelay, CONNACK_SERVER_UNAVAILABLE } from './backoff.js';
 
 export interface SyncOptions {
   lockerId: string;
@@ -61,6 +61,8 @@ export class SyncClient {
   #client: MqttClient | undefined;
   #handlers: SyncHandlers | undefined;
   #attempt = 0;
+  /** The last connect was refused with CONNACK 3 "server unavailable": the next wait is the longer one. */
+  #busy = false;
   #stopped = false;
   #inFlight: number[] | null = null;
   #cancelAckTimer: (() => void) | undefined;
@@ -120,7 +122,10 @@ export class SyncClient {
       this.#onMessage(topic, payload).catch((err: unknown) => this.#o.log.error({ topic, err: String(err) }, 'message handling failed'));
     });
     client.on('close', () => this.#onClose());
-    client.on('error', (err) => this.#o.log.warn({ err: err.message }, 'mqtt error'));
+    client.on('error', (err) => {
+      if ((err as { code?: unknown }).code === CONNACK_SERVER_UNAVAILABLE) this.#busy = true;
+      this.#o.log.warn({ err: err.message }, 'mqtt error');
+    });
     const delay = this.#o.startJitterMs > 0 ? Math.floor(this.#o.random() * this.#o.startJitterMs) : 0;
     const first = () => void this.#withFreshPassword(() => client.connect());
     if (delay === 0) {
@@ -216,7 +221,9 @@ export class SyncClient {
     // Only a connection that held resets the backoff: a server that accepts and drops at once is not hammered.
     if (this.#connectedAt && this.#o.clock.now() - this.#connectedAt >= this.#o.stableAfterMs) this.#attempt = 0;
     this.#connectedAt = 0;
-    const delay = backoffDelay(this.#attempt++, this.#o.random);
+    // Refused as busy (CONNACK 3): a longer wait, so a fleet turned away at once does not come back at once.
+    const delay = this.#busy ? busyBackoffDelay(this.#attempt++, this.#o.random) : backoffDelay(this.#attempt++, this.#o.random);
+    this.#busy = false;
     this.#cancelReconnect = this.#o.clock.setTimeout(() => {
       if (!this.#stopped) void this.#withFreshPassword(() => this.#client?.reconnect());
     }, delay);

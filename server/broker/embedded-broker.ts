@@ -14,6 +14,7 @@ import type { SocketGuard } from './guarded-connection.js';
 import { connectionAcceptor, type TransportLimits } from './transport-limits.js';
 import type { BrokerFleet } from './redis-fleet.js';
 import { LocalDispatch } from './local-dispatch.js';
+import { SignInGate } from './sign-in-gate.js';
 
 interface BrokerDeps {
   db: Db;
@@ -32,8 +33,10 @@ interface BrokerDeps {
 /** Across a fleet: close this locker's connection wherever it is (no device may publish or subscribe to $SYS). */
 const REVOKE_TOPIC = '$SYS/lockstep/revoke';
 
-function authError(code: 4 | 5): AuthenticateError {
-  return Object.assign(new Error(code === 4 ? 'bad username or password' : 'not authorized'), { returnCode: code });
+const AUTH_ERRORS = { 3: 'server unavailable', 4: 'bad username or password', 5: 'not authorized' } as const;
+
+function authError(code: keyof typeof AUTH_ERRORS): AuthenticateError {
+  return Object.assign(new Error(AUTH_ERRORS[code]), { returnCode: code });
 }
 
 /**
@@ -46,6 +49,8 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
   const guards = new WeakMap<object, SocketGuard>();
   // In a fleet, the server reads the device messages that arrived at this process only (see local-dispatch.ts).
   const local = fleet ? new LocalDispatch() : undefined;
+  const gate = new SignInGate(limits.signIns, () => systemClock.now());
+  let busySaidAt = 0;
   const aedes = await Aedes.createBroker({
     persistence: fleet ? fleet.persistence : indexedMemoryPersistence(),
     ...(fleet && local ? { mq: fleet.mq, heartbeatInterval: fleet.heartbeatMs, published: (packet: PublishPacket, _client: Client | null, done: (err?: Error | null) => void) => local.published(packet, done) } : {}),
@@ -55,21 +60,38 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
         done(authError(4), false);
         return;
       }
-      checkBrokerPassword(db, username, password, clock.now()).then(
-        (verdict) => {
-          const ok = verdict === 'OK';
-          if (ok) guards.get(client.conn)?.signedIn();
-          if (!ok) {
-            stats.authFailures++;
-            log.warn({ lockerId: username, verdict }, 'broker sign-in refused');
-          }
-          done(ok ? null : authError(4), ok);
+      gate.admit({
+        // aedes marks a client closed when its socket ends; a destroyed socket may not have told it yet.
+        gone: () => client.closed || (client.conn as { destroyed?: boolean }).destroyed === true,
+        check: () =>
+          checkBrokerPassword(db, username, password, clock.now()).then(
+            (verdict) => {
+              const ok = verdict === 'OK';
+              if (ok) guards.get(client.conn)?.signedIn();
+              if (!ok) {
+                stats.authFailures++;
+                log.warn({ lockerId: username, verdict }, 'broker sign-in refused');
+              }
+              done(ok ? null : authError(4), ok);
+            },
+            (err: unknown) => {
+              log.error({ err }, 'broker authentication failed');
+              done(authError(5), false);
+            },
+          ),
+        refuse: (why) => {
+          if (why === 'BUSY') {
+            stats.signInsBusy++;
+            // Once per 10 s at most: a storm must not flood the log.
+            if (systemClock.now() - busySaidAt >= 10_000) {
+              busySaidAt = systemClock.now();
+              log.warn({ waiting: gate.waiting, refusedSoFar: stats.signInsBusy }, 'mqtt sign-ins refused: busy (CONNACK 3)');
+            }
+          } else stats.signInsGone++;
+          // Busy: CONNACK 3, the locker backs off longer. Gone: aedes answers nobody (the client is closed).
+          done(authError(why === 'BUSY' ? 3 : 5), false);
         },
-        (err: unknown) => {
-          log.error({ err }, 'broker authentication failed');
-          done(authError(5), false);
-        },
-      );
+      });
     },
     authorizePublish(client: Client | null, packet: PublishPacket, done) {
       if (client === null) return done(null);

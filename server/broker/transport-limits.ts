@@ -4,6 +4,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { ServerConfig } from '../config-schema.js';
 import { WindowCounter } from '../http/rate-limit-window.js';
 import { guardSocket, type SocketGuard } from './guarded-connection.js';
+import type { SignInGateLimits } from './sign-in-gate.js';
 
 export interface TransportLimits {
   /** Largest CONNECT a client may send, and most bytes before it is signed in. */
@@ -16,6 +17,8 @@ export interface TransportLimits {
   connectsPerAddressPer10s: number;
   /** Addresses the connection limit does not apply to. */
   exemptAddresses: ReadonlySet<string>;
+  /** Sign-ins checked at once, and waiting their turn (sign-in-gate.ts). */
+  signIns: SignInGateLimits;
 }
 
 export function transportLimits(config: ServerConfig): TransportLimits {
@@ -25,6 +28,8 @@ export function transportLimits(config: ServerConfig): TransportLimits {
     signInTimeoutMs: config.mqttSignInTimeoutMs,
     connectsPerAddressPer10s: config.mqttConnectsPerAddressPer10s,
     exemptAddresses: new Set(parseAddressList(config.mqttConnectLimitExempt).map(plainAddress)),
+    // A sign-in that would wait more than half the sign-in timeout is unlikely to be checked before it runs out.
+    signIns: { atOnce: config.mqttSignInsAtOnce, waiting: config.mqttSignInsWaiting, maxWaitMs: Math.floor(config.mqttSignInTimeoutMs / 2) },
   };
 }
 

@@ -135,6 +135,8 @@ export class ServerMetrics {
       ['lockstep_grant_reuse_total', 'Grants reported used more than once.', () => stats.grantReuse],
       ['lockstep_parcels_rebooked_total', 'Booked parcels given another compartment because the locker put a parcel into theirs.', () => stats.rebooked],
       ['lockstep_mqtt_auth_failures_total', 'Broker connections refused for bad credentials.', () => stats.authFailures],
+      ['lockstep_mqtt_sign_ins_busy_total', 'Broker sign-ins refused as busy (CONNACK 3): too many were waiting for their check.', () => stats.signInsBusy],
+      ['lockstep_mqtt_sign_ins_gone_total', 'Broker sign-ins not checked because the client had gone by their turn.', () => stats.signInsGone],
       ['lockstep_mqtt_acl_denied_total', 'Publishes and subscriptions refused by the per-locker topic rules.', () => stats.aclDenied],
       ['lockstep_after_commit_failures_total', 'Work after a commit (desired-state publishes) that failed; the next snapshot carries it.', () => stats.afterCommitFailures],
     ];

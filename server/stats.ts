@@ -15,6 +15,8 @@ export class ServerStats {
   signInsBusy = 0;
   /** Broker sign-ins whose client was gone by their turn: not checked. */
   signInsGone = 0;
+  /** Broker sign-in checks that ran out of time (a slow or hung database): answered CONNACK 3. */
+  signInsTimedOut = 0;
   aclDenied = 0;
   /** Group-commit transactions that failed as a whole (their items ran again one by one), by writer. */
   readonly groupCommitFailures = new Map<string, number>();

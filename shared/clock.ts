@@ -34,6 +34,11 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
+  /** Timers set and not yet fired or cancelled. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
   setTimeout(fn: () => void, ms: number): () => void {
     const timer: Timer = { at: this.#now + Math.max(0, ms), order: this.#order++, fn };
     this.#timers.add(timer);

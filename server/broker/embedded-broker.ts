@@ -60,6 +60,13 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
         done(authError(4), false);
         return;
       }
+      // One answer per sign-in: a check that ran out of time was answered busy and may still settle later.
+      let answered = false;
+      const answer = (err: AuthenticateError | null, ok: boolean) => {
+        if (answered) return;
+        answered = true;
+        done(err, ok);
+      };
       gate.admit({
         // aedes marks a client closed when its socket ends; a destroyed socket may not have told it yet.
         gone: () => client.closed || (client.conn as { destroyed?: boolean }).destroyed === true,
@@ -67,20 +74,24 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
           checkBrokerPassword(db, username, password, clock.now()).then(
             (verdict) => {
               const ok = verdict === 'OK';
+              if (answered) return;
               if (ok) guards.get(client.conn)?.signedIn();
               if (!ok) {
                 stats.authFailures++;
                 log.warn({ lockerId: username, verdict }, 'broker sign-in refused');
               }
-              done(ok ? null : authError(4), ok);
+              answer(ok ? null : authError(4), ok);
             },
             (err: unknown) => {
               log.error({ err }, 'broker authentication failed');
-              done(authError(5), false);
+              answer(authError(5), false);
             },
           ),
         refuse: (why) => {
-          if (why === 'BUSY') {
+          if (why === 'TIMEOUT') {
+            stats.signInsTimedOut++;
+            log.warn({ lockerId: username }, 'broker sign-in check ran out of time: answered busy');
+          } else if (why === 'BUSY') {
             stats.signInsBusy++;
             // Once per 10 s at most: a storm must not flood the log.
             if (systemClock.now() - busySaidAt >= 10_000) {
@@ -88,8 +99,8 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
               log.warn({ waiting: gate.waiting, refusedSoFar: stats.signInsBusy }, 'mqtt sign-ins refused: busy (CONNACK 3)');
             }
           } else stats.signInsGone++;
-          // Busy: CONNACK 3, the locker backs off longer. Gone: aedes answers nobody (the client is closed).
-          done(authError(why === 'BUSY' ? 3 : 5), false);
+          // Busy or out of time: CONNACK 3, the locker backs off longer. Gone: aedes answers nobody (client closed).
+          answer(authError(why === 'GONE' ? 5 : 3), false);
         },
       });
     },

@@ -2,41 +2,64 @@
  * Admission control for broker sign-ins. A city-wide power cut brings every locker back within a second; checking
  * all their tokens at once queued thousands of database look-ups per process, most for clients that had given up
  * (their connect timeout, or the sign-in timeout) before their turn, and no locker got in (docs/scale.md, storm).
+ *
  * The gate checks at most `atOnce` sign-ins at a time; the rest wait in arrival order. A sign-in whose client is
- * gone by its turn costs nothing more. One that finds the line full (`waiting` of them), or so slow that its first
- * sign-in has waited `maxWaitMs`, is answered at once with CONNACK 3 "server unavailable", which tells the locker
- * to back off longer (docs/protocol.md): it comes back when there is room, instead of waiting in a line that its
- * connect timeout or the sign-in timeout would end before its turn.
+ * gone by its turn costs nothing more. A newcomer is answered at once with CONNACK 3 "server unavailable" (which
+ * tells the locker to back off longer, docs/protocol.md) when it would not be checked within `maxWaitMs`: the line
+ * holds `waiting` already, or its first sign-in has waited `maxWaitMs`, or the line is longer than the recent pace
+ * of checks gets through in `maxWaitMs`. It comes back when there is room, instead of waiting in a line that the
+ * sign-in timeout would end before its turn (a plain close, after which it would come back within a second).
+ * A check that takes longer than `checkTimeoutMs` (a database that hangs) gives its slot back and is answered
+ * CONNACK 3, so hung checks cannot hold every slot.
  */
 export interface SignInGateLimits {
   /** Sign-ins checked at the same time. */
   atOnce: number;
   /** Sign-ins waiting for their turn; beyond it, refused as busy (0: none wait). */
   waiting: number;
-  /** While the first sign-in in line has waited this long, newcomers are refused as busy. */
+  /** Longest expected wait in line for a newcomer to be let in. */
   maxWaitMs: number;
+  /** A check still running after this long is answered busy and its slot freed. */
+  checkTimeoutMs: number;
 }
+
+export type Refusal = 'BUSY' | 'GONE' | 'TIMEOUT';
 
 export interface SignIn {
   /** The client closed its connection (or was closed) while it waited: its check is skipped. */
   gone(): boolean;
   /** Checks the credentials and answers the client; the slot is free when it settles. */
   check(): Promise<void>;
-  /** Answered without a check: 'BUSY' (the line is full), 'GONE' (nobody left to answer). */
-  refuse(why: 'BUSY' | 'GONE'): void;
+  /**
+   * Answered without (the end of) a check: 'BUSY' (no room in line), 'GONE' (nobody left to answer), 'TIMEOUT'
+   * (the check ran out of time; it may still settle later and must not answer again).
+   */
+  refuse(why: Refusal): void;
 }
+
+/** How much of the pace estimate each finished check moves (an exponential average over about 20 checks). */
+const PACE_WEIGHT = 0.05;
 
 export class SignInGate {
   #active = 0;
   /** Waiting sign-ins from `#head` on (an index, not shift(): the line can hold thousands). */
   #line: ({ signIn: SignIn; at: number } | undefined)[] = [];
   #head = 0;
-  readonly counts = { checked: 0, busy: 0, gone: 0 };
+  /** Average time of a check, ms (0: none finished yet, no estimate). */
+  #checkMs = 0;
+  readonly counts = { checked: 0, busy: 0, gone: 0, timedOut: 0 };
 
-  /** `now`: wall time in ms (the line's delay is about the network, not the business clock). */
+  /**
+   * `now`: wall time in ms (the line's delay is about the network, not the business clock). `setTimer` runs `fn`
+   * after `ms` and returns its cancel (wall time too; injectable for tests).
+   */
   constructor(
     private readonly limits: SignInGateLimits,
     private readonly now: () => number,
+    private readonly setTimer: (fn: () => void, ms: number) => () => void = (fn, ms) => {
+      const t = setTimeout(fn, ms);
+      return () => clearTimeout(t);
+    },
   ) {}
 
   get waiting(): number {
@@ -47,6 +70,11 @@ export class SignInGate {
     return this.#active;
   }
 
+  /** Expected wait of a newcomer at the end of the line, ms, from the recent pace of checks (0: no estimate yet). */
+  get expectedWaitMs(): number {
+    return (this.waiting * this.#checkMs) / this.limits.atOnce;
+  }
+
   admit(signIn: SignIn): void {
     if (this.#active < this.limits.atOnce) {
       this.#start(signIn);
@@ -54,7 +82,9 @@ export class SignInGate {
     }
     const now = this.now();
     const first = this.#line[this.#head];
-    if (this.waiting >= this.limits.waiting || (first !== undefined && now - first.at >= this.limits.maxWaitMs)) {
+    const full = this.waiting >= this.limits.waiting;
+    const stuck = first !== undefined && now - first.at >= this.limits.maxWaitMs;
+    if (full || stuck || this.expectedWaitMs >= this.limits.maxWaitMs) {
       this.counts.busy++;
       signIn.refuse('BUSY');
       return;
@@ -65,6 +95,24 @@ export class SignInGate {
   #start(signIn: SignIn): void {
     this.#active++;
     this.counts.checked++;
+    const started = this.now();
+    let freed = false;
+    const free = () => {
+      if (freed) return false;
+      freed = true;
+      cancel();
+      this.#active--;
+      this.#next();
+      return true;
+    };
+    const cancel = this.setTimer(() => {
+      if (freed) return;
+      this.counts.timedOut++;
+      // Counted as a check that took the whole timeout: the pace estimate sees the database is slow.
+      this.#pace(this.limits.checkTimeoutMs);
+      signIn.refuse('TIMEOUT');
+      free();
+    }, this.limits.checkTimeoutMs);
     let settled: Promise<void>;
     try {
       settled = signIn.check();
@@ -73,9 +121,13 @@ export class SignInGate {
     }
     // check() answers the client itself, also when it fails: here only the slot is given back.
     settled.catch(() => undefined).finally(() => {
-      this.#active--;
-      this.#next();
+      if (!freed) this.#pace(this.now() - started);
+      free();
     });
+  }
+
+  #pace(ms: number): void {
+    this.#checkMs = this.#checkMs === 0 ? ms : this.#checkMs + PACE_WEIGHT * (ms - this.#checkMs);
   }
 
   #next(): void {

@@ -28,8 +28,14 @@ export function transportLimits(config: ServerConfig): TransportLimits {
     signInTimeoutMs: config.mqttSignInTimeoutMs,
     connectsPerAddressPer10s: config.mqttConnectsPerAddressPer10s,
     exemptAddresses: new Set(parseAddressList(config.mqttConnectLimitExempt).map(plainAddress)),
-    // A sign-in that would wait more than half the sign-in timeout is unlikely to be checked before it runs out.
-    signIns: { atOnce: config.mqttSignInsAtOnce, waiting: config.mqttSignInsWaiting, maxWaitMs: Math.floor(config.mqttSignInTimeoutMs / 2) },
+    // A sign-in expected to wait more than half the sign-in timeout might not be checked before it runs out; a
+    // check still running when the sign-in timeout would end the connection anyway gives its slot back.
+    signIns: {
+      atOnce: config.mqttSignInsAtOnce,
+      waiting: config.mqttSignInsWaiting,
+      maxWaitMs: Math.floor(config.mqttSignInTimeoutMs / 2),
+      checkTimeoutMs: config.mqttSignInTimeoutMs,
+    },
   };
 }
 

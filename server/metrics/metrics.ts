@@ -137,6 +137,7 @@ export class ServerMetrics {
       ['lockstep_mqtt_auth_failures_total', 'Broker connections refused for bad credentials.', () => stats.authFailures],
       ['lockstep_mqtt_sign_ins_busy_total', 'Broker sign-ins refused as busy (CONNACK 3): too many were waiting for their check.', () => stats.signInsBusy],
       ['lockstep_mqtt_sign_ins_gone_total', 'Broker sign-ins not checked because the client had gone by their turn.', () => stats.signInsGone],
+      ['lockstep_mqtt_sign_ins_timed_out_total', 'Broker sign-in checks that ran out of time (slow or hung database), answered CONNACK 3.', () => stats.signInsTimedOut],
       ['lockstep_mqtt_acl_denied_total', 'Publishes and subscriptions refused by the per-locker topic rules.', () => stats.aclDenied],
       ['lockstep_after_commit_failures_total', 'Work after a commit (desired-state publishes) that failed; the next snapshot carries it.', () => stats.afterCommitFailures],
     ];

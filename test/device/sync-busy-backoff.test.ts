@@ -73,8 +73,9 @@ describe('the agent refused at sign-in (device/sync/sync-client.ts)', () => {
     });
     client.start({ onState: async () => ({ applied: 0 }), onServerTime: () => undefined, onCommand: async () => undefined });
     await expect.poll(() => attempts.length, { message: 'the first sign-in' }).toBe(1);
-    // Let the refusal close the connection and the client schedule its retry.
-    await new Promise((r) => setTimeout(r, 200));
+    // The refusal closes the connection and the client sets its retry: the one timer on the clock (no heartbeat or
+    // ack wait runs without a connection). Time moves only after it is set.
+    await expect.poll(() => clock.pending, { message: 'the retry to be scheduled' }).toBe(1);
     return { clock, attempts };
   }
 

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
+import { generate } from 'mqtt-packet';
+import { connect as tcpConnect } from 'node:net';
 import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
 
 const METRICS_TOKEN = 'metrics-token-for-the-sign-in-gate-test-0123456789';
@@ -59,5 +61,49 @@ describe('broker sign-ins beyond the gate (MQTT_SIGN_INS_AT_ONCE, MQTT_SIGN_INS_
     }
     expect(await tokenUses()).toBe(usesBefore + FLEET);
     await Promise.all(first.map((r) => r.client.endAsync(true)));
+  });
+});
+
+describe('a sign-in whose client leaves while it waits its turn', () => {
+  let g: TestServer;
+  let fleet: RegisteredLocker[];
+  beforeAll(async () => {
+    g = await startTestServer({ mqttSignInsAtOnce: 1, mqttSignInsWaiting: 100 });
+    fleet = [];
+    for (let i = 0; i < 12; i++) fleet.push(await registerLocker(g.api));
+  }, 60_000);
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  it('is skipped: no check, no token spent; the ones that stay are checked in turn', async () => {
+    const uses = async () => Number((await g.server.ctx.db.selectFrom('broker_token_uses').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await uses();
+    const port = Number(new URL(g.mqttUrl).port);
+    const tokens = await Promise.all(fleet.map((l) => l.device.sign()));
+    // Every CONNECT at once; all but the first hang up straight after sending theirs, while the first is checked.
+    const stayed = await new Promise<number>((resolve, reject) => {
+      fleet.forEach((l, i) => {
+        const socket = tcpConnect(port, '127.0.0.1', () => {
+          socket.write(generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: l.id, username: l.id, password: Buffer.from(tokens[i] as string), clean: true, keepalive: 30 }));
+          if (i > 0) socket.destroy();
+        });
+        socket.on('error', () => undefined);
+        if (i === 0) {
+          // CONNACK: 0x20, length 2, flags, return code.
+          socket.once('data', (d: Buffer) => {
+            socket.destroy();
+            if (d[0] === 0x20) resolve(d[3] as number);
+            else reject(new Error(`not a CONNACK: ${d.toString('hex')}`));
+          });
+        }
+      });
+    });
+    expect(stayed, 'the client that stayed is let in').toBe(0);
+    const stats = g.server.ctx.stats;
+    // Each of the 11 that left was either skipped at its turn or (if it was let in before its hang-up arrived) checked.
+    await expect.poll(async () => stats.signInsGone + (await uses()) - before).toBe(fleet.length);
+    expect(stats.signInsGone, 'hang-ups seen before their turn').toBeGreaterThan(0);
+    expect(stats.signInsBusy).toBe(0);
   });
 });

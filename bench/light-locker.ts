@@ -1,7 +1,7 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
-import { backoffDelay, busyBackoffDelay, CONNACK_SERVER_UNAVAILABLE } from '../device/sync/backoff.js';
+import { isServerUnavailable, reconnectDelay } from '../device/sync/backoff.js';
 import { signBrokerToken } from '../shared/broker-credentials.js';
 import type { DeviceEvent, EventBatchMessage, HeartbeatMessage, StateGetMessage } from '../shared/messages.js';
 import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from '../shared/protocol-version.js';
@@ -89,7 +89,7 @@ export class LightLocker {
     this.#client.on('connect', () => this.#onConnect());
     this.#client.on('close', () => this.#onClose());
     this.#client.on('error', (err) => {
-      if ((err as { code?: unknown }).code !== CONNACK_SERVER_UNAVAILABLE) return;
+      if (!isServerUnavailable(err)) return;
       this.#busy = true;
       this.stats.busy++;
     });
@@ -203,7 +203,7 @@ export class LightLocker {
     this.#connectedAt = 0;
     clearTimeout(this.#reconnectTimer);
     // As the agent: refused as busy (CONNACK 3), the longer wait.
-    const delay = this.#busy ? busyBackoffDelay(this.#attempt++, this.#o.random) : backoffDelay(this.#attempt++, this.#o.random);
+    const delay = reconnectDelay(this.#attempt++, this.#busy, this.#o.random);
     this.#busy = false;
     this.#reconnectTimer = setTimeout(() => void this.#connect(true), delay);
   }

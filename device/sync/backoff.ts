@@ -19,6 +19,16 @@ export function busyBackoffDelay(attempt: number, random: () => number): number 
   return backoffDelay(Math.max(attempt, 4), random, 1000, 300_000);
 }
 
+/** Whether an mqtt.js client error is the refusal of a connect with CONNACK 3. */
+export function isServerUnavailable(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === CONNACK_SERVER_UNAVAILABLE;
+}
+
+/** The wait before the next connect attempt: the longer one when the last was refused as busy. */
+export function reconnectDelay(attempt: number, refusedBusy: boolean, random: () => number): number {
+  return refusedBusy ? busyBackoffDelay(attempt, random) : backoffDelay(attempt, random);
+}
+
 /**
  * How long to wait for an event batch's ack after `misses` waits in a row ran out: the ack timeout doubled for
  * each miss, up to `capMs`, plus up to half of that again at random (never beyond the cap). A server that acks

@@ -8,7 +8,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Logger } from 'pino';
 import { silentLogger } from '../device-logger.js';
 import type { DeviceStore } from '../store/device-store.js';
-import { ackWaitMs, backoffDelay, busyBackoffDelay, CONNACK_SERVER_UNAVAILABLE } from './backoff.js';
+import { ackWaitMs, isServerUnavailable, reconnectDelay } from './backoff.js';
 
 export interface SyncOptions {
   lockerId: string;
@@ -123,7 +123,7 @@ export class SyncClient {
     });
     client.on('close', () => this.#onClose());
     client.on('error', (err) => {
-      if ((err as { code?: unknown }).code === CONNACK_SERVER_UNAVAILABLE) this.#busy = true;
+      if (isServerUnavailable(err)) this.#busy = true;
       this.#o.log.warn({ err: err.message }, 'mqtt error');
     });
     const delay = this.#o.startJitterMs > 0 ? Math.floor(this.#o.random() * this.#o.startJitterMs) : 0;
@@ -222,7 +222,7 @@ export class SyncClient {
     if (this.#connectedAt && this.#o.clock.now() - this.#connectedAt >= this.#o.stableAfterMs) this.#attempt = 0;
     this.#connectedAt = 0;
     // Refused as busy (CONNACK 3): a longer wait, so a fleet turned away at once does not come back at once.
-    const delay = this.#busy ? busyBackoffDelay(this.#attempt++, this.#o.random) : backoffDelay(this.#attempt++, this.#o.random);
+    const delay = reconnectDelay(this.#attempt++, this.#busy, this.#o.random);
     this.#busy = false;
     this.#cancelReconnect = this.#o.clock.setTimeout(() => {
       if (!this.#stopped) void this.#withFreshPassword(() => this.#client?.reconnect());

@@ -98,12 +98,11 @@ export class SignInGate {
     const started = this.now();
     let freed = false;
     const free = () => {
-      if (freed) return false;
+      if (freed) return;
       freed = true;
       cancel();
       this.#active--;
       this.#next();
-      return true;
     };
     const cancel = this.setTimer(() => {
       if (freed) return;

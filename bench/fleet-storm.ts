@@ -1,6 +1,9 @@
-import type { Host } from './harness.js';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { BenchContext, Host } from './harness.js';
 import type { BenchChild } from './ipc.js';
 import type { FleetStats } from './mqtt-fleet.js';
+import { formatProfile, summariseProfile, type ProfileSummary } from './profile.js';
 import { percentiles, round, say, sleep, sum, type Percentiles } from './stats.js';
 
 /** Nothing committed, acknowledged or reconnected for this long while events are outstanding: stuck. */
@@ -26,6 +29,39 @@ export interface FleetStorm {
   busy: number;
   reconnectMs: Percentiles;
   eventsPerSec: number;
+  /** Connects tried after the cut, and how many of them got no CONNACK within the locker's connect timeout. */
+  attempts: number;
+  timeouts: number;
+  /** With --profile: the first server's and the first client process's CPU profiles over the storm's first minutes. */
+  profiles?: { server: ProfileSummary; client: ProfileSummary };
+}
+
+/** With --profile, how much of the storm's start is profiled (where a stall shows). */
+const PROFILE_MS = 120_000;
+
+/** Profiles the first server and the first client process from now for `ms` (or until `stop` is called). */
+function profileStorm(ctx: BenchContext, host: Host, client: BenchChild, label: string) {
+  const dir = ctx.profileDir;
+  if (dir === undefined || host.kind !== 'lockstep') return undefined;
+  mkdirSync(dir, { recursive: true });
+  const started = Promise.all([host.child.request('profileStart'), client.request('profileStart')]);
+  let result: Promise<{ server: ProfileSummary; client: ProfileSummary }> | undefined;
+  return {
+    started,
+    stop() {
+      result ??= started.then(async () => {
+        const files = { server: path.join(dir, `${label}-storm-server.cpuprofile`), client: path.join(dir, `${label}-storm-client.cpuprofile`) };
+        await Promise.all([host.child.request('profileStop', { file: files.server }), client.request('profileStop', { file: files.client })]);
+        const out = { server: summariseProfile(files.server), client: summariseProfile(files.client) };
+        say(`  ${label} storm, first server process:`);
+        for (const line of formatProfile(out.server)) say(line);
+        say(`  ${label} storm, first client process:`);
+        for (const line of formatProfile(out.client)) say(line);
+        return out;
+      });
+      return result;
+    },
+  };
 }
 
 /**
@@ -34,13 +70,19 @@ export interface FleetStorm {
  * the agent's backoff (first step: up to 1 s of jitter). Done when every outbox is empty and, on Lockstep, every
  * event is a row in the shared database (counted there, not from counters).
  */
-export async function powerCut(label: string, hosts: Host[], fleets: BenchChild[], o: { perLocker: number; boundMs: number; lockstep: boolean }): Promise<FleetStorm> {
+export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], fleets: BenchChild[], o: { perLocker: number; boundMs: number; lockstep: boolean }): Promise<FleetStorm> {
   const countRows = () => (hosts[0] as Host).child.request<number>('countEvents');
   const rowsBefore = o.lockstep ? await countRows() : 0;
   const before = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
   const ackedBefore = sum(before.map((s) => s.acked));
   const busyBefore = sum(before.map((s) => s.busy));
+  const attemptsBefore = sum(before.map((s) => s.attempts));
+  const timeoutsBefore = sum(before.map((s) => s.timeouts));
   let busy = 0;
+  let attempts = 0;
+  let timeouts = 0;
+  const profiled = profileStorm(ctx, hosts[0] as Host, fleets[0] as BenchChild, label);
+  await profiled?.started;
   const cutAt = Date.now();
   const outboxes = await Promise.all(fleets.map((f) => f.request<number>('cut', { perLocker: o.perLocker })));
   const events = sum(outboxes);
@@ -60,6 +102,9 @@ export async function powerCut(label: string, hosts: Host[], fleets: BenchChild[
     const connected = sum(stats.map((s) => s.connected));
     acked = sum(stats.map((s) => s.acked)) - ackedBefore;
     busy = sum(stats.map((s) => s.busy)) - busyBefore;
+    attempts = sum(stats.map((s) => s.attempts)) - attemptsBefore;
+    timeouts = sum(stats.map((s) => s.timeouts)) - timeoutsBefore;
+    if (profiled && Date.now() - cutAt >= PROFILE_MS) void profiled.stop();
     committed = o.lockstep ? (await countRows()) - rowsBefore : acked;
     if (outbox === 0 && committed >= events) {
       absorbMs = Date.now() - cutAt;
@@ -74,9 +119,14 @@ export async function powerCut(label: string, hosts: Host[], fleets: BenchChild[
     }
     if (Date.now() - lastSay > 5000) {
       lastSay = Date.now();
-      say(`  [${label} storm] ${round((Date.now() - cutAt) / 1000)} s: ${connected} connected, ${committed} of ${events} committed, ${outbox} unacknowledged, ${busy} connects refused as busy`);
+      const loop = o.lockstep ? (await (hosts[0] as Host).stats(true)).loopDelay.max : -1;
+      say(
+        `  [${label} storm] ${round((Date.now() - cutAt) / 1000)} s: ${connected} connected, ${committed} of ${events} committed, ${outbox} unacknowledged; ` +
+          `${attempts} connects tried, ${busy} refused as busy, ${timeouts} without a CONNACK in time` + (loop >= 0 ? `; first server's event-loop delay max ${loop} ms` : ''),
+      );
     }
   }
+  const profiles = await profiled?.stop();
   const back = (await Promise.all(fleets.map((f) => f.request<number[]>('reconnects', { since: cutAt })))).flat();
   const doneMs = absorbMs >= 0 ? absorbMs : Date.now() - cutAt;
   const result: FleetStorm = {
@@ -92,11 +142,14 @@ export async function powerCut(label: string, hosts: Host[], fleets: BenchChild[
     busy,
     reconnectMs: percentiles(back),
     eventsPerSec: round(committed / (doneMs / 1000)),
+    attempts,
+    timeouts,
+    ...(profiles ? { profiles } : {}),
   };
   say(
     `  ${label}: ${absorbMs >= 0 ? `absorbed in ${round(absorbMs / 1000, 1)} s` : stalled ? 'STALLED' : 'NOT absorbed within the bound'}: ` +
       `${committed} of ${events} committed, ${acked} acknowledged, lost ${result.lost}; ${back.length} reconnected ` +
-      `(p50 ${round(result.reconnectMs.p50 / 1000, 1)} s, p90 ${round(result.reconnectMs.p90 / 1000, 1)} s, max ${round(result.reconnectMs.max / 1000, 1)} s), ${busy} connects refused as busy, ${result.eventsPerSec} events/s`,
+      `(p50 ${round(result.reconnectMs.p50 / 1000, 1)} s, p90 ${round(result.reconnectMs.p90 / 1000, 1)} s, max ${round(result.reconnectMs.max / 1000, 1)} s), ${attempts} connects tried, ${busy} refused as busy, ${timeouts} without a CONNACK in time, ${result.eventsPerSec} events/s`,
   );
   return result;
 }

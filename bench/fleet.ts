@@ -51,8 +51,9 @@ export interface FleetConnectionsResult {
   held: number;
   lost: number;
   lockstep: FleetSide;
-  bareAedes: FleetSide;
-  ratios: { heldVsBare: number; connectRateVsBare: number; memoryVsBare: number; eventsVsBare?: number; stormVsBare?: number };
+  /** Absent with --no-bare (then so are the ratios to it). */
+  bareAedes?: FleetSide;
+  ratios: { heldVsBare?: number; connectRateVsBare?: number; memoryVsBare?: number; eventsVsBare?: number; stormVsBare?: number };
   /** `bookings --fleet`: POST /v1/parcels across the deployment, before the lockers connect (bench/fleet-bookings.ts). */
   bookings?: FleetBookings;
   openFileLimit: number;
@@ -71,6 +72,8 @@ export interface FleetOptions {
   events?: boolean;
   /** `bookings --fleet`: a bookings window across the deployment's processes. */
   bookings?: boolean;
+  /** --no-bare: Lockstep's side alone (no raw limit: for runs about the storm's absolute targets, at half the time). */
+  noBare?: boolean;
 }
 
 /** Connects `creds` to the hosts (an equal share each), over client processes of PER_CLIENT_PROCESS lockers. */
@@ -131,7 +134,7 @@ async function side(ctx: BenchContext, label: string, hosts: Host[], creds: Flee
   const mem = await Promise.all(hosts.map((h) => h.memory()));
   const grown = mem.reduce((n, m, i) => n + (m.rss - (rss0[i] ?? 0)), 0);
   const events = o.events ? await eventsWindow(ctx, label, hosts, c.fleets, { lockstep: o.lockstep, warmupMs: 2000, windowMs: 8000 }) : undefined;
-  const storm = o.stormPerLocker ? await powerCut(label, hosts, c.fleets, { perLocker: o.stormPerLocker, boundMs: o.boundMs, lockstep: o.lockstep }) : undefined;
+  const storm = o.stormPerLocker ? await powerCut(ctx, label, hosts, c.fleets, { perLocker: o.stormPerLocker, boundMs: o.boundMs, lockstep: o.lockstep }) : undefined;
   await Promise.all([...hosts.map((h) => h.child.kill()), ...c.fleets.map((f) => f.kill())]);
   const result: FleetSide = {
     processes: hosts.length,
@@ -176,8 +179,11 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
       (stormPerLocker ? `, then a power cut with ${stormPerLocker} events per locker` : ''),
   );
 
-  const bareHosts = await Promise.all(Array.from({ length: processes }, (_, i) => startHost(ctx, { kind: 'aedes', mqttPort: 0 }, `fleet-bare-${i}`)));
-  const bareAedes = await side(ctx, 'bare aedes', bareHosts, fakeCredentials(fleet), { heartbeatMs, boundMs, lockstep: false, ...extra });
+  let bareAedes: FleetSide | undefined;
+  if (!o.noBare) {
+    const bareHosts = await Promise.all(Array.from({ length: processes }, (_, i) => startHost(ctx, { kind: 'aedes', mqttPort: 0 }, `fleet-bare-${i}`)));
+    bareAedes = await side(ctx, 'bare aedes', bareHosts, fakeCredentials(fleet), { heartbeatMs, boundMs, lockstep: false, ...extra });
+  } else say('  --no-bare: Lockstep alone, no bare aedes side to compare with');
 
   const redis = await startRedis();
   try {
@@ -199,14 +205,16 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
       lost: lockstep.lost,
       lockstep,
       bareAedes,
-      ratios: {
-        heldVsBare: ratio(lockstep.held, bareAedes.held),
-        connectRateVsBare: ratio(lockstep.connectsPerSec, bareAedes.connectsPerSec),
-        memoryVsBare: ratio(bareAedes.kibPerLocker, lockstep.kibPerLocker),
-        ...(lockstep.events && bareAedes.events ? { eventsVsBare: ratio(lockstep.events.eventsPerSec, bareAedes.events.eventsPerSec) } : {}),
-        // Time to absorb the power cut: bare aedes' (reconnect, PUBACK) over Lockstep's (reconnect, commit, ack).
-        ...(lockstep.storm && bareAedes.storm && lockstep.storm.absorbMs > 0 && bareAedes.storm.absorbMs > 0 ? { stormVsBare: ratio(bareAedes.storm.absorbMs, lockstep.storm.absorbMs) } : {}),
-      },
+      ratios: bareAedes
+        ? {
+            heldVsBare: ratio(lockstep.held, bareAedes.held),
+            connectRateVsBare: ratio(lockstep.connectsPerSec, bareAedes.connectsPerSec),
+            memoryVsBare: ratio(bareAedes.kibPerLocker, lockstep.kibPerLocker),
+            ...(lockstep.events && bareAedes.events ? { eventsVsBare: ratio(lockstep.events.eventsPerSec, bareAedes.events.eventsPerSec) } : {}),
+            // Time to absorb the power cut: bare aedes' (reconnect, PUBACK) over Lockstep's (reconnect, commit, ack).
+            ...(lockstep.storm && bareAedes.storm && lockstep.storm.absorbMs > 0 && bareAedes.storm.absorbMs > 0 ? { stormVsBare: ratio(bareAedes.storm.absorbMs, lockstep.storm.absorbMs) } : {}),
+          }
+        : {},
       ...(bookings ? { bookings } : {}),
       openFileLimit: openFileLimit(),
     };

@@ -2,8 +2,6 @@
  * Child-process entry: the server side of a benchmark, alone in its process (its own event loop, its own RSS,
  * its own CPU profile). One of: the real Lockstep server, a bare aedes broker, a bare Fastify route.
  */
-import { writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Aedes } from 'aedes';
@@ -13,6 +11,7 @@ import { createServer, enrolDevice, importLockers, makeConfig, type ImportedTick
 import type { CompartmentSize } from '../shared/compartment-sizes.js';
 import { newLockerKey, type FleetCredential } from './credentials.js';
 import { childConfig, gc, note, serve, type Handler } from './ipc.js';
+import { profilingHandlers } from './profiler.js';
 
 export type HostConfig = (
   | { kind: 'lockstep'; dataDir: string; port: number; mqttPort: number; logLevel: string; databaseUrl?: string; redisUrl?: string; heartbeatMs?: number }
@@ -60,24 +59,7 @@ function baseStats(connected: number, reset: boolean): HostStats {
   };
 }
 
-/**
- * CPU profile of a measured window only (the same V8 sampling profiler as `node --cpu-prof`, without the
- * start-up, module loading and setup around the window).
- */
-const inspector = new Session();
-inspector.connect();
-const profiling: Record<string, Handler> = {
-  profileStart: async () => {
-    await inspector.post('Profiler.enable');
-    await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
-    await inspector.post('Profiler.start');
-  },
-  profileStop: async (m) => {
-    const { profile } = await inspector.post('Profiler.stop');
-    writeFileSync(String(m.file), JSON.stringify(profile));
-    return m.file;
-  },
-};
+const profiling = profilingHandlers();
 
 async function measureMemory(): Promise<{ rss: number; heapUsed: number }> {
   gc();

@@ -1,7 +1,7 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
-import { isServerUnavailable, reconnectDelay } from '../device/sync/backoff.js';
+import { isConnackTimeout, isServerUnavailable, reconnectDelay } from '../device/sync/backoff.js';
 import { signBrokerToken } from '../shared/broker-credentials.js';
 import type { DeviceEvent, EventBatchMessage, HeartbeatMessage, StateGetMessage } from '../shared/messages.js';
 import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from '../shared/protocol-version.js';
@@ -61,8 +61,8 @@ export class LightLocker {
   #firstConnect: { resolve: () => void; promise: Promise<void> };
   /** Times (ms since the epoch) at which each connection was set up. */
   readonly connectTimes: number[] = [];
-  /** busy: connects refused with CONNACK 3 "server unavailable". */
-  readonly stats = { sent: 0, acked: 0, resent: 0, heartbeats: 0, snapshots: 0, closes: 0, busy: 0 };
+  /** busy: connects refused with CONNACK 3 "server unavailable"; attempts: connects tried; timeouts: of those, no CONNACK in time. */
+  readonly stats = { sent: 0, acked: 0, resent: 0, heartbeats: 0, snapshots: 0, closes: 0, busy: 0, attempts: 0, timeouts: 0 };
 
   constructor(o: LightLockerOptions) {
     this.#o = o;
@@ -89,6 +89,7 @@ export class LightLocker {
     this.#client.on('connect', () => this.#onConnect());
     this.#client.on('close', () => this.#onClose());
     this.#client.on('error', (err) => {
+      if (isConnackTimeout(err)) this.stats.timeouts++;
       if (!isServerUnavailable(err)) return;
       this.#busy = true;
       this.stats.busy++;
@@ -213,6 +214,7 @@ export class LightLocker {
     if (this.#stopped) return;
     this.#client.options.password = await signBrokerToken(this.#key, this.#o.lockerId, Date.now(), randomUUID().replaceAll('-', ''));
     if (this.#stopped) return;
+    this.stats.attempts++;
     if (again) this.#client.reconnect();
     else this.#client.connect();
   }

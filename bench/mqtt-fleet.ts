@@ -6,6 +6,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { seededRandom } from '../simulator/random.js';
 import type { FleetCredential } from './credentials.js';
 import { childConfig, note, serve } from './ipc.js';
+import { profilingHandlers } from './profiler.js';
 import { LightLocker } from './light-locker.js';
 import { percentiles, type Percentiles } from './stats.js';
 
@@ -29,6 +30,9 @@ export interface FleetStats {
   resent: number;
   /** Connects refused with CONNACK 3 "server unavailable" (the server's sign-in gate). */
   busy: number;
+  /** Connects tried, and those that got no CONNACK within the connect timeout. */
+  attempts: number;
+  timeouts: number;
   outbox: number;
   heartbeats: number;
   snapshots: number;
@@ -58,6 +62,8 @@ function stats(): FleetStats {
     acked: 0,
     resent: 0,
     busy: 0,
+    attempts: 0,
+    timeouts: 0,
     outbox: 0,
     heartbeats: 0,
     snapshots: 0,
@@ -70,6 +76,8 @@ function stats(): FleetStats {
     s.acked += l.stats.acked;
     s.resent += l.stats.resent;
     s.busy += l.stats.busy;
+    s.attempts += l.stats.attempts;
+    s.timeouts += l.stats.timeouts;
     s.outbox += l.outbox;
     s.heartbeats += l.stats.heartbeats;
     s.snapshots += l.stats.snapshots;
@@ -122,6 +130,7 @@ async function waitDrained(timeoutMs: number): Promise<boolean> {
 }
 
 serve({
+  ...profilingHandlers(),
   add: async (m) => {
     const creds = m.lockers as FleetCredential[];
     const addresses = config.localAddresses ?? [];

@@ -16,11 +16,13 @@ export interface BenchArgs {
   fleet?: number;
   processes?: number;
   heartbeatSec?: number;
+  /** With --fleet: Lockstep's side alone, without the bare aedes side (and its ratios). */
+  noBare: boolean;
   /** How long the fleet's connects (and a storm's reconnects) may take, each side; default 10 ms per locker, at least 2 or 4 minutes. */
   boundSec?: number;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [--fleet N [--processes P] [--heartbeat-sec S] [--bound-sec B]] [${BENCHMARK_NAMES.join('|')} …]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [--fleet N [--processes P] [--heartbeat-sec S] [--bound-sec B] [--no-bare]] [${BENCHMARK_NAMES.join('|')} …]`;
 
 export class BenchArgumentError extends Error {
   readonly code = 'BENCH_BAD_ARGUMENT';
@@ -45,6 +47,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         processes: { type: 'string' },
         'heartbeat-sec': { type: 'string' },
         'bound-sec': { type: 'string' },
+        'no-bare': { type: 'boolean', default: false },
       },
       allowPositionals: true,
       strict: true,
@@ -71,11 +74,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   if (fleet !== undefined && (names.length === 0 || names.some((n) => n !== 'connections' && n !== 'storm' && n !== 'events' && n !== 'bookings'))) {
     throw new BenchArgumentError('--fleet goes with the connections, events, storm and bookings benchmarks alone (any of them)');
   }
-  if ((processes !== undefined || heartbeatSec !== undefined || boundSec !== undefined) && fleet === undefined) {
-    throw new BenchArgumentError('--processes, --heartbeat-sec and --bound-sec go with --fleet');
+  if ((processes !== undefined || heartbeatSec !== undefined || boundSec !== undefined || values['no-bare']) && fleet === undefined) {
+    throw new BenchArgumentError('--processes, --heartbeat-sec, --bound-sec and --no-bare go with --fleet');
   }
   return {
-    quick: values.quick, profile: values.profile, long: values.long, keep: values.keep, help: values.help, names: names.length ? names : [...BENCHMARK_NAMES],
+    quick: values.quick, profile: values.profile, long: values.long, keep: values.keep, help: values.help, noBare: values['no-bare'], names: names.length ? names : [...BENCHMARK_NAMES],
     ...(fleet !== undefined ? { fleet } : {}),
     ...(processes !== undefined ? { processes } : {}),
     ...(heartbeatSec !== undefined ? { heartbeatSec } : {}),

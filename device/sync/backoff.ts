@@ -24,6 +24,11 @@ export function isServerUnavailable(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === CONNACK_SERVER_UNAVAILABLE;
 }
 
+/** Whether an mqtt.js client error is a connect that got no CONNACK within its connect timeout. */
+export function isConnackTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'connack timeout';
+}
+
 /** The wait before the next connect attempt: the longer one when the last was refused as busy. */
 export function reconnectDelay(attempt: number, refusedBusy: boolean, random: () => number): number {
   return refusedBusy ? busyBackoffDelay(attempt, random) : backoffDelay(attempt, random);

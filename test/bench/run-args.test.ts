@@ -44,5 +44,8 @@ describe('bench command line', () => {
     expect(codeOf(() => parseBenchArgs(['connections', '--fleet', '1000', '--heartbeat-sec', '0']))).toBe('BENCH_BAD_ARGUMENT');
     expect(codeOf(() => parseBenchArgs(['connections', '--bound-sec', '600']))).toBe('BENCH_BAD_ARGUMENT');
     expect(codeOf(() => parseBenchArgs(['connections', '--fleet', '1000', '--bound-sec', '1.5']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(parseBenchArgs(['storm', '--fleet', '1000', '--no-bare']).noBare).toBe(true);
+    expect(parseBenchArgs(['storm', '--fleet', '1000']).noBare).toBe(false);
+    expect(codeOf(() => parseBenchArgs(['storm', '--no-bare']))).toBe('BENCH_BAD_ARGUMENT');
   });
 });

@@ -22,8 +22,13 @@ const IN_FLIGHT = 400;
  */
 const keepaliveFor = (heartbeatMs: number) => Math.min(65_535, Math.max(30, Math.round((2 * heartbeatMs) / 1000)));
 
-/** Linux's default ip_local_port_range (32768–60999): source ports for one destination address and port. */
-const EPHEMERAL_PORTS_PER_DESTINATION = 28_000;
+/**
+ * Sockets per loopback source address (docs/scale.md, "source ports"). Linux gives connect() the even half of
+ * ip_local_port_range (32768–60999) first: past ~14,000 sockets to one server port every further connect scanned
+ * the whole range, 700 µs of kernel time each instead of 30 µs on this machine, and a power cut's reconnects
+ * stalled the bench's own clients. Spread over addresses of 1,000 sockets each, the search stays short.
+ */
+const SOCKETS_PER_SOURCE_ADDRESS = 1_000;
 
 export interface FleetSide {
   processes: number;
@@ -81,17 +86,17 @@ async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbea
   const fleets: BenchChild[] = [];
   const jobs: Promise<ConnectResult>[] = [];
   const share = Math.ceil(creds.length / hosts.length);
-  // A socket bound to a source address before it connects (Node's localAddress) makes the kernel search for a free
-  // port on that address: connects fell from 4,566/s to 866/s at 10,000 sockets on this machine, and the bench
-  // measured its own clients. Without a bound address the source port need only be unique per destination port,
-  // so each server port takes up to ~28,000 clients (ip_local_port_range); only a larger share needs addresses.
-  const bindAddresses = share > EPHEMERAL_PORTS_PER_DESTINATION;
+  // Each client process binds its sockets to addresses of its own, 127.1.<process>.<n>, at most
+  // SOCKETS_PER_SOURCE_ADDRESS each: the kernel's search for a free source port stays short (a single bound address
+  // with 10,000 sockets had fallen to 866 connects/s; one unbound destination breaks down past ~14,000).
   let address = 2;
   for (const [h, host] of hosts.entries()) {
     const mine = creds.slice(h * share, (h + 1) * share);
     for (let at = 0; at < mine.length; at += PER_CLIENT_PROCESS) {
+      const count = Math.min(PER_CLIENT_PROCESS, mine.length - at);
+      const localAddresses = Array.from({ length: Math.ceil(count / SOCKETS_PER_SOURCE_ADDRESS) }, (_, i) => `127.1.${address}.${i + 1}`);
       const fleet = await startFleet(
-        { host: '127.0.0.1', port: host.mqttPort, ack: o.lockstep ? 'server' : 'puback', heartbeatMs: o.heartbeatMs, keepaliveSec: keepaliveFor(o.heartbeatMs), ackTimeoutMs: 15_000, seed: 300 + address, ...(bindAddresses ? { localAddresses: [`127.0.0.${address}`] } : {}) },
+        { host: '127.0.0.1', port: host.mqttPort, ack: o.lockstep ? 'server' : 'puback', heartbeatMs: o.heartbeatMs, keepaliveSec: keepaliveFor(o.heartbeatMs), ackTimeoutMs: 15_000, seed: 300 + address, localAddresses },
         `${o.label} clients ${fleets.length + 1}`,
       );
       fleets.push(fleet);

@@ -119,10 +119,11 @@ export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], 
     }
     if (Date.now() - lastSay > 5000) {
       lastSay = Date.now();
-      const loop = o.lockstep ? (await (hosts[0] as Host).stats(true)).loopDelay.max : -1;
+      const first = o.lockstep ? await (hosts[0] as Host).stats(true) : undefined;
       say(
         `  [${label} storm] ${round((Date.now() - cutAt) / 1000)} s: ${connected} connected, ${committed} of ${events} committed, ${outbox} unacknowledged; ` +
-          `${attempts} connects tried, ${busy} refused as busy, ${timeouts} without a CONNACK in time` + (loop >= 0 ? `; first server's event-loop delay max ${loop} ms` : ''),
+          `${attempts} connects tried, ${busy} refused as busy, ${timeouts} without a CONNACK in time` +
+          (first ? `; first server: event-loop delay max ${first.loopDelay.max} ms, ${first.rejected} device messages refused so far ${JSON.stringify(first.rejectedByCode ?? {})}` : ''),
       );
     }
   }

@@ -30,6 +30,8 @@ export interface HostStats {
   eventsApplied: number;
   eventsDuplicate: number;
   rejected: number;
+  /** Lockstep: the device messages refused so far, by code. */
+  rejectedByCode?: Record<string, number>;
   authFailures: number;
   /** Event-loop delay since the last reset, milliseconds. */
   loopDelay: { p50: number; p99: number; max: number };
@@ -122,6 +124,7 @@ async function lockstepHost(config: Extract<HostConfig, { kind: 'lockstep' }>): 
         eventsApplied: s.eventsApplied,
         eventsDuplicate: s.eventsDuplicate,
         rejected: s.rejectedTotal(),
+        rejectedByCode: Object.fromEntries(s.mqttRejected),
         authFailures: s.authFailures,
       } satisfies HostStats;
     },

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Logger } from 'pino';
-import { DEVICE_PUBLISHES, deviceMayPublish, deviceMaySubscribe, isStatusTopic, parseTopic } from '../../shared/topics.js';
+import { DEVICE_PUBLISHES, TOPIC_ROOT, deviceMayPublish, deviceMaySubscribe, isStatusTopic, parseTopic } from '../../shared/topics.js';
 import type { Db } from '../store/database.js';
 import type { ServerStats } from '../stats.js';
 import type { BrokerLink, ServerBroker } from './link.js';
@@ -135,10 +135,16 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
   if (fleet) {
     const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
     const uplink: readonly string[] = DEVICE_PUBLISHES;
+    // aedes' notice of each disconnect has no listener in any process: it stays here.
+    const disconnectNotice = `$SYS/${aedes.id}/disconnect/clients`;
     fleet.keepLocal((topic) => {
+      if (topic === disconnectNotice) return true;
       const p = parseTopic(topic);
       return p !== null && (uplink.includes(p.kind) || clients[p.lockerId] !== undefined);
     });
+    // A locker's own subscriptions (exact topics, the only ones it may make) stay in this process; the server's
+    // messages to lockers connected elsewhere reach every process through one pattern (redis-fleet.ts).
+    await fleet.subscribeThroughPattern(`${TOPIC_ROOT}/*`, (topic) => parseTopic(topic) !== null);
   }
   if (fleet) fleet.mq.on(REVOKE_TOPIC, (message, done) => {
     closeLocal(String(message.payload));

@@ -7,16 +7,24 @@ const require = createRequire(import.meta.url);
 
 type FleetMessage = { topic: string; payload: Buffer };
 
+type Listener = (message: { topic: string; payload: Buffer | string }, done: () => void) => void;
+
 /** The part of an MQEmitter (mqemitter-redis) the broker needs besides what aedes does with it. */
 export interface FleetEmitter {
-  on(topic: string, listener: (message: { topic: string; payload: Buffer | string }, done: () => void) => void, callback?: () => void): unknown;
+  on(topic: string, listener: Listener, callback?: () => void): unknown;
+  removeListener(topic: string, listener: Listener, callback?: () => void): unknown;
   emit(message: FleetMessage, callback?: (error?: Error) => void): void;
-  /** mqemitter-redis keeps MQEmitter's own emit under this name: delivery to this process's listeners only. */
+  /** mqemitter-redis keeps MQEmitter's own methods under these names: this process's listeners only, no Redis. */
   _emit(message: FleetMessage, callback?: (error?: Error) => void): void;
+  _on(topic: string, listener: Listener, callback?: () => void): unknown;
+  _removeListener(topic: string, listener: Listener, callback?: () => void): unknown;
 }
 
-type EmitterFactory = (opts: { connectionString: string }) => FleetEmitter & { state: { on(event: 'error', cb: (err: Error) => void): void } };
-type PersistenceFactory = (opts: RedisAddress) => {
+type EmitterFactory = (opts: { subConn: Redis; pubConn: Redis }) => FleetEmitter & {
+  state: { on(event: 'error', cb: (err: Error) => void): void };
+  subConn: Redis;
+};
+type PersistenceFactory = (opts: RedisAddress & { enableAutoPipelining?: boolean }) => {
   destroy(): Promise<void>;
   delWill(client: unknown): Promise<unknown>;
   /** The async instance under aedes-persistence's callback layer (what the layer calls). */
@@ -64,6 +72,13 @@ export interface BrokerFleet {
    * process alone, without the round trip through Redis every other message makes. Unset: everything goes through Redis.
    */
   keepLocal(isLocal: (topic: string) => boolean): void;
+  /**
+   * Subscriptions matching `covers` (every locker's exact topics) stay in this process's emitter: no Redis
+   * channel each, which cost a SUBSCRIBE per topic at every connect and an UNSUBSCRIBE at every disconnect.
+   * This process hears every message for them through the one Redis pattern `pattern` instead, and its emitter
+   * delivers each to the locker if it is connected here.
+   */
+  subscribeThroughPattern(pattern: string, covers: (topic: string) => boolean): Promise<void>;
   /** Messages delivered in this process alone, and through Redis, since the start. */
   readonly routed: { local: number; fleet: number };
   /** How often each broker tells the fleet it is alive (aedes' heartbeatInterval): 3 missed, its wills are published. */
@@ -74,11 +89,15 @@ export interface BrokerFleet {
 
 /** Connects this process to the fleet's Redis at `url` (redis://host:port[/db]). */
 export function openBrokerFleet(url: string, log: Logger, heartbeatMs = 60_000): BrokerFleet {
-  const mq = mqemitterRedis({ connectionString: url });
+  // Auto-pipelining: the commands issued in one turn of the event loop go to Redis in one write. A power cut's
+  // thousands of disconnects at once (a retained status and a will each) had cost one system call per command.
+  // (mqemitter-redis asks for it too, but drops its options when given a URL: so the connections are made here.)
+  const address = redisAddress(url);
+  const mq = mqemitterRedis({ subConn: new Redis(address), pubConn: new Redis({ ...address, enableAutoPipelining: true }) });
   mq.state.on('error', (err) => log.warn({ err: err.message }, 'redis (broker emitter) connection error'));
-  const persistence = redisPersistence(redisAddress(url));
+  const persistence = redisPersistence({ ...address, enableAutoPipelining: true });
   // Wills at a constant cost per connect, in place of the persistence's single list (fleet-wills.ts).
-  const willsConn = new Redis(redisAddress(url));
+  const willsConn = new Redis({ ...address, enableAutoPipelining: true });
   willsConn.on('error', (err) => log.warn({ err: err.message }, 'redis (broker wills) connection error'));
   const inner = persistence.asyncPersistence;
   const wills: FleetWillStore = fleetWills(willsConn, () => inner.broker.id, { heartbeatMs, connectedHere: (id) => inner.broker.clients[id] });
@@ -108,6 +127,11 @@ export function openBrokerFleet(url: string, log: Logger, heartbeatMs = 60_000):
       callback?.(err);
     });
   };
+  let covered: (topic: string) => boolean = () => false;
+  const on = mq.on.bind(mq);
+  const removeListener = mq.removeListener.bind(mq);
+  mq.on = (topic, listener, callback) => (covered(topic) ? mq._on(topic, listener, callback) : on(topic, listener, callback));
+  mq.removeListener = (topic, listener, callback) => (covered(topic) ? mq._removeListener(topic, listener, callback) : removeListener(topic, listener, callback));
   const delWill = persistence.delWill.bind(persistence);
   persistence.delWill = (client) => track(delWill(client));
   return {
@@ -115,6 +139,12 @@ export function openBrokerFleet(url: string, log: Logger, heartbeatMs = 60_000):
     persistence,
     keepLocal(predicate) {
       isLocal = predicate;
+    },
+    async subscribeThroughPattern(pattern, covers) {
+      // mqemitter-redis hands every pattern message to its own emitter, which matches it against this process's
+      // listeners (a message for a locker connected elsewhere matches none here and is dropped).
+      await mq.subConn.psubscribe(pattern);
+      covered = covers;
     },
     routed,
     heartbeatMs,

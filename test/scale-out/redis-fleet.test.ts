@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandView } from '../../shared/api/commands.js';
 import type { LockerView } from '../../shared/api/lockers.js';
@@ -64,6 +65,16 @@ describe('two server processes whose embedded brokers are one fleet over Redis',
     expect(await handled(b)).toBe(0);
     const handledByA = await handled(a);
     expect(handledByA).toBeGreaterThan(0);
+
+    // Its subscriptions live in A's emitter alone: no Redis channel per locker topic (a SUBSCRIBE at each connect,
+    // an UNSUBSCRIBE at each disconnect); each process hears the lockers' topics through one pattern.
+    const inspect = new Redis(redis.url);
+    try {
+      expect(await inspect.pubsub('CHANNELS', 'lockers/*')).toEqual([]);
+      expect(Number(await inspect.pubsub('NUMPAT'))).toBeGreaterThanOrEqual(2);
+    } finally {
+      inspect.disconnect();
+    }
 
     // The locker's own messages and the server's answers to it stayed in A; nothing was sent to B for it.
     const routedA = await routed(a);

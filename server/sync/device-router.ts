@@ -42,13 +42,18 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
         const online = m.value.state === 'online';
         const written = await recordLockerStatus(ctx, { lockerId, online, bootId: m.value.bootId });
         ctx.bus.domain({ type: 'locker.presence', lockerId, online });
+        // Followed in the same group by a later status of the same locker: that one's handler does the rest.
+        if (written?.superseded) return;
         // Back online: every command still waiting for a result goes again (the device runs each id once).
         if (online) await resendPending(ctx, lockerId);
         // Pickup windows stand still while the locker is offline (see server/parcels/pickup-window.ts). Most
         // statuses change nothing there (online and already available, as every connect of a healthy fleet):
         // those skip the hook's transaction, three round trips on Postgres. What a race leaves behind, the
-        // scheduler's reconciliation catches up with.
+        // scheduler's reconciliation catches up with. Likewise an offline status of a locker that holds no parcel
+        // (its outage concerns no pickup window): a parcel booked for it meanwhile makes the reconciliation record
+        // the outage from the locker's last message, as for a locker that went silent.
         if (written && written.unavailable !== online) return;
+        if (written && !online && !written.holdsParcels) return;
         await onLockerPresence(ctx, lockerId, online);
         return;
       }

@@ -4,11 +4,12 @@
  * simulation spent most of the server's main thread in those fsyncs (one of them per status and per report).
  * Messages of the same turn now share one transaction (server/store/group-commit.ts, ctx.writers).
  */
-import type { Transaction } from 'kysely';
+import { PostgresAdapter, type Transaction } from 'kysely';
 import type { ServerContext } from '../context.js';
 import { releaseConfirmed } from '../desired-state/release-compartments.js';
 import { prepareQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
+import { writeStatusesPg, type StatusRow } from './status-group-pg.js';
 
 export interface Report {
   lockerId: string;
@@ -36,23 +37,51 @@ const recordReport = prepareQuery((db, a: { lockerId: string; version: number; l
  */
 export interface StatusWritten {
   unavailable: boolean;
+  /** Whether a parcel is booked for the locker or lies in it (whose pickup window its outage concerns). */
+  holdsParcels: boolean;
+  /** A later status of the same locker came in the same group: that one stands, this one changed nothing. */
+  superseded: boolean;
 }
 
-/** A locker's retained status (online, or offline by its will): one autocommit (one fsync) each before. */
+/**
+ * A locker's retained status (online, or offline by its will): one autocommit (one fsync) each before. The same
+ * statement says whether the locker holds parcels: a power cut's thousands of offline statuses of lockers holding
+ * none need no presence transaction (server/parcels/pickup-window.ts), four round trips each.
+ */
 const recordStatus = prepareQuery((db, a: { lockerId: string; online: number; bootId: string; at: number }) =>
-  db.updateTable('lockers').set({ online: a.online, boot_id: a.bootId, last_seen_at: a.at }).where('id', '=', a.lockerId).returning('unavailable_since'),
+  db
+    .updateTable('lockers')
+    .set({ online: a.online, boot_id: a.bootId, last_seen_at: a.at })
+    .where('id', '=', a.lockerId)
+    .returning((eb) => [
+      'unavailable_since',
+      eb
+        .exists(eb.selectFrom('parcels as p').select('p.id').whereRef('p.locker_id', '=', 'lockers.id').where('p.status', 'in', ['booked', 'in_locker']))
+        .as('holds_parcels'),
+    ]),
 );
 
 /** A group of status messages, in the group's transaction (ctx.writers.statuses). */
 export async function writeStatuses(ctx: ServerContext, trx: Transaction<Database>, group: readonly Status[]): Promise<(StatusWritten | undefined)[]> {
   const now = ctx.clock.now();
-  const written: (StatusWritten | undefined)[] = [];
-  for (const st of group) {
-    const { rows } = await recordStatus.run(trx, { lockerId: st.lockerId, online: st.online ? 1 : 0, bootId: st.bootId, at: now });
-    const row = rows[0];
-    written.push(row ? { unavailable: row.unavailable_since !== null } : undefined);
+  // A locker's last status of the group is the one that stands (the group keeps each locker's items in order).
+  const last = new Map<string, number>();
+  group.forEach((st, i) => last.set(st.lockerId, i));
+  const finals = [...last.values()].map((i) => group[i] as Status);
+  let rows: Map<string, StatusRow>;
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) rows = await writeStatusesPg(trx, finals, now);
+  else {
+    rows = new Map();
+    for (const st of finals) {
+      const { rows: found } = await recordStatus.run(trx, { lockerId: st.lockerId, online: st.online ? 1 : 0, bootId: st.bootId, at: now });
+      // SQLite answers EXISTS with 0 or 1.
+      if (found[0]) rows.set(st.lockerId, { unavailable: found[0].unavailable_since !== null, holdsParcels: Boolean(found[0].holds_parcels) });
+    }
   }
-  return written;
+  return group.map((st, i) => {
+    const row = rows.get(st.lockerId);
+    return row ? { ...row, superseded: last.get(st.lockerId) !== i } : undefined;
+  });
 }
 
 /** A group of state reports, in the group's transaction (ctx.writers.reports). */

@@ -12,7 +12,9 @@ import { topics } from '../shared/topics.js';
  * (client id = username = locker id, password = a fresh broker token signed with its own key for each
  * connect, as device/identity.ts does), the agent's connect sequence (subscriptions, retained "online" with an
  * "offline" will, a snapshot request), heartbeats, and an in-memory outbox sent one batch at a time and
- * emptied only by the ack. Reconnects like the agent: exponential backoff with full jitter.
+ * emptied only by the ack. Reconnects like the agent: exponential backoff with full jitter, the longer one after a
+ * CONNACK 3 or no CONNACK in time. Its connect timeout is 30 s, the agent's 10 s: the bench's client processes hold
+ * thousands of lockers each and may themselves be late to read a CONNACK that came in time.
  */
 export interface LightLockerOptions {
   lockerId: string;
@@ -88,11 +90,15 @@ export class LightLocker {
     );
     this.#client.on('connect', () => this.#onConnect());
     this.#client.on('close', () => this.#onClose());
+    // As the agent: refused as busy (CONNACK 3), or no CONNACK within the connect timeout, the longer wait.
     this.#client.on('error', (err) => {
-      if (isConnackTimeout(err)) this.stats.timeouts++;
-      if (!isServerUnavailable(err)) return;
-      this.#busy = true;
-      this.stats.busy++;
+      if (isConnackTimeout(err)) {
+        this.stats.timeouts++;
+        this.#busy = true;
+      } else if (isServerUnavailable(err)) {
+        this.stats.busy++;
+        this.#busy = true;
+      }
     });
     this.#client.on('message', (topic, payload) => this.#onMessage(topic, payload));
   }
@@ -203,7 +209,6 @@ export class LightLocker {
     if (this.#connectedAt && Date.now() - this.#connectedAt >= STABLE_AFTER_MS) this.#attempt = 0;
     this.#connectedAt = 0;
     clearTimeout(this.#reconnectTimer);
-    // As the agent: refused as busy (CONNACK 3), the longer wait.
     const delay = reconnectDelay(this.#attempt++, this.#busy, this.#o.random);
     this.#busy = false;
     this.#reconnectTimer = setTimeout(() => void this.#connect(true), delay);

@@ -11,9 +11,10 @@ export function backoffDelay(attempt: number, random: () => number, baseMs = 100
 export const CONNACK_SERVER_UNAVAILABLE = 3;
 
 /**
- * After CONNACK 3 the server is shedding sign-ins (a whole fleet came back at once): the wait is drawn as after
- * at least four failures (up to 16 s) and may grow to 5 minutes, so a crowd that was turned away comes back
- * spread over minutes instead of knocking again within the minute.
+ * After CONNACK 3 the server is shedding sign-ins (a whole fleet came back at once), and after a connect that got
+ * no CONNACK within the connect timeout it is too busy to answer at all: the wait is drawn as after at least four
+ * failures (up to 16 s) and may grow to 5 minutes, so a crowd that was turned away comes back spread over minutes
+ * instead of knocking again within the minute.
  */
 export function busyBackoffDelay(attempt: number, random: () => number): number {
   return backoffDelay(Math.max(attempt, 4), random, 1000, 300_000);
@@ -29,7 +30,7 @@ export function isConnackTimeout(err: unknown): boolean {
   return err instanceof Error && err.message === 'connack timeout';
 }
 
-/** The wait before the next connect attempt: the longer one when the last was refused as busy. */
+/** The wait before the next connect attempt: the longer one when the last was refused as busy or got no answer. */
 export function reconnectDelay(attempt: number, refusedBusy: boolean, random: () => number): number {
   return refusedBusy ? busyBackoffDelay(attempt, random) : backoffDelay(attempt, random);
 }

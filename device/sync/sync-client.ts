@@ -8,7 +8,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Logger } from 'pino';
 import { silentLogger } from '../device-logger.js';
 import type { DeviceStore } from '../store/device-store.js';
-import { ackWaitMs, isServerUnavailable, reconnectDelay } from './backoff.js';
+import { ackWaitMs, isConnackTimeout, isServerUnavailable, reconnectDelay } from './backoff.js';
 
 export interface SyncOptions {
   lockerId: string;
@@ -34,6 +34,8 @@ export interface SyncOptions {
   startJitterMs?: number;
   /** A connection that lasted this long resets the backoff. */
   stableAfterMs?: number;
+  /** How long a connect may wait for its CONNACK (default 10 s); no answer in time counts as busy (backoff.ts). */
+  connectTimeoutMs?: number;
   /** Where failures are logged (pino; default: nothing). */
   log?: Logger;
 }
@@ -61,7 +63,7 @@ export class SyncClient {
   #client: MqttClient | undefined;
   #handlers: SyncHandlers | undefined;
   #attempt = 0;
-  /** The last connect was refused with CONNACK 3 "server unavailable": the next wait is the longer one. */
+  /** The last connect was refused with CONNACK 3 "server unavailable", or got no CONNACK in time: the next wait is the longer one. */
   #busy = false;
   #stopped = false;
   #inFlight: number[] | null = null;
@@ -89,6 +91,7 @@ export class SyncClient {
       telemetry: () => Promise.resolve(undefined),
       startJitterMs: 0,
       stableAfterMs: 30_000,
+      connectTimeoutMs: 10_000,
       ...options,
       log: options.log ?? silentLogger(),
       ackTimeoutMs,
@@ -110,7 +113,7 @@ export class SyncClient {
       protocolVersion: 4,
       clean: true,
       keepalive: 30,
-      connectTimeout: 10_000,
+      connectTimeout: this.#o.connectTimeoutMs,
       reconnectPeriod: 0,
       manualConnect: true,
       will: { topic: topics.status(lockerId), payload: offline, qos: 1, retain: true },
@@ -123,7 +126,7 @@ export class SyncClient {
     });
     client.on('close', () => this.#onClose());
     client.on('error', (err) => {
-      if (isServerUnavailable(err)) this.#busy = true;
+      if (isServerUnavailable(err) || isConnackTimeout(err)) this.#busy = true;
       this.#o.log.warn({ err: err.message }, 'mqtt error');
     });
     const delay = this.#o.startJitterMs > 0 ? Math.floor(this.#o.random() * this.#o.startJitterMs) : 0;

@@ -45,14 +45,17 @@ describe('the agent refused at sign-in (device/sync/sync-client.ts)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Starts the agent against a broker refusing with `code`; returns the clock and the sign-ins the broker saw. */
-  async function refusedWith(code: 3 | 5) {
+  /**
+   * Starts the agent against a broker refusing with `code` (or, 'silent', never answering a sign-in); returns the
+   * clock and the sign-ins the broker saw.
+   */
+  async function refusedWith(code: 3 | 5 | 'silent') {
     const attempts: number[] = [];
     const clock = new ManualClock();
     broker = await Aedes.createBroker({
       authenticate: (_client, _u, _p, done) => {
         attempts.push(clock.now());
-        done(Object.assign(new Error('refused'), { returnCode: code }) as AuthenticateError, false);
+        if (code !== 'silent') done(Object.assign(new Error('refused'), { returnCode: code }) as AuthenticateError, false);
       },
     });
     tcp = createServer(broker.handle);
@@ -70,6 +73,8 @@ describe('the agent refused at sign-in (device/sync/sync-client.ts)', () => {
       // The top of every jitter range: the longest wait each backoff allows.
       random: () => 0.999,
       heartbeatMs: () => 3_600_000,
+      // Wall time (mqtt.js' own timer): short, so the silent broker's case runs out at once.
+      connectTimeoutMs: 500,
     });
     client.start({ onState: async () => ({ applied: 0 }), onServerTime: () => undefined, onCommand: async () => undefined });
     await expect.poll(() => attempts.length, { message: 'the first sign-in' }).toBe(1);
@@ -83,6 +88,15 @@ describe('the agent refused at sign-in (device/sync/sync-client.ts)', () => {
 
   it('after a busy refusal, comes back only after the longer wait (just under 16 s here), not within the second', async () => {
     const { clock, attempts } = await refusedWith(3);
+    clock.advance(15_000);
+    await settle();
+    expect(attempts).toHaveLength(1);
+    clock.advance(1000);
+    await expect.poll(() => attempts.length, { message: 'the retry after the busy backoff' }).toBe(2);
+  });
+
+  it('after a connect that got no CONNACK within its timeout, waits as after a busy refusal', async () => {
+    const { clock, attempts } = await refusedWith('silent');
     clock.advance(15_000);
     await settle();
     expect(attempts).toHaveLength(1);

@@ -45,7 +45,7 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
         // Followed in the same group by a later status of the same locker: that one's handler does the rest.
         if (written?.superseded) return;
         // Back online: every command still waiting for a result goes again (the device runs each id once).
-        if (online) await resendPending(ctx, lockerId);
+        if (online && (written?.pendingCommands ?? true)) await resendPending(ctx, lockerId);
         // Pickup windows stand still while the locker is offline (see server/parcels/pickup-window.ts). Most
         // statuses change nothing there (online and already available, as every connect of a healthy fleet):
         // those skip the hook's transaction, three round trips on Postgres. What a race leaves behind, the

@@ -39,14 +39,17 @@ export interface StatusWritten {
   unavailable: boolean;
   /** Whether a parcel is booked for the locker or lies in it (whose pickup window its outage concerns). */
   holdsParcels: boolean;
+  /** Whether a command for the locker is still pending: sent again when the locker is back online. */
+  pendingCommands: boolean;
   /** A later status of the same locker came in the same group: that one stands, this one changed nothing. */
   superseded: boolean;
 }
 
 /**
  * A locker's retained status (online, or offline by its will): one autocommit (one fsync) each before. The same
- * statement says whether the locker holds parcels: a power cut's thousands of offline statuses of lockers holding
- * none need no presence transaction (server/parcels/pickup-window.ts), four round trips each.
+ * statement says whether the locker holds parcels (a power cut's thousands of offline statuses of lockers holding
+ * none need no presence transaction, server/parcels/pickup-window.ts, four round trips each) and whether a command
+ * for it is pending (most connects have none to send again: no query for them).
  */
 const recordStatus = prepareQuery((db, a: { lockerId: string; online: number; bootId: string; at: number }) =>
   db
@@ -58,6 +61,7 @@ const recordStatus = prepareQuery((db, a: { lockerId: string; online: number; bo
       eb
         .exists(eb.selectFrom('parcels as p').select('p.id').whereRef('p.locker_id', '=', 'lockers.id').where('p.status', 'in', ['booked', 'in_locker']))
         .as('holds_parcels'),
+      eb.exists(eb.selectFrom('commands as c').select('c.id').whereRef('c.locker_id', '=', 'lockers.id').where('c.state', '=', 'pending')).as('pending_commands'),
     ]),
 );
 
@@ -75,7 +79,8 @@ export async function writeStatuses(ctx: ServerContext, trx: Transaction<Databas
     for (const st of finals) {
       const { rows: found } = await recordStatus.run(trx, { lockerId: st.lockerId, online: st.online ? 1 : 0, bootId: st.bootId, at: now });
       // SQLite answers EXISTS with 0 or 1.
-      if (found[0]) rows.set(st.lockerId, { unavailable: found[0].unavailable_since !== null, holdsParcels: Boolean(found[0].holds_parcels) });
+      const r = found[0];
+      if (r) rows.set(st.lockerId, { unavailable: r.unavailable_since !== null, holdsParcels: Boolean(r.holds_parcels), pendingCommands: Boolean(r.pending_commands) });
     }
   }
   return group.map((st, i) => {

@@ -6,13 +6,16 @@ import type { Database } from '../store/schema.js';
 export interface StatusRow {
   unavailable: boolean;
   holdsParcels: boolean;
+  /** Whether a command for the locker is still pending (to send again when it is back online). */
+  pendingCommands: boolean;
 }
 
 /**
  * A group's statuses on Postgres, in one statement and one round trip instead of one update each (a power cut's
  * thousands of wills and reconnects held a group's transaction for seconds, one round trip per status): each
  * locker's last status of the group (`finals`, one per locker) written, its row locked in id order first as every
- * writer does (lock-order.ts), and for each whether it counts as unavailable and whether it holds parcels.
+ * writer does (lock-order.ts), and for each whether it counts as unavailable, whether it holds parcels and whether a
+ command for it is pending.
  */
 export async function writeStatusesPg(
   trx: Transaction<Database>,
@@ -20,7 +23,7 @@ export async function writeStatusesPg(
   at: number,
 ): Promise<Map<string, StatusRow>> {
   const ids = finals.map((s) => s.lockerId);
-  const result = await sql<{ id: string; unavailable: boolean; holds_parcels: boolean }>`
+  const result = await sql<{ id: string; unavailable: boolean; holds_parcels: boolean; pending_commands: boolean }>`
     with locked as materialized (
       ${lockersInIdOrder(ids)}
     )
@@ -28,6 +31,7 @@ export async function writeStatusesPg(
     from unnest(${ids}::text[], ${finals.map((s) => (s.online ? 1 : 0))}::int[], ${finals.map((s) => s.bootId)}::text[]) as v(id, online, boot_id)
     where l.id = v.id and (select count(*) from locked) >= 0
     returning l.id, l.unavailable_since is not null as unavailable,
-      exists (select 1 from parcels p where p.locker_id = l.id and p.status in ('booked', 'in_locker')) as holds_parcels`.execute(trx);
-  return new Map(result.rows.map((r) => [r.id, { unavailable: r.unavailable, holdsParcels: r.holds_parcels }]));
+      exists (select 1 from parcels p where p.locker_id = l.id and p.status in ('booked', 'in_locker')) as holds_parcels,
+      exists (select 1 from commands c where c.locker_id = l.id and c.state = 'pending') as pending_commands`.execute(trx);
+  return new Map(result.rows.map((r) => [r.id, { unavailable: r.unavailable, holdsParcels: r.holds_parcels, pendingCommands: r.pending_commands }]));
 }

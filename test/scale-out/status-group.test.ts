@@ -9,7 +9,8 @@ import { registerLocker, startTestServer, type TestServer } from '../helpers/tes
 /**
  * Status messages written as a group (server/sync/locker-reports.ts; one statement on Postgres,
  * status-group-pg.ts): each locker's last status of the group stands, and the statement says whether the locker
- * holds parcels, so an offline status of a locker holding none opens no presence transaction.
+ * holds parcels (an offline status of a locker holding none opens no presence transaction) and whether a command
+ * for it is pending (an online status looks for commands to send again only then).
  */
 let pgServers: TwoServers;
 let sqlite: TestServer;
@@ -41,9 +42,9 @@ describe.each([
     ]);
     expect(t.server.ctx.writers.statuses.stats().groups - before.groups).toBe(1);
     expect(written).toEqual([
-      { unavailable: false, holdsParcels: false, superseded: true },
-      { unavailable: false, holdsParcels: false, superseded: false },
-      { unavailable: false, holdsParcels: false, superseded: false },
+      { unavailable: false, holdsParcels: false, pendingCommands: false, superseded: true },
+      { unavailable: false, holdsParcels: false, pendingCommands: false, superseded: false },
+      { unavailable: false, holdsParcels: false, pendingCommands: false, superseded: false },
       undefined,
     ]);
     const rows = await t.server.ctx.db.selectFrom('lockers').select(['id', 'online', 'boot_id']).where('id', 'in', [x!.id, y!.id]).orderBy('id').execute();
@@ -64,12 +65,17 @@ describe.each([
       recordLockerStatus(t.server.ctx, { lockerId: holding!.id, online: true, bootId: 'b1' }),
     ]);
     expect(written.map((w) => w?.holdsParcels)).toEqual([false, true]);
+    expect(written.map((w) => w?.pendingCommands)).toEqual([false, false]);
 
     for (const l of [empty!, holding!]) await handleDeviceMessage(t.server.ctx, topics.status(l.id), status('offline'));
     const since = async (id: string) =>
       (await t.server.ctx.db.selectFrom('lockers').select('unavailable_since').where('id', '=', id).executeTakeFirstOrThrow()).unavailable_since;
     expect(await since(empty!.id)).toBeNull();
     expect(await since(holding!.id)).not.toBeNull();
+    // A command sent while it is away stays pending: the online status says so (and only then is it sent again).
+    await t.api.post(`/v1/lockers/${empty!.id}/commands`, { type: 'set_service', compartmentId: 'A1', inService: false, reason: 'status test' });
+    const back = await recordLockerStatus(t.server.ctx, { lockerId: empty!.id, online: true, bootId: 'b2' });
+    expect(back?.pendingCommands).toBe(true);
     // Back online: the holding locker's outage is closed again.
     await handleDeviceMessage(t.server.ctx, topics.status(holding!.id), status('online'));
     expect(await since(holding!.id)).toBeNull();

@@ -12,7 +12,7 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('bench command line', () => {
   it('runs every benchmark, in order, when none is named', () => {
-    expect(parseBenchArgs([])).toEqual({ quick: false, profile: false, long: false, keep: false, help: false, names: [...BENCHMARK_NAMES] });
+    expect(parseBenchArgs([])).toEqual({ quick: false, profile: false, long: false, keep: false, help: false, noBare: false, names: [...BENCHMARK_NAMES] });
   });
 
   it('takes flags anywhere and named benchmarks once each, in the order given', () => {

@@ -104,7 +104,8 @@ export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], 
     busy = sum(stats.map((s) => s.busy)) - busyBefore;
     attempts = sum(stats.map((s) => s.attempts)) - attemptsBefore;
     timeouts = sum(stats.map((s) => s.timeouts)) - timeoutsBefore;
-    if (profiled && Date.now() - cutAt >= PROFILE_MS) void profiled.stop();
+    // A profile that cannot be written is reported where the storm ends (the same promise), not as an unhandled rejection.
+    if (profiled && Date.now() - cutAt >= PROFILE_MS) profiled.stop().catch(() => undefined);
     committed = o.lockstep ? (await countRows()) - rowsBefore : acked;
     if (outbox === 0 && committed >= events) {
       absorbMs = Date.now() - cutAt;

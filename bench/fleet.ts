@@ -88,7 +88,8 @@ async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbea
   const share = Math.ceil(creds.length / hosts.length);
   // Each client process binds its sockets to addresses of its own, 127.1.<process>.<n>, at most
   // SOCKETS_PER_SOURCE_ADDRESS each: the kernel's search for a free source port stays short (a single bound address
-  // with 10,000 sockets had fallen to 866 connects/s; one unbound destination breaks down past ~14,000).
+  // with 10,000 sockets had fallen to 866 connects/s; one unbound destination breaks down past ~14,000). Linux
+  // answers on all of 127.0.0.0/8; a system with 127.0.0.1 alone (macOS) cannot run --fleet.
   let address = 2;
   for (const [h, host] of hosts.entries()) {
     const mine = creds.slice(h * share, (h + 1) * share);

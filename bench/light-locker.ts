@@ -1,7 +1,7 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
-import { isConnackTimeout, isServerUnavailable, reconnectDelay } from '../device/sync/backoff.js';
+import { connectFailureOf, reconnectDelay, type ConnectFailure } from '../device/sync/backoff.js';
 import { signBrokerToken } from '../shared/broker-credentials.js';
 import type { DeviceEvent, EventBatchMessage, HeartbeatMessage, StateGetMessage } from '../shared/messages.js';
 import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from '../shared/protocol-version.js';
@@ -52,7 +52,7 @@ export class LightLocker {
   #applied = 0;
   #inFlight: number[] | null = null;
   #attempt = 0;
-  #busy = false;
+  #failure: ConnectFailure = undefined;
   #connectedAt = 0;
   #stopped = false;
   #started = false;
@@ -90,15 +90,12 @@ export class LightLocker {
     );
     this.#client.on('connect', () => this.#onConnect());
     this.#client.on('close', () => this.#onClose());
-    // As the agent: refused as busy (CONNACK 3), or no CONNACK within the connect timeout, the longer wait.
+    // As the agent: refused as busy (CONNACK 3), or no CONNACK within the connect timeout, a longer wait.
     this.#client.on('error', (err) => {
-      if (isConnackTimeout(err)) {
-        this.stats.timeouts++;
-        this.#busy = true;
-      } else if (isServerUnavailable(err)) {
-        this.stats.busy++;
-        this.#busy = true;
-      }
+      const failure = connectFailureOf(err);
+      if (failure === 'busy') this.stats.busy++;
+      if (failure === 'no-answer') this.stats.timeouts++;
+      this.#failure = failure ?? this.#failure;
     });
     this.#client.on('message', (topic, payload) => this.#onMessage(topic, payload));
   }
@@ -209,8 +206,8 @@ export class LightLocker {
     if (this.#connectedAt && Date.now() - this.#connectedAt >= STABLE_AFTER_MS) this.#attempt = 0;
     this.#connectedAt = 0;
     clearTimeout(this.#reconnectTimer);
-    const delay = reconnectDelay(this.#attempt++, this.#busy, this.#o.random);
-    this.#busy = false;
+    const delay = reconnectDelay(this.#attempt++, this.#failure, this.#o.random);
+    this.#failure = undefined;
     this.#reconnectTimer = setTimeout(() => void this.#connect(true), delay);
   }
 

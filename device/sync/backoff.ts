@@ -11,13 +11,22 @@ export function backoffDelay(attempt: number, random: () => number, baseMs = 100
 export const CONNACK_SERVER_UNAVAILABLE = 3;
 
 /**
- * After CONNACK 3 the server is shedding sign-ins (a whole fleet came back at once), and after a connect that got
- * no CONNACK within the connect timeout it is too busy to answer at all: the wait is drawn as after at least four
- * failures (up to 16 s) and may grow to 5 minutes, so a crowd that was turned away comes back spread over minutes
- * instead of knocking again within the minute.
+ * After CONNACK 3 the server is shedding sign-ins (a whole fleet came back at once): the wait is drawn as after
+ * at least four failures (up to 16 s) and may grow to 5 minutes, so a crowd that was turned away comes back
+ * spread over minutes instead of knocking again within the minute.
  */
 export function busyBackoffDelay(attempt: number, random: () => number): number {
   return backoffDelay(Math.max(attempt, 4), random, 1000, 300_000);
+}
+
+/**
+ * After a connect that got no CONNACK within the connect timeout: the server may be too busy to answer (its accept
+ * queue full after a city-wide power cut) or the network may be down, which the device cannot tell apart. The wait
+ * starts as after a busy refusal (up to 16 s: no knocking again within the second) but keeps the ordinary 1-minute
+ * cap, so a locker whose network comes back is not kept away for minutes.
+ */
+export function noAnswerBackoffDelay(attempt: number, random: () => number): number {
+  return backoffDelay(Math.max(attempt, 4), random);
 }
 
 /** Whether an mqtt.js client error is the refusal of a connect with CONNACK 3. */
@@ -30,9 +39,21 @@ export function isConnackTimeout(err: unknown): boolean {
   return err instanceof Error && err.message === 'connack timeout';
 }
 
-/** The wait before the next connect attempt: the longer one when the last was refused as busy or got no answer. */
-export function reconnectDelay(attempt: number, refusedBusy: boolean, random: () => number): number {
-  return refusedBusy ? busyBackoffDelay(attempt, random) : backoffDelay(attempt, random);
+/** How the last connect attempt failed, for the choice of the next wait: refused busy, or no answer in time. */
+export type ConnectFailure = 'busy' | 'no-answer' | undefined;
+
+/** The wait before the next connect attempt: longer after a busy refusal or a connect left without an answer. */
+export function reconnectDelay(attempt: number, failure: ConnectFailure, random: () => number): number {
+  if (failure === 'busy') return busyBackoffDelay(attempt, random);
+  if (failure === 'no-answer') return noAnswerBackoffDelay(attempt, random);
+  return backoffDelay(attempt, random);
+}
+
+/** What an mqtt.js client error says about the connect attempt (undefined: nothing that changes the wait). */
+export function connectFailureOf(err: unknown): ConnectFailure {
+  if (isServerUnavailable(err)) return 'busy';
+  if (isConnackTimeout(err)) return 'no-answer';
+  return undefined;
 }
 
 /**

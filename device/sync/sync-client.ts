@@ -8,7 +8,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Logger } from 'pino';
 import { silentLogger } from '../device-logger.js';
 import type { DeviceStore } from '../store/device-store.js';
-import { ackWaitMs, isConnackTimeout, isServerUnavailable, reconnectDelay } from './backoff.js';
+import { ackWaitMs, connectFailureOf, reconnectDelay, type ConnectFailure } from './backoff.js';
 
 export interface SyncOptions {
   lockerId: string;
@@ -34,7 +34,7 @@ export interface SyncOptions {
   startJitterMs?: number;
   /** A connection that lasted this long resets the backoff. */
   stableAfterMs?: number;
-  /** How long a connect may wait for its CONNACK (default 10 s); no answer in time counts as busy (backoff.ts). */
+  /** How long a connect may wait for its CONNACK (default 10 s); no answer in time makes the next wait longer (backoff.ts). */
   connectTimeoutMs?: number;
   /** Where failures are logged (pino; default: nothing). */
   log?: Logger;
@@ -63,8 +63,8 @@ export class SyncClient {
   #client: MqttClient | undefined;
   #handlers: SyncHandlers | undefined;
   #attempt = 0;
-  /** The last connect was refused with CONNACK 3 "server unavailable", or got no CONNACK in time: the next wait is the longer one. */
-  #busy = false;
+  /** How the last connect failed, if that makes the next wait longer: refused busy (CONNACK 3), or no CONNACK in time. */
+  #failure: ConnectFailure = undefined;
   #stopped = false;
   #inFlight: number[] | null = null;
   #cancelAckTimer: (() => void) | undefined;
@@ -126,7 +126,7 @@ export class SyncClient {
     });
     client.on('close', () => this.#onClose());
     client.on('error', (err) => {
-      if (isServerUnavailable(err) || isConnackTimeout(err)) this.#busy = true;
+      this.#failure = connectFailureOf(err) ?? this.#failure;
       this.#o.log.warn({ err: err.message }, 'mqtt error');
     });
     const delay = this.#o.startJitterMs > 0 ? Math.floor(this.#o.random() * this.#o.startJitterMs) : 0;
@@ -225,8 +225,8 @@ export class SyncClient {
     if (this.#connectedAt && this.#o.clock.now() - this.#connectedAt >= this.#o.stableAfterMs) this.#attempt = 0;
     this.#connectedAt = 0;
     // Refused as busy (CONNACK 3): a longer wait, so a fleet turned away at once does not come back at once.
-    const delay = reconnectDelay(this.#attempt++, this.#busy, this.#o.random);
-    this.#busy = false;
+    const delay = reconnectDelay(this.#attempt++, this.#failure, this.#o.random);
+    this.#failure = undefined;
     this.#cancelReconnect = this.#o.clock.setTimeout(() => {
       if (!this.#stopped) void this.#withFreshPassword(() => this.#client?.reconnect());
     }, delay);

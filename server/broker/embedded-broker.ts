@@ -135,10 +135,10 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
   if (fleet) {
     const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
     const uplink: readonly string[] = DEVICE_PUBLISHES;
-    // aedes' notice of each disconnect has no listener in any process: it stays here.
-    const disconnectNotice = `$SYS/${aedes.id}/disconnect/clients`;
+    // aedes' notices of each disconnect, subscribe and unsubscribe have no listener in any process: they stay here.
+    const unheard = new Set(['disconnect/clients', 'new/subscribes', 'new/unsubscribes'].map((n) => `$SYS/${aedes.id}/${n}`));
     fleet.keepLocal((topic) => {
-      if (topic === disconnectNotice) return true;
+      if (unheard.has(topic)) return true;
       const p = parseTopic(topic);
       return p !== null && (uplink.includes(p.kind) || clients[p.lockerId] !== undefined);
     });

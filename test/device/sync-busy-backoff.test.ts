@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ManualClock } from '../../shared/clock.js';
-import { busyBackoffDelay, backoffDelay } from '../../device/sync/backoff.js';
+import { busyBackoffDelay, backoffDelay, noAnswerBackoffDelay } from '../../device/sync/backoff.js';
 import { DeviceStore } from '../../device/store/device-store.js';
 import { SyncClient } from '../../device/sync/sync-client.js';
 import { captureDeviceLog } from './capture-log.js';
@@ -23,6 +23,12 @@ describe('backoff after CONNACK 3 "server unavailable" (device/sync/backoff.ts)'
     expect(busyBackoffDelay(20, top)).toBe(Math.floor(0.999_999 * 300_000));
     expect(backoffDelay(20, top)).toBe(Math.floor(0.999_999 * 60_000));
     expect(busyBackoffDelay(3, () => 0)).toBe(0);
+  });
+
+  it('after a connect left without a CONNACK, starts as after a busy refusal but keeps the 1-minute cap', () => {
+    const top = () => 0.999_999;
+    expect(noAnswerBackoffDelay(0, top)).toBe(Math.floor(0.999_999 * 16_000));
+    expect(noAnswerBackoffDelay(20, top)).toBe(Math.floor(0.999_999 * 60_000));
   });
 });
 
@@ -95,7 +101,7 @@ describe('the agent refused at sign-in (device/sync/sync-client.ts)', () => {
     await expect.poll(() => attempts.length, { message: 'the retry after the busy backoff' }).toBe(2);
   });
 
-  it('after a connect that got no CONNACK within its timeout, waits as after a busy refusal', async () => {
+  it('after a connect that got no CONNACK within its timeout, waits longer than after an ordinary failure', async () => {
     const { clock, attempts } = await refusedWith('silent');
     clock.advance(15_000);
     await settle();

@@ -71,7 +71,6 @@ describe('two server processes whose embedded brokers are one fleet over Redis',
     const inspect = new Redis(redis.url);
     try {
       expect(await inspect.pubsub('CHANNELS', 'lockers/*')).toEqual([]);
-      expect(Number(await inspect.pubsub('NUMPAT'))).toBeGreaterThanOrEqual(2);
     } finally {
       inspect.disconnect();
     }

@@ -8,7 +8,7 @@ export function backoffDelay(attempt: number, random: () => number, baseMs = 100
 }
 
 /** MQTT 3.1.1 CONNACK return code 3: "server unavailable", the server's answer when too many sign in at once. */
-export const CONNACK_SERVER_UNAVAILABLE = 3;
+const CONNACK_SERVER_UNAVAILABLE = 3;
 
 /**
  * After CONNACK 3 the server is shedding sign-ins (a whole fleet came back at once): the wait is drawn as after
@@ -30,12 +30,12 @@ export function noAnswerBackoffDelay(attempt: number, random: () => number): num
 }
 
 /** Whether an mqtt.js client error is the refusal of a connect with CONNACK 3. */
-export function isServerUnavailable(err: unknown): boolean {
+function isServerUnavailable(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === CONNACK_SERVER_UNAVAILABLE;
 }
 
 /** Whether an mqtt.js client error is a connect that got no CONNACK within its connect timeout. */
-export function isConnackTimeout(err: unknown): boolean {
+function isConnackTimeout(err: unknown): boolean {
   return err instanceof Error && err.message === 'connack timeout';
 }
 

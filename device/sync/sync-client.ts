@@ -224,7 +224,8 @@ export class SyncClient {
     // Only a connection that held resets the backoff: a server that accepts and drops at once is not hammered.
     if (this.#connectedAt && this.#o.clock.now() - this.#connectedAt >= this.#o.stableAfterMs) this.#attempt = 0;
     this.#connectedAt = 0;
-    // Refused as busy (CONNACK 3): a longer wait, so a fleet turned away at once does not come back at once.
+    // Refused as busy (CONNACK 3), or no CONNACK in time: a longer wait, so a fleet turned away at once does not
+    // come back at once.
     const delay = reconnectDelay(this.#attempt++, this.#failure, this.#o.random);
     this.#failure = undefined;
     this.#cancelReconnect = this.#o.clock.setTimeout(() => {

@@ -49,7 +49,8 @@ export interface StatusWritten {
  * A locker's retained status (online, or offline by its will): one autocommit (one fsync) each before. The same
  * statement says whether the locker holds parcels (a power cut's thousands of offline statuses of lockers holding
  * none need no presence transaction, server/parcels/pickup-window.ts, four round trips each) and whether a command
- * for it is pending (most connects have none to send again: no query for them).
+ * for it is pending (most connects have none to send again: no query for them). SQLite's path; Postgres writes a
+ * whole group in one statement with the same answers (status-group-pg.ts): change the two together.
  */
 const recordStatus = prepareQuery((db, a: { lockerId: string; online: number; bootId: string; at: number }) =>
   db

@@ -15,7 +15,7 @@ export interface StatusRow {
  * thousands of wills and reconnects held a group's transaction for seconds, one round trip per status): each
  * locker's last status of the group (`finals`, one per locker) written, its row locked in id order first as every
  * writer does (lock-order.ts), and for each whether it counts as unavailable, whether it holds parcels and whether a
- * command for it is pending.
+ * command for it is pending: the answers of locker-reports.ts' `recordStatus` on SQLite (change the two together).
  */
 export async function writeStatusesPg(
   trx: Transaction<Database>,

@@ -74,10 +74,8 @@ export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], 
   const countRows = () => (hosts[0] as Host).child.request<number>('countEvents');
   const rowsBefore = o.lockstep ? await countRows() : 0;
   const before = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
-  const ackedBefore = sum(before.map((s) => s.acked));
-  const busyBefore = sum(before.map((s) => s.busy));
-  const attemptsBefore = sum(before.map((s) => s.attempts));
-  const timeoutsBefore = sum(before.map((s) => s.timeouts));
+  // A fleet counter's growth since the cut, over every client process.
+  const since = (stats: FleetStats[], key: 'acked' | 'busy' | 'attempts' | 'timeouts') => sum(stats.map((s) => s[key])) - sum(before.map((s) => s[key]));
   let busy = 0;
   let attempts = 0;
   let timeouts = 0;
@@ -100,10 +98,10 @@ export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], 
     const stats = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
     const outbox = sum(stats.map((s) => s.outbox));
     const connected = sum(stats.map((s) => s.connected));
-    acked = sum(stats.map((s) => s.acked)) - ackedBefore;
-    busy = sum(stats.map((s) => s.busy)) - busyBefore;
-    attempts = sum(stats.map((s) => s.attempts)) - attemptsBefore;
-    timeouts = sum(stats.map((s) => s.timeouts)) - timeoutsBefore;
+    acked = since(stats, 'acked');
+    busy = since(stats, 'busy');
+    attempts = since(stats, 'attempts');
+    timeouts = since(stats, 'timeouts');
     // A profile that cannot be written is reported where the storm ends (the same promise), not as an unhandled rejection.
     if (profiled && Date.now() - cutAt >= PROFILE_MS) profiled.stop().catch(() => undefined);
     committed = o.lockstep ? (await countRows()) - rowsBefore : acked;

@@ -49,12 +49,9 @@ export async function handleDeviceMessage(ctx: ServerContext, topic: string, pay
         // Pickup windows stand still while the locker is offline (see server/parcels/pickup-window.ts). Most
         // statuses change nothing there (online and already available, as every connect of a healthy fleet):
         // those skip the hook's transaction, three round trips on Postgres. What a race leaves behind, the
-        // scheduler's reconciliation catches up with. Likewise an offline status of a locker that holds no parcel
-        // (its outage concerns no pickup window): a parcel booked for it meanwhile makes the reconciliation (every
-        // second) record the outage from the locker's last message, as for a locker that went silent. Left open: a
-        // parcel booked and deposited offline, with the locker back within that second, gets no outage credit.
+        // scheduler's reconciliation catches up with. A locker holding no parcel has no window to move: its status
+        // statement kept its outage itself (locker-reports.ts), and it comes back here as already done.
         if (written && written.unavailable !== online) return;
-        if (written && !online && !written.holdsParcels) return;
         await onLockerPresence(ctx, lockerId, online);
         return;
       }

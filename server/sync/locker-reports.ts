@@ -4,7 +4,7 @@
  * simulation spent most of the server's main thread in those fsyncs (one of them per status and per report).
  * Messages of the same turn now share one transaction (server/store/group-commit.ts, ctx.writers).
  */
-import { PostgresAdapter, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type Transaction } from 'kysely';
 import type { ServerContext } from '../context.js';
 import { releaseConfirmed } from '../desired-state/release-compartments.js';
 import { prepareQuery } from '../store/prepared-query.js';
@@ -49,22 +49,33 @@ export interface StatusWritten {
  * A locker's retained status (online, or offline by its will): one autocommit (one fsync) each before. The same
  * statement says whether the locker holds parcels (a power cut's thousands of offline statuses of lockers holding
  * none need no presence transaction, server/parcels/pickup-window.ts, four round trips each) and whether a command
- * for it is pending (most connects have none to send again: no query for them). SQLite's path; Postgres writes a
- * whole group in one statement with the same answers (status-group-pg.ts): change the two together.
+ * for it is pending (most connects have none to send again: no query for them). For a locker holding no parcel, the
+ * statement also keeps its outage itself (no window to pause or resume): offline starts it (`unavailable_since`),
+ * online closes it into `last_outage_from/to`, which credits a parcel booked and deposited while it was offline.
+ * A locker holding parcels keeps both for the presence hook. SQLite's path; Postgres writes a whole group in one
+ * statement with the same answers (status-group-pg.ts): change the two together.
  */
-const recordStatus = prepareQuery((db, a: { lockerId: string; online: number; bootId: string; at: number }) =>
-  db
+const holdsParcels = sql<boolean>`exists (select 1 from parcels p where p.locker_id = lockers.id and p.status in ('booked', 'in_locker'))`;
+const recordStatus = prepareQuery((db, a: { lockerId: string; online: number; bootId: string; at: number }) => {
+  const closes = sql<boolean>`(not ${holdsParcels} and ${a.online} = 1 and unavailable_since is not null)`;
+  return db
     .updateTable('lockers')
-    .set({ online: a.online, boot_id: a.bootId, last_seen_at: a.at })
+    .set({
+      online: a.online,
+      boot_id: a.bootId,
+      last_seen_at: a.at,
+      // SQLite's SET reads the row as it was before the statement, every column alike.
+      unavailable_since: sql<number | null>`case when ${holdsParcels} then unavailable_since when ${a.online} = 1 then null else coalesce(unavailable_since, ${a.at}) end`,
+      last_outage_from: sql<number | null>`case when ${closes} then unavailable_since else last_outage_from end`,
+      last_outage_to: sql<number | null>`case when ${closes} then ${a.at} else last_outage_to end`,
+    })
     .where('id', '=', a.lockerId)
     .returning((eb) => [
       'unavailable_since',
-      eb
-        .exists(eb.selectFrom('parcels as p').select('p.id').whereRef('p.locker_id', '=', 'lockers.id').where('p.status', 'in', ['booked', 'in_locker']))
-        .as('holds_parcels'),
+      holdsParcels.as('holds_parcels'),
       eb.exists(eb.selectFrom('commands as c').select('c.id').whereRef('c.locker_id', '=', 'lockers.id').where('c.state', '=', 'pending')).as('pending_commands'),
-    ]),
-);
+    ]);
+});
 
 /** A group of status messages, in the group's transaction (ctx.writers.statuses). */
 export async function writeStatuses(ctx: ServerContext, trx: Transaction<Database>, group: readonly Status[]): Promise<(StatusWritten | undefined)[]> {

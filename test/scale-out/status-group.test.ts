@@ -8,9 +8,9 @@ import { registerLocker, startTestServer, type TestServer } from '../helpers/tes
 
 /**
  * Status messages written as a group (server/sync/locker-reports.ts; one statement on Postgres,
- * status-group-pg.ts): each locker's last status of the group stands, and the statement says whether the locker
- * holds parcels (an offline status of a locker holding none opens no presence transaction) and whether a command
- * for it is pending (an online status looks for commands to send again only then).
+ * status-group-pg.ts): each locker's last status of the group stands; the statement keeps the outage of a locker
+ * holding no parcel itself (no presence transaction for it) and says whether a command for it is pending (an
+ * online status looks for commands to send again only then).
  */
 let pgServers: TwoServers;
 let sqlite: TestServer;
@@ -56,7 +56,7 @@ describe.each([
     );
   });
 
-  it('an offline status records the outage of a locker holding a parcel, and opens no presence transaction for one holding none', async () => {
+  it('keeps the outage of a locker holding no parcel in the status statement, and leaves one holding a parcel to the presence hook', async () => {
     const t = server();
     const [empty, holding] = await Promise.all([1, 2].map(() => registerLocker(t.api, [{ id: 'A1', size: 'S' }])));
     await t.api.post('/v1/parcels', { lockerId: holding!.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'STATUS-1' });
@@ -67,17 +67,44 @@ describe.each([
     expect(written.map((w) => w?.holdsParcels)).toEqual([false, true]);
     expect(written.map((w) => w?.pendingCommands)).toEqual([false, false]);
 
+    const outage = async (id: string) =>
+      t.server.ctx.db.selectFrom('lockers').select(['unavailable_since', 'last_outage_from', 'last_outage_to']).where('id', '=', id).executeTakeFirstOrThrow();
+    const before = t.server.ctx.clock.now();
     for (const l of [empty!, holding!]) await handleDeviceMessage(t.server.ctx, topics.status(l.id), status('offline'));
-    const since = async (id: string) =>
-      (await t.server.ctx.db.selectFrom('lockers').select('unavailable_since').where('id', '=', id).executeTakeFirstOrThrow()).unavailable_since;
-    expect(await since(empty!.id)).toBeNull();
-    expect(await since(holding!.id)).not.toBeNull();
+    // Both count as unavailable from their offline status: the empty one's by the statement, the other's by the hook.
+    for (const l of [empty!, holding!]) expect(Number((await outage(l.id)).unavailable_since)).toBeGreaterThanOrEqual(before);
+    const emptySince = Number((await outage(empty!.id)).unavailable_since);
+    // Another offline status (a will after a broken reconnect) does not move the outage's start.
+    await handleDeviceMessage(t.server.ctx, topics.status(empty!.id), status('offline'));
+    expect(Number((await outage(empty!.id)).unavailable_since)).toBe(emptySince);
+
     // A command sent while it is away stays pending: the online status says so (and only then is it sent again).
     await t.api.post(`/v1/lockers/${empty!.id}/commands`, { type: 'set_service', compartmentId: 'A1', inService: false, reason: 'status test' });
     const back = await recordLockerStatus(t.server.ctx, { lockerId: empty!.id, online: true, bootId: 'b2' });
-    expect(back?.pendingCommands).toBe(true);
-    // Back online: the holding locker's outage is closed again.
+    expect(back).toMatchObject({ pendingCommands: true, unavailable: false, holdsParcels: false });
+    // Back online: its outage closed by the same statement, kept to credit a deposit made during it.
+    const closed = await outage(empty!.id);
+    expect(closed.unavailable_since).toBeNull();
+    expect(Number(closed.last_outage_from)).toBe(emptySince);
+    expect(Number(closed.last_outage_to)).toBeGreaterThanOrEqual(emptySince);
     await handleDeviceMessage(t.server.ctx, topics.status(holding!.id), status('online'));
-    expect(await since(holding!.id)).toBeNull();
+    expect((await outage(holding!.id)).unavailable_since).toBeNull();
+    expect((await outage(holding!.id)).last_outage_from).not.toBeNull();
+  });
+
+  it('credits the outage of a locker that held no parcel when it went offline and has one booked when it is back', async () => {
+    const t = server();
+    const l = await registerLocker(t.api, [{ id: 'A1', size: 'S' }]);
+    await handleDeviceMessage(t.server.ctx, topics.status(l!.id), status('online'));
+    const before = t.server.ctx.clock.now();
+    await handleDeviceMessage(t.server.ctx, topics.status(l!.id), status('offline'));
+    // Booked while it is away (the courier's code works offline) and back within the scheduler's second: the
+    // outage was recorded by the offline status itself, not left to the scheduler.
+    await t.api.post('/v1/parcels', { lockerId: l!.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'STATUS-2' });
+    await handleDeviceMessage(t.server.ctx, topics.status(l!.id), status('online'));
+    const row = await t.server.ctx.db.selectFrom('lockers').select(['unavailable_since', 'last_outage_from', 'last_outage_to']).where('id', '=', l!.id).executeTakeFirstOrThrow();
+    expect(row.unavailable_since).toBeNull();
+    expect(Number(row.last_outage_from)).toBeGreaterThanOrEqual(before);
+    expect(Number(row.last_outage_to)).toBeGreaterThanOrEqual(Number(row.last_outage_from));
   });
 });

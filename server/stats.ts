@@ -13,11 +13,17 @@ export class ServerStats {
   authFailures = 0;
   /** Broker sign-ins answered CONNACK 3 "server unavailable": too many waiting for their check (sign-in-gate.ts). */
   signInsBusy = 0;
+  /** Broker sign-ins sent to the doubtful line (their token does not verify against the key last read, known-keys.ts). */
+  signInsDoubtful = 0;
+  /** Of the busy refusals, those of the doubtful line. */
+  signInsDoubtfulBusy = 0;
   /** Broker sign-ins whose client was gone by their turn: not checked. */
   signInsGone = 0;
   /** Broker sign-in checks that ran out of time (a slow or hung database): answered CONNACK 3. */
   signInsTimedOut = 0;
   aclDenied = 0;
+  /** MQTT connections closed by the transport limits (too many from one address, a packet limit, no sign-in in time), by reason. */
+  readonly connectionsRefused = new Map<string, number>();
   /** Group-commit transactions that failed as a whole (their items ran again one by one), by writer. */
   readonly groupCommitFailures = new Map<string, number>();
   /** Work queued to run after a commit (a desired-state delta's publish) that failed; the next snapshot carries it. */

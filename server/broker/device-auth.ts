@@ -1,26 +1,29 @@
 import { verifyBrokerToken, type BrokerTokenVerdict, type DevicePublicKey } from '../../shared/broker-credentials.js';
 import type { Db } from '../store/database.js';
-
-/**
- * How far a locker's clock may be off and still sign in: a controller whose clock is wrong must be able to
- * connect to learn the server's time. Replay is stopped by the single-use rule (broker_token_uses), not by a tight window.
- */
-const BROKER_TOKEN_SKEW_SEC = 24 * 3600;
+import { BROKER_TOKEN_SKEW_SEC, type KnownKeys } from './known-keys.js';
 
 /**
  * Checks a locker's broker password: a token signed with the key it enrolled, used once. A locker that is not
- * enrolled (or whose key was revoked) has no way in.
+ * enrolled (or whose key was revoked) has no way in. The key read is remembered in `known` (known-keys.ts); a
+ * token already verified against `verifiedWith` is not verified again while the database holds that same key.
+ * A locker's clock may be off by BROKER_TOKEN_SKEW_SEC and still sign in: a controller whose clock is wrong must
+ * be able to connect to learn the server's time. Replay is stopped by the single-use rule (broker_token_uses),
+ * not by a tight window.
  */
 export async function checkBrokerPassword(
   db: Db,
   lockerId: string,
   password: Buffer,
   nowMs: number,
+  known?: KnownKeys,
+  verifiedWith?: string,
 ): Promise<BrokerTokenVerdict | 'NOT_ENROLLED' | 'REPLAYED'> {
   const row = await db.selectFrom('lockers').select('public_key').where('id', '=', lockerId).executeTakeFirst();
+  known?.remember(lockerId, row?.public_key ?? null);
   if (!row?.public_key) return 'NOT_ENROLLED';
   const token = password.toString('utf8');
-  const verdict = await verifyBrokerToken(token, JSON.parse(row.public_key) as DevicePublicKey, lockerId, nowMs, BROKER_TOKEN_SKEW_SEC);
+  const verdict =
+    row.public_key === verifiedWith ? 'OK' : await verifyBrokerToken(token, JSON.parse(row.public_key) as DevicePublicKey, lockerId, nowMs, BROKER_TOKEN_SKEW_SEC);
   if (verdict !== 'OK') return verdict;
   const jti = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti: string }).jti;
   // Single use, across restarts: the id is kept as long as the token could still pass the time check.

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import { Aedes, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Logger } from 'pino';
 import { DEVICE_PUBLISHES, TOPIC_ROOT, deviceMayPublish, deviceMaySubscribe, isStatusTopic, parseTopic } from '../../shared/topics.js';
@@ -7,14 +7,13 @@ import type { Db } from '../store/database.js';
 import type { ServerStats } from '../stats.js';
 import type { BrokerLink, ServerBroker } from './link.js';
 import { Limiter } from './limiter.js';
-import { checkBrokerPassword } from './device-auth.js';
 import { indexedMemoryPersistence } from './retained-index.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import type { SocketGuard } from './guarded-connection.js';
 import { connectionAcceptor, type TransportLimits } from './transport-limits.js';
 import type { BrokerFleet } from './redis-fleet.js';
 import { LocalDispatch } from './local-dispatch.js';
-import { SignInGate } from './sign-in-gate.js';
+import { lockerSignIns } from './broker-sign-in.js';
 
 interface BrokerDeps {
   db: Db;
@@ -33,12 +32,6 @@ interface BrokerDeps {
 /** Across a fleet: close this locker's connection wherever it is (no device may publish or subscribe to $SYS). */
 const REVOKE_TOPIC = '$SYS/lockstep/revoke';
 
-const AUTH_ERRORS = { 3: 'server unavailable', 4: 'bad username or password', 5: 'not authorized' } as const;
-
-function authError(code: keyof typeof AUTH_ERRORS): AuthenticateError {
-  return Object.assign(new Error(AUTH_ERRORS[code]), { returnCode: code });
-}
-
 /**
  * The in-process aedes broker. Every client is a locker that proves itself with its own secret; client id =
  * username = locker id; each locker may use only its own topics, by exact name. The server itself talks to the
@@ -49,61 +42,11 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
   const guards = new WeakMap<object, SocketGuard>();
   // In a fleet, the server reads the device messages that arrived at this process only (see local-dispatch.ts).
   const local = fleet ? new LocalDispatch() : undefined;
-  const gate = new SignInGate(limits.signIns, () => systemClock.now());
-  let busySaidAt = 0;
+  const { authenticate } = lockerSignIns({ db, stats, log, clock, limits: limits.signIns, guards });
   const aedes = await Aedes.createBroker({
     persistence: fleet ? fleet.persistence : indexedMemoryPersistence(),
     ...(fleet && local ? { mq: fleet.mq, heartbeatInterval: fleet.heartbeatMs, published: (packet: PublishPacket, _client: Client | null, done: (err?: Error | null) => void) => local.published(packet, done) } : {}),
-    authenticate(client: Client, username, password, done) {
-      if (!username || username !== client.id || !password) {
-        stats.authFailures++;
-        done(authError(4), false);
-        return;
-      }
-      // One answer per sign-in: a check that ran out of time was answered busy and may still settle later.
-      let answered = false;
-      const answer = (err: AuthenticateError | null, ok: boolean) => {
-        if (answered) return;
-        answered = true;
-        done(err, ok);
-      };
-      gate.admit({
-        // aedes marks a client closed when its socket ends; a destroyed socket may not have told it yet.
-        gone: () => client.closed || (client.conn as { destroyed?: boolean }).destroyed === true,
-        check: () =>
-          checkBrokerPassword(db, username, password, clock.now()).then(
-            (verdict) => {
-              const ok = verdict === 'OK';
-              if (answered) return;
-              if (ok) guards.get(client.conn)?.signedIn();
-              if (!ok) {
-                stats.authFailures++;
-                log.warn({ lockerId: username, verdict }, 'broker sign-in refused');
-              }
-              answer(ok ? null : authError(4), ok);
-            },
-            (err: unknown) => {
-              log.error({ err }, 'broker authentication failed');
-              answer(authError(5), false);
-            },
-          ),
-        refuse: (why) => {
-          if (why === 'TIMEOUT') {
-            stats.signInsTimedOut++;
-            log.warn({ lockerId: username }, 'broker sign-in check ran out of time: answered busy');
-          } else if (why === 'BUSY') {
-            stats.signInsBusy++;
-            // Once per 10 s at most: a storm must not flood the log.
-            if (systemClock.now() - busySaidAt >= 10_000) {
-              busySaidAt = systemClock.now();
-              log.warn({ waiting: gate.waiting, refusedSoFar: stats.signInsBusy }, 'mqtt sign-ins refused: busy (CONNACK 3)');
-            }
-          } else stats.signInsGone++;
-          // Busy or out of time: CONNACK 3, the locker backs off longer. Gone: aedes answers nobody (client closed).
-          answer(authError(why === 'GONE' ? 5 : 3), false);
-        },
-      });
-    },
+    authenticate,
     authorizePublish(client: Client | null, packet: PublishPacket, done) {
       if (client === null) return done(null);
       const ok = deviceMayPublish(client.id, packet.topic) && (!packet.retain || isStatusTopic(packet.topic));
@@ -209,10 +152,17 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
         // holding the second until the first is acknowledged met the locker's delayed ACK: 40 ms per batch.
         // Every socket passes the transport limits first (wall time: they are about the network, not the
         // simulated clock); aedes reads only what the guard let through.
-        tcp = createServer({ noDelay: true }, connectionAcceptor(limits, systemClock, log, (socket, guard) => {
-          guards.set(socket, guard);
-          aedes.handle(socket);
-        }));
+        const accept = connectionAcceptor(
+          limits,
+          systemClock,
+          log,
+          (socket, guard) => {
+            guards.set(socket, guard);
+            aedes.handle(socket);
+          },
+          (reason) => stats.connectionsRefused.set(reason, (stats.connectionsRefused.get(reason) ?? 0) + 1),
+        );
+        tcp = createServer({ noDelay: true }, accept);
         tcp.once('error', reject);
         tcp.listen(port, host, () => {
           listening = true;

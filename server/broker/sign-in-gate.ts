@@ -75,21 +75,26 @@ export class SignInGate {
     return (this.waiting * this.#checkMs) / this.limits.atOnce;
   }
 
+  /** Whether a newcomer would be refused as busy now: no slot free, and the line full, stuck or too slow. */
+  get busy(): boolean {
+    if (this.#active < this.limits.atOnce) return false;
+    const first = this.#line[this.#head];
+    const full = this.waiting >= this.limits.waiting;
+    const stuck = first !== undefined && this.now() - first.at >= this.limits.maxWaitMs;
+    return full || stuck || this.expectedWaitMs >= this.limits.maxWaitMs;
+  }
+
   admit(signIn: SignIn): void {
     if (this.#active < this.limits.atOnce) {
       this.#start(signIn);
       return;
     }
-    const now = this.now();
-    const first = this.#line[this.#head];
-    const full = this.waiting >= this.limits.waiting;
-    const stuck = first !== undefined && now - first.at >= this.limits.maxWaitMs;
-    if (full || stuck || this.expectedWaitMs >= this.limits.maxWaitMs) {
+    if (this.busy) {
       this.counts.busy++;
       signIn.refuse('BUSY');
       return;
     }
-    this.#line.push({ signIn, at: now });
+    this.#line.push({ signIn, at: this.now() });
   }
 
   #start(signIn: SignIn): void {

@@ -52,6 +52,7 @@ function plainAddress(address: string): string {
 /**
  * Takes each new TCP connection of the broker: refuses it at once when its address opened too many in the last
  * 10 seconds, otherwise guards it (packet and sign-in limits) and hands the socket and its guard to the broker.
+ * `refused` is told the reason of each connection closed by a limit (counted for /metrics).
  * `clock` is wall time: these limits are about the network, not the simulated business clock.
  */
 export function connectionAcceptor(
@@ -59,6 +60,7 @@ export function connectionAcceptor(
   clock: Clock,
   log: Logger,
   handle: (socket: Socket, guard: SocketGuard) => void,
+  refused: (reason: string) => void = () => undefined,
 ): (socket: Socket) => void {
   const attempts = new WindowCounter(clock, 10_000);
   return (socket) => {
@@ -68,6 +70,7 @@ export function connectionAcceptor(
       if (n > limits.connectsPerAddressPer10s) {
         // Logged once per window, not per refused connection: a flood must not flood the log.
         if (n === limits.connectsPerAddressPer10s + 1) log.warn({ address }, 'mqtt connections refused: too many from this address');
+        refused('TOO_MANY_FROM_ADDRESS');
         socket.destroy();
         return;
       }
@@ -76,7 +79,10 @@ export function connectionAcceptor(
       limits: { connectBytes: limits.maxConnectBytes, packetBytes: limits.maxPacketBytes },
       signInTimeoutMs: limits.signInTimeoutMs,
       clock,
-      onRefused: (reason) => log.warn({ address, reason }, 'mqtt connection closed: limit broken'),
+      onRefused: (reason) => {
+        refused(reason);
+        log.warn({ address, reason }, 'mqtt connection closed: limit broken');
+      },
     });
     handle(socket, guard);
   };

@@ -136,6 +136,8 @@ export class ServerMetrics {
       ['lockstep_parcels_rebooked_total', 'Booked parcels given another compartment because the locker put a parcel into theirs.', () => stats.rebooked],
       ['lockstep_mqtt_auth_failures_total', 'Broker connections refused for bad credentials.', () => stats.authFailures],
       ['lockstep_mqtt_sign_ins_busy_total', 'Broker sign-ins refused as busy (CONNACK 3): too many were waiting for their check.', () => stats.signInsBusy],
+      ['lockstep_mqtt_sign_ins_doubtful_total', 'Broker sign-ins whose token did not verify against the key last read for the locker (or of a locker not enrolled then): checked in a narrow line of their own.', () => stats.signInsDoubtful],
+      ['lockstep_mqtt_sign_ins_doubtful_busy_total', 'Of the busy refusals, those of doubtful sign-ins (their own line was full).', () => stats.signInsDoubtfulBusy],
       ['lockstep_mqtt_sign_ins_gone_total', 'Broker sign-ins not checked because the client had gone by their turn.', () => stats.signInsGone],
       ['lockstep_mqtt_sign_ins_timed_out_total', 'Broker sign-in checks that ran out of time (slow or hung database), answered CONNACK 3.', () => stats.signInsTimedOut],
       ['lockstep_mqtt_acl_denied_total', 'Publishes and subscriptions refused by the per-locker topic rules.', () => stats.aclDenied],
@@ -152,6 +154,16 @@ export class ServerMetrics {
       collect() {
         this.reset();
         for (const [code, n] of stats.mqttRejected) this.inc({ code }, n);
+      },
+    });
+    new Counter({
+      name: 'lockstep_mqtt_connections_refused_total',
+      help: 'MQTT connections closed by the transport limits before or during sign-in, by reason (docs/protocol.md, Transport).',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [reason, n] of stats.connectionsRefused) this.inc({ reason }, n);
       },
     });
     new Counter({

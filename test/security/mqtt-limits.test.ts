@@ -6,6 +6,7 @@ import { ManualClock } from '../../shared/clock.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { fixedHeader, rawClient, remainingLength, type RawClient } from './mqtt-limits-wire.js';
 
+const METRICS_TOKEN = 'metrics-token-for-the-mqtt-limits-test-0123456789';
 const LIMITS: PacketLimits = { connectBytes: 4096, packetBytes: 69_632 };
 const connectPacket = generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'L1', username: 'L1', password: Buffer.from('x'.repeat(300)), clean: true, keepalive: 30 });
 const publish = (bytes: number) => generate({ cmd: 'publish', topic: 'lockers/L1/events', payload: Buffer.alloc(bytes), qos: 1, messageId: 7, retain: false, dup: false });
@@ -110,7 +111,7 @@ describe('the embedded broker’s socket limits (in process, real sockets)', () 
   const clients: RawClient[] = [];
   beforeAll(async () => {
     // Loopback is exempt by default; 'none' puts this test's own address under the limit.
-    t = await startTestServer({ mqttConnectsPerAddressPer10s: 3, mqttConnectLimitExempt: 'none', mqttSignInTimeoutMs: 800 });
+    t = await startTestServer({ mqttConnectsPerAddressPer10s: 3, mqttConnectLimitExempt: 'none', mqttSignInTimeoutMs: 800, metricsToken: METRICS_TOKEN });
   });
   afterAll(async () => {
     for (const c of clients) c.socket.destroy();
@@ -135,5 +136,9 @@ describe('the embedded broker’s socket limits (in process, real sockets)', () 
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
     expect(Date.now() - started).toBeLessThan(5000);
     for (const c of [...allowed, refused]) expect(c.received().length).toBe(0);
+    // Each closed connection counted by its reason in /metrics.
+    const metrics = await (await fetch(`${t.httpUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    expect(metrics).toMatch(/^lockstep_mqtt_connections_refused_total\{reason="TOO_MANY_FROM_ADDRESS"\} 1$/m);
+    expect(metrics).toMatch(/^lockstep_mqtt_connections_refused_total\{reason="SIGN_IN_TIMEOUT"\} 3$/m);
   });
 });

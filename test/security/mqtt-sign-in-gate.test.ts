@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { generate } from 'mqtt-packet';
 import { connect as tcpConnect } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import { enrol } from '../../device/identity.js';
+import { signBrokerToken } from '../../shared/broker-credentials.js';
 import { registerLocker, startTestServer, type RegisteredLocker, type TestServer } from '../helpers/test-server.js';
 
 const METRICS_TOKEN = 'metrics-token-for-the-sign-in-gate-test-0123456789';
@@ -105,5 +108,83 @@ describe('a sign-in whose client leaves while it waits its turn', () => {
     await expect.poll(async () => stats.signInsGone + (await uses()) - before).toBe(fleet.length);
     expect(stats.signInsGone, 'hang-ups seen before their turn').toBeGreaterThan(0);
     expect(stats.signInsBusy).toBe(0);
+  });
+});
+
+describe('made-up tokens for the ids of lockers this process knows (server/broker/known-keys.ts)', () => {
+  const FLOOD = 400;
+  let g: TestServer;
+  let real: RegisteredLocker[];
+  beforeAll(async () => {
+    // One check at a time and a short line: a flood of made-up tokens in that line would leave no room for lockers.
+    g = await startTestServer({ mqttSignInsAtOnce: 1, mqttSignInsWaiting: 8, mqttConnectsPerAddressPer10s: 0 });
+    real = [];
+    for (let i = 0; i < 8; i++) real.push(await registerLocker(g.api));
+  }, 60_000);
+  afterAll(async () => {
+    await g?.close();
+  });
+
+  const connect = (l: RegisteredLocker, password: string) => {
+    const client = mqtt.connect(g.mqttUrl, { clientId: l.id, username: l.id, password, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 20_000 });
+    return new Promise<{ outcome: 'ok' | number; client: mqtt.MqttClient }>((resolve) => {
+      client.once('connect', () => resolve({ outcome: 'ok', client }));
+      client.once('error', (err) => resolve({ outcome: Number((err as { code?: unknown }).code ?? -1), client }));
+    });
+  };
+
+  it('waits in a narrow line of its own: the lockers signing in at the same time all get in', async () => {
+    // Each locker signs in once (its key is read) and leaves, as before a power cut.
+    for (const l of real) {
+      const r = await connect(l, await l.device.sign());
+      expect(r.outcome).toBe('ok');
+      await r.client.endAsync(true);
+    }
+    const stats = g.server.ctx.stats;
+    const before = { doubtful: stats.signInsDoubtful, doubtfulBusy: stats.signInsDoubtfulBusy, busy: stats.signInsBusy, authFailures: stats.authFailures };
+    // An attacker who knows the ids signs tokens with keys of its own and floods the broker with them; the 8
+    // lockers sign in while the flood goes on. In one line, the flood would keep its 1 + 8 places taken.
+    const { privateKey } = await generateKeyPair('Ed25519');
+    const forged = await Promise.all(
+      Array.from({ length: FLOOD }, (_, i) => signBrokerToken(privateKey, real[i % real.length]!.id, Date.now(), `forged${i}`)),
+    );
+    const tokens = await Promise.all(real.map((l) => l.device.sign()));
+    const flood = forged.map((token, i) => connect(real[i % real.length]!, token));
+    // The flood under way: sorted as doubtful, or (in one line) refused because that line is full.
+    await expect.poll(() => stats.signInsDoubtful - before.doubtful + stats.signInsBusy - before.busy, { interval: 2 }).toBeGreaterThanOrEqual(20);
+    const lockers = await Promise.all(real.map((l, i) => connect(l, tokens[i]!)));
+    const attacks = await Promise.all(flood);
+
+    expect(lockers.map((r) => r.outcome)).toEqual(real.map(() => 'ok'));
+    // Refused as bad credentials once checked, or as busy when their own line was full; never let in.
+    expect(attacks.every((r) => r.outcome === 4 || r.outcome === 3), attacks.map((r) => r.outcome).join(',')).toBe(true);
+    expect(stats.signInsDoubtful - before.doubtful).toBe(FLOOD);
+    const refusedBusy = attacks.filter((r) => r.outcome === 3).length;
+    expect(stats.signInsBusy - before.busy).toBe(refusedBusy);
+    expect(stats.authFailures - before.authFailures).toBe(FLOOD - refusedBusy);
+    expect(stats.signInsDoubtfulBusy - before.doubtfulBusy).toBe(refusedBusy);
+    await Promise.all([...lockers, ...attacks].map((r) => r.client.endAsync(true)));
+  });
+
+  it('a locker re-enrolled with a new key is doubtful once, checked against the database, and let in', async () => {
+    const l = real[0]!;
+    const ticket = await g.api.post<{ token: string }>(`/v1/lockers/${l.id}/re-enrol`, {});
+    const { privateKey, publicKey } = await generateKeyPair('Ed25519', { extractable: true });
+    const jwk = await exportJWK(publicKey);
+    await enrol(g.api.baseUrl, l.id, ticket.token, { kty: 'OKP', crv: 'Ed25519', x: String(jwk.x) });
+    const doubtful = g.server.ctx.stats.signInsDoubtful;
+    const first = await connect(l, await signBrokerToken(privateKey, l.id, Date.now(), 'newkey1'));
+    expect(first.outcome).toBe('ok');
+    expect(g.server.ctx.stats.signInsDoubtful - doubtful).toBe(1);
+    await first.client.endAsync(true);
+    // The new key is the one remembered now: the next sign-in is not doubtful, and the old key's tokens are.
+    const second = await connect(l, await signBrokerToken(privateKey, l.id, Date.now(), 'newkey2'));
+    expect(second.outcome).toBe('ok');
+    expect(g.server.ctx.stats.signInsDoubtful - doubtful).toBe(1);
+    await second.client.endAsync(true);
+    const old = await connect(l, await l.device.sign());
+    expect(old.outcome).toBe(4);
+    expect(g.server.ctx.stats.signInsDoubtful - doubtful).toBe(2);
+    old.client.end(true);
   });
 });

@@ -1,0 +1,111 @@
+import type { AuthenticateError, Client } from 'aedes';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import type { Db } from '../store/database.js';
+import type { ServerStats } from '../stats.js';
+import { checkBrokerPassword } from './device-auth.js';
+import type { SocketGuard } from './guarded-connection.js';
+import { KnownKeys } from './known-keys.js';
+import { SignInGate, type SignInGateLimits } from './sign-in-gate.js';
+
+const AUTH_ERRORS = { 3: 'server unavailable', 4: 'bad username or password', 5: 'not authorized' } as const;
+
+function authError(code: keyof typeof AUTH_ERRORS): AuthenticateError {
+  return Object.assign(new Error(AUTH_ERRORS[code]), { returnCode: code });
+}
+
+/** Doubtful sign-ins (known-keys.ts) checked at the same time, and waiting at most, in their own line. */
+const DOUBTFUL_AT_ONCE = 1;
+const DOUBTFUL_WAITING = 16;
+
+interface SignInDeps {
+  db: Db;
+  stats: ServerStats;
+  log: Logger;
+  clock: Clock;
+  limits: SignInGateLimits;
+  /** Each connection's guard, told when its client signed in (keyed by the socket aedes knows as client.conn). */
+  guards: WeakMap<object, SocketGuard>;
+}
+
+export type Authenticate = (client: Client, username: Readonly<string> | undefined, password: Readonly<Buffer> | undefined, done: (err: AuthenticateError | null, success: boolean | null) => void) => void;
+
+/**
+ * aedes' `authenticate` for lockers: username = client id = locker id, password = a broker token checked once
+ * (device-auth.ts). Sign-ins wait their turn in sign-in-gate.ts' line. A token that does not verify against the
+ * key this process last read for the locker (or of a locker not enrolled then) is doubtful and waits in a narrow
+ * line of its own, still checked against the database: made-up tokens for known locker ids cannot crowd out the
+ * lockers a power cut brings back (known-keys.ts).
+ */
+export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInDeps): { authenticate: Authenticate; known: KnownKeys } {
+  const gate = new SignInGate(limits, () => systemClock.now());
+  const doubtfulLine = new SignInGate({ ...limits, atOnce: DOUBTFUL_AT_ONCE, waiting: Math.min(limits.waiting, DOUBTFUL_WAITING) }, () => systemClock.now());
+  const known = new KnownKeys();
+  let busySaidAt = 0;
+
+  const authenticate: Authenticate = (client, username, password, done) => {
+    if (!username || username !== client.id || !password) {
+      stats.authFailures++;
+      done(authError(4), false);
+      return;
+    }
+    // One answer per sign-in: a check that ran out of time was answered busy and may still settle later.
+    let answered = false;
+    const answer = (err: AuthenticateError | null, ok: boolean) => {
+      if (answered) return;
+      answered = true;
+      done(err, ok);
+    };
+    const signIn = (line: SignInGate, verifiedWith: string | undefined) =>
+      line.admit({
+        // aedes marks a client closed when its socket ends; a destroyed socket may not have told it yet.
+        gone: () => client.closed || (client.conn as { destroyed?: boolean }).destroyed === true,
+        check: () =>
+          checkBrokerPassword(db, username, password, clock.now(), known, verifiedWith).then(
+            (verdict) => {
+              const ok = verdict === 'OK';
+              if (answered) return;
+              if (ok) guards.get(client.conn)?.signedIn();
+              if (!ok) {
+                stats.authFailures++;
+                log.warn({ lockerId: username, verdict }, 'broker sign-in refused');
+              }
+              answer(ok ? null : authError(4), ok);
+            },
+            (err: unknown) => {
+              log.error({ err }, 'broker authentication failed');
+              answer(authError(5), false);
+            },
+          ),
+        refuse: (why) => {
+          if (why === 'TIMEOUT') {
+            stats.signInsTimedOut++;
+            log.warn({ lockerId: username }, 'broker sign-in check ran out of time: answered busy');
+          } else if (why === 'BUSY') {
+            stats.signInsBusy++;
+            if (line === doubtfulLine) stats.signInsDoubtfulBusy++;
+            // Once per 10 s at most: a storm must not flood the log.
+            if (systemClock.now() - busySaidAt >= 10_000) {
+              busySaidAt = systemClock.now();
+              log.warn({ waiting: gate.waiting, doubtfulWaiting: doubtfulLine.waiting, refusedSoFar: stats.signInsBusy }, 'mqtt sign-ins refused: busy (CONNACK 3)');
+            }
+          } else stats.signInsGone++;
+          // Busy or out of time: CONNACK 3, the locker backs off longer. Gone: aedes answers nobody (client closed).
+          answer(authError(why === 'GONE' ? 5 : 3), false);
+        },
+      });
+    // A storm's refusals stay cheap: no token is verified for a sign-in the main line would refuse anyway.
+    if (gate.busy) return signIn(gate, undefined);
+    known.precheck(username, password.toString('utf8'), clock.now()).then(
+      ({ verdict, key }) => {
+        if (verdict === 'doubtful') stats.signInsDoubtful++;
+        signIn(verdict === 'doubtful' ? doubtfulLine : gate, key);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'broker sign-in precheck failed');
+        answer(authError(5), false);
+      },
+    );
+  };
+  return { authenticate, known };
+}

@@ -139,6 +139,8 @@ export const ServerConfigSchema = Type.Object(
     remoteOpenLockersPerOperatorPerHour: Type.Integer({ minimum: 1, maximum: 10_000 }),
     /** Remote opens one principal may have waiting (pending) for lockers that are offline. */
     remoteOpenQueuedPerOperator: Type.Integer({ minimum: 0, maximum: 10_000 }),
+    /** Requests to open an occupied compartment one principal may have waiting for approval at once. */
+    remoteOpenPendingPerOperator: Type.Integer({ minimum: 1, maximum: 1000 }),
     /** Opens of an occupied compartment one principal may send without a second operator's approval in any 24 h. */
     remoteOpenOccupiedDailyAllowance: Type.Integer({ minimum: 0, maximum: 1000 }),
     /** Opens of occupied compartments (on allowance or approved) the whole fleet may send in any hour. */

@@ -73,6 +73,7 @@ export const ERRORS = {
   // Remote opens and set_service (issue 17).
   REMOTE_OPEN_LOCKERS_LIMITED: { status: 429, message: 'You opened compartments in too many different lockers in the last hour; retry after the time in the retry-after header.' },
   REMOTE_OPEN_QUEUE_FULL: { status: 429, message: 'Too many of your remote opens are waiting for offline lockers; retry once some have run or expired.' },
+  REMOTE_OPEN_PENDING_FULL: { status: 429, message: 'Too many of your requests to open occupied compartments are waiting for approval; retry once some are approved or expire.' },
   REMOTE_OPEN_OCCUPIED_LIMITED: { status: 429, message: 'The fleet had as many opens of occupied compartments in the last hour as it allows; retry later.' },
   REMOTE_OPEN_REQUEST_NOT_FOUND: { status: 404, message: 'No remote-open request with this id.' },
   REMOTE_OPEN_SELF_APPROVAL: { status: 403, message: 'A remote-open request needs another operator\'s approval; its requester cannot approve it.' },

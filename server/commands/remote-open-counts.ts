@@ -108,6 +108,22 @@ export async function allowanceUsed(db: Kysely<Database>, actor: string, now: nu
   return Number(row?.n ?? 0);
 }
 
+/**
+ * A principal's cap on requests waiting for another operator's approval (not approved, not expired): each one is
+ * work for the approvers, and a stolen token must not bury the real ones among hundreds (docs/security.md).
+ */
+export async function pendingRequestsRefusal(db: Kysely<Database>, config: ServerConfig, actor: string, now: number): Promise<LimitRefusal | null> {
+  const limit = config.remoteOpenPendingPerOperator;
+  const row = await db
+    .selectFrom('remote_open_requests')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('requested_by', '=', actor)
+    .where('state', '=', 'pending_approval')
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0) < limit ? null : refusal('REMOTE_OPEN_PENDING_FULL', 'operator_pending', limit);
+}
+
 /** The fleet's cap on opens of occupied compartments (on allowance or approved) in any hour. */
 export async function occupiedFleetRefusal(db: Kysely<Database>, config: ServerConfig, now: number): Promise<LimitRefusal | null> {
   const limit = config.remoteOpenOccupiedFleetPerHour;

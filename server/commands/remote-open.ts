@@ -6,7 +6,7 @@ import type { CommandRow } from '../store/schema.js';
 import type { RemoteOpenRequestRow } from '../store/schema-operations.js';
 import { inUnitOfWork } from '../desired-state/unit-of-work.js';
 import { insertCommand, type CommandRequest } from './commands.js';
-import { allowanceUsed, occupiedFleetRefusal, openLimitRefusal, serialiseChecks, type LimitRefusal } from './remote-open-counts.js';
+import { allowanceUsed, occupiedFleetRefusal, openLimitRefusal, pendingRequestsRefusal, serialiseChecks, type LimitRefusal } from './remote-open-counts.js';
 import { occupiedDecision, openTtlSec } from './remote-open-rules.js';
 import { checkRemoteOpenBurst } from './remote-open-burst.js';
 
@@ -19,7 +19,8 @@ type Decided = { refusal: LimitRefusal } | RemoteOpenOutcome;
  * A remote open of one compartment (issue 17 for the limits): within the per-principal and fleet limits per
  * minute, the principal's cap on distinct lockers per hour and on opens queued for offline lockers. A compartment
  * that holds (or awaits) a parcel opens at once only within the principal's daily allowance and the fleet's hourly
- * cap; beyond the allowance the open waits as a request for another operator's approval (remote-open-approval.ts).
+ * cap; beyond the allowance the open waits as a request for another operator's approval (remote-open-approval.ts),
+ * at most REMOTE_OPEN_PENDING_PER_OPERATOR of them per principal at once.
  * Audited whatever the outcome (created, pending or refused with its code); each attempt is counted for the burst
  * alarm. The checks, the command and its audit entry are one transaction, so two requests at once cannot both take
  * the last place under a limit (SQLite runs one write transaction at a time; on Postgres an advisory lock).
@@ -83,6 +84,11 @@ export async function openRemotely(ctx: ServerContext, lockerId: string, req: Co
         command_id: null,
       };
       if (decision === 'needs_approval') {
+        const pending = await pendingRequestsRefusal(trx, config, actor, now);
+        if (pending) {
+          await recordAudit(trx, { ...about, result: 'refused', code: pending.code, detail: { ...pending.details, parcelId: target.parcel_id } });
+          return { refusal: pending };
+        }
         await trx.insertInto('remote_open_requests').values(request).execute();
         await recordAudit(trx, { ...about, result: 'pending', subject: request.id, detail: { parcelId: target.parcel_id, approvalRequired: true, expiresAt: request.expires_at } });
         return { kind: 'request', request };

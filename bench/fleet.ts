@@ -7,7 +7,7 @@ import { openFileLimit, type BenchChild } from './ipc.js';
 import { fleetBookings, type FleetBookings } from './fleet-bookings.js';
 import { eventsWindow, type FleetEvents } from './fleet-events.js';
 import { powerCut, type FleetStorm } from './fleet-storm.js';
-import type { ConnectResult } from './mqtt-fleet.js';
+import type { ConnectResult, FleetStats } from './mqtt-fleet.js';
 import { startRedis } from './redis-server.js';
 import { mib, ratio, round, say, sleep } from './stats.js';
 
@@ -32,8 +32,13 @@ const SOCKETS_PER_SOURCE_ADDRESS = 1_000;
 
 export interface FleetSide {
   processes: number;
-  /** Lockers connected at the end of the hold, over every process. */
+  /**
+   * Lockers connected at the end of the hold: the smaller of what the light lockers say (connected) and what the
+   * servers count (connections signed in); either alone can count a connection twice or one already gone.
+   */
   held: number;
+  /** The two counts `held` is the smaller of, when they differ (both as read at the end of the hold). */
+  counted?: { byClients: number; byServers: number };
   /** Lockers that did not connect within the bound, or whose connection was gone at the end. */
   lost: number;
   connectSec: number;
@@ -136,7 +141,11 @@ async function side(ctx: BenchContext, label: string, hosts: Host[], creds: Flee
       heartbeatsRecorded = await seen();
     }
   }
-  const connectedNow = (await Promise.all(hosts.map((h) => h.stats()))).reduce((n, s) => n + s.connected, 0);
+  const [byServers, byClients] = await Promise.all([
+    Promise.all(hosts.map((h) => h.stats())).then((all) => all.reduce((n, s) => n + s.connected, 0)),
+    Promise.all(c.fleets.map((f) => f.request<FleetStats>('stats'))).then((all) => all.reduce((n, s) => n + s.connected, 0)),
+  ]);
+  const connectedNow = Math.min(byServers, byClients);
   const mem = await Promise.all(hosts.map((h) => h.memory()));
   const grown = mem.reduce((n, m, i) => n + (m.rss - (rss0[i] ?? 0)), 0);
   const events = o.events ? await eventsWindow(ctx, label, hosts, c.fleets, { lockstep: o.lockstep, warmupMs: 2000, windowMs: 8000 }) : undefined;
@@ -145,6 +154,7 @@ async function side(ctx: BenchContext, label: string, hosts: Host[], creds: Flee
   const result: FleetSide = {
     processes: hosts.length,
     held: connectedNow,
+    ...(byServers !== byClients ? { counted: { byClients, byServers } } : {}),
     lost: creds.length - connectedNow,
     connectSec: round(c.ms / 1000, 1),
     connectsPerSec: c.ms > 0 ? round(c.connected / (c.ms / 1000)) : 0,
@@ -154,7 +164,8 @@ async function side(ctx: BenchContext, label: string, hosts: Host[], creds: Flee
     ...(events ? { events } : {}),
     ...(storm ? { storm } : {}),
   };
-  say(`  ${label}: held ${result.held}, lost ${result.lost}, ${result.connectsPerSec} connects/s, heartbeats recorded ${heartbeatsRecorded}, ${result.kibPerLocker} KiB/locker (RSS ${result.rssMiB.join(' + ')} MiB)`);
+  const counts = result.counted ? ` (the smaller of ${result.counted.byClients} by the clients and ${result.counted.byServers} by the servers)` : '';
+  say(`  ${label}: held ${result.held}${counts}, lost ${result.lost}, ${result.connectsPerSec} connects/s, heartbeats recorded ${heartbeatsRecorded}, ${result.kibPerLocker} KiB/locker (RSS ${result.rssMiB.join(' + ')} MiB)`);
   return result;
 }
 

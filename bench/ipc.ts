@@ -81,7 +81,10 @@ export class BenchChild {
 
   /** Starts `entry` (a .ts file in bench/) with `config`; resolves with the child and its ready note. */
   static start(entry: string, config: unknown, options: ChildOptions = {}): Promise<{ child: BenchChild; ready: Note }> {
-    const flags = ['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192'];
+    // BENCH_NODE_FLAGS: more V8/Node flags for every child (e.g. `--max-semi-space-size=32` to try a larger young
+    // generation, docs/scale.md); space-separated.
+    const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+    const flags = ['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192', ...extra];
     // stdout is dropped (server logs at the shipped level cost what they cost, then vanish); stderr shows crashes.
     const proc = spawn(process.execPath, [...flags, entry], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -42,6 +42,8 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
   const doubtfulLine = new SignInGate({ ...limits, atOnce: DOUBTFUL_AT_ONCE, waiting: Math.min(limits.waiting, DOUBTFUL_WAITING) }, () => systemClock.now());
   const known = new KnownKeys();
   let busySaidAt = 0;
+  // Sign-ins between their arrival and a line (the precheck verifies a signature: a few turns of the event loop).
+  let prechecking = 0;
 
   const authenticate: Authenticate = (client, username, password, done) => {
     if (!username || username !== client.id || !password) {
@@ -56,12 +58,13 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
       answered = true;
       done(err, ok);
     };
+    const nowMs = clock.now();
     const signIn = (line: SignInGate, verifiedWith: string | undefined) =>
       line.admit({
         // aedes marks a client closed when its socket ends; a destroyed socket may not have told it yet.
         gone: () => client.closed || (client.conn as { destroyed?: boolean }).destroyed === true,
         check: () =>
-          checkBrokerPassword(db, username, password, clock.now(), known, verifiedWith).then(
+          checkBrokerPassword(db, username, password, nowMs, known, verifiedWith).then(
             (verdict) => {
               const ok = verdict === 'OK';
               if (answered) return;
@@ -94,18 +97,21 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
           answer(authError(why === 'GONE' ? 5 : 3), false);
         },
       });
-    // A storm's refusals stay cheap: no token is verified for a sign-in the main line would refuse anyway.
-    if (gate.busy) return signIn(gate, undefined);
-    known.precheck(username, password.toString('utf8'), clock.now()).then(
-      ({ verdict, key }) => {
+    // A storm's refusals stay cheap: no token is verified for a sign-in the main line would refuse anyway, counting
+    // those still being prechecked as already waiting in it.
+    if (gate.busy || prechecking >= limits.atOnce + limits.waiting) return signIn(gate, undefined);
+    prechecking++;
+    known
+      .precheck(username, password.toString('utf8'), nowMs)
+      .finally(() => prechecking--)
+      .then(({ verdict, key }) => {
         if (verdict === 'doubtful') stats.signInsDoubtful++;
         signIn(verdict === 'doubtful' ? doubtfulLine : gate, key);
-      },
-      (err: unknown) => {
-        log.error({ err }, 'broker sign-in precheck failed');
+      })
+      .catch((err: unknown) => {
+        log.error({ err }, 'broker sign-in failed before its check');
         answer(authError(5), false);
-      },
-    );
+      });
   };
   return { authenticate, known };
 }

@@ -1,11 +1,12 @@
 import { verifyBrokerToken, type BrokerTokenVerdict, type DevicePublicKey } from '../../shared/broker-credentials.js';
 import type { Db } from '../store/database.js';
-import { BROKER_TOKEN_SKEW_SEC, type KnownKeys } from './known-keys.js';
+import { BROKER_TOKEN_SKEW_SEC, jtiOf, type KnownKeys } from './known-keys.js';
 
 /**
  * Checks a locker's broker password: a token signed with the key it enrolled, used once. A locker that is not
- * enrolled (or whose key was revoked) has no way in. The key read is remembered in `known` (known-keys.ts); a
- * token already verified against `verifiedWith` is not verified again while the database holds that same key.
+ * enrolled (or whose key was revoked) has no way in. The key read is remembered in `known` (known-keys.ts), and
+ * the id of the token accepted; a token already verified against `verifiedWith` (a moment before, with the same
+ * `nowMs`) is not verified again while the database holds that same key.
  * A locker's clock may be off by BROKER_TOKEN_SKEW_SEC and still sign in: a controller whose clock is wrong must
  * be able to connect to learn the server's time. Replay is stopped by the single-use rule (broker_token_uses),
  * not by a tight window.
@@ -25,14 +26,17 @@ export async function checkBrokerPassword(
   const verdict =
     row.public_key === verifiedWith ? 'OK' : await verifyBrokerToken(token, JSON.parse(row.public_key) as DevicePublicKey, lockerId, nowMs, BROKER_TOKEN_SKEW_SEC);
   if (verdict !== 'OK') return verdict;
-  const jti = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti: string }).jti;
+  // Verified: the claims were checked, jti among them.
+  const jti = jtiOf(token) as string;
   // Single use, across restarts: the id is kept as long as the token could still pass the time check.
   const first = await db
     .insertInto('broker_token_uses')
     .values({ locker_id: lockerId, jti, keep_until: nowMs + (2 * BROKER_TOKEN_SKEW_SEC + 600) * 1000 })
     .onConflict((oc) => oc.columns(['locker_id', 'jti']).doNothing())
     .executeTakeFirst();
-  return first.numInsertedOrUpdatedRows === 1n ? 'OK' : 'REPLAYED';
+  if (first.numInsertedOrUpdatedRows !== 1n) return 'REPLAYED';
+  known?.accepted(lockerId, jti);
+  return 'OK';
 }
 
 /** Forgets token ids that could no longer pass the time check. */

@@ -42,7 +42,7 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
   const guards = new WeakMap<object, SocketGuard>();
   // In a fleet, the server reads the device messages that arrived at this process only (see local-dispatch.ts).
   const local = fleet ? new LocalDispatch() : undefined;
-  const { authenticate } = lockerSignIns({ db, stats, log, clock, limits: limits.signIns, guards });
+  const { authenticate, known } = lockerSignIns({ db, stats, log, clock, limits: limits.signIns, guards });
   const aedes = await Aedes.createBroker({
     persistence: fleet ? fleet.persistence : indexedMemoryPersistence(),
     ...(fleet && local ? { mq: fleet.mq, heartbeatInterval: fleet.heartbeatMs, published: (packet: PublishPacket, _client: Client | null, done: (err?: Error | null) => void) => local.published(packet, done) } : {}),
@@ -109,7 +109,9 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
     }
     handlers.run(() => handler(topic, payload)).catch((err: unknown) => log.error({ err, topic }, 'message handler failed'));
   };
+  // Revoked (re-enrolment, retirement): closed if connected here, and its remembered key forgotten.
   const closeLocal = (lockerId: string) => {
+    known.forget(lockerId);
     const clients = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients;
     clients[lockerId]?.close();
   };
@@ -173,7 +175,10 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
     ready: () => listening,
     connectedClients: () => aedes.connectedClients,
     // Lockers sign in with tokens signed by their own key: nothing to hand out.
-    provisionLocker: async () => undefined,
+    provisionLocker: async (lockerId) => {
+      known.forget(lockerId);
+      return undefined;
+    },
     async revokeLocker(lockerId) {
       // In a fleet the locker may be connected to another process: every process closes it if it has it.
       if (fleet) fleet.mq.emit({ topic: REVOKE_TOPIC, payload: Buffer.from(lockerId) });

@@ -85,6 +85,12 @@ export class SignInGate {
   }
 
   admit(signIn: SignIn): void {
+    // Gone already (it hung up while it was sorted, known-keys.ts): nothing to check.
+    if (signIn.gone()) {
+      this.counts.gone++;
+      signIn.refuse('GONE');
+      return;
+    }
     if (this.#active < this.limits.atOnce) {
       this.#start(signIn);
       return;

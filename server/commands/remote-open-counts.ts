@@ -116,12 +116,14 @@ export async function pendingRequestsRefusal(db: Kysely<Database>, config: Serve
   const limit = config.remoteOpenPendingPerOperator;
   const row = await db
     .selectFrom('remote_open_requests')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('expires_at').as('first_expiry')])
     .where('requested_by', '=', actor)
     .where('state', '=', 'pending_approval')
     .where('expires_at', '>', now)
     .executeTakeFirst();
-  return Number(row?.n ?? 0) < limit ? null : refusal('REMOTE_OPEN_PENDING_FULL', 'operator_pending', limit);
+  if (Number(row?.n ?? 0) < limit) return null;
+  // A place frees when the oldest request expires (or sooner, if one is approved).
+  return refusal('REMOTE_OPEN_PENDING_FULL', 'operator_pending', limit, { ok: false, retryAfterMs: Math.max(1, Number(row?.first_expiry ?? now) - now) });
 }
 
 /** The fleet's cap on opens of occupied compartments (on allowance or approved) in any hour. */

@@ -158,7 +158,7 @@ export class ServerMetrics {
     });
     new Counter({
       name: 'lockstep_mqtt_connections_refused_total',
-      help: 'MQTT connections closed by the transport limits before or during sign-in, by reason (docs/protocol.md, Transport).',
+      help: 'MQTT connections closed by the transport limits (per-address rate, sign-in timeout, packet limits), by reason (docs/monitoring.md).',
       labelNames: ['reason'],
       registers,
       collect() {

@@ -5,6 +5,7 @@ import { issueGrant } from '../codes/grant-issuer.js';
 import { pinSourceOf } from '../codes/pins.js';
 import { inUnitOfWork, type UnitOfWork } from '../desired-state/unit-of-work.js';
 import type { Database, HistorySource, ParcelRow, PauseReason } from '../store/schema.js';
+import { lockLockersInOrder } from '../store/lock-order.js';
 import { enqueueParcelEvent } from '../webhooks/parcel-events.js';
 import { openWindow, pauseWindow, resumeWindow, type PickupWindow } from './lifecycle.js';
 
@@ -195,6 +196,7 @@ export async function reconcileWindows(ctx: ServerContext): Promise<{ opened: nu
     .limit(1000)
     .execute();
   for (const l of silent) paused += await markLockerUnavailable(ctx, l.id, l.last_seen_at ?? now, why);
+  await closeIdleOutages(ctx, now);
   const back = await ctx.db.selectFrom('lockers').select('id').where('online', '=', 1).where('unavailable_since', 'is not', null).limit(1000).execute();
   for (const l of back) resumed += await markLockerAvailable(ctx, l.id, now, why);
 
@@ -211,9 +213,53 @@ export async function reconcileWindows(ctx: ServerContext): Promise<{ opened: nu
       .limit(500)
       .execute();
     for (const p of faulty) if (await pauseParcel(uow, p, now, 'compartment_out_of_service', why)) paused++;
+    // A window that opened while the status statement marked its locker unavailable (it held no parcel when it
+    // looked) stands still from the outage's start, as the presence hook would have done.
+    const stranded = await uow.trx
+      .selectFrom('parcels as p')
+      .innerJoin('lockers as l', 'l.id', 'p.locker_id')
+      .selectAll('p')
+      .select('l.unavailable_since as since')
+      .where('p.status', '=', 'in_locker')
+      .where('p.paused_since', 'is', null)
+      .where('p.pickup_deadline', 'is not', null)
+      .where('l.unavailable_since', 'is not', null)
+      .limit(500)
+      .execute();
+    for (const { since, ...p } of stranded) if (await pauseParcel(uow, p, Number(since), 'locker_offline', why)) paused++;
     resumed += await resumeWhereAllowed(ctx, uow, now, why);
   });
   return { opened, paused, resumed };
+}
+
+/**
+ * Closes, in one statement per 1,000, the outages of lockers that are back online and hold no parcel (nothing to
+ * resume): those whose online status was not written (refused as overloaded in a storm, a restart) and came back
+ * by a heartbeat. The status statement closes the others itself (server/sync/locker-reports.ts).
+ */
+async function closeIdleOutages(ctx: ServerContext, now: number): Promise<void> {
+  const idle = await ctx.db
+    .selectFrom('lockers as l')
+    .select('l.id')
+    .where('l.online', '=', 1)
+    .where('l.unavailable_since', 'is not', null)
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('parcels as p').select('p.id').whereRef('p.locker_id', '=', 'l.id').where('p.status', 'in', ['booked', 'in_locker']))))
+    .limit(1000)
+    .execute();
+  if (idle.length === 0) return;
+  const ids = idle.map((l) => l.id);
+  await ctx.db.transaction().execute(async (trx) => {
+    // Rows taken in id order, as every writer of several lockers does (store/lock-order.ts).
+    await lockLockersInOrder(trx, ids);
+    await trx
+      .updateTable('lockers')
+      .set((eb) => ({ last_outage_from: eb.ref('unavailable_since'), last_outage_to: now, unavailable_since: null }))
+      .where('id', 'in', ids)
+      .where('online', '=', 1)
+      .where('unavailable_since', 'is not', null)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('parcels as p').select('p.id').whereRef('p.locker_id', '=', 'lockers.id').where('p.status', 'in', ['booked', 'in_locker']))))
+      .execute();
+  });
 }
 
 /**

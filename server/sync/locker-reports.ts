@@ -32,8 +32,9 @@ const recordReport = prepareQuery((db, a: { lockerId: string; version: number; l
 );
 
 /**
- * After a status was written: whether the locker already counted as unavailable (its pickup windows standing
- * still), as the same statement saw it; undefined for a locker the server does not know.
+ * After a status was written: whether the locker counts as unavailable (its pickup windows standing still) once
+ * the statement is done (for a locker holding parcels: as it was, the presence hook moves it); undefined for a
+ * locker the server does not know.
  */
 export interface StatusWritten {
   unavailable: boolean;

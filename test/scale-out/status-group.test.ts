@@ -107,4 +107,30 @@ describe.each([
     expect(Number(row.last_outage_from)).toBeGreaterThanOrEqual(before);
     expect(Number(row.last_outage_to)).toBeGreaterThanOrEqual(Number(row.last_outage_from));
   });
+  it('the scheduler closes the outage of an idle locker whose online status was lost, and pauses a window opened while its locker was marked unavailable', async () => {
+    const t = server();
+    const [idle, holding] = await Promise.all([1, 2].map(() => registerLocker(t.api, [{ id: 'A1', size: 'S' }])));
+    await handleDeviceMessage(t.server.ctx, topics.status(idle!.id), status('offline'));
+    // Back by a heartbeat only (its online status refused as overloaded in a storm): online, outage still open.
+    await t.server.ctx.db.updateTable('lockers').set({ online: 1 }).where('id', '=', idle!.id).execute();
+    await t.server.scheduler.runOnce();
+    const row = await t.server.ctx.db.selectFrom('lockers').select(['unavailable_since', 'last_outage_from', 'last_outage_to']).where('id', '=', idle!.id).executeTakeFirstOrThrow();
+    expect(row.unavailable_since).toBeNull();
+    expect(Number(row.last_outage_to)).toBeGreaterThanOrEqual(Number(row.last_outage_from));
+    expect(row.last_outage_from).not.toBeNull();
+
+    // A parcel whose window runs in a locker marked unavailable (the status statement saw no parcel there: a race
+    // with the deposit on Postgres' statement snapshot) stands still from the outage's start.
+    const booked = await t.api.post<{ id: string }>('/v1/parcels', { lockerId: holding!.id, size: 'S', recipient: { email: 'r@x.example' }, reference: 'STATUS-3' });
+    const since = t.server.ctx.clock.now() - 60_000;
+    await t.server.ctx.db.updateTable('lockers').set({ online: 0, unavailable_since: since }).where('id', '=', holding!.id).execute();
+    await t.server.ctx.db
+      .updateTable('parcels')
+      .set({ status: 'in_locker', deposited_at: since - 60_000, pickup_deadline: since + 3_600_000 })
+      .where('id', '=', booked.id)
+      .execute();
+    await t.server.scheduler.runOnce();
+    const parcel = await t.server.ctx.db.selectFrom('parcels').select(['paused_since', 'pause_reason']).where('id', '=', booked.id).executeTakeFirstOrThrow();
+    expect([Number(parcel.paused_since), parcel.pause_reason]).toEqual([since, 'locker_offline']);
+  });
 });

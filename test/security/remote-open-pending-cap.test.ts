@@ -38,8 +38,9 @@ describe('requests to open occupied compartments waiting for approval: capped pe
     ]);
     first = filed[0]!.body.requestId as string;
     const third = await openCompartment(t, a.token, locker.lockerId, 'C3');
-    expect([third.status, third.body.error?.code, third.body.error?.details]).toEqual([429, 'REMOTE_OPEN_PENDING_FULL', { scope: 'operator_pending', limit: 2 }]);
-    expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    expect([third.status, third.body.error?.code, third.body.error?.details]).toEqual([429, 'REMOTE_OPEN_PENDING_FULL', { scope: 'operator_pending', limit: 2, retryAfterSec: 900 }]);
+    // Until the oldest of the two expires (REMOTE_OPEN_APPROVAL_TTL_SEC, 900 s; the clock did not move).
+    expect(third.headers['retry-after']).toBe('900');
     expect(await pendingOf(a)).toBe(2);
     const [last] = (await call(t, t.server.adminToken, 'GET', `/v1/audit?action=remote_open&actor=${encodeURIComponent(`operator:${a.id}`)}`)).body.items as Record<string, unknown>[];
     expect(last).toMatchObject({ result: 'refused', code: 'REMOTE_OPEN_PENDING_FULL', lockerId: locker.lockerId, compartmentId: 'C3' });

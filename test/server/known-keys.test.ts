@@ -33,10 +33,29 @@ describe('known keys', () => {
     expect((await known.precheck('l-1', good, NOW)).verdict).toBe('doubtful');
     known.remember('l-1', mine.stored);
     expect((await known.precheck('l-1', good, NOW)).verdict).toBe('verified');
+    // Accepted once: the same token again is a replay (doubtful), a new one is not; the key read again keeps that.
+    known.accepted('l-1', 'jti-1');
+    known.remember('l-1', mine.stored);
+    expect((await known.precheck('l-1', good, NOW)).verdict).toBe('doubtful');
+    expect((await known.precheck('l-1', await signBrokerToken(mine.privateKey, 'l-1', NOW, 'jti-4'), NOW)).verdict).toBe('verified');
+    // Revoked: forgotten.
+    known.forget('l-1');
+    expect(await known.precheck('l-1', good, NOW)).toEqual({ verdict: 'unknown' });
+  });
+
+  it('keeps ids read without a key apart: made-up ids do not push real keys out', async () => {
+    const known = new KnownKeys(2, 2);
+    const { privateKey, stored } = await deviceKey();
+    for (const id of ['l-1', 'l-2']) known.remember(id, stored);
+    for (let i = 0; i < 100; i++) known.remember(`made-up-${i}`, null);
+    const verdictOf = async (id: string) => (await known.precheck(id, await signBrokerToken(privateKey, id, NOW, `jti-${id}`), NOW)).verdict;
+    expect([await verdictOf('l-1'), await verdictOf('l-2')]).toEqual(['verified', 'verified']);
+    expect([await verdictOf('made-up-99'), await verdictOf('made-up-0')]).toEqual(['doubtful', 'unknown']);
+    expect(known.size).toBe(4);
   });
 
   it('keeps at most its bound, letting go of the lockers read longest ago', async () => {
-    const known = new KnownKeys(3);
+    const known = new KnownKeys(3, 3);
     const { privateKey, stored } = await deviceKey();
     for (const id of ['l-1', 'l-2', 'l-3']) known.remember(id, stored);
     // Read again: now the newest.

@@ -6,7 +6,7 @@ import type { ServerStats } from '../stats.js';
 import { checkBrokerPassword } from './device-auth.js';
 import type { SocketGuard } from './guarded-connection.js';
 import { KnownKeys } from './known-keys.js';
-import { SignInGate, type SignInGateLimits } from './sign-in-gate.js';
+import { SignInGate, type SignIn, type SignInGateLimits } from './sign-in-gate.js';
 
 const AUTH_ERRORS = { 3: 'server unavailable', 4: 'bad username or password', 5: 'not authorized' } as const;
 
@@ -17,6 +17,8 @@ function authError(code: keyof typeof AUTH_ERRORS): AuthenticateError {
 /** Doubtful sign-ins (known-keys.ts) checked at the same time, and waiting at most, in their own line. */
 const DOUBTFUL_AT_ONCE = 1;
 const DOUBTFUL_WAITING = 16;
+/** Sign-ins being sorted (their signature verified, known-keys.ts) at once, at least; beyond, refused as busy. */
+const PRECHECKS_AT_ONCE = 256;
 
 interface SignInDeps {
   db: Db;
@@ -44,6 +46,7 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
   let busySaidAt = 0;
   // Sign-ins between their arrival and a line (the precheck verifies a signature: a few turns of the event loop).
   let prechecking = 0;
+  const prechecksAtOnce = Math.max(PRECHECKS_AT_ONCE, limits.atOnce + limits.waiting);
 
   const authenticate: Authenticate = (client, username, password, done) => {
     if (!username || username !== client.id || !password) {
@@ -59,8 +62,7 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
       done(err, ok);
     };
     const nowMs = clock.now();
-    const signIn = (line: SignInGate, verifiedWith: string | undefined) =>
-      line.admit({
+    const signIn = (line: SignInGate, verifiedWith: string | undefined): SignIn => ({
         // aedes marks a client closed when its socket ends; a destroyed socket may not have told it yet.
         gone: () => client.closed || (client.conn as { destroyed?: boolean }).destroyed === true,
         check: () =>
@@ -97,16 +99,17 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
           answer(authError(why === 'GONE' ? 5 : 3), false);
         },
       });
-    // A storm's refusals stay cheap: no token is verified for a sign-in the main line would refuse anyway, counting
-    // those still being prechecked as already waiting in it.
-    if (gate.busy || prechecking >= limits.atOnce + limits.waiting) return signIn(gate, undefined);
+    // A storm's refusals stay cheap: no token is verified for a sign-in the main line would refuse anyway, nor beyond
+    // PRECHECKS_AT_ONCE being sorted (a flood of made-up tokens must not get past the sorting by its numbers).
+    if (gate.busy || prechecking >= prechecksAtOnce) return signIn(gate, undefined).refuse('BUSY');
     prechecking++;
     known
       .precheck(username, password.toString('utf8'), nowMs)
       .finally(() => prechecking--)
       .then(({ verdict, key }) => {
         if (verdict === 'doubtful') stats.signInsDoubtful++;
-        signIn(verdict === 'doubtful' ? doubtfulLine : gate, key);
+        const line = verdict === 'doubtful' ? doubtfulLine : gate;
+        line.admit(signIn(line, key));
       })
       .catch((err: unknown) => {
         log.error({ err }, 'broker sign-in failed before its check');

@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { StateChange } from '../../shared/messages.js';
 import type { ServerContext } from '../context.js';
 import { issueGrant } from '../codes/grant-issuer.js';
@@ -16,6 +16,15 @@ interface WindowSource {
 }
 
 type Trx = Transaction<Database>;
+
+/**
+ * Whether the locker named by `lockerRef` (a column: `l.id`, `lockers.id`, `v.id`) holds a parcel whose pickup
+ * window its outage concerns: one booked for it (it may be deposited during the outage) or one lying in it. Used
+ * in the scheduler's rules here and in the status statements (server/sync/locker-reports.ts, status-group-pg.ts).
+ */
+export function holdsParcels(lockerRef: string): RawBuilder<boolean> {
+  return sql<boolean>`exists (select 1 from parcels hp where hp.locker_id = ${sql.ref(lockerRef)} and hp.status in ('booked', 'in_locker'))`;
+}
 
 /** The window stored on a parcel (null until the deposit is known). */
 export function windowOf(p: Pick<ParcelRow, 'pickup_deadline' | 'paused_since' | 'paused_ms' | 'extensions'>): PickupWindow | null {
@@ -192,7 +201,7 @@ export async function reconcileWindows(ctx: ServerContext): Promise<{ opened: nu
     .where('l.online', '=', 0)
     .where('l.unavailable_since', 'is', null)
     .where('l.last_seen_at', 'is not', null)
-    .where((eb) => eb.exists(eb.selectFrom('parcels as p').select('p.id').whereRef('p.locker_id', '=', 'l.id').where('p.status', 'in', ['booked', 'in_locker'])))
+    .where(holdsParcels('l.id'))
     .limit(1000)
     .execute();
   for (const l of silent) paused += await markLockerUnavailable(ctx, l.id, l.last_seen_at ?? now, why);
@@ -243,7 +252,7 @@ async function closeIdleOutages(ctx: ServerContext, now: number): Promise<void> 
     .select('l.id')
     .where('l.online', '=', 1)
     .where('l.unavailable_since', 'is not', null)
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('parcels as p').select('p.id').whereRef('p.locker_id', '=', 'l.id').where('p.status', 'in', ['booked', 'in_locker']))))
+    .where((eb) => eb.not(holdsParcels('l.id')))
     .limit(1000)
     .execute();
   if (idle.length === 0) return;
@@ -257,7 +266,7 @@ async function closeIdleOutages(ctx: ServerContext, now: number): Promise<void> 
       .where('id', 'in', ids)
       .where('online', '=', 1)
       .where('unavailable_since', 'is not', null)
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('parcels as p').select('p.id').whereRef('p.locker_id', '=', 'lockers.id').where('p.status', 'in', ['booked', 'in_locker']))))
+      .where((eb) => eb.not(holdsParcels('lockers.id')))
       .execute();
   });
 }

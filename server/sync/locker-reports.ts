@@ -9,6 +9,7 @@ import type { ServerContext } from '../context.js';
 import { releaseConfirmed } from '../desired-state/release-compartments.js';
 import { prepareQuery } from '../store/prepared-query.js';
 import type { Database } from '../store/schema.js';
+import { holdsParcels } from '../parcels/pickup-window.js';
 import { writeStatusesPg, type StatusRow } from './status-group-pg.js';
 
 export interface Report {
@@ -56,9 +57,9 @@ export interface StatusWritten {
  * A locker holding parcels keeps both for the presence hook. SQLite's path; Postgres writes a whole group in one
  * statement with the same answers (status-group-pg.ts): change the two together.
  */
-const holdsParcels = sql<boolean>`exists (select 1 from parcels p where p.locker_id = lockers.id and p.status in ('booked', 'in_locker'))`;
+const holds = holdsParcels('lockers.id');
 const recordStatus = prepareQuery((db, a: { lockerId: string; online: number; bootId: string; at: number }) => {
-  const closes = sql<boolean>`(not ${holdsParcels} and ${a.online} = 1 and unavailable_since is not null)`;
+  const closes = sql<boolean>`(not ${holds} and ${a.online} = 1 and unavailable_since is not null)`;
   return db
     .updateTable('lockers')
     .set({
@@ -66,14 +67,14 @@ const recordStatus = prepareQuery((db, a: { lockerId: string; online: number; bo
       boot_id: a.bootId,
       last_seen_at: a.at,
       // SQLite's SET reads the row as it was before the statement, every column alike.
-      unavailable_since: sql<number | null>`case when ${holdsParcels} then unavailable_since when ${a.online} = 1 then null else coalesce(unavailable_since, ${a.at}) end`,
+      unavailable_since: sql<number | null>`case when ${holds} then unavailable_since when ${a.online} = 1 then null else coalesce(unavailable_since, ${a.at}) end`,
       last_outage_from: sql<number | null>`case when ${closes} then unavailable_since else last_outage_from end`,
       last_outage_to: sql<number | null>`case when ${closes} then ${a.at} else last_outage_to end`,
     })
     .where('id', '=', a.lockerId)
     .returning((eb) => [
       'unavailable_since',
-      holdsParcels.as('holds_parcels'),
+      holds.as('holds_parcels'),
       eb.exists(eb.selectFrom('commands as c').select('c.id').whereRef('c.locker_id', '=', 'lockers.id').where('c.state', '=', 'pending')).as('pending_commands'),
     ]);
 });

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import { lockersInIdOrder } from '../store/lock-order.js';
 import type { Database } from '../store/schema.js';
+import { holdsParcels } from '../parcels/pickup-window.js';
 
 /** What the status statement found for one locker (the last status of the group for it). */
 export interface StatusRow {
@@ -35,7 +36,7 @@ export async function writeStatusesPg(
       last_outage_from = case when ${closes} then l.unavailable_since else l.last_outage_from end,
       last_outage_to = case when ${closes} then ${at}::bigint else l.last_outage_to end
     from unnest(${ids}::text[], ${finals.map((s) => (s.online ? 1 : 0))}::int[], ${finals.map((s) => s.bootId)}::text[]) as v(id, online, boot_id)
-      cross join lateral (select exists (select 1 from parcels p where p.locker_id = v.id and p.status in ('booked', 'in_locker')) as holds) h
+      cross join lateral (select ${holdsParcels('v.id')} as holds) h
     where l.id = v.id and (select count(*) from locked) >= 0
     returning l.id, l.unavailable_since is not null as unavailable, h.holds as holds_parcels,
       exists (select 1 from commands c where c.locker_id = l.id and c.state = 'pending') as pending_commands`.execute(trx);

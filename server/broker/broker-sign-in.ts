@@ -63,42 +63,42 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
     };
     const nowMs = clock.now();
     const signIn = (line: SignInGate, verifiedWith: string | undefined): SignIn => ({
-        // aedes marks a client closed when its socket ends; a destroyed socket may not have told it yet.
-        gone: () => client.closed || (client.conn as { destroyed?: boolean }).destroyed === true,
-        check: () =>
-          checkBrokerPassword(db, username, password, nowMs, known, verifiedWith).then(
-            (verdict) => {
-              const ok = verdict === 'OK';
-              if (answered) return;
-              if (ok) guards.get(client.conn)?.signedIn();
-              if (!ok) {
-                stats.authFailures++;
-                log.warn({ lockerId: username, verdict }, 'broker sign-in refused');
-              }
-              answer(ok ? null : authError(4), ok);
-            },
-            (err: unknown) => {
-              log.error({ err }, 'broker authentication failed');
-              answer(authError(5), false);
-            },
-          ),
-        refuse: (why) => {
-          if (why === 'TIMEOUT') {
-            stats.signInsTimedOut++;
-            log.warn({ lockerId: username }, 'broker sign-in check ran out of time: answered busy');
-          } else if (why === 'BUSY') {
-            stats.signInsBusy++;
-            if (line === doubtfulLine) stats.signInsDoubtfulBusy++;
-            // Once per 10 s at most: a storm must not flood the log.
-            if (systemClock.now() - busySaidAt >= 10_000) {
-              busySaidAt = systemClock.now();
-              log.warn({ waiting: gate.waiting, doubtfulWaiting: doubtfulLine.waiting, refusedSoFar: stats.signInsBusy }, 'mqtt sign-ins refused: busy (CONNACK 3)');
+      // aedes marks a client closed when its socket ends; a destroyed socket may not have told it yet.
+      gone: () => client.closed || (client.conn as { destroyed?: boolean }).destroyed === true,
+      check: () =>
+        checkBrokerPassword(db, username, password, nowMs, known, verifiedWith).then(
+          (verdict) => {
+            const ok = verdict === 'OK';
+            if (answered) return;
+            if (ok) guards.get(client.conn)?.signedIn();
+            if (!ok) {
+              stats.authFailures++;
+              log.warn({ lockerId: username, verdict }, 'broker sign-in refused');
             }
-          } else stats.signInsGone++;
-          // Busy or out of time: CONNACK 3, the locker backs off longer. Gone: aedes answers nobody (client closed).
-          answer(authError(why === 'GONE' ? 5 : 3), false);
-        },
-      });
+            answer(ok ? null : authError(4), ok);
+          },
+          (err: unknown) => {
+            log.error({ err }, 'broker authentication failed');
+            answer(authError(5), false);
+          },
+        ),
+      refuse: (why) => {
+        if (why === 'TIMEOUT') {
+          stats.signInsTimedOut++;
+          log.warn({ lockerId: username }, 'broker sign-in check ran out of time: answered busy');
+        } else if (why === 'BUSY') {
+          stats.signInsBusy++;
+          if (line === doubtfulLine) stats.signInsDoubtfulBusy++;
+          // Once per 10 s at most: a storm must not flood the log.
+          if (systemClock.now() - busySaidAt >= 10_000) {
+            busySaidAt = systemClock.now();
+            log.warn({ waiting: gate.waiting, doubtfulWaiting: doubtfulLine.waiting, refusedSoFar: stats.signInsBusy }, 'mqtt sign-ins refused: busy (CONNACK 3)');
+          }
+        } else stats.signInsGone++;
+        // Busy or out of time: CONNACK 3, the locker backs off longer. Gone: aedes answers nobody (client closed).
+        answer(authError(why === 'GONE' ? 5 : 3), false);
+      },
+    });
     // A storm's refusals stay cheap: no token is verified for a sign-in the main line would refuse anyway, nor beyond
     // PRECHECKS_AT_ONCE being sorted (a flood of made-up tokens must not get past the sorting by its numbers).
     if (gate.busy || prechecking >= prechecksAtOnce) return signIn(gate, undefined).refuse('BUSY');

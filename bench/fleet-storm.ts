@@ -6,7 +6,7 @@ import type { FleetStats } from './mqtt-fleet.js';
 import { formatProfile, summariseProfile, type ProfileSummary } from './profile.js';
 import { percentiles, round, say, sleep, sum, type Percentiles } from './stats.js';
 
-/** Nothing committed, acknowledged or reconnected for this long while events are outstanding: stuck. */
+/** Nothing committed, acknowledged or reconnected for this long while events are outstanding: stuck (--stall-sec sets it). */
 const STALL_MS = 120_000;
 
 export interface FleetStorm {
@@ -70,7 +70,7 @@ function profileStorm(ctx: BenchContext, host: Host, client: BenchChild, label: 
  * the agent's backoff (first step: up to 1 s of jitter). Done when every outbox is empty and, on Lockstep, every
  * event is a row in the shared database (counted there, not from counters).
  */
-export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], fleets: BenchChild[], o: { perLocker: number; boundMs: number; lockstep: boolean }): Promise<FleetStorm> {
+export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], fleets: BenchChild[], o: { perLocker: number; boundMs: number; lockstep: boolean; stallMs?: number }): Promise<FleetStorm> {
   const countRows = () => (hosts[0] as Host).child.request<number>('countEvents');
   const rowsBefore = o.lockstep ? await countRows() : 0;
   const before = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
@@ -112,7 +112,7 @@ export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], 
     const now = `${committed}/${acked}/${connected}`;
     if (now !== seen) movedAt = Date.now();
     seen = now;
-    if (Date.now() - movedAt > STALL_MS) {
+    if (Date.now() - movedAt > (o.stallMs ?? STALL_MS)) {
       stalled = true;
       break;
     }

@@ -76,6 +76,8 @@ export interface FleetOptions {
   heartbeatSec?: number;
   /** Bound of the connects (and of a storm's reconnects) on each side; default below. */
   boundSec?: number;
+  /** How long the storm may go without movement before it is called stalled (bench/fleet-storm.ts; default 120 s). */
+  stallSec?: number;
   /** Events each locker records during the power cut (`storm --fleet`); none: no cut. */
   stormPerLocker?: number;
   /** `events --fleet`: an events window while the fleet is held. */
@@ -119,7 +121,7 @@ async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbea
   return { fleets, connected: results.reduce((n, r) => n + r.connected, 0), ms: Date.now() - t0 };
 }
 
-async function side(ctx: BenchContext, label: string, hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean; stormPerLocker?: number; events?: boolean }): Promise<FleetSide> {
+async function side(ctx: BenchContext, label: string, hosts: Host[], creds: FleetCredential[], o: { heartbeatMs: number; boundMs: number; lockstep: boolean; stormPerLocker?: number; stallMs?: number; events?: boolean }): Promise<FleetSide> {
   const rss0 = await Promise.all(hosts.map((h) => h.memory().then((m) => m.rss)));
   // With --profile: the first Lockstep process's CPU profile over the connects (what a connect costs the server);
   // with events, another over the events window (bench/fleet-events.ts).
@@ -149,7 +151,7 @@ async function side(ctx: BenchContext, label: string, hosts: Host[], creds: Flee
   const mem = await Promise.all(hosts.map((h) => h.memory()));
   const grown = mem.reduce((n, m, i) => n + (m.rss - (rss0[i] ?? 0)), 0);
   const events = o.events ? await eventsWindow(ctx, label, hosts, c.fleets, { lockstep: o.lockstep, warmupMs: 2000, windowMs: 8000 }) : undefined;
-  const storm = o.stormPerLocker ? await powerCut(ctx, label, hosts, c.fleets, { perLocker: o.stormPerLocker, boundMs: o.boundMs, lockstep: o.lockstep }) : undefined;
+  const storm = o.stormPerLocker ? await powerCut(ctx, label, hosts, c.fleets, { perLocker: o.stormPerLocker, boundMs: o.boundMs, lockstep: o.lockstep, ...(o.stallMs ? { stallMs: o.stallMs } : {}) }) : undefined;
   await Promise.all([...hosts.map((h) => h.child.kill()), ...c.fleets.map((f) => f.kill())]);
   const result: FleetSide = {
     processes: hosts.length,
@@ -189,7 +191,7 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
   // (--bound-sec sets it: 10 ms per locker was too short for 170,000 on two cores, docs/scale.md).
   const boundMs = o.boundSec ? o.boundSec * 1000 : Math.max(ctx.quick ? 120_000 : 240_000, fleet * 10);
   const stormPerLocker = o.stormPerLocker;
-  const extra = { ...(stormPerLocker ? { stormPerLocker } : {}), ...(o.events ? { events: true } : {}) };
+  const extra = { ...(stormPerLocker ? { stormPerLocker } : {}), ...(o.stallSec ? { stallMs: o.stallSec * 1000 } : {}), ...(o.events ? { events: true } : {}) };
   say(
     `--fleet ${fleet}: ${processes} server processes, Postgres + Redis, heartbeat every ${heartbeatMs / 1000} s, connects bounded to ${boundMs / 1000} s` +
       (o.events ? ', then an events window' : '') +

@@ -20,9 +20,11 @@ export interface BenchArgs {
   noBare: boolean;
   /** How long the fleet's connects (and a storm's reconnects) may take, each side; default 10 ms per locker, at least 2 or 4 minutes. */
   boundSec?: number;
+  /** How long a storm may go without anything committed, acknowledged or reconnected before it is called stalled (default 120 s). */
+  stallSec?: number;
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [--fleet N [--processes P] [--heartbeat-sec S] [--bound-sec B] [--no-bare]] [${BENCHMARK_NAMES.join('|')} …]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--profile] [--long] [--keep] [--fleet N [--processes P] [--heartbeat-sec S] [--bound-sec B] [--stall-sec S] [--no-bare]] [${BENCHMARK_NAMES.join('|')} …]`;
 
 export class BenchArgumentError extends Error {
   readonly code = 'BENCH_BAD_ARGUMENT';
@@ -47,6 +49,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         processes: { type: 'string' },
         'heartbeat-sec': { type: 'string' },
         'bound-sec': { type: 'string' },
+        'stall-sec': { type: 'string' },
         'no-bare': { type: 'boolean', default: false },
       },
       allowPositionals: true,
@@ -71,17 +74,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const processes = count('processes', values.processes, 64);
   const heartbeatSec = count('heartbeat-sec', values['heartbeat-sec'], 3600);
   const boundSec = count('bound-sec', values['bound-sec'], 4 * 3600);
+  const stallSec = count('stall-sec', values['stall-sec'], 4 * 3600);
   if (fleet !== undefined && (names.length === 0 || names.some((n) => n !== 'connections' && n !== 'storm' && n !== 'events' && n !== 'bookings'))) {
     throw new BenchArgumentError('--fleet goes with the connections, events, storm and bookings benchmarks alone (any of them)');
   }
-  if ((processes !== undefined || heartbeatSec !== undefined || boundSec !== undefined || values['no-bare']) && fleet === undefined) {
-    throw new BenchArgumentError('--processes, --heartbeat-sec, --bound-sec and --no-bare go with --fleet');
+  if ((processes !== undefined || heartbeatSec !== undefined || boundSec !== undefined || stallSec !== undefined || values['no-bare']) && fleet === undefined) {
+    throw new BenchArgumentError('--processes, --heartbeat-sec, --bound-sec, --stall-sec and --no-bare go with --fleet');
   }
+  if (stallSec !== undefined && !names.includes('storm')) throw new BenchArgumentError('--stall-sec goes with the storm benchmark');
   return {
     quick: values.quick, profile: values.profile, long: values.long, keep: values.keep, help: values.help, noBare: values['no-bare'], names: names.length ? names : [...BENCHMARK_NAMES],
     ...(fleet !== undefined ? { fleet } : {}),
     ...(processes !== undefined ? { processes } : {}),
     ...(heartbeatSec !== undefined ? { heartbeatSec } : {}),
     ...(boundSec !== undefined ? { boundSec } : {}),
+    ...(stallSec !== undefined ? { stallSec } : {}),
   };
 }

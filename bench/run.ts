@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const ctx: BenchContext = { quick: args.quick, long: args.long, tmp, profileDir };
   const flags = [args.quick && '--quick', args.profile && '--profile', args.long && '--long'].filter((f): f is string => typeof f === 'string');
-  if (args.fleet !== undefined) flags.push(`--fleet ${args.fleet}`, ...(args.processes ? [`--processes ${args.processes}`] : []), ...(args.heartbeatSec ? [`--heartbeat-sec ${args.heartbeatSec}`] : []), ...(args.boundSec ? [`--bound-sec ${args.boundSec}`] : []));
+  if (args.fleet !== undefined) flags.push(`--fleet ${args.fleet}`, ...(args.processes ? [`--processes ${args.processes}`] : []), ...(args.heartbeatSec ? [`--heartbeat-sec ${args.heartbeatSec}`] : []), ...(args.boundSec ? [`--bound-sec ${args.boundSec}`] : []), ...(args.stallSec ? [`--stall-sec ${args.stallSec}`] : []));
   const command = `npm run bench${flags.length || args.names.length < Object.keys(BENCHMARKS).length ? ` -- ${[...flags, ...(args.names.length < Object.keys(BENCHMARKS).length ? args.names : [])].join(' ')}` : ''}`;
   say(command);
   say(`machine: ${machine.nproc} × ${machine.cpu}, ${machine.memoryGiB} GiB, node ${machine.node}, load ${machine.loadavgAtStart.join(' ')}`);
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
           ...(args.processes ? { processes: args.processes } : {}),
           ...(args.heartbeatSec ? { heartbeatSec: args.heartbeatSec } : {}),
           ...(args.boundSec ? { boundSec: args.boundSec } : {}),
+          ...(args.stallSec ? { stallSec: args.stallSec } : {}),
           ...(storm ? { stormPerLocker: ctx.quick ? 3 : 5 } : {}),
           events,
           bookings: args.names.includes('bookings'),

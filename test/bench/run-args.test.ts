@@ -47,5 +47,8 @@ describe('bench command line', () => {
     expect(parseBenchArgs(['storm', '--fleet', '1000', '--no-bare']).noBare).toBe(true);
     expect(parseBenchArgs(['storm', '--fleet', '1000']).noBare).toBe(false);
     expect(codeOf(() => parseBenchArgs(['storm', '--no-bare']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(parseBenchArgs(['connections', 'storm', '--fleet', '1000', '--stall-sec', '900']).stallSec).toBe(900);
+    expect(codeOf(() => parseBenchArgs(['connections', '--fleet', '1000', '--stall-sec', '900']))).toBe('BENCH_BAD_ARGUMENT');
+    expect(codeOf(() => parseBenchArgs(['storm', '--stall-sec', '900']))).toBe('BENCH_BAD_ARGUMENT');
   });
 });

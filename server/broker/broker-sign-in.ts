@@ -54,6 +54,18 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
       done(authError(4), false);
       return;
     }
+    // A locker connects with a clean session (docs/protocol.md): the broker keeps no session for anyone, so the fleet's
+    // persistence need not be asked for one at each connect (redis-fleet.ts).
+    if (client.clean === false) {
+      stats.connectionsRefused.set('CLEAN_SESSION_REQUIRED', (stats.connectionsRefused.get('CLEAN_SESSION_REQUIRED') ?? 0) + 1);
+      log.warn({ lockerId: username, verdict: 'CLEAN_SESSION_REQUIRED' }, 'broker sign-in refused');
+      done(authError(5), false);
+      return;
+    }
+    // From here every path answers the client (at worst CONNACK 3, within the line's bounds): a power cut's sign-ins
+    // that waited their turn are refused with a longer backoff, not closed by the sign-in timeout without an answer
+    // (which had brought them back within seconds, docs/scale.md).
+    guards.get(client.conn)?.signingIn();
     // One answer per sign-in: a check that ran out of time was answered busy and may still settle later.
     let answered = false;
     const answer = (err: AuthenticateError | null, ok: boolean) => {

@@ -4,15 +4,23 @@ import { PacketGuard, type GuardVerdict, type PacketLimits } from './packet-guar
 
 export interface GuardOptions {
   limits: PacketLimits;
-  /** A client not signed in this long after it connected is closed. */
+  /** A client whose CONNECT the broker has not taken up this long after it connected is closed. */
   signInTimeoutMs: number;
   clock: Clock;
   /** Called once when the connection is closed for breaking a limit. */
   onRefused(reason: GuardVerdict | 'SIGN_IN_TIMEOUT'): void;
 }
 
+/** Once the broker took up the CONNECT, the connection is closed unanswered only after this many sign-in timeouts. */
+const SIGNING_IN_BACKSTOP = 3;
+
 /** What the broker tells the guard of a connection. */
 export interface SocketGuard {
+  /**
+   * The broker took up the client's CONNECT: its sign-in now answers the client within the sign-in line's own bounds
+   * (CONNACK 3 when it cannot, broker-sign-in.ts), so the sign-in timeout no longer closes the connection under it.
+   */
+  signingIn(): void;
   /** The client proved who it is: the sign-in limits no longer apply. */
   signedIn(): void;
 }
@@ -43,6 +51,12 @@ export function guardSocket(socket: Socket, options: GuardOptions): SocketGuard 
   });
   socket.once('close', stopTimer);
   return {
+    signingIn() {
+      // A backstop only: the sign-in answers long before (its line refuses what waited past its bounds).
+      if (cancelTimeout === undefined) return;
+      stopTimer();
+      cancelTimeout = options.clock.setTimeout(() => refuse('SIGN_IN_TIMEOUT'), SIGNING_IN_BACKSTOP * options.signInTimeoutMs);
+    },
     signedIn() {
       guard.signedIn();
       stopTimer();

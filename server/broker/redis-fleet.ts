@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { isStatusTopic } from '../../shared/topics.js';
 import { fleetWills, type FleetWillStore, type WillMethods } from './fleet-wills.js';
 
 const require = createRequire(import.meta.url);
@@ -87,6 +88,29 @@ export interface BrokerFleet {
   close(): Promise<void>;
 }
 
+type RetainedLookup = { createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown> | Iterable<unknown> };
+
+/**
+ * What aedes asks the persistence at every connect that can only be empty here, answered without Redis. Every client
+ * has a clean session (the sign-in refuses any other, broker-sign-in.ts), so none has stored subscriptions to clean
+ * up or a queue of messages to empty: aedes-persistence-redis had read both, a round trip each, in every connect's
+ * chain. And only a locker's status topic holds a retained message (the broker takes retain on nothing else and the
+ * server retains nothing), so a locker's subscriptions (its own topics by exact name, never a status) need no lookup:
+ * it had been a round trip per topic, one after the other, at every connect. Wildcard and status subscriptions are
+ * still looked up.
+ */
+function cleanSessionShortcuts(inner: RetainedLookup) {
+  const lookup = inner.createRetainedStreamCombi.bind(inner);
+  return {
+    cleanSubscriptions: async () => undefined,
+    outgoingStream: () => [],
+    createRetainedStreamCombi(patterns: string[]) {
+      const may = patterns.filter((p) => p.includes('+') || p.includes('#') || isStatusTopic(p));
+      return may.length ? lookup(may) : [];
+    },
+  };
+}
+
 /** Connects this process to the fleet's Redis at `url` (redis://host:port[/db]). */
 export function openBrokerFleet(url: string, log: Logger, heartbeatMs = 60_000): BrokerFleet {
   // Auto-pipelining: the commands issued in one turn of the event loop go to Redis in one write. A power cut's
@@ -103,6 +127,7 @@ export function openBrokerFleet(url: string, log: Logger, heartbeatMs = 60_000):
   const wills: FleetWillStore = fleetWills(willsConn, () => inner.broker.id, { heartbeatMs, connectedHere: (id) => inner.broker.clients[id] });
   const { putWill, getWill, delWill: delStoredWill, streamWill } = wills;
   Object.assign(inner, { putWill, getWill, delWill: delStoredWill, streamWill });
+  Object.assign(inner, cleanSessionShortcuts(inner as unknown as RetainedLookup));
   // A locker closed at shutdown publishes its will, then aedes deletes it from Redis without waiting (and the
   // persistence fires part of that without awaiting it): closing the connection under them fails. Count both.
   let inFlight = 0;

@@ -10,7 +10,8 @@
  * of checks gets through in `maxWaitMs`. It comes back when there is room, instead of waiting in a line that the
  * sign-in timeout would end before its turn (a plain close, after which it would come back within a second).
  * A check that takes longer than `checkTimeoutMs` (a database that hangs) gives its slot back and is answered
- * CONNACK 3, so hung checks cannot hold every slot.
+ * CONNACK 3, so hung checks cannot hold every slot. A sign-in whose turn comes after twice `maxWaitMs` in line (the
+ * checks slowed down after it was let in) is answered CONNACK 3 too, not checked late.
  */
 export interface SignInGateLimits {
   /** Sign-ins checked at the same time. */
@@ -142,7 +143,7 @@ export class SignInGate {
 
   #next(): void {
     while (this.#active < this.limits.atOnce && this.#head < this.#line.length) {
-      const { signIn } = this.#line[this.#head] as { signIn: SignIn };
+      const { signIn, at } = this.#line[this.#head] as { signIn: SignIn; at: number };
       this.#line[this.#head++] = undefined;
       if (this.#head > 1024 && this.#head * 2 > this.#line.length) {
         this.#line = this.#line.slice(this.#head);
@@ -151,6 +152,14 @@ export class SignInGate {
       if (signIn.gone()) {
         this.counts.gone++;
         signIn.refuse('GONE');
+        continue;
+      }
+      // Waited twice as long as a newcomer is ever let wait (the checks slowed down after it was let in): answered
+      // busy now rather than checked late; the connection's sign-in timeout no longer ends its wait
+      // (guarded-connection.ts).
+      if (this.now() - at >= 2 * this.limits.maxWaitMs) {
+        this.counts.busy++;
+        signIn.refuse('BUSY');
         continue;
       }
       this.#start(signIn);

@@ -96,53 +96,81 @@ function deviceConfig(ctx: ServerContext, lockerId: string): DeviceConfig {
   };
 }
 
-/** The locker's version and its compartments (one row with null compartment columns for a locker without any). */
-const lockerAndCompartments = prepareQuery((db, a: { lockerId: string }) =>
+/**
+ * A locker's snapshot in one statement. Part 0: the locker's version and its compartments in id order (one row with
+ * null compartment columns for a locker without any; no row at all: no such locker). Part 1: its grants that still
+ * count, live ones (to carry) and revoked ones (to refuse), in jti order.
+ */
+const snapshotRows = prepareQuery((db, a: { lockerId: string; expAfter: number }) =>
   db
     .selectFrom('lockers as l')
     .leftJoin('compartments as c', 'c.locker_id', 'l.id')
-    .select(['l.desired_version', 'c.id', 'c.size', 'c.in_service'])
     .where('l.id', '=', a.lockerId)
-    .orderBy('c.id'),
-);
-
-/** Its grants that still count: live ones (to carry) and revoked ones (to refuse), in one read. */
-const currentGrants = prepareQuery((db, a: { lockerId: string; expAfter: number }) =>
-  db
-    .selectFrom('grants')
-    .select(['token', 'jti', 'status', 'exp'])
-    .where('locker_id', '=', a.lockerId)
-    .where('status', 'in', ['live', 'revoked'])
-    .where('exp', '>', a.expAfter)
-    .orderBy('jti'),
+    .select([
+      sql<number>`0`.as('part'),
+      'l.desired_version',
+      'c.id as sort_key',
+      sql<string | null>`c.size`.as('size'),
+      'c.in_service',
+      sql<string | null>`null`.as('token'),
+      sql<string | null>`null`.as('status'),
+      sql<number | null>`null`.as('exp'),
+    ])
+    .unionAll(
+      db
+        .selectFrom('grants as g')
+        .where('g.locker_id', '=', a.lockerId)
+        .where('g.status', 'in', ['live', 'revoked'])
+        .where('g.exp', '>', a.expAfter)
+        .select([
+          sql<number>`1`.as('part'),
+          sql<number>`null`.as('desired_version'),
+          sql<string | null>`g.jti`.as('sort_key'),
+          sql<string | null>`null`.as('size'),
+          sql<number | null>`null`.as('in_service'),
+          sql<string | null>`g.token`.as('token'),
+          sql<string | null>`g.status`.as('status'),
+          sql<number | null>`g.exp`.as('exp'),
+        ]),
+    )
+    .orderBy('part')
+    .orderBy('sort_key'),
 );
 
 /**
- * The whole desired state of a locker at its current version, read in one transaction: two statements (a
- * snapshot answers every connect, and each statement is a round trip on Postgres).
+ * The whole desired state of a locker at its current version, read by one statement (`snapshotRows`): a statement
+ * sees one state of the database on SQLite and Postgres alike, so the version, compartments and grants agree without
+ * a transaction. A snapshot answers every connect; it had been a transaction of two reads, four round trips on
+ * Postgres (BEGIN, two statements, COMMIT).
  */
 export async function buildSnapshot(ctx: ServerContext, lockerId: string): Promise<StateSnapshotMessage | null> {
   const now = ctx.clock.now();
-  return ctx.db.transaction().execute(async (trx) => {
-    const { rows: compartments } = await lockerAndCompartments.run(trx, { lockerId });
-    const locker = compartments[0];
-    if (!locker) return null;
-    const { rows: grants } = await currentGrants.run(trx, { lockerId, expAfter: Math.floor(now / 1000) - ctx.config.clockToleranceSec });
-    // The schema's limit on revocations: the longest-lived matter most (the others expire first anyway).
-    const revoked = grants.filter((g) => g.status === 'revoked').sort((a, b) => b.exp - a.exp);
-    if (revoked.length > MAX_SNAPSHOT_REVOKED) ctx.log.warn({ lockerId }, 'snapshot revocation list truncated');
-    return {
-      v: PROTOCOL_VERSION,
-      full: true,
-      version: locker.desired_version,
-      serverTime: now,
-      keys: ctx.keys.publicKeys(),
-      config: deviceConfig(ctx, lockerId),
-      compartments: compartments.flatMap((c) => (c.id !== null && c.size !== null ? [{ id: c.id, size: c.size, inService: c.in_service === 1 }] : [])),
-      grants: grants.filter((g) => g.status === 'live').map((g) => g.token),
-      revoked: revoked.slice(0, MAX_SNAPSHOT_REVOKED).map((g) => g.jti),
-    };
-  });
+  const { rows } = await snapshotRows.run(ctx.db, { lockerId, expAfter: Math.floor(now / 1000) - ctx.config.clockToleranceSec });
+  const locker = rows[0];
+  if (!locker || Number(locker.part) !== 0) return null;
+  const compartments: StateSnapshotMessage['compartments'] = [];
+  const live: string[] = [];
+  const revoked: { jti: string; exp: number }[] = [];
+  for (const r of rows) {
+    if (Number(r.part) === 0) {
+      if (r.sort_key !== null && r.size !== null) compartments.push({ id: r.sort_key, size: r.size as StateSnapshotMessage['compartments'][number]['size'], inService: Number(r.in_service) === 1 });
+    } else if (r.status === 'live' && r.token !== null) live.push(r.token);
+    else if (r.status === 'revoked' && r.sort_key !== null) revoked.push({ jti: r.sort_key, exp: Number(r.exp) });
+  }
+  // The schema's limit on revocations: the longest-lived matter most (the others expire first anyway).
+  revoked.sort((x, y) => y.exp - x.exp);
+  if (revoked.length > MAX_SNAPSHOT_REVOKED) ctx.log.warn({ lockerId }, 'snapshot revocation list truncated');
+  return {
+    v: PROTOCOL_VERSION,
+    full: true,
+    version: Number(locker.desired_version),
+    serverTime: now,
+    keys: ctx.keys.publicKeys(),
+    config: deviceConfig(ctx, lockerId),
+    compartments,
+    grants: live,
+    revoked: revoked.slice(0, MAX_SNAPSHOT_REVOKED).map((g) => g.jti),
+  };
 }
 
 export async function publishSnapshot(ctx: ServerContext, lockerId: string): Promise<void> {

@@ -7,7 +7,8 @@ import type { CommandView } from '../../shared/api/commands.js';
 import type { LockerView } from '../../shared/api/lockers.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import mqtt from 'mqtt';
+import { registerLocker, startTestServer, type TestServer } from '../helpers/test-server.js';
 import { startBrokerLocker, type BrokerLocker } from './broker-lockers.js';
 
 let pg: TestPostgres;
@@ -117,4 +118,50 @@ describe('two server processes whose embedded brokers are one fleet over Redis',
     await b.api.post(`/v1/lockers/${onA.id}/re-enrol`, {});
     await expect.poll(() => a.server.connectedLockers(), { timeout: 10_000, message: 'A to close the revoked locker' }).toBe(0);
   }, 60_000);
+
+  it("asks Redis nothing at a connect that can only be empty (clean sessions, none retained on a locker's own topics); the status is still retained", async () => {
+    const [, b] = servers as [TestServer, TestServer];
+    const inspect = new Redis(redis.url);
+    const watcher = new Redis(redis.url);
+    const monitor = await watcher.monitor();
+    const sent: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => sent.push(args));
+    try {
+      const locker = await startBrokerLocker(b.api, dir, [{ id: 'A1', size: 'S' }]);
+      lockers.push(locker);
+      await expect.poll(() => locker.agent.ready, { timeout: 15_000, message: 'the locker to get its configuration' }).toBe(true);
+      await expect.poll(() => sent.some((a) => a[0]?.toLowerCase() === 'hset' && a[1] === 'retained'), { timeout: 5000, message: 'the status to be retained' }).toBe(true);
+      const named = (command: string) => sent.filter((a) => a[0]?.toLowerCase() === command);
+      // What aedes-persistence-redis had sent at every connect: the stored subscriptions (HGETALL), the offline queue
+      // (LRANGE), the retained message of each subscribed topic (HGET on the retained hash).
+      expect(named('hgetall'), JSON.stringify(sent)).toEqual([]);
+      expect(named('lrange'), JSON.stringify(sent)).toEqual([]);
+      expect(named('hget').filter((a) => a[1] === 'retained'), JSON.stringify(sent)).toEqual([]);
+      const retained = await inspect.hgetBuffer('retained', `lockers/${locker.id}/status`);
+      expect(retained?.toString('latin1')).toContain('online');
+    } finally {
+      monitor.disconnect();
+      watcher.disconnect();
+      inspect.disconnect();
+    }
+  }, 60_000);
+
+  it('refuses a locker that asks for a persistent session (clean session 0): not authorized, counted, nothing stored', async () => {
+    const [a] = servers as [TestServer, TestServer];
+    const l = await registerLocker(a.api);
+    const client = mqtt.connect(a.mqttUrl, { clientId: l.id, username: l.id, password: l.device.password, protocolVersion: 4, clean: false, reconnectPeriod: 0, connectTimeout: 10_000 });
+    const code = await new Promise<number>((resolve) => {
+      client.once('connect', () => resolve(0));
+      client.once('error', (err) => resolve(Number((err as { code?: unknown }).code ?? -1)));
+    });
+    client.end(true);
+    expect(code).toBe(5);
+    expect((await metricLines(a)).find((line) => line.startsWith('lockstep_mqtt_connections_refused_total{reason="CLEAN_SESSION_REQUIRED"}'))).toMatch(/ 1$/);
+    const inspect = new Redis(redis.url);
+    try {
+      expect(await inspect.exists(`client:${encodeURIComponent(l.id)}`)).toBe(0);
+    } finally {
+      inspect.disconnect();
+    }
+  }, 30_000);
 });

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { FleetCredential } from './credentials.js';
 import { fakeCredentials } from './events.js';
-import { registerLockers, serverWindow, startFleet, startHost, type BenchContext, type Host } from './harness.js';
+import { clientNice, registerLockers, serverWindow, startFleet, startHost, type BenchContext, type Host } from './harness.js';
 import { openFileLimit, type BenchChild } from './ipc.js';
 import { fleetBookings, type FleetBookings } from './fleet-bookings.js';
 import { eventsWindow, type FleetEvents } from './fleet-events.js';
@@ -194,6 +194,7 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
   const extra = { ...(stormPerLocker ? { stormPerLocker } : {}), ...(o.stallSec ? { stallMs: o.stallSec * 1000 } : {}), ...(o.events ? { events: true } : {}) };
   say(
     `--fleet ${fleet}: ${processes} server processes, Postgres + Redis, heartbeat every ${heartbeatMs / 1000} s, connects bounded to ${boundMs / 1000} s` +
+      (clientNice() > 0 ? `, client processes at nice ${clientNice()} (BENCH_CLIENT_NICE)` : '') +
       (o.events ? ', then an events window' : '') +
       (stormPerLocker ? `, then a power cut with ${stormPerLocker} events per locker` : ''),
   );

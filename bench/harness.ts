@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import type { FleetCredential } from './credentials.js';
 import type { FleetConfig } from './mqtt-fleet.js';
@@ -90,8 +91,22 @@ export async function stopHost(host: Host): Promise<void> {
 }
 
 export async function startFleet(config: FleetConfig, label: string): Promise<BenchChild> {
+  const nice = clientNice();
   const { child } = await BenchChild.start(benchEntry('mqtt-fleet.ts'), config, { onNote: progressNote(label) });
+  if (nice > 0 && child.pid !== undefined) setPriority(child.pid, nice);
   return child;
+}
+
+/**
+ * BENCH_CLIENT_NICE (0–19, default 0): the scheduling priority the client processes (the simulated lockers) run at.
+ * On one machine they share the cores with the servers they load, at an equal share each by default; real lockers
+ * bring their own CPUs. At 170,000 the 12 client processes' retries took as much CPU as the 12 servers (docs/scale.md).
+ */
+export function clientNice(): number {
+  const raw = process.env.BENCH_CLIENT_NICE ?? '0';
+  const nice = Number(raw);
+  if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error(`BENCH_CLIENT_NICE must be an integer from 0 to 19, got "${raw}"`);
+  return nice;
 }
 
 export interface WindowResult {

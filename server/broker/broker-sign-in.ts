@@ -1,6 +1,7 @@
 import type { AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../shared/clock.js';
+import { deviceMayPublish, isStatusTopic } from '../../shared/topics.js';
 import type { Db } from '../store/database.js';
 import type { ServerStats } from '../stats.js';
 import { checkBrokerPassword } from './device-auth.js';
@@ -30,7 +31,8 @@ interface SignInDeps {
   guards: WeakMap<object, SocketGuard>;
 }
 
-export type Authenticate = (client: Client, username: Readonly<string> | undefined, password: Readonly<Buffer> | undefined, done: (err: AuthenticateError | null, success: boolean | null) => void) => void;
+type AuthDone = (err: AuthenticateError | null, success: boolean | null) => void;
+export type Authenticate = (client: Client, username: Readonly<string> | undefined, password: Readonly<Buffer> | undefined, done: AuthDone) => void;
 
 /**
  * aedes' `authenticate` for lockers: username = client id = locker id, password = a broker token checked once
@@ -48,6 +50,13 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
   let prechecking = 0;
   const prechecksAtOnce = Math.max(PRECHECKS_AT_ONCE, limits.atOnce + limits.waiting);
 
+  // Refused at once for what the CONNECT asks (CONNACK 5), before any check: counted by reason in /metrics.
+  const refuseConnect = (done: AuthDone, lockerId: string, reason: 'CLEAN_SESSION_REQUIRED' | 'WILL_NOT_ALLOWED', detail?: Record<string, unknown>) => {
+    stats.connectionsRefused.set(reason, (stats.connectionsRefused.get(reason) ?? 0) + 1);
+    log.warn({ lockerId, verdict: reason, ...detail }, 'broker sign-in refused');
+    done(authError(5), false);
+  };
+
   const authenticate: Authenticate = (client, username, password, done) => {
     if (!username || username !== client.id || !password) {
       stats.authFailures++;
@@ -56,11 +65,13 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
     }
     // A locker connects with a clean session (docs/protocol.md): the broker keeps no session for anyone, so the fleet's
     // persistence need not be asked for one at each connect (redis-fleet.ts).
-    if (client.clean === false) {
-      stats.connectionsRefused.set('CLEAN_SESSION_REQUIRED', (stats.connectionsRefused.get('CLEAN_SESSION_REQUIRED') ?? 0) + 1);
-      log.warn({ lockerId: username, verdict: 'CLEAN_SESSION_REQUIRED' }, 'broker sign-in refused');
-      done(authError(5), false);
-      return;
+    if (client.clean === false) return refuseConnect(done, username, 'CLEAN_SESSION_REQUIRED');
+    // The will is published for the locker when it drops, also by another process of the fleet on its behalf (with
+    // no client to check it against then, fleet-wills.ts): it must be one the locker may publish itself, checked now.
+    const will = (client as unknown as { _will?: { topic: string; retain?: boolean } | null })._will;
+    if (will && !(deviceMayPublish(username, will.topic) && (!will.retain || isStatusTopic(will.topic)))) {
+      stats.aclDenied++;
+      return refuseConnect(done, username, 'WILL_NOT_ALLOWED', { topic: will.topic.slice(0, 200) });
     }
     // From here every path answers the client (at worst CONNACK 3, within the line's bounds): a power cut's sign-ins
     // that waited their turn are refused with a longer backoff, not closed by the sign-in timeout without an answer

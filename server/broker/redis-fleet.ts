@@ -62,7 +62,8 @@ const redisPersistence = require('aedes-persistence-redis') as PersistenceFactor
 /**
  * What makes every process's embedded broker one fleet (REDIS_URL): aedes' own clustering. mqemitter-redis carries
  * every publish between the processes (a message reaches the process its subscriber is connected to), and
- * aedes-persistence-redis keeps retained messages (each locker's status), wills and persistent sessions in Redis.
+ * aedes-persistence-redis keeps retained messages (each locker's status) in Redis; wills are kept by fleet-wills.ts,
+ * and no client has a persistent session (cleanSessionShortcuts).
  * The processes agree on nothing else: sign-in and topic rules stay in each process (server/broker/embedded-broker.ts).
  */
 export interface BrokerFleet {

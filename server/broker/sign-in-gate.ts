@@ -10,8 +10,8 @@
  * of checks gets through in `maxWaitMs`. It comes back when there is room, instead of waiting in a line that the
  * sign-in timeout would end before its turn (a plain close, after which it would come back within a second).
  * A check that takes longer than `checkTimeoutMs` (a database that hangs) gives its slot back and is answered
- * CONNACK 3, so hung checks cannot hold every slot. A sign-in whose turn comes after twice `maxWaitMs` in line (the
- * checks slowed down after it was let in) is answered CONNACK 3 too, not checked late.
+ * CONNACK 3, so hung checks cannot hold every slot. A sign-in whose turn comes after `maxWaitMs` in line (the checks
+ * slowed down after it was let in) is answered CONNACK 3 too, not checked late.
  */
 export interface SignInGateLimits {
   /** Sign-ins checked at the same time. */
@@ -154,10 +154,10 @@ export class SignInGate {
         signIn.refuse('GONE');
         continue;
       }
-      // Waited twice as long as a newcomer is ever let wait (the checks slowed down after it was let in): answered
-      // busy now rather than checked late; the connection's sign-in timeout no longer ends its wait
-      // (guarded-connection.ts).
-      if (this.now() - at >= 2 * this.limits.maxWaitMs) {
+      // Waited longer than a newcomer is ever let wait (the checks slowed down after it was let in): answered busy now
+      // rather than checked late, while the locker still listens (the agent gives a connect 10 s; the connection's
+      // sign-in timeout no longer ends the wait, guarded-connection.ts).
+      if (this.now() - at > this.limits.maxWaitMs) {
         this.counts.busy++;
         signIn.refuse('BUSY');
         continue;

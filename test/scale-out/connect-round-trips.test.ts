@@ -94,7 +94,10 @@ describe.each([
         grants: grants.filter((g) => g.status === 'live').map((g) => g.token),
       });
       expect([...(snapshot?.revoked ?? [])].sort()).toEqual(grants.filter((g) => g.status === 'revoked').map((g) => g.jti));
-      // No such locker: no snapshot.
+      // A locker without compartments (none left in service): a snapshot with none. No such locker: no snapshot.
+      const bare = await registerLocker(t.api, [{ id: 'A1', size: 'S' }]);
+      await t.server.ctx.db.deleteFrom('compartments').where('locker_id', '=', bare.id).execute();
+      expect(await buildSnapshot({ ...t.server.ctx, db: counting.db } as ServerContext, bare.id)).toMatchObject({ compartments: [], grants: [], revoked: [] });
       expect(await buildSnapshot({ ...t.server.ctx, db: counting.db } as ServerContext, 'no-such-locker')).toBeNull();
     } finally {
       await counting.close();

@@ -29,6 +29,10 @@ export class ServerStats {
   /** Work queued to run after a commit (a desired-state delta's publish) that failed; the next snapshot carries it. */
   afterCommitFailures = 0;
 
+  connectionRefused(reason: string): void {
+    this.connectionsRefused.set(reason, (this.connectionsRefused.get(reason) ?? 0) + 1);
+  }
+
   reject(code: string): void {
     this.mqttRejected.set(code, (this.mqttRejected.get(code) ?? 0) + 1);
   }

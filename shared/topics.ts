@@ -59,6 +59,15 @@ export function deviceMayPublish(lockerId: string, topic: string): boolean {
   return p !== null && p.lockerId === lockerId && (DEVICE_PUBLISHES as readonly string[]).includes(p.kind);
 }
 
+/**
+ * True when `lockerId` may publish a message to `topic` with this retain flag: its own device topics, and retained
+ * only on its status. The one rule for a locker's publishes, the will it sets at connect, and an external broker's
+ * ACL checks.
+ */
+export function deviceMayPublishMessage(lockerId: string, topic: string, retain: boolean): boolean {
+  return deviceMayPublish(lockerId, topic) && (!retain || isStatusTopic(topic));
+}
+
 /** True when `lockerId` may subscribe with `filter` (exact topics only, no wildcards). */
 export function deviceMaySubscribe(lockerId: string, filter: string): boolean {
   const p = parseTopic(filter);

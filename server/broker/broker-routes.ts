@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import { deviceMayPublish, deviceMaySubscribe, isStatusTopic } from '../../shared/topics.js';
+import { deviceMayPublishMessage, deviceMaySubscribe } from '../../shared/topics.js';
 import { LockstepError } from '../errors.js';
 import type { RoutePlugin } from '../http/route-plugin.js';
 import { bearerToken } from '../http/auth.js';
@@ -59,7 +59,7 @@ export const brokerRoutes: RoutePlugin = async (app, { ctx }) => {
     guard(request.headers.authorization);
     const { username, topic, action } = request.body;
     const retain = request.body.retain === true || request.body.retain === 'true' || request.body.retain === '1';
-    const ok = action === 'publish' ? deviceMayPublish(username, topic) && (!retain || isStatusTopic(topic)) : deviceMaySubscribe(username, topic);
+    const ok = action === 'publish' ? deviceMayPublishMessage(username, topic, retain) : deviceMaySubscribe(username, topic);
     if (!ok) {
       ctx.stats.aclDenied++;
       return { result: 'deny' as const };

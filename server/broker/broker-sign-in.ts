@@ -1,7 +1,7 @@
 import type { AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../shared/clock.js';
-import { deviceMayPublish, isStatusTopic } from '../../shared/topics.js';
+import { deviceMayPublishMessage } from '../../shared/topics.js';
 import type { Db } from '../store/database.js';
 import type { ServerStats } from '../stats.js';
 import { checkBrokerPassword } from './device-auth.js';
@@ -52,7 +52,7 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
 
   // Refused at once for what the CONNECT asks (CONNACK 5), before any check: counted by reason in /metrics.
   const refuseConnect = (done: AuthDone, lockerId: string, reason: 'CLEAN_SESSION_REQUIRED' | 'WILL_NOT_ALLOWED', detail?: Record<string, unknown>) => {
-    stats.connectionsRefused.set(reason, (stats.connectionsRefused.get(reason) ?? 0) + 1);
+    stats.connectionRefused(reason);
     log.warn({ lockerId, verdict: reason, ...detail }, 'broker sign-in refused');
     done(authError(5), false);
   };
@@ -69,7 +69,7 @@ export function lockerSignIns({ db, stats, log, clock, limits, guards }: SignInD
     // The will is published for the locker when it drops, also by another process of the fleet on its behalf (with
     // no client to check it against then, fleet-wills.ts): it must be one the locker may publish itself, checked now.
     const will = (client as unknown as { _will?: { topic: string; retain?: boolean } | null })._will;
-    if (will && !(deviceMayPublish(username, will.topic) && (!will.retain || isStatusTopic(will.topic)))) {
+    if (will && !deviceMayPublishMessage(username, will.topic, will.retain === true)) {
       stats.aclDenied++;
       return refuseConnect(done, username, 'WILL_NOT_ALLOWED', { topic: will.topic.slice(0, 200) });
     }

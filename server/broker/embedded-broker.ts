@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { Aedes, type Client, type PublishPacket, type Subscription } from 'aedes';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { Logger } from 'pino';
-import { DEVICE_PUBLISHES, TOPIC_ROOT, deviceMayPublish, deviceMaySubscribe, isStatusTopic, parseTopic } from '../../shared/topics.js';
+import { DEVICE_PUBLISHES, TOPIC_ROOT, deviceMayPublishMessage, deviceMaySubscribe, parseTopic } from '../../shared/topics.js';
 import type { Db } from '../store/database.js';
 import type { ServerStats } from '../stats.js';
 import type { BrokerLink, ServerBroker } from './link.js';
@@ -49,7 +49,7 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
     authenticate,
     authorizePublish(client: Client | null, packet: PublishPacket, done) {
       if (client === null) return done(null);
-      const ok = deviceMayPublish(client.id, packet.topic) && (!packet.retain || isStatusTopic(packet.topic));
+      const ok = deviceMayPublishMessage(client.id, packet.topic, packet.retain);
       if (!ok) {
         stats.aclDenied++;
         log.warn({ lockerId: client.id, topic: packet.topic.slice(0, 200) }, 'publish denied');
@@ -162,7 +162,7 @@ export async function createEmbeddedBroker({ db, stats, log, clock, host, port, 
             guards.set(socket, guard);
             aedes.handle(socket);
           },
-          (reason) => stats.connectionsRefused.set(reason, (stats.connectionsRefused.get(reason) ?? 0) + 1),
+          (reason) => stats.connectionRefused(reason),
         );
         tcp = createServer({ noDelay: true }, accept);
         tcp.once('error', reject);

@@ -68,6 +68,11 @@ export function deviceMayPublishMessage(lockerId: string, topic: string, retain:
   return deviceMayPublish(lockerId, topic) && (!retain || isStatusTopic(topic));
 }
 
+/** True when an MQTT topic filter has a wildcard (`+` or `#`): it may match many topics. */
+export function isWildcard(filter: string): boolean {
+  return filter.includes('+') || filter.includes('#');
+}
+
 /** True when `lockerId` may subscribe with `filter` (exact topics only, no wildcards). */
 export function deviceMaySubscribe(lockerId: string, filter: string): boolean {
   const p = parseTopic(filter);

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { isStatusTopic } from '../../shared/topics.js';
+import { isStatusTopic, isWildcard } from '../../shared/topics.js';
 import { fleetWills, type FleetWillStore, type WillMethods } from './fleet-wills.js';
 
 const require = createRequire(import.meta.url);
@@ -106,7 +106,7 @@ function cleanSessionShortcuts(inner: RetainedLookup) {
     cleanSubscriptions: async () => undefined,
     outgoingStream: () => [],
     createRetainedStreamCombi(patterns: string[]) {
-      const may = patterns.filter((p) => p.includes('+') || p.includes('#') || isStatusTopic(p));
+      const may = patterns.filter((p) => isWildcard(p) || isStatusTopic(p));
       return may.length ? lookup(may) : [];
     },
   };

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
+import { isWildcard } from '../../shared/topics.js';
 
 const require = createRequire(import.meta.url);
 
@@ -21,8 +22,6 @@ type CallBackPersistenceClass = new (factory: (opts: unknown) => MemoryPersisten
 const AsyncMemory = require('aedes-persistence/asyncPersistence.js') as MemoryPersistenceClass;
 const { CallBackPersistence } = require('aedes-persistence/callBackPersistence.js') as { CallBackPersistence: CallBackPersistenceClass };
 
-const wildcard = (pattern: string) => pattern.includes('+') || pattern.includes('#');
-
 /**
  * aedes' memory persistence answers every subscription by matching it against every retained message. Each
  * locker keeps one retained status, and each subscribes by exact topic, so connecting a fleet cost
@@ -39,12 +38,12 @@ class IndexedRetained extends AsyncMemory {
   }
 
   override createRetainedStreamCombi(patterns: string[]): Readable {
-    if (patterns.some(wildcard)) return super.createRetainedStreamCombi(patterns);
+    if (patterns.some(isWildcard)) return super.createRetainedStreamCombi(patterns);
     return Readable.from(patterns.flatMap((p) => this.#hit(p)));
   }
 
   override createRetainedStream(pattern: string): Readable {
-    if (wildcard(pattern)) return super.createRetainedStream(pattern);
+    if (isWildcard(pattern)) return super.createRetainedStream(pattern);
     return Readable.from(this.#hit(pattern));
   }
 

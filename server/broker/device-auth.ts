@@ -23,26 +23,27 @@ export async function checkBrokerPassword(
   verifiedWith?: string,
 ): Promise<BrokerTokenVerdict | 'NOT_ENROLLED' | 'REPLAYED'> {
   const keepUntil = nowMs + (2 * BROKER_TOKEN_SKEW_SEC + 600) * 1000;
+  const token = password.toString('utf8');
+  let publicKey: string | null | undefined;
   if (verifiedWith !== undefined && db.getExecutor().adapter instanceof PostgresAdapter) {
-    const jti = jtiOf(password.toString('utf8'));
+    const jti = jtiOf(token);
     if (jti !== undefined) {
       const { key, used } = await readKeyAndUse(db, lockerId, jti, keepUntil, verifiedWith);
-      known?.remember(lockerId, key);
-      if (key === null) return 'NOT_ENROLLED';
       if (key === verifiedWith) {
         if (!used) return 'REPLAYED';
         known?.accepted(lockerId, jti);
         return 'OK';
       }
-      // The key changed since this process read it (re-enrolled, or revoked): checked the long way below.
+      // The key changed since this process read it (re-enrolled, or revoked): the token is checked against the key
+      // just read, below, without reading it again.
+      publicKey = key;
     }
   }
-  const row = await db.selectFrom('lockers').select('public_key').where('id', '=', lockerId).executeTakeFirst();
-  known?.remember(lockerId, row?.public_key ?? null);
-  if (!row?.public_key) return 'NOT_ENROLLED';
-  const token = password.toString('utf8');
+  if (publicKey === undefined) publicKey = (await db.selectFrom('lockers').select('public_key').where('id', '=', lockerId).executeTakeFirst())?.public_key ?? null;
+  known?.remember(lockerId, publicKey);
+  if (!publicKey) return 'NOT_ENROLLED';
   const verdict =
-    row.public_key === verifiedWith ? 'OK' : await verifyBrokerToken(token, JSON.parse(row.public_key) as DevicePublicKey, lockerId, nowMs, BROKER_TOKEN_SKEW_SEC);
+    publicKey === verifiedWith ? 'OK' : await verifyBrokerToken(token, JSON.parse(publicKey) as DevicePublicKey, lockerId, nowMs, BROKER_TOKEN_SKEW_SEC);
   if (verdict !== 'OK') return verdict;
   // Verified: the claims were checked, jti among them.
   const jti = jtiOf(token) as string;

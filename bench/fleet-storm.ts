@@ -32,6 +32,9 @@ export interface FleetStorm {
   /** Connects tried after the cut, and how many of them got no CONNACK within the locker's connect timeout. */
   attempts: number;
   timeouts: number;
+  /** Connects closed with neither a CONNACK nor an error (the servers' sign-in timeout), and those that waited for a client process's connect slot (BENCH_CLIENT_CONNECTS). */
+  dropped: number;
+  slotWaits: number;
   /** With --profile: the first server's and the first client process's CPU profiles over the storm's first minutes. */
   profiles?: { server: ProfileSummary; client: ProfileSummary };
 }
@@ -75,10 +78,12 @@ export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], 
   const rowsBefore = o.lockstep ? await countRows() : 0;
   const before = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
   // A fleet counter's growth since the cut, over every client process.
-  const since = (stats: FleetStats[], key: 'acked' | 'busy' | 'attempts' | 'timeouts') => sum(stats.map((s) => s[key])) - sum(before.map((s) => s[key]));
+  const since = (stats: FleetStats[], key: 'acked' | 'busy' | 'attempts' | 'timeouts' | 'dropped' | 'slotWaits') => sum(stats.map((s) => s[key])) - sum(before.map((s) => s[key]));
   let busy = 0;
   let attempts = 0;
   let timeouts = 0;
+  let dropped = 0;
+  let slotWaits = 0;
   const profiled = profileStorm(ctx, hosts[0] as Host, fleets[0] as BenchChild, label);
   await profiled?.started;
   const cutAt = Date.now();
@@ -102,6 +107,8 @@ export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], 
     busy = since(stats, 'busy');
     attempts = since(stats, 'attempts');
     timeouts = since(stats, 'timeouts');
+    dropped = since(stats, 'dropped');
+    slotWaits = since(stats, 'slotWaits');
     // A profile that cannot be written is reported where the storm ends (the same promise), not as an unhandled rejection.
     if (profiled && Date.now() - cutAt >= PROFILE_MS) profiled.stop().catch(() => undefined);
     committed = o.lockstep ? (await countRows()) - rowsBefore : acked;
@@ -121,7 +128,8 @@ export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], 
       const first = o.lockstep ? await (hosts[0] as Host).stats(true) : undefined;
       say(
         `  [${label} storm] ${round((Date.now() - cutAt) / 1000)} s: ${connected} connected, ${committed} of ${events} committed, ${outbox} unacknowledged; ` +
-          `${attempts} connects tried, ${busy} refused as busy, ${timeouts} without a CONNACK in time` +
+          `${attempts} connects tried, ${busy} refused as busy, ${timeouts} without a CONNACK in time, ${dropped} closed unanswered` +
+          (slotWaits ? `, ${slotWaits} waited for a client slot (${sum(stats.map((s) => s.slotLine))} waiting)` : '') +
           (first ? `; first server: event-loop delay max ${first.loopDelay.max} ms, ${first.rejected} device messages refused so far ${JSON.stringify(first.rejectedByCode ?? {})}` : ''),
       );
     }
@@ -144,12 +152,14 @@ export async function powerCut(ctx: BenchContext, label: string, hosts: Host[], 
     eventsPerSec: round(committed / (doneMs / 1000)),
     attempts,
     timeouts,
+    dropped,
+    slotWaits,
     ...(profiles ? { profiles } : {}),
   };
   say(
     `  ${label}: ${absorbMs >= 0 ? `absorbed in ${round(absorbMs / 1000, 1)} s` : stalled ? 'STALLED' : 'NOT absorbed within the bound'}: ` +
       `${committed} of ${events} committed, ${acked} acknowledged, lost ${result.lost}; ${back.length} reconnected ` +
-      `(p50 ${round(result.reconnectMs.p50 / 1000, 1)} s, p90 ${round(result.reconnectMs.p90 / 1000, 1)} s, max ${round(result.reconnectMs.max / 1000, 1)} s), ${attempts} connects tried, ${busy} refused as busy, ${timeouts} without a CONNACK in time, ${result.eventsPerSec} events/s`,
+      `(p50 ${round(result.reconnectMs.p50 / 1000, 1)} s, p90 ${round(result.reconnectMs.p90 / 1000, 1)} s, max ${round(result.reconnectMs.max / 1000, 1)} s), ${attempts} connects tried, ${busy} refused as busy, ${timeouts} without a CONNACK in time, ${dropped} closed unanswered, ${slotWaits} waited for a client slot, ${result.eventsPerSec} events/s`,
   );
   return result;
 }

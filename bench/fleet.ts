@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { FleetCredential } from './credentials.js';
 import { fakeCredentials } from './events.js';
-import { clientNice, registerLockers, serverWindow, startFleet, startHost, type BenchContext, type Host } from './harness.js';
+import { clientConnectSlots, clientNice, registerLockers, serverWindow, startFleet, startHost, type BenchContext, type Host } from './harness.js';
 import { openFileLimit, type BenchChild } from './ipc.js';
 import { fleetBookings, type FleetBookings } from './fleet-bookings.js';
 import { eventsWindow, type FleetEvents } from './fleet-events.js';
@@ -98,13 +98,14 @@ async function connectAll(hosts: Host[], creds: FleetCredential[], o: { heartbea
   // with 10,000 sockets had fallen to 866 connects/s; one unbound destination breaks down past ~14,000). Linux
   // answers on all of 127.0.0.0/8; a system with 127.0.0.1 alone (macOS) cannot run --fleet.
   let address = 2;
+  const connectSlots = clientConnectSlots();
   for (const [h, host] of hosts.entries()) {
     const mine = creds.slice(h * share, (h + 1) * share);
     for (let at = 0; at < mine.length; at += PER_CLIENT_PROCESS) {
       const count = Math.min(PER_CLIENT_PROCESS, mine.length - at);
       const localAddresses = Array.from({ length: Math.ceil(count / SOCKETS_PER_SOURCE_ADDRESS) }, (_, i) => `127.1.${address}.${i + 1}`);
       const fleet = await startFleet(
-        { host: '127.0.0.1', port: host.mqttPort, ack: o.lockstep ? 'server' : 'puback', heartbeatMs: o.heartbeatMs, keepaliveSec: keepaliveFor(o.heartbeatMs), ackTimeoutMs: 15_000, seed: 300 + address, localAddresses },
+        { host: '127.0.0.1', port: host.mqttPort, ack: o.lockstep ? 'server' : 'puback', heartbeatMs: o.heartbeatMs, keepaliveSec: keepaliveFor(o.heartbeatMs), ackTimeoutMs: 15_000, seed: 300 + address, localAddresses, connectSlots },
         `${o.label} clients ${fleets.length + 1}`,
       );
       fleets.push(fleet);
@@ -195,6 +196,7 @@ export async function benchFleet(ctx: BenchContext, o: FleetOptions): Promise<Fl
   say(
     `--fleet ${fleet}: ${processes} server processes, Postgres + Redis, heartbeat every ${heartbeatMs / 1000} s, connects bounded to ${boundMs / 1000} s` +
       (clientNice() > 0 ? `, client processes at nice ${clientNice()} (BENCH_CLIENT_NICE)` : '') +
+      (clientConnectSlots() > 0 ? `, at most ${clientConnectSlots()} lockers connecting at once per client process (BENCH_CLIENT_CONNECTS)` : '') +
       (o.events ? ', then an events window' : '') +
       (stormPerLocker ? `, then a power cut with ${stormPerLocker} events per locker` : ''),
   );

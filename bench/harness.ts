@@ -97,16 +97,30 @@ export async function startFleet(config: FleetConfig, label: string): Promise<Be
   return child;
 }
 
+/** An integer setting of the bench from the environment, within [min, max]; `fallback` when unset. */
+function benchEnvInt(name: string, min: number, max: number, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
 /**
  * BENCH_CLIENT_NICE (0–19, default 0): the scheduling priority the client processes (the simulated lockers) run at.
  * On one machine they share the cores with the servers they load, at an equal share each by default; real lockers
  * bring their own CPUs. At 170,000 the 12 client processes' retries took as much CPU as the 12 servers (docs/scale.md).
  */
 export function clientNice(): number {
-  const raw = process.env.BENCH_CLIENT_NICE ?? '0';
-  const nice = Number(raw);
-  if (!Number.isInteger(nice) || nice < 0 || nice > 19) throw new Error(`BENCH_CLIENT_NICE must be an integer from 0 to 19, got "${raw}"`);
-  return nice;
+  return benchEnvInt('BENCH_CLIENT_NICE', 0, 19, 0);
+}
+
+/**
+ * BENCH_CLIENT_CONNECTS (default 0: no limit): at most so many lockers of each client process connecting at once
+ * (bench/connect-slots.ts), so that a client process flooded with retries still sends each attempt's CONNECT promptly.
+ */
+export function clientConnectSlots(): number {
+  return benchEnvInt('BENCH_CLIENT_CONNECTS', 0, 100_000, 0);
 }
 
 export interface WindowResult {

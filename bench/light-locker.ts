@@ -2,6 +2,7 @@ import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
 import { connectFailureOf, reconnectDelay, type ConnectFailure } from '../device/sync/backoff.js';
+import type { ConnectSlots } from './connect-slots.js';
 import { signBrokerToken } from '../shared/broker-credentials.js';
 import type { DeviceEvent, EventBatchMessage, HeartbeatMessage, StateGetMessage } from '../shared/messages.js';
 import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from '../shared/protocol-version.js';
@@ -31,6 +32,8 @@ export interface LightLockerOptions {
   keepaliveSec?: number;
   ackTimeoutMs: number;
   random: () => number;
+  /** Shared by the lockers of one client process: at most so many connecting at once (bench/connect-slots.ts). */
+  slots?: ConnectSlots;
 }
 
 /** The events a locker records all day: a wrong code, a door opened and closed. No parcel is involved. */
@@ -60,11 +63,18 @@ export class LightLocker {
   #ackTimer: NodeJS.Timeout | undefined;
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
+  /** The connect slot this attempt holds, given back at its CONNACK or its close. */
+  #releaseSlot: (() => void) | undefined;
+  /** The current attempt ended in an error the client reported (a refusing CONNACK, no CONNACK in time, a socket error). */
+  #attemptFailed = false;
   #firstConnect: { resolve: () => void; promise: Promise<void> };
   /** Times (ms since the epoch) at which each connection was set up. */
   readonly connectTimes: number[] = [];
-  /** busy: connects refused with CONNACK 3 "server unavailable"; attempts: connects tried; timeouts: of those, no CONNACK in time. */
-  readonly stats = { sent: 0, acked: 0, resent: 0, heartbeats: 0, snapshots: 0, closes: 0, busy: 0, attempts: 0, timeouts: 0 };
+  /**
+   * busy: connects refused with CONNACK 3 "server unavailable"; attempts: connects tried; timeouts: of those, no
+   * CONNACK in time; dropped: closed before any CONNACK (by the server, e.g. its sign-in timeout, or the network).
+   */
+  readonly stats = { sent: 0, acked: 0, resent: 0, heartbeats: 0, snapshots: 0, closes: 0, busy: 0, attempts: 0, timeouts: 0, dropped: 0 };
 
   constructor(o: LightLockerOptions) {
     this.#o = o;
@@ -92,6 +102,7 @@ export class LightLocker {
     this.#client.on('close', () => this.#onClose());
     // As the agent: refused as busy (CONNACK 3), or no CONNACK within the connect timeout, a longer wait.
     this.#client.on('error', (err) => {
+      this.#attemptFailed = true;
       const failure = connectFailureOf(err);
       if (failure === 'busy') this.stats.busy++;
       if (failure === 'no-answer') this.stats.timeouts++;
@@ -179,6 +190,7 @@ export class LightLocker {
   }
 
   #onConnect(): void {
+    this.#freeSlot();
     this.#connectedAt = Date.now();
     this.#inFlight = null;
     const id = this.#o.lockerId;
@@ -197,7 +209,9 @@ export class LightLocker {
   }
 
   #onClose(): void {
+    this.#freeSlot();
     this.stats.closes++;
+    if (!this.#connectedAt && !this.#attemptFailed && !this.#stopped) this.stats.dropped++;
     clearTimeout(this.#ackTimer);
     clearTimeout(this.#heartbeatTimer);
     if (this.#inFlight) this.stats.resent += this.#inFlight.length;
@@ -214,11 +228,20 @@ export class LightLocker {
   /** Each connect signs in with a token used nowhere else (the broker refuses a token seen before). */
   async #connect(again: boolean): Promise<void> {
     if (this.#stopped) return;
+    const release = await this.#o.slots?.acquire();
+    if (this.#stopped) return release?.();
+    this.#releaseSlot = release;
+    this.#attemptFailed = false;
     this.#client.options.password = await signBrokerToken(this.#key, this.#o.lockerId, Date.now(), randomUUID().replaceAll('-', ''));
-    if (this.#stopped) return;
+    if (this.#stopped) return this.#freeSlot();
     this.stats.attempts++;
     if (again) this.#client.reconnect();
     else this.#client.connect();
+  }
+
+  #freeSlot(): void {
+    this.#releaseSlot?.();
+    this.#releaseSlot = undefined;
   }
 
   #onMessage(topic: string, payload: Buffer): void {

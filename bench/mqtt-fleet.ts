@@ -3,6 +3,7 @@
  * side of a benchmark never shares the server's event loop. Driven by requests from bench/run.ts.
  */
 import { connectAsync, type MqttClient } from 'mqtt';
+import { ConnectSlots } from './connect-slots.js';
 import { seededRandom } from '../simulator/random.js';
 import type { FleetCredential } from './credentials.js';
 import { childConfig, note, serve } from './ipc.js';
@@ -20,6 +21,8 @@ export interface FleetConfig {
   seed: number;
   /** Source addresses to spread connections over (each has its own ~28,000 ephemeral ports). */
   localAddresses?: string[];
+  /** At most so many of this process's lockers connecting at once (bench/connect-slots.ts; 0 or unset: no limit). */
+  connectSlots?: number;
 }
 
 export interface FleetStats {
@@ -33,6 +36,11 @@ export interface FleetStats {
   /** Connects tried, and those that got no CONNACK within the connect timeout. */
   attempts: number;
   timeouts: number;
+  /** Connects closed with neither a CONNACK nor an error (the server's sign-in timeout closes them so). */
+  dropped: number;
+  /** Connects that waited for one of the process's connect slots, and how many wait now. */
+  slotWaits: number;
+  slotLine: number;
   outbox: number;
   heartbeats: number;
   snapshots: number;
@@ -51,6 +59,7 @@ export interface ConnectResult {
 
 const config = childConfig<FleetConfig>();
 const random = seededRandom(config.seed);
+const slots = config.connectSlots ? new ConnectSlots(config.connectSlots) : undefined;
 const lockers: LightLocker[] = [];
 const subscriber = { messages: 0, bytes: 0, client: undefined as MqttClient | undefined };
 
@@ -64,6 +73,9 @@ function stats(): FleetStats {
     busy: 0,
     attempts: 0,
     timeouts: 0,
+    dropped: 0,
+    slotWaits: slots?.counts.waited ?? 0,
+    slotLine: slots?.waiting ?? 0,
     outbox: 0,
     heartbeats: 0,
     snapshots: 0,
@@ -78,6 +90,7 @@ function stats(): FleetStats {
     s.busy += l.stats.busy;
     s.attempts += l.stats.attempts;
     s.timeouts += l.stats.timeouts;
+    s.dropped += l.stats.dropped;
     s.outbox += l.outbox;
     s.heartbeats += l.stats.heartbeats;
     s.snapshots += l.stats.snapshots;
@@ -147,6 +160,7 @@ serve({
           ...(config.keepaliveSec ? { keepaliveSec: config.keepaliveSec } : {}),
           ackTimeoutMs: config.ackTimeoutMs,
           random,
+          ...(slots ? { slots } : {}),
           ...(localAddress ? { localAddress } : {}),
         }),
       );

@@ -13,8 +13,8 @@ export class ConnectSlots {
   /** Waiting attempts from `#head` on (an index, not shift(): thousands may wait). */
   #line: ((release: () => void) => void)[] = [];
   #head = 0;
-  /** Attempts that had to wait for a slot, and the longest line seen. */
-  readonly counts = { waited: 0, longest: 0 };
+  /** Attempts that had to wait for a slot. */
+  readonly counts = { waited: 0 };
 
   constructor(limit: number) {
     if (!Number.isInteger(limit) || limit < 0) throw new Error(`connect slots must be an integer ≥ 0, got ${limit}`);
@@ -33,10 +33,7 @@ export class ConnectSlots {
   acquire(): Promise<() => void> {
     if (this.#limit === 0 || this.#busy < this.#limit) return Promise.resolve(this.#take());
     this.counts.waited++;
-    return new Promise((resolve) => {
-      this.#line.push(resolve);
-      this.counts.longest = Math.max(this.counts.longest, this.waiting);
-    });
+    return new Promise((resolve) => this.#line.push(resolve));
   }
 
   #take(): () => void {

@@ -26,7 +26,7 @@ describe('bench connect slots', () => {
     releaseC();
     releaseD();
     expect(slots.inUse).toBe(0);
-    expect(slots.counts).toEqual({ waited: 2, longest: 2 });
+    expect(slots.counts).toEqual({ waited: 2 });
   });
 
   it('does not limit anything at 0', async () => {

@@ -117,7 +117,7 @@ export function clientNice(): number {
 
 /**
  * BENCH_CLIENT_CONNECTS (default 0: no limit): at most so many lockers of each client process connecting at once
- * (bench/connect-slots.ts), so that a client process flooded with retries still sends each attempt's CONNECT promptly.
+ * (bench/light-locker.ts), so that a client process flooded with retries still sends each attempt's CONNECT promptly.
  */
 export function clientConnectSlots(): number {
   return benchEnvInt('BENCH_CLIENT_CONNECTS', 0, 100_000, 0);

@@ -2,7 +2,7 @@ import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
 import { connectFailureOf, reconnectDelay, type ConnectFailure } from '../device/sync/backoff.js';
-import type { ConnectSlots } from './connect-slots.js';
+import type { Limiter } from '../server/broker/limiter.js';
 import { signBrokerToken } from '../shared/broker-credentials.js';
 import type { DeviceEvent, EventBatchMessage, HeartbeatMessage, StateGetMessage } from '../shared/messages.js';
 import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from '../shared/protocol-version.js';
@@ -32,8 +32,13 @@ export interface LightLockerOptions {
   keepaliveSec?: number;
   ackTimeoutMs: number;
   random: () => number;
-  /** Shared by the lockers of one client process: at most so many connecting at once (bench/connect-slots.ts). */
-  slots?: ConnectSlots;
+  /**
+   * Shared by the lockers of one client process: at most so many connecting at once, from the start of an attempt to
+   * its CONNACK or close (BENCH_CLIENT_CONNECTS, bench/harness.ts). Thousands of lockers retrying together in one
+   * process would otherwise each send their CONNECT only when the process's busy loop next sees the socket connected,
+   * often after the server's 10 s sign-in timeout (docs/scale.md, session 16); a real locker sends it at once.
+   */
+  slots?: Limiter;
 }
 
 /** The events a locker records all day: a wrong code, a door opened and closed. No parcel is involved. */
@@ -72,9 +77,10 @@ export class LightLocker {
   readonly connectTimes: number[] = [];
   /**
    * busy: connects refused with CONNACK 3 "server unavailable"; attempts: connects tried; timeouts: of those, no
-   * CONNACK in time; dropped: closed before any CONNACK (by the server, e.g. its sign-in timeout, or the network).
+   * CONNACK in time; dropped: closed before any CONNACK (by the server, e.g. its sign-in timeout, or the network);
+   * slotWaits: attempts that waited for a connect slot.
    */
-  readonly stats = { sent: 0, acked: 0, resent: 0, heartbeats: 0, snapshots: 0, closes: 0, busy: 0, attempts: 0, timeouts: 0, dropped: 0 };
+  readonly stats = { sent: 0, acked: 0, resent: 0, heartbeats: 0, snapshots: 0, closes: 0, busy: 0, attempts: 0, timeouts: 0, dropped: 0, slotWaits: 0 };
 
   constructor(o: LightLockerOptions) {
     this.#o = o;
@@ -227,10 +233,21 @@ export class LightLocker {
 
   /** Each connect signs in with a token used nowhere else (the broker refuses a token seen before). */
   async #connect(again: boolean): Promise<void> {
-    if (this.#stopped) return;
-    const release = await this.#o.slots?.acquire();
-    if (this.#stopped) return release?.();
-    this.#releaseSlot = release;
+    const slots = this.#o.slots;
+    if (!slots) return this.#tryConnect(again);
+    if (slots.full) this.stats.slotWaits++;
+    // The slot is held until the attempt's CONNACK or close (#freeSlot).
+    await slots.run(
+      () =>
+        new Promise<void>((release) => {
+          this.#releaseSlot = release;
+          this.#tryConnect(again).catch(release);
+        }),
+    );
+  }
+
+  async #tryConnect(again: boolean): Promise<void> {
+    if (this.#stopped) return this.#freeSlot();
     this.#attemptFailed = false;
     this.#client.options.password = await signBrokerToken(this.#key, this.#o.lockerId, Date.now(), randomUUID().replaceAll('-', ''));
     if (this.#stopped) return this.#freeSlot();

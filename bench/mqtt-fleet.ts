@@ -3,7 +3,7 @@
  * side of a benchmark never shares the server's event loop. Driven by requests from bench/run.ts.
  */
 import { connectAsync, type MqttClient } from 'mqtt';
-import { ConnectSlots } from './connect-slots.js';
+import { Limiter } from '../server/broker/limiter.js';
 import { seededRandom } from '../simulator/random.js';
 import type { FleetCredential } from './credentials.js';
 import { childConfig, note, serve } from './ipc.js';
@@ -21,7 +21,7 @@ export interface FleetConfig {
   seed: number;
   /** Source addresses to spread connections over (each has its own ~28,000 ephemeral ports). */
   localAddresses?: string[];
-  /** At most so many of this process's lockers connecting at once (bench/connect-slots.ts; 0 or unset: no limit). */
+  /** At most so many of this process's lockers connecting at once (BENCH_CLIENT_CONNECTS; 0 or unset: no limit). */
   connectSlots?: number;
 }
 
@@ -59,7 +59,7 @@ export interface ConnectResult {
 
 const config = childConfig<FleetConfig>();
 const random = seededRandom(config.seed);
-const slots = config.connectSlots ? new ConnectSlots(config.connectSlots) : undefined;
+const slots = config.connectSlots ? new Limiter(config.connectSlots) : undefined;
 const lockers: LightLocker[] = [];
 const subscriber = { messages: 0, bytes: 0, client: undefined as MqttClient | undefined };
 
@@ -74,7 +74,7 @@ function stats(): FleetStats {
     attempts: 0,
     timeouts: 0,
     dropped: 0,
-    slotWaits: slots?.counts.waited ?? 0,
+    slotWaits: 0,
     slotLine: slots?.waiting ?? 0,
     outbox: 0,
     heartbeats: 0,
@@ -91,6 +91,7 @@ function stats(): FleetStats {
     s.attempts += l.stats.attempts;
     s.timeouts += l.stats.timeouts;
     s.dropped += l.stats.dropped;
+    s.slotWaits += l.stats.slotWaits;
     s.outbox += l.outbox;
     s.heartbeats += l.stats.heartbeats;
     s.snapshots += l.stats.snapshots;

@@ -1,8 +1,8 @@
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
+import type { Limit } from 'p-limit';
 import { connectFailureOf, reconnectDelay, type ConnectFailure } from '../device/sync/backoff.js';
-import type { Limiter } from '../server/broker/limiter.js';
 import { signBrokerToken } from '../shared/broker-credentials.js';
 import type { DeviceEvent, EventBatchMessage, HeartbeatMessage, StateGetMessage } from '../shared/messages.js';
 import { MAX_EVENTS_PER_BATCH, PROTOCOL_VERSION } from '../shared/protocol-version.js';
@@ -34,11 +34,11 @@ export interface LightLockerOptions {
   random: () => number;
   /**
    * Shared by the lockers of one client process: at most so many connecting at once, from the start of an attempt to
-   * its CONNACK or close (BENCH_CLIENT_CONNECTS, bench/harness.ts). Thousands of lockers retrying together in one
+   * its CONNACK or close (BENCH_CLIENT_CONNECTS, bench/harness.ts; p-limit). Thousands of lockers retrying together in one
    * process would otherwise each send their CONNECT only when the process's busy loop next sees the socket connected,
    * often after the server's 10 s sign-in timeout (docs/scale.md, session 16); a real locker sends it at once.
    */
-  slots?: Limiter;
+  slots?: { run: Limit; size: number };
 }
 
 /** The events a locker records all day: a wrong code, a door opened and closed. No parcel is involved. */
@@ -235,7 +235,7 @@ export class LightLocker {
   async #connect(again: boolean): Promise<void> {
     const slots = this.#o.slots;
     if (!slots) return this.#tryConnect(again);
-    if (slots.full) this.stats.slotWaits++;
+    if (slots.run.pendingCount > 0 || slots.run.activeCount >= slots.size) this.stats.slotWaits++;
     // The slot is held until the attempt's CONNACK or close (#freeSlot).
     await slots.run(
       () =>

@@ -3,7 +3,7 @@
  * side of a benchmark never shares the server's event loop. Driven by requests from bench/run.ts.
  */
 import { connectAsync, type MqttClient } from 'mqtt';
-import { Limiter } from '../server/broker/limiter.js';
+import pLimit from 'p-limit';
 import { seededRandom } from '../simulator/random.js';
 import type { FleetCredential } from './credentials.js';
 import { childConfig, note, serve } from './ipc.js';
@@ -59,7 +59,7 @@ export interface ConnectResult {
 
 const config = childConfig<FleetConfig>();
 const random = seededRandom(config.seed);
-const slots = config.connectSlots ? new Limiter(config.connectSlots) : undefined;
+const slots = config.connectSlots ? { run: pLimit(config.connectSlots), size: config.connectSlots } : undefined;
 const lockers: LightLocker[] = [];
 const subscriber = { messages: 0, bytes: 0, client: undefined as MqttClient | undefined };
 
@@ -75,7 +75,7 @@ function stats(): FleetStats {
     timeouts: 0,
     dropped: 0,
     slotWaits: 0,
-    slotLine: slots?.waiting ?? 0,
+    slotLine: slots?.run.pendingCount ?? 0,
     outbox: 0,
     heartbeats: 0,
     snapshots: 0,

@@ -8,16 +8,6 @@ export class Limiter {
     private readonly maxWaiting = 20_000,
   ) {}
 
-  /** Every slot is taken: a task run now waits its turn. */
-  get full(): boolean {
-    return this.#active >= this.max;
-  }
-
-  /** Tasks waiting for a slot. */
-  get waiting(): number {
-    return this.#waiting.length;
-  }
-
   hasRoom(): boolean {
     return this.#waiting.length < this.maxWaiting;
   }

@@ -1,9 +1,9 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes } from 'aedes';
+import pLimit from 'p-limit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fakeCredentials } from '../../bench/events.js';
 import { LightLocker } from '../../bench/light-locker.js';
-import { Limiter } from '../../server/broker/limiter.js';
 import { seededRandom } from '../../simulator/random.js';
 
 /** The bench's light lockers against a real aedes (or a server that never answers) over loopback. */
@@ -18,7 +18,7 @@ async function listen(server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-function lockers(port: number, n: number, slots: Limiter): LightLocker[] {
+function lockers(port: number, n: number, slots: { run: pLimit.Limit; size: number }): LightLocker[] {
   const random = seededRandom(7);
   const made = fakeCredentials(n).map(
     (c) => new LightLocker({ lockerId: c.lockerId, key: c.key, host: '127.0.0.1', port, ack: 'puback', heartbeatMs: 0, ackTimeoutMs: 5000, random, slots }),
@@ -49,27 +49,27 @@ describe('bench light lockers with connect slots', () => {
       aedes.handle(socket);
     });
     const port = await listen(server);
-    const slots = new Limiter(1);
+    const slots = { run: pLimit(1), size: 1 };
     const fleet = lockers(port, 6, slots);
     await Promise.all(fleet.map((l) => l.start()));
     expect(fleet.every((l) => l.connected)).toBe(true);
     expect(mostAtOnce).toBe(1);
     expect(fleet.reduce((n, l) => n + l.stats.slotWaits, 0)).toBe(5);
-    expect(slots.full).toBe(false);
-    expect(slots.waiting).toBe(0);
+    expect(slots.run.activeCount).toBe(0);
+    expect(slots.run.pendingCount).toBe(0);
     expect(fleet.map((l) => l.stats.attempts)).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
   it('counts a connection the server closes without a CONNACK as dropped, and gives its slot back', async () => {
     const server = createServer((socket) => socket.once('data', () => socket.end()));
     const port = await listen(server);
-    const slots = new Limiter(1);
+    const slots = { run: pLimit(1), size: 1 };
     const [locker] = lockers(port, 1, slots) as [LightLocker];
     void locker.start();
     await expect.poll(() => locker.stats.dropped, { timeout: 5000 }).toBeGreaterThan(0);
     expect(locker.connected).toBe(false);
     expect(locker.stats.busy + locker.stats.timeouts).toBe(0);
     // Waiting for its backoff, not connecting: the slot is free.
-    expect(slots.full).toBe(false);
+    expect(slots.run.activeCount).toBe(0);
   });
 });
